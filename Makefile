@@ -1,0 +1,52 @@
+# The few verbs a newcomer needs. `make demo` and `make test` install everything themselves.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+# pytest-xdist workers; 2 cores here
+WORKERS ?= 2
+
+.PHONY: install system services translations demo serve test test-fast lint worker clean
+
+install: system $(STAMP) translations
+
+# Debian packages: Chromium for browser tests, a CJK font and pango/harfbuzz for PDFs, pdffonts.
+system:
+	@bash scripts/ensure-system-packages.sh
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+translations: $(STAMP)
+	@$(VENV)/bin/pybabel compile -q -f -d marketplace/translations 2>/dev/null || true
+
+# PostgreSQL and Redis for the test suite; started only when down.
+services:
+	@bash scripts/ensure-services.sh
+
+demo: install
+	$(PY) -m flask --app wsgi demo seed --reset
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	$(PY) -m flask --app wsgi run --host $(HOST) --port $(PORT)
+
+serve: install
+	$(PY) -m flask --app wsgi run --host $(HOST) --port $(PORT)
+
+test: install services
+	$(PY) -m pytest -n $(WORKERS) --dist loadgroup -q
+
+test-fast: install
+	$(PY) -m pytest -q tests/workflows
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check marketplace workflows tests
+
+worker: install
+	$(VENV)/bin/celery -A wsgi.celery worker --loglevel INFO
+
+clean:
+	rm -rf $(VENV) instance test-artifacts

@@ -1,0 +1,72 @@
+"""The marketplace application: persistence, web, tasks. Stands on workflows/, never the reverse."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from marketplace import config as config_module
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app: defaults, then FLASK_* environment, then `config` (tests)."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path or os.environ.get("MARKETPLACE_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(config_module.Defaults)
+    app.config.from_prefixed_env()
+    if config:
+        app.config.update(config)
+    config_module.finalise(app.config, app.instance_path)
+
+    _init_extensions(app)
+    import marketplace.models  # noqa: F401  (every table registered before anything queries)
+    _register_blueprints(app)
+
+    from marketplace import errors, i18n, permissions
+
+    i18n.init_app(app)
+    errors.init_app(app)
+    permissions.init_app(app)
+
+    from marketplace.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from marketplace.celery import celery_init_app
+    from marketplace.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    celery_init_app(app)
+
+    from marketplace.accounts import sessions
+
+    sessions.init_login_manager(login_manager)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.admin_views import bp as admin_bp
+    from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.enterprises.views import bp as enterprises_bp
+    from marketplace.financing.views import bp as financing_bp
+    from marketplace.main.views import bp as main_bp
+    from marketplace.receivables.debtor_views import bp as debtor_bp
+    from marketplace.receivables.views import bp as receivables_bp
+
+    for blueprint in (main_bp, accounts_bp, admin_bp, enterprises_bp, receivables_bp, debtor_bp,
+                      financing_bp):
+        app.register_blueprint(blueprint)

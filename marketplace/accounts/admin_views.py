@@ -1,0 +1,122 @@
+"""Platform administration: institutions, their staff users, enterprises, the audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from marketplace import audit
+from marketplace.accounts import security
+from marketplace.accounts.forms import InstitutionForm, StaffUserForm
+from marketplace.accounts.models import Organisation, User
+from marketplace.accounts.roles import (
+    INSTITUTION_KINDS,
+    ORG_KIND_LABELS,
+    ROLE_LABELS,
+    OrgKind,
+    roles_for_kind,
+)
+from marketplace.enterprises.models import Enterprise
+from marketplace.extensions import db
+from marketplace.i18n import pick
+from marketplace.pagination import paginate
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/institutions")
+def institutions():
+    page = paginate(
+        select(Organisation).where(Organisation.kind != OrgKind.ENTERPRISE).order_by(Organisation.kind, Organisation.id)
+    )
+    return render_template("admin/institutions.html", page=page, kind_labels=ORG_KIND_LABELS)
+
+
+@bp.route("/institutions/new", methods=["GET", "POST"])
+def new_institution():
+    form = InstitutionForm()
+    form.kind.choices = [(k.value, pick(ORG_KIND_LABELS[k])) for k in INSTITUTION_KINDS]
+    if form.validate_on_submit():
+        org = Organisation(kind=form.kind.data, name=form.name.data.strip(),
+                           region_code=form.region_code.data or None, contact=form.contact.data or None)
+        db.session.add(org)
+        db.session.flush()
+        audit.record("institution.created", org, kind=org.kind, name=org.name)
+        db.session.commit()
+        flash(_("机构已创建，请为其添加工作人员"), "success")
+        return redirect(url_for("admin.institution", org_id=org.id))
+    return render_template("admin/institution_form.html", form=form)
+
+
+def _institution_or_404(org_id: int) -> Organisation:
+    org = db.session.get(Organisation, org_id)
+    if org is None or org.kind == OrgKind.ENTERPRISE:
+        abort(404)
+    return org
+
+
+@bp.get("/institutions/<int:org_id>")
+def institution(org_id: int):
+    org = _institution_or_404(org_id)
+    return render_template("admin/institution.html", org=org, role_labels=ROLE_LABELS, kind_labels=ORG_KIND_LABELS)
+
+
+@bp.route("/institutions/<int:org_id>/users/new", methods=["GET", "POST"])
+def new_user(org_id: int):
+    org = _institution_or_404(org_id)
+    form = StaffUserForm()
+    form.role.choices = [(r.value, pick(ROLE_LABELS[r])) for r in roles_for_kind(OrgKind(org.kind))]
+    if form.validate_on_submit():
+        user = User(organisation=org, name=form.name.data.strip(), email=form.email.data.strip().lower(),
+                    role=form.role.data, password_hash=security.hash_password(form.password.data))
+        db.session.add(user)
+        db.session.flush()
+        audit.record("user.created", user, role=user.role, email=user.email)
+        db.session.commit()
+        flash(_("用户已创建。首次登录时须绑定动态验证码。"), "success")
+        return redirect(url_for("admin.institution", org_id=org.id))
+    return render_template("admin/user_form.html", form=form, org=org)
+
+
+@bp.post("/users/<int:user_id>/reset-totp")
+def reset_totp(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_staff:
+        abort(404)
+    user.totp_secret = None
+    user.totp_enrolled_at = None
+    user.totp_last_step = None
+    user.auth_generation += 1
+    audit.record("user.totp_reset", user)
+    db.session.commit()
+    flash(_("已重置该用户的动态验证码，其下次登录时须重新绑定"), "success")
+    return redirect(url_for("admin.institution", org_id=user.organisation_id))
+
+
+@bp.get("/enterprises")
+def enterprises():
+    query = select(Enterprise).order_by(Enterprise.id)
+    term = (request.args.get("q") or "").strip()
+    if term:
+        query = query.where(Enterprise.name.contains(term) | (Enterprise.uscc == term.upper()))
+    return render_template("admin/enterprises.html", page=paginate(query), q=term)
+
+
+@bp.get("/enterprises/<int:enterprise_id>")
+def enterprise(enterprise_id: int):
+    ent = db.session.get(Enterprise, enterprise_id)
+    if ent is None:
+        abort(404)
+    audit.record_credit_read(ent.id, "enterprise_profile", purpose="platform administration")
+    db.session.commit()
+    return render_template("admin/enterprise.html", ent=ent)
+
+
+@bp.get("/audit")
+def audit_log():
+    query = select(audit.AuditEvent).order_by(audit.AuditEvent.id.desc())
+    action = (request.args.get("action") or "").strip()
+    if action:
+        query = query.where(audit.AuditEvent.action.startswith(action))
+    return render_template("admin/audit.html", page=paginate(query), action=action)

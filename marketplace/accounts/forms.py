@@ -1,0 +1,81 @@
+"""Login, second factor, password and staff-user forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from marketplace.accounts.security import password_problem
+from marketplace.extensions import db
+
+
+def _email_taken(email: str) -> bool:
+    from marketplace.accounts.models import User
+
+    return db.session.scalar(select(func.count()).where(User.email == email.strip().lower())) > 0
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("邮箱"), validators=[DataRequired(_l("请输入邮箱")), Length(max=254)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码"))])
+
+
+class TotpForm(FlaskForm):
+    code = StringField(_l("动态验证码"), validators=[DataRequired(_l("请输入6位动态验证码")), Length(min=6, max=7)])
+
+
+class NewPasswordMixin:
+    @staticmethod
+    def check_strength(field):
+        problem = password_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)
+
+
+class ChangePasswordForm(FlaskForm, NewPasswordMixin):
+    current_password = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入当前密码"))])
+    new_password = PasswordField(_l("新密码"), validators=[DataRequired(_l("请输入新密码"))])
+    confirm = PasswordField(
+        _l("确认新密码"), validators=[DataRequired(), EqualTo("new_password", _l("两次输入的新密码不一致"))]
+    )
+
+    def validate_new_password(self, field):
+        self.check_strength(field)
+
+
+class UserFields(FlaskForm, NewPasswordMixin):
+    """Name, email and initial password for a new user."""
+
+    name = StringField(_l("姓名"), validators=[DataRequired(_l("请输入姓名")), Length(max=100)])
+    email = EmailField(
+        _l("邮箱"),
+        validators=[DataRequired(_l("请输入邮箱")), Email(_l("邮箱格式不正确")), Length(max=254)],
+    )
+    password = PasswordField(_l("初始密码"), validators=[DataRequired(_l("请输入密码"))])
+
+    def validate_email(self, field):
+        if _email_taken(field.data):
+            raise ValidationError(_l("该邮箱已被使用"))
+
+    def validate_password(self, field):
+        self.check_strength(field)
+
+
+class StaffUserForm(UserFields):
+    role = SelectField(_l("角色"), validators=[DataRequired()])
+
+
+class InstitutionForm(FlaskForm):
+    kind = SelectField(_l("机构类型"), validators=[DataRequired()])
+    name = StringField(_l("机构名称"), validators=[DataRequired(_l("请输入机构名称")), Length(max=200)])
+    region_code = StringField(_l("所在地区（6位行政区划代码）"), validators=[Length(max=6)])
+    contact = StringField(_l("联系方式"), validators=[Length(max=200)])
+
+    def validate_region_code(self, field):
+        from marketplace.reference.regions import is_region_code
+
+        if field.data and not is_region_code(field.data):
+            raise ValidationError(_l("行政区划代码不存在"))

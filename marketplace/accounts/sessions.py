@@ -1,0 +1,31 @@
+"""Flask-Login wiring: a session id that carries the user's auth generation."""
+
+from flask import flash
+from flask_babel import lazy_gettext as _l
+
+from marketplace.extensions import db
+
+
+def init_login_manager(login_manager) -> None:
+    from marketplace.accounts.models import User
+
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("请先登录")
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        user_id, _, generation = session_id.partition(".")
+        if not user_id.isdigit() or not generation.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or user.auth_generation != int(generation) or not user.is_active:
+            return None
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import redirect, request, url_for
+
+        flash(str(_l("请先登录")), "warning")
+        return redirect(url_for("accounts.login", next=request.full_path))

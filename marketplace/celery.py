@@ -1,0 +1,21 @@
+"""Celery bound to the Flask app (Flask's "Background Tasks with Celery" pattern)."""
+
+from celery import Celery, Task
+from flask import Flask
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        acks_late = True
+        reject_on_worker_lost = True
+
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(app.config["CELERY"])
+    celery_app.conf.update(timezone="Asia/Shanghai", enable_utc=True)
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app

@@ -1,0 +1,49 @@
+"""Command-line verbs: flask --app wsgi <group> <command>."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from marketplace.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    from marketplace.audit import audit_cli
+
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(totp_cli)
+    app.cli.add_command(demo_cli)
+
+
+@click.group("totp")
+def totp_cli():
+    """Second factor helpers."""
+
+
+@totp_cli.command("code")
+@click.argument("email")
+def totp_code(email: str):
+    """Print a user's current TOTP code (for the demo and for support)."""
+    from marketplace.accounts.models import User
+    from marketplace.accounts.security import current_totp
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.totp_secret:
+        raise click.ClickException(f"{email}: no such user, or no second factor enrolled")
+    click.echo(current_totp(user.totp_secret))
+
+
+@click.group("demo")
+def demo_cli():
+    """Demo data."""
+
+
+@demo_cli.command("seed")
+@click.option("--reset", is_flag=True, help="Drop the embedded database first.")
+def demo_seed(reset: bool):
+    """Fill the database with realistic demo data and print the logins."""
+    from marketplace.demo import seed
+
+    seed(reset=reset, echo=click.echo)

@@ -1,0 +1,88 @@
+"""Configuration: embedded defaults, then overrides from the environment (FLASK_*)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+# Keys that must be set explicitly when DEPLOYMENT is "production".
+PRODUCTION_REQUIRED = ("SECRET_KEY", "AUDIT_KEY")
+
+
+class Defaults:
+    """The embedded default: SQLite under instance/, eager Celery, offline payments."""
+
+    DEPLOYMENT = "embedded"  # or "production"
+    SECRET_KEY: str | None = None
+    AUDIT_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None: sqlite file under instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    CELERY: dict = {
+        "broker_url": "memory://",
+        "result_backend": "cache+memory://",
+        "task_always_eager": True,
+        "task_eager_propagates": True,
+        "task_ignore_result": True,
+        "broker_transport_options": {"visibility_timeout": 6 * 3600},
+    }
+    PAYMENTS = "offline"  # "stripe" once STRIPE_SECRET_KEY is set
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_API_BASE: str | None = None
+    MAIL_SERVER: str | None = None  # None: mail is written to the log
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = False
+    MAIL_DEFAULT_SENDER = "noreply@receivables.local"
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    LOGIN_LIMIT_PER_IP = "20 per minute"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+    UPLOAD_FOLDER: str | None = None  # None: instance/uploads
+    DEBTOR_LINK_DAYS = 7
+    PUBLIC_BASE_URL: str | None = None  # used in links sent by email; None: the request's host
+    TOTP_ISSUER = "应收账款融资服务平台"
+    PAGE_SIZE = 20
+
+
+def finalise(config: dict, instance_path: str) -> None:
+    """Fill embedded defaults that depend on the instance folder; refuse unsafe production."""
+    instance = Path(instance_path)
+    if config.get("DEPLOYMENT") == "production":
+        missing = [key for key in PRODUCTION_REQUIRED if not config.get(key)]
+        if missing:
+            names = ", ".join(f"FLASK_{key}" for key in missing)
+            raise RuntimeError(
+                f"Refusing to start in production without {names}. "
+                "Set them in the environment (生产模式必须配置密钥与审计密钥)."
+            )
+        if not config.get("SQLALCHEMY_DATABASE_URI"):
+            raise RuntimeError("Refusing to start in production without FLASK_SQLALCHEMY_DATABASE_URI.")
+    instance.mkdir(parents=True, exist_ok=True)
+    for key in PRODUCTION_REQUIRED:
+        if not config.get(key):
+            config[key] = _instance_secret(instance / key.lower())
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'marketplace.db'}"
+    if not config.get("UPLOAD_FOLDER"):
+        config["UPLOAD_FOLDER"] = str(instance / "uploads")
+    if config.get("STRIPE_SECRET_KEY"):
+        config["PAYMENTS"] = "stripe"
+
+
+def _instance_secret(path: Path) -> str:
+    """An embedded-mode secret kept in the instance folder so sessions survive restarts."""
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

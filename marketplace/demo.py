@@ -1,0 +1,5 @@
+"""PLACEHOLDER: demo data."""
+
+
+def seed(reset=False, echo=print):
+    raise NotImplementedError

@@ -1,0 +1,120 @@
+"""Enterprise onboarding, the credit commitment and data consents."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+from sqlalchemy import select
+
+from marketplace import audit
+from marketplace.accounts import security
+from marketplace.accounts.models import Organisation, User
+from marketplace.accounts.roles import OrgKind, Role
+from marketplace.enterprises import commitment_text
+from marketplace.enterprises.models import CommitmentSignature, CommitmentText, Consent, Enterprise
+from marketplace.extensions import db
+from marketplace.formatting import today_shanghai
+from workflows.identifiers import normalise_uscc
+
+
+def register_enterprise(*, name: str, uscc: str, legal_rep_name: str, legal_rep_id_number: str,
+                        industry_code: str, region_code: str, park: str | None, address: str | None,
+                        contact_phone: str, user_name: str, email: str, password: str) -> User:
+    """Create the enterprise's organisation, its record and its first user (the admin)."""
+    org = Organisation(kind=OrgKind.ENTERPRISE, name=name.strip(), region_code=region_code)
+    enterprise = Enterprise(
+        organisation=org, uscc=normalise_uscc(uscc), name=name.strip(), legal_rep_name=legal_rep_name.strip(),
+        legal_rep_id_number=legal_rep_id_number.strip().upper(), industry_code=industry_code,
+        region_code=region_code, park=(park or "").strip() or None, address=(address or "").strip() or None,
+        contact_name=user_name.strip(), contact_phone=contact_phone.strip(),
+    )
+    user = User(organisation=org, name=user_name.strip(), email=email.strip().lower(),
+                role=Role.ENTERPRISE_ADMIN, password_hash=security.hash_password(password))
+    db.session.add_all([org, enterprise, user])
+    db.session.flush()
+    audit.record("enterprise.registered", enterprise, enterprise_id=enterprise.id, actor=user,
+                 uscc=enterprise.uscc, name=enterprise.name)
+    return user
+
+
+def current_commitment_text() -> CommitmentText:
+    """The commitment wording in force, created from the built-in text on first use."""
+    text = db.session.scalar(select(CommitmentText).where(CommitmentText.version == commitment_text.VERSION))
+    if text is None:
+        text = CommitmentText(
+            version=commitment_text.VERSION, title=commitment_text.TITLE, body=commitment_text.BODY,
+            sha256=hashlib.sha256(commitment_text.BODY.encode()).hexdigest(),
+            effective_from=date.fromisoformat(commitment_text.EFFECTIVE_FROM),
+        )
+        db.session.add(text)
+        db.session.flush()
+    return text
+
+
+def current_signature(enterprise: Enterprise) -> CommitmentSignature | None:
+    """The enterprise's signature of the wording in force, if any."""
+    return db.session.scalar(
+        select(CommitmentSignature)
+        .join(CommitmentText)
+        .where(CommitmentSignature.enterprise_id == enterprise.id,
+               CommitmentText.version == commitment_text.VERSION)
+        .order_by(CommitmentSignature.id.desc())
+        .limit(1)
+    )
+
+
+def sign_commitment(enterprise: Enterprise, user: User, signer_name: str, ip: str | None) -> CommitmentSignature:
+    existing = current_signature(enterprise)
+    if existing is not None:
+        return existing
+    text = current_commitment_text()
+    signature = CommitmentSignature(enterprise_id=enterprise.id, text_id=text.id, user_id=user.id,
+                                    signer_name=signer_name.strip(), ip=ip)
+    db.session.add(signature)
+    db.session.flush()
+    audit.record("commitment.signed", signature, enterprise_id=enterprise.id, version=text.version,
+                 text_sha256=text.sha256, signer_name=signature.signer_name)
+    return signature
+
+
+def grantable_institutions() -> list[Organisation]:
+    return list(db.session.scalars(
+        select(Organisation)
+        .where(Organisation.kind.in_([OrgKind.BANK, OrgKind.GUARANTOR, OrgKind.BUREAU]), Organisation.active)
+        .order_by(Organisation.kind, Organisation.name)
+    ))
+
+
+def grant_consent(enterprise: Enterprise, user: User, *, grantee_org_id: int, scopes: list[str], purpose: str,
+                  valid_from: date, valid_to: date) -> Consent:
+    consent = Consent(enterprise_id=enterprise.id, grantee_org_id=grantee_org_id, scopes=sorted(set(scopes)),
+                      purpose=purpose.strip(), valid_from=valid_from, valid_to=valid_to, granted_by_id=user.id)
+    db.session.add(consent)
+    db.session.flush()
+    audit.record("consent.granted", consent, enterprise_id=enterprise.id, grantee_org_id=grantee_org_id,
+                 scopes=consent.scopes, valid_from=valid_from, valid_to=valid_to)
+    return consent
+
+
+def revoke_consent(consent: Consent, user: User) -> None:
+    if consent.revoked_at is not None:
+        return
+    from marketplace.db import utcnow
+
+    consent.revoked_at = utcnow()
+    consent.revoked_by_id = user.id
+    audit.record("consent.revoked", consent, enterprise_id=consent.enterprise_id)
+
+
+def has_consent(enterprise_id: int, org_id: int, scope: str, day: date | None = None) -> bool:
+    """Whether `org_id` may read `scope` of the enterprise's data today. A refusal is logged."""
+    day = day or today_shanghai()
+    consents = db.session.scalars(
+        select(Consent).where(Consent.enterprise_id == enterprise_id, Consent.grantee_org_id == org_id)
+    )
+    if any(c.covers(scope, day) for c in consents):
+        return True
+    audit.record("credit_data.denied", object_type=scope, object_id=enterprise_id, enterprise_id=enterprise_id,
+                 purpose="no valid consent", grantee_org_id=org_id)
+    return False

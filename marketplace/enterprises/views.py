@@ -1,0 +1,184 @@
+"""Enterprise registration, profile, credit commitment, consents, access log and users."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+from sqlalchemy import select
+
+from marketplace import audit
+from marketplace.accounts import security
+from marketplace.accounts.models import Organisation, User
+from marketplace.accounts.roles import ENTERPRISE_ROLES, ROLE_LABELS, Role
+from marketplace.enterprises import services
+from marketplace.enterprises.forms import (
+    CommitmentSignForm,
+    ConsentForm,
+    EnterpriseUserForm,
+    RegistrationForm,
+    RevokeForm,
+)
+from marketplace.enterprises.models import SCOPE_LABELS, Consent
+from marketplace.extensions import db
+from marketplace.formatting import today_shanghai
+from marketplace.i18n import pick
+from marketplace.pagination import paginate
+from marketplace.pdf import render_pdf
+from marketplace.permissions import current_enterprise, require_owned
+from marketplace.reference.industries import industry_name
+from marketplace.reference.regions import region_name
+
+bp = Blueprint("enterprises", __name__)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        user = services.register_enterprise(
+            name=form.enterprise_name.data, uscc=form.uscc.data, legal_rep_name=form.legal_rep_name.data,
+            legal_rep_id_number=form.legal_rep_id_number.data, industry_code=form.industry_code.data,
+            region_code=form.region_code.data, park=form.park.data, address=form.address.data,
+            contact_phone=form.contact_phone.data, user_name=form.name.data, email=form.email.data,
+            password=form.password.data,
+        )
+        db.session.commit()
+        login_user(user)
+        flash(_("注册成功。请先签署信用承诺书，再登记应收账款。"), "success")
+        return redirect(url_for("enterprises.commitment"))
+    return render_template("enterprises/register.html", form=form)
+
+
+@bp.get("/enterprise")
+def profile():
+    enterprise = current_enterprise()
+    return render_template(
+        "enterprises/profile.html", ent=enterprise, signature=services.current_signature(enterprise),
+        industry=industry_name(enterprise.industry_code), region=region_name(enterprise.region_code),
+    )
+
+
+@bp.get("/enterprise/commitment")
+def commitment():
+    enterprise = current_enterprise()
+    text = services.current_commitment_text()
+    db.session.commit()
+    form = CommitmentSignForm(signer_name=current_user.name)
+    return render_template("enterprises/commitment.html", text=text, form=form,
+                           signature=services.current_signature(enterprise))
+
+
+@bp.post("/enterprise/commitment")
+def sign_commitment():
+    enterprise = current_enterprise()
+    form = CommitmentSignForm()
+    if not form.validate_on_submit():
+        text = services.current_commitment_text()
+        return render_template("enterprises/commitment.html", text=text, form=form, signature=None), 400
+    services.sign_commitment(enterprise, current_user._get_current_object(), form.signer_name.data, request.remote_addr)
+    db.session.commit()
+    flash(_("信用承诺书已签署"), "success")
+    return redirect(url_for("enterprises.commitment"))
+
+
+@bp.get("/enterprise/commitment.pdf")
+def commitment_pdf():
+    enterprise = current_enterprise()
+    signature = services.current_signature(enterprise)
+    if signature is None:
+        abort(404)
+    pdf = render_pdf("pdf/commitment.html", ent=enterprise, signature=signature, text=signature.text)
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f"inline; filename=commitment-{enterprise.uscc}.pdf"
+    return response
+
+
+@bp.get("/enterprise/consents")
+def consents():
+    enterprise = current_enterprise()
+    rows = db.session.scalars(
+        select(Consent).where(Consent.enterprise_id == enterprise.id).order_by(Consent.id.desc())
+    ).all()
+    return render_template("enterprises/consents.html", consents=rows, today=today_shanghai(),
+                           scope_labels=SCOPE_LABELS, revoke_form=RevokeForm())
+
+
+@bp.route("/enterprise/consents/new", methods=["GET", "POST"])
+def new_consent():
+    enterprise = current_enterprise()
+    form = ConsentForm(labels=pick)
+    form.grantee_org_id.choices = [(0, _("请选择机构"))] + [(o.id, o.name) for o in services.grantable_institutions()]
+    if form.validate_on_submit():
+        if form.grantee_org_id.data not in {o.id for o in services.grantable_institutions()}:
+            form.grantee_org_id.errors.append(_("请选择机构"))
+        else:
+            services.grant_consent(
+                enterprise, current_user._get_current_object(), grantee_org_id=form.grantee_org_id.data,
+                scopes=form.scopes.data, purpose=form.purpose.data, valid_from=form.valid_from.data,
+                valid_to=form.valid_to.data,
+            )
+            db.session.commit()
+            flash(_("授权已生效"), "success")
+            return redirect(url_for("enterprises.consents"))
+    return render_template("enterprises/consent_form.html", form=form)
+
+
+@bp.post("/enterprise/consents/<int:consent_id>/revoke")
+def revoke_consent(consent_id: int):
+    consent = require_owned(db.session.get(Consent, consent_id))
+    if RevokeForm().validate_on_submit():
+        services.revoke_consent(consent, current_user._get_current_object())
+        db.session.commit()
+        flash(_("授权已撤销，该机构将无法再查询相关数据"), "success")
+    return redirect(url_for("enterprises.consents"))
+
+
+@bp.get("/enterprise/access-log")
+def access_log():
+    enterprise = current_enterprise()
+    page = paginate(
+        select(audit.AuditEvent)
+        .where(audit.AuditEvent.enterprise_id == enterprise.id,
+               audit.AuditEvent.action.in_(["credit_data.read", "credit_data.denied"]))
+        .order_by(audit.AuditEvent.id.desc())
+    )
+    org_ids = {e.actor_org_id for e in page.items if e.actor_org_id}
+    org_names = dict(db.session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).all()) if org_ids else {}
+    return render_template("enterprises/access_log.html", page=page, org_names=org_names)
+
+
+@bp.get("/enterprise/users")
+def users():
+    enterprise = current_enterprise()
+    return render_template("enterprises/users.html", users=enterprise.organisation.users, role_labels=ROLE_LABELS)
+
+
+@bp.route("/enterprise/users/new", methods=["GET", "POST"])
+def new_user():
+    enterprise = current_enterprise()
+    form = EnterpriseUserForm()
+    form.role.choices = [(r.value, pick(ROLE_LABELS[r])) for r in sorted(ENTERPRISE_ROLES)]
+    if form.validate_on_submit():
+        user = User(organisation_id=enterprise.organisation_id, name=form.name.data.strip(),
+                    email=form.email.data.strip().lower(), role=Role(form.role.data),
+                    password_hash=security.hash_password(form.password.data))
+        db.session.add(user)
+        db.session.flush()
+        audit.record("user.created", user, enterprise_id=enterprise.id, role=user.role)
+        db.session.commit()
+        flash(_("用户已添加"), "success")
+        return redirect(url_for("enterprises.users"))
+    return render_template("enterprises/user_form.html", form=form)

@@ -1,0 +1,144 @@
+"""The enterprise's financing requests: list, create, edit, submit, withdraw, timeline."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from marketplace.extensions import db
+from marketplace.financing import services
+from marketplace.financing.forms import RequestForm, VersionedForm
+from marketplace.financing.models import FinancingRequest
+from marketplace.i18n import is_english
+from marketplace.pagination import paginate
+from marketplace.permissions import current_enterprise, require_owned
+from marketplace.receivables.models import CONFIRMATION_LABELS
+from workflows.engine import TransitionError
+from workflows.financing import EDITABLE_STATES, WITHDRAWABLE_STATES, state_label
+
+bp = Blueprint("financing", __name__, url_prefix="/financing")
+
+
+def _locale() -> str:
+    return "en" if is_english() else "zh"
+
+
+@bp.app_template_filter("request_state")
+def request_state_filter(state: str) -> str:
+    return state_label(state, _locale())
+
+
+def _owned_request(request_id: int) -> FinancingRequest:
+    return require_owned(db.session.get(FinancingRequest, request_id))
+
+
+@bp.get("/")
+def index():
+    enterprise = current_enterprise()
+    page = paginate(
+        select(FinancingRequest).where(FinancingRequest.enterprise_id == enterprise.id)
+        .order_by(FinancingRequest.id.desc())
+    )
+    return render_template("financing/index.html", page=page)
+
+
+def _form_page(form: RequestForm, request: FinancingRequest | None, status: int = 200):
+    return render_template("financing/form.html", form=form, req=request,
+                           confirmation_labels=CONFIRMATION_LABELS), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    enterprise = current_enterprise()
+    pledgeable = services.pledgeable_receivables(enterprise.id)
+    form = RequestForm(pledgeable=pledgeable)
+    if not pledgeable:
+        flash(_("没有可质押的应收账款，请先登记应收账款"), "warning")
+        return redirect(url_for("receivables.index"))
+    if form.validate_on_submit():
+        try:
+            request = services.create_request(
+                enterprise, current_user._get_current_object(), amount=form.parsed_amount,
+                term_days=form.term_days.data, purpose=form.purpose.data, receivable_ids=form.receivables.data,
+            )
+        except services.PledgeConflict as error:
+            form.receivables.errors.append(str(error))
+            return _form_page(form, None, 409)
+        db.session.commit()
+        flash(_("融资申请已保存为草稿，确认无误后请提交"), "success")
+        return redirect(url_for("financing.detail", request_id=request.id))
+    return _form_page(form, None)
+
+
+@bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
+def edit(request_id: int):
+    request = _owned_request(request_id)
+    if request.state not in EDITABLE_STATES:
+        flash(_("当前状态下不能修改申请"), "warning")
+        return redirect(url_for("financing.detail", request_id=request.id))
+    pledgeable = services.pledgeable_receivables(request.enterprise_id, request)
+    form = RequestForm(pledgeable=pledgeable, obj=None)
+    if not form.is_submitted():
+        form.amount.data = f"{request.amount:.2f}"
+        form.term_days.data = request.term_days
+        form.purpose.data = request.purpose
+        form.receivables.data = [p.receivable_id for p in request.active_pledges]
+        form.version.data = str(request.version)
+    if form.validate_on_submit():
+        try:
+            services.check_version(request, form.version_number)
+            services.update_request(request, current_user._get_current_object(), amount=form.parsed_amount,
+                                    term_days=form.term_days.data, purpose=form.purpose.data,
+                                    receivable_ids=form.receivables.data)
+            db.session.commit()
+        except (services.PledgeConflict, services.StaleRequest, StaleDataError) as error:
+            db.session.rollback()
+            message = str(error) if not isinstance(error, StaleDataError) else _("该申请已被修改，请刷新页面后重试")
+            flash(message, "danger")
+            return redirect(url_for("financing.edit", request_id=request_id))
+        flash(_("申请已更新"), "success")
+        return redirect(url_for("financing.detail", request_id=request.id))
+    return _form_page(form, request)
+
+
+@bp.get("/<int:request_id>")
+def detail(request_id: int):
+    request = _owned_request(request_id)
+    user = current_user._get_current_object()
+    submit_blockers = services.blocking_reasons(request, "submit", user) if request.state in EDITABLE_STATES else []
+    return render_template(
+        "financing/detail.html", req=request, submit_blockers=submit_blockers, locale=_locale(),
+        can_edit=request.state in EDITABLE_STATES, can_withdraw=request.state in WITHDRAWABLE_STATES,
+        confirmation_labels=CONFIRMATION_LABELS,
+    )
+
+
+def _apply(request_id: int, name: str, success: str):
+    request = _owned_request(request_id)
+    form = VersionedForm()
+    try:
+        services.check_version(request, form.version_number)
+        services.apply_transition(request, name, current_user._get_current_object())
+        db.session.commit()
+    except TransitionError as error:
+        db.session.rollback()
+        flash(error.text(_locale()), "danger")
+    except (services.StaleRequest, StaleDataError):
+        db.session.rollback()
+        flash(_("该申请已被修改，请刷新页面后重试"), "danger")
+    else:
+        flash(success, "success")
+    return redirect(url_for("financing.detail", request_id=request_id))
+
+
+@bp.post("/<int:request_id>/submit")
+def submit(request_id: int):
+    return _apply(request_id, "submit", _("申请已提交，平台将核验您的收支流水与应收账款"))
+
+
+@bp.post("/<int:request_id>/withdraw")
+def withdraw(request_id: int):
+    return _apply(request_id, "withdraw", _("申请已撤回，质押的应收账款已释放"))

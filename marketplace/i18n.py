@@ -1,0 +1,53 @@
+"""Locale selection (Chinese first, English available) and the template filters for display."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request, session
+from flask_login import current_user
+
+from marketplace import formatting
+from marketplace.extensions import babel
+from workflows.identifiers import mask_id
+
+ENGLISH = "en"
+CHINESE = "zh_Hans_CN"
+
+
+def select_locale() -> str:
+    chosen = session.get("locale")
+    if not chosen and current_user and current_user.is_authenticated:
+        chosen = current_user.locale
+    return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def is_english() -> bool:
+    try:
+        return select_locale() == ENGLISH
+    except RuntimeError:
+        return False
+
+
+def pick(pair: tuple[str, str]) -> str:
+    """Choose the zh or en half of a (zh, en) label pair for the current locale."""
+    return pair[1] if is_english() else pair[0]
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(app.root_path + "/translations"),
+    )
+    app.jinja_env.filters.update(
+        yuan=formatting.yuan,
+        wan=formatting.wan,
+        ymd=formatting.ymd,
+        ymd_hm=formatting.ymd_hm,
+        masked=mask_id,
+        pick=pick,
+    )
+
+    @app.context_processor
+    def inject_locale():
+        return {"is_english": is_english(), "current_locale": select_locale(),
+                "languages": app.config["LANGUAGES"], "request_path": request.path}

@@ -1,0 +1,12 @@
+"""Imports every model so the metadata (and so Alembic's autogenerate) sees all tables."""
+
+from marketplace.accounts.models import Organisation, User  # noqa: F401
+from marketplace.audit import AuditEvent  # noqa: F401
+from marketplace.enterprises.models import (  # noqa: F401
+    CommitmentSignature,
+    CommitmentText,
+    Consent,
+    Enterprise,
+)
+from marketplace.financing.models import FinancingRequest, RequestPledge, WorkflowEvent  # noqa: F401
+from marketplace.receivables.models import ConfirmationLink, Receivable, ReceivableDocument  # noqa: F401

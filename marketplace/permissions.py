@@ -1,0 +1,151 @@
+"""Every access rule in one place.
+
+ROUTE_ACCESS maps each endpoint to a named rule (which roles may reach it). A before_request
+hook enforces it and fails closed: an endpoint without a rule answers 403, and a test walks
+app.url_map to prove every route has one. Object-level rules (whose enterprise, which
+institution) are the functions below, called by views after loading their object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, abort, request
+from flask_login import current_user
+
+from marketplace.accounts.roles import ENTERPRISE_ROLES, STAFF_ROLES, Role
+
+ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named set of roles; `public` admits anonymous visitors too."""
+
+    name: str
+    roles: frozenset[str]
+    public: bool = False
+
+    def admits(self, role: str) -> bool:
+        return (self.public and role == ANONYMOUS) or role in self.roles
+
+
+ALL_ROLES = frozenset(Role)
+PUBLIC = Rule("public", ALL_ROLES, public=True)
+SIGNED_IN = Rule("signed_in", ALL_ROLES)
+ENTERPRISE_USER = Rule("enterprise_user", ENTERPRISE_ROLES)
+ENTERPRISE_ADMIN = Rule("enterprise_admin", frozenset({Role.ENTERPRISE_ADMIN}))
+STAFF = Rule("staff", STAFF_ROLES)
+PLATFORM_ADMIN = Rule("platform_admin", frozenset({Role.PLATFORM_ADMIN}))
+
+ROUTE_ACCESS: dict[str, Rule] = {
+    "static": PUBLIC,
+    # main
+    "main.index": PUBLIC,
+    "main.healthz": PUBLIC,
+    "main.set_language": PUBLIC,
+    "main.dashboard": SIGNED_IN,
+    "main.regions": PUBLIC,
+    # accounts: the second-factor pages work on a half-finished login kept in the session
+    "accounts.login": PUBLIC,
+    "accounts.two_factor": PUBLIC,
+    "accounts.enroll_totp": PUBLIC,
+    "accounts.logout": SIGNED_IN,
+    "accounts.change_password": SIGNED_IN,
+    # platform administration
+    "admin.institutions": PLATFORM_ADMIN,
+    "admin.new_institution": PLATFORM_ADMIN,
+    "admin.institution": PLATFORM_ADMIN,
+    "admin.new_user": PLATFORM_ADMIN,
+    "admin.reset_totp": PLATFORM_ADMIN,
+    "admin.enterprises": PLATFORM_ADMIN,
+    "admin.enterprise": PLATFORM_ADMIN,
+    "admin.audit_log": PLATFORM_ADMIN,
+    # enterprise onboarding, commitment, consents, access log, users
+    "enterprises.register": PUBLIC,
+    "enterprises.profile": ENTERPRISE_USER,
+    "enterprises.commitment": ENTERPRISE_USER,
+    "enterprises.sign_commitment": ENTERPRISE_USER,
+    "enterprises.commitment_pdf": ENTERPRISE_USER,
+    "enterprises.consents": ENTERPRISE_USER,
+    "enterprises.new_consent": ENTERPRISE_ADMIN,
+    "enterprises.revoke_consent": ENTERPRISE_ADMIN,
+    "enterprises.access_log": ENTERPRISE_USER,
+    "enterprises.users": ENTERPRISE_ADMIN,
+    "enterprises.new_user": ENTERPRISE_ADMIN,
+    # receivables
+    "receivables.index": ENTERPRISE_USER,
+    "receivables.new": ENTERPRISE_USER,
+    "receivables.detail": ENTERPRISE_USER,
+    "receivables.edit": ENTERPRISE_USER,
+    "receivables.delete": ENTERPRISE_USER,
+    "receivables.upload_document": ENTERPRISE_USER,
+    "receivables.document": ENTERPRISE_USER,
+    "receivables.delete_document": ENTERPRISE_USER,
+    "receivables.import_file": ENTERPRISE_USER,
+    "receivables.template": ENTERPRISE_USER,
+    "receivables.send_link": ENTERPRISE_USER,
+    "receivables.confirmations": ENTERPRISE_USER,
+    "receivables.answer_confirmation": ENTERPRISE_USER,
+    # the debtor's signed link: no account needed, the token is the credential
+    "debtor.confirm": PUBLIC,
+    # financing requests
+    "financing.index": ENTERPRISE_USER,
+    "financing.new": ENTERPRISE_USER,
+    "financing.detail": ENTERPRISE_USER,
+    "financing.edit": ENTERPRISE_USER,
+    "financing.submit": ENTERPRISE_USER,
+    "financing.withdraw": ENTERPRISE_USER,
+}
+
+
+def role_of_current_user() -> str:
+    if current_user.is_authenticated:
+        return current_user.role
+    return ANONYMOUS
+
+
+def enforce_route_access():
+    """before_request: look the endpoint up in ROUTE_ACCESS and refuse what it does not admit."""
+    endpoint = request.endpoint
+    if endpoint is None:  # no route matched: let routing answer 404/405
+        return None
+    rule = ROUTE_ACCESS.get(endpoint)
+    if rule is None:
+        abort(403)
+    role = role_of_current_user()
+    if rule.admits(role):
+        return None
+    if role == ANONYMOUS:
+        from marketplace.extensions import login_manager
+
+        return login_manager.unauthorized()
+    abort(403)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(enforce_route_access)
+
+
+# ---- object-level rules -----------------------------------------------------------------
+
+def current_enterprise():
+    """The enterprise the signed-in user works for; 403 for anyone else."""
+    enterprise = getattr(current_user, "enterprise", None)
+    if enterprise is None:
+        abort(403)
+    return enterprise
+
+
+def require_owned(obj, enterprise_id_attr: str = "enterprise_id"):
+    """404 unless `obj` exists and belongs to the current user's enterprise.
+
+    404 rather than 403 so that ids of other enterprises' rows are not confirmed to exist.
+    """
+    if obj is None or getattr(obj, enterprise_id_attr) != current_enterprise().id:
+        abort(404)
+    return obj
+
+
+def is_enterprise_admin(user) -> bool:
+    return user.is_authenticated and user.role == Role.ENTERPRISE_ADMIN

@@ -1,0 +1,1 @@
+"""Reference data of the Chinese standards the platform uses; plain Python, no Flask."""

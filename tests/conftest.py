@@ -1,0 +1,96 @@
+"""Test setup: one PostgreSQL database per xdist worker, migrated once; each test in a
+transaction that is rolled back (commits inside the app release savepoints only)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+PG_SERVER = os.environ.get("TEST_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
+AUDIT_KEY = "test-audit-key-not-secret"
+
+
+def create_database(name: str) -> str:
+    """Drop and create `name` on the test server; return its URL."""
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+    admin.dispose()
+    return f"{PG_SERVER}/{name}"
+
+
+def test_config(database_url: str, tmp_path_factory) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "AUDIT_KEY": AUDIT_KEY,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url(worker_id: str) -> str:
+    return create_database(f"marketplace_test_{worker_id}")
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    from flask_migrate import upgrade
+
+    from marketplace import create_app
+
+    app = create_app(test_config(database_url, tmp_path_factory),
+                     instance_path=str(tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def db_session(request, app):
+    """Bind the app's session to one connection in an outer transaction, rolled back after."""
+    if "no_db" in request.keywords:
+        yield None
+        return
+    from marketplace.extensions import db
+
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client):
+    """login(user): make the test client's session signed in as `user` (second factor done)."""
+
+    def _login(user):
+        with client.session_transaction() as session:
+            session.clear()
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return client
+
+    return _login

@@ -1,0 +1,307 @@
+"""The receivables bulk-import file: its template, and reading it into checked rows.
+
+Every row is checked and every problem is reported with the line number the user sees in the
+file, naming the column ("金额：最多两位小数"). Whether a file with bad rows is stored at all is
+the caller's decision; the usual one is to reject it whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from workflows.identifiers import (
+    normalise_uscc,
+    parse_date,
+    parse_money,
+    uscc_check_char,
+    uscc_problem,
+)
+from workflows.tabular import Row, TableError, find_header, read_table
+
+# field -> the Chinese header used in the template, in template column order
+HEADERS: dict[str, str] = {
+    "debtor_name": "债务人名称",
+    "debtor_uscc": "债务人统一社会信用代码",
+    "invoice_no": "发票号码",
+    "contract_no": "合同编号",
+    "amount": "金额",
+    "issue_date": "开票日期",
+    "due_date": "到期日",
+    "confirmation": "确认状态",
+}
+# Each field is also recognised by its English name (find_header adds it).
+ALIASES: dict[str, set[str]] = {field: {header} for field, header in HEADERS.items()}
+ALIASES["amount"] |= {"金额（元）", "金额(元)"}
+REQUIRED: set[str] = set(HEADERS) - {"contract_no"}
+
+CONFIRMATIONS: dict[str, str] = {
+    "已确认": "confirmed",
+    "confirmed": "confirmed",
+    "待确认": "pending",
+    "pending": "pending",
+    "有异议": "disputed",
+    "disputed": "disputed",
+}
+CONFIRMATION_LABELS = {"confirmed": "已确认", "pending": "待确认", "disputed": "有异议"}
+
+MAX_LENGTHS = {"debtor_name": 200, "invoice_no": 64, "contract_no": 64}
+_SCIENTIFIC = re.compile(r"[-+]?\d+(?:\.\d+)?[eE][-+]?\d+")
+
+
+@dataclass(frozen=True)
+class ReceivableRow:
+    """One checked receivable from the file; the USCC is normalised, the amount has 2 places."""
+
+    line: int
+    debtor_name: str
+    debtor_uscc: str
+    invoice_no: str
+    contract_no: str
+    amount: Decimal
+    issue_date: date
+    due_date: date
+    confirmation: str
+
+
+@dataclass
+class RowError:
+    """A problem on one line of the file, in Chinese, naming the column."""
+
+    line: int
+    reason: str
+
+
+def parse_receivables(
+    data: bytes, filename: str, *, today: date | None = None
+) -> tuple[list[ReceivableRow], list[RowError]]:
+    """Read and check a receivables file; return the good rows and every row problem.
+
+    Raises TableError when the file as a whole cannot be used (empty, junk, no header, no data).
+    With `today`, an issue date after it is an error.
+    """
+    rows = read_table(data, filename)
+    if not rows:
+        raise TableError("文件为空")
+    header_index, columns = find_header(rows, ALIASES, REQUIRED, labels=HEADERS)
+    data_rows = rows[header_index + 1 :]
+    if not data_rows:
+        raise TableError("文件中没有数据行")
+    good: list[ReceivableRow] = []
+    errors: list[RowError] = []
+    first_seen: dict[tuple[str, str], int] = {}
+    for row in data_rows:
+        parsed, problems = _parse_row(row, columns, today)
+        if parsed is not None:
+            duplicate = _duplicate_problem(parsed, first_seen)
+            if duplicate:
+                problems.append(duplicate)
+        errors.extend(RowError(row.line, reason) for reason in problems)
+        if parsed is not None and not problems:
+            good.append(parsed)
+    return good, errors
+
+
+def _parse_row(
+    row: Row, columns: dict[str, int], today: date | None
+) -> tuple[ReceivableRow | None, list[str]]:
+    """Check one row; the row is returned only when every cell could be read."""
+    cells = {field: row.get(index) for field, index in columns.items()}
+    problems: list[str] = []
+    values: dict[str, object] = {}
+    for field, reader in _FIELD_READERS.items():
+        text = cells.get(field, "")
+        if not text and field in REQUIRED and field != "confirmation":
+            problems.append(f"{HEADERS[field]}：不能为空")
+            continue
+        try:
+            values[field] = reader(text)
+        except ValueError as exc:
+            problems.append(_reason(field, str(exc)))
+    if len(values) < len(_FIELD_READERS):
+        return None, problems
+    problems.extend(_date_problems(values["issue_date"], values["due_date"], today))  # type: ignore[arg-type]
+    return ReceivableRow(line=row.line, **values), problems  # type: ignore[arg-type]
+
+
+def _reason(field: str, message: str) -> str:
+    """Prefix a message with its column, without repeating the column's noun."""
+    label = HEADERS[field]
+    for noun in (label, "统一社会信用代码", "金额", "日期"):
+        if label.endswith(noun) and message.startswith(noun):
+            message = message[len(noun) :]
+            break
+    return f"{label}：{message}"
+
+
+def _read_text(field: str) -> Callable[[str], str]:
+    """A reader for a free-text column: kept as written, within a length limit."""
+
+    def read(text: str) -> str:
+        if _SCIENTIFIC.fullmatch(text) and field != "debtor_name":
+            raise ValueError("疑似被Excel转换为科学计数法，请把该列设为文本格式后重新填写")
+        limit = MAX_LENGTHS[field]
+        if len(text) > limit:
+            raise ValueError(f"不能超过{limit}个字符，实际为{len(text)}个")
+        return text
+
+    return read
+
+
+def _read_uscc(text: str) -> str:
+    problem = uscc_problem(text)
+    if problem:
+        raise ValueError(problem)
+    return normalise_uscc(text)
+
+
+def _read_amount(text: str) -> Decimal:
+    amount = parse_money(text)
+    if amount <= 0:
+        raise ValueError("必须大于0")
+    return amount
+
+
+def _read_confirmation(text: str) -> str:
+    if not text:
+        return "pending"
+    value = CONFIRMATIONS.get(text.strip().lower())
+    if value is None:
+        raise ValueError(f"无法识别“{text}”，应为已确认、待确认或有异议")
+    return value
+
+
+_FIELD_READERS = {
+    "debtor_name": _read_text("debtor_name"),
+    "debtor_uscc": _read_uscc,
+    "invoice_no": _read_text("invoice_no"),
+    "contract_no": _read_text("contract_no"),
+    "amount": _read_amount,
+    "issue_date": parse_date,
+    "due_date": parse_date,
+    "confirmation": _read_confirmation,
+}
+
+
+def _date_problems(issue: date, due: date, today: date | None) -> list[str]:
+    problems = []
+    if due < issue:
+        problems.append(f"到期日：{due.isoformat()}早于开票日期{issue.isoformat()}")
+    if today is not None and issue > today:
+        problems.append(f"开票日期：{issue.isoformat()}晚于今天（{today.isoformat()}）")
+    return problems
+
+
+def _duplicate_problem(row: ReceivableRow, first_seen: dict[tuple[str, str], int]) -> str | None:
+    """The same debtor and invoice number already appeared on an earlier line."""
+    key = (row.debtor_uscc, row.invoice_no.upper())
+    first = first_seen.setdefault(key, row.line)
+    if first == row.line:
+        return None
+    return f"发票号码：与第{first}行重复（同一债务人统一社会信用代码和发票号码）"
+
+
+# --- templates ----------------------------------------------------------------------------------
+
+EXAMPLE_ROW: dict[str, object] = {
+    "debtor_name": "上海示例贸易有限公司",
+    "debtor_uscc": "91310115MA1K3ABC0",  # completed with its check character below
+    "invoice_no": "24312000000000123456",
+    "contract_no": "HT-2024-001",
+    "amount": Decimal("128000.00"),
+    "issue_date": date(2024, 3, 1),
+    "due_date": date(2024, 6, 30),
+    "confirmation": "confirmed",
+}
+CSV_EXAMPLE_INVOICE = "12345678"  # digits that Excel keeps intact when it opens a CSV
+
+
+def _example_values() -> dict[str, object]:
+    values = dict(EXAMPLE_ROW)
+    body = str(values["debtor_uscc"])
+    values["debtor_uscc"] = body + uscc_check_char(body)
+    values["confirmation"] = CONFIRMATION_LABELS[str(values["confirmation"])]
+    return values
+
+
+def template_csv() -> bytes:
+    """The import template as UTF-8 CSV with a BOM (so Excel reads the Chinese), one example row."""
+    values = _example_values()
+    values["invoice_no"] = CSV_EXAMPLE_INVOICE
+    values["amount"] = f"{values['amount']:.2f}"
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADERS.values())
+    writer.writerow(str(values[field]) for field in HEADERS)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+_TEXT_COLUMNS = ("debtor_name", "debtor_uscc", "invoice_no", "contract_no", "confirmation")
+_COLUMN_WIDTHS = {
+    "debtor_name": 32,
+    "debtor_uscc": 26,
+    "invoice_no": 24,
+    "contract_no": 18,
+    "amount": 16,
+    "issue_date": 13,
+    "due_date": 13,
+    "confirmation": 11,
+}
+_TEMPLATE_ROWS = 1000  # rows offered the confirmation drop-down
+
+
+def template_xlsx() -> bytes:
+    """The import template as XLSX: bold header, text columns for codes, one example row."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "应收账款"
+    sheet.append(list(HEADERS.values()))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.append([_example_values()[field] for field in HEADERS])
+    formats = {field: "@" for field in _TEXT_COLUMNS}
+    formats |= {"amount": "#,##0.00", "issue_date": "yyyy-mm-dd", "due_date": "yyyy-mm-dd"}
+    for index, field in enumerate(HEADERS, start=1):
+        letter = get_column_letter(index)
+        # The column style applies to rows the user adds; the example cell needs its own.
+        sheet.column_dimensions[letter].number_format = formats[field]
+        sheet.column_dimensions[letter].width = _COLUMN_WIDTHS[field]
+        sheet.cell(row=2, column=index).number_format = formats[field]
+    column = get_column_letter(list(HEADERS).index("confirmation") + 1)
+    choices = DataValidation(type="list", formula1='"已确认,待确认,有异议"', allow_blank=True)
+    choices.add(f"{column}2:{column}{_TEMPLATE_ROWS + 1}")
+    sheet.add_data_validation(choices)
+    sheet.freeze_panes = "A2"
+    _add_instructions(workbook.create_sheet("填写说明"))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _add_instructions(sheet) -> None:
+    """A second sheet explaining each column; the importer reads only the first sheet."""
+    notes = {
+        "debtor_name": "必填，债务人（购货方）全称",
+        "debtor_uscc": "必填，18位统一社会信用代码",
+        "invoice_no": "必填，发票号码（数电票为20位）",
+        "contract_no": "选填",
+        "amount": "必填，单位：元，大于0，最多两位小数",
+        "issue_date": "必填，格式YYYY-MM-DD，不能晚于今天",
+        "due_date": "必填，格式YYYY-MM-DD，不能早于开票日期",
+        "confirmation": "已确认、待确认或有异议，留空视为待确认",
+    }
+    sheet.append(["列名", "说明"])
+    for field, note in notes.items():
+        sheet.append([HEADERS[field], note])
+    sheet.column_dimensions["A"].width = 26
+    sheet.column_dimensions["B"].width = 48
