@@ -23,7 +23,7 @@ def create_database(name: str) -> str:
     return f"{PG_SERVER}/{name}"
 
 
-def test_config(database_url: str, tmp_path_factory) -> dict:
+def make_test_config(database_url: str, tmp_path_factory) -> dict:
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -46,16 +46,34 @@ def app(database_url, tmp_path_factory):
 
     from marketplace import create_app
 
-    app = create_app(test_config(database_url, tmp_path_factory),
+    app = create_app(make_test_config(database_url, tmp_path_factory),
                      instance_path=str(tmp_path_factory.mktemp("instance")))
     with app.app_context():
         upgrade()
     return app
 
 
+class TestScopedSession(scoped_session):
+    """One session for the whole test: the app's per-request teardown must not close it (that
+    would roll back what the test flushed), only clear a transaction a failed flush broke."""
+
+    def remove(self):
+        session = self.registry()
+        transaction = session.get_transaction()
+        if transaction is not None and not transaction.is_active:
+            session.rollback()
+
+    def close_for_good(self):
+        scoped_session.remove(self)
+
+
 @pytest.fixture(autouse=True)
 def db_session(request, app):
-    """Bind the app's session to one connection in an outer transaction, rolled back after."""
+    """Bind the app's session to one connection in an outer transaction, rolled back after.
+
+    No app context stays pushed during the test: each test-client request must get its own
+    (and so its own `g`), as in production. Tests that call services directly use `ctx`.
+    """
     if "no_db" in request.keywords:
         yield None
         return
@@ -63,18 +81,29 @@ def db_session(request, app):
 
     with app.app_context():
         connection = db.engine.connect()
-        outer = connection.begin()
-        original = db.session
-        db.session = scoped_session(
-            sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-        )
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
-            db.session = original
-            outer.rollback()
-            connection.close()
+    outer = connection.begin()
+    original = db.session
+    db.session = TestScopedSession(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    )
+    try:
+        yield db.session
+    finally:
+        db.session.close_for_good()
+        db.session = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def ctx(app):
+    """A request context for tests that call services (audit needs the app and a request).
+
+    Not for tests that also use `client`: requests would share this context's `g` (and so
+    Flask-Login's cached user). Those tests wrap service calls in app.test_request_context().
+    """
+    with app.test_request_context("/", environ_base={"REMOTE_ADDR": "203.0.113.9"}):
+        yield
 
 
 @pytest.fixture

@@ -39,9 +39,8 @@ class RegistrationForm(UserFields):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.industry_code.choices = [("", _l("请选择行业"))] + [
-            (group, items) for group, items in industry_choices()
-        ]
+        # a dict makes WTForms render <optgroup>s; the first, unlabelled group holds the prompt
+        self.industry_code.choices = {"": [("", _l("请选择行业"))], **dict(industry_choices())}
 
     def validate_uscc(self, field):
         problem = uscc_problem(field.data or "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from workflows.identifiers import parse_money
@@ -27,13 +27,13 @@ class RequestForm(VersionedForm):
     amount = StringField(_l("融资金额（元）"), validators=[DataRequired(_l("请填写融资金额"))])
     term_days = IntegerField(
         _l("融资期限（天）"),
-        validators=[DataRequired(_l("请填写融资期限")),
+        validators=[InputRequired(_l("请填写融资期限")),
                     NumberRange(min=1, max=MAX_TERM_DAYS, message=_l("融资期限应在1至720天之间"))],
     )
     purpose = TextAreaField(_l("资金用途"), validators=[DataRequired(_l("请填写资金用途")), Length(max=500)])
     receivables = SelectMultipleField(
         _l("质押的应收账款"), coerce=int, option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
-        validators=[DataRequired(_l("请至少选择一笔应收账款"))],
+        validators=[DataRequired(_l("请至少选择一笔应收账款"))], validate_choice=False,
     )
 
     def __init__(self, *args, pledgeable=(), **kwargs):
@@ -49,6 +49,10 @@ class RequestForm(VersionedForm):
             raise ValidationError(str(error)) from None
         if self.parsed_amount <= 0:
             raise ValidationError(_l("融资金额必须大于零"))
+
+    def validate_receivables(self, field):
+        if any(choice not in self.pledgeable for choice in field.data or ()):
+            raise ValidationError(_l("所选应收账款中有已被其他申请质押或不属于本企业的，请刷新页面后重新选择"))
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):

@@ -30,7 +30,8 @@ class FinancingRequest(db.Model):
         CheckConstraint(f"state IN ({_STATES})", name="state"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("term_days > 0", name="term_positive"),
-        CheckConstraint("state = 'draft' OR submitted_at IS NOT NULL", name="submitted_at_set"),
+        # every state past draft was reached through submit, except a draft withdrawn unsubmitted
+        CheckConstraint("state IN ('draft', 'withdrawn') OR submitted_at IS NOT NULL", name="submitted_at_set"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

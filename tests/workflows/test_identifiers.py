@@ -133,14 +133,18 @@ def test_valid_resident_id_numbers_pass_including_lowercase_x(number):
         ("110105194902300010", "出生日期“19490230”不存在"),
         ("110105194913010010", "出生日期“19491301”不存在"),
         ("110105194912310021", "身份证号码校验位错误，应为X，实际为1"),
-        (with_check_digit("99010519491231002"), "地区码“990105”不存在"),
-        (with_check_digit("11999919491231002"), "地区码“119999”不存在"),
+        (with_check_digit("99010519491231002"), "省级地区码“99”不存在"),
     ],
 )
 def test_resident_id_problem_names_the_failure(number, expected):
     problem = resident_id_problem(number)
     assert problem is not None
     assert expected in problem
+
+
+def test_resident_id_from_a_county_newer_than_stdnums_table_is_accepted():
+    """320505 (虎丘区, 2012) is missing from python-stdnum's table; ID numbers from it are real."""
+    assert resident_id_problem(with_check_digit("32050519800101123")) is None
 
 
 def test_resident_id_born_after_today_is_rejected():

@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: de5f5b1cee7a
+Revision ID: 3f933ade6f10
 Revises: 
-Create Date: 2026-11-22 03:16:11.919478
+Create Date: 2026-11-22 03:21:39.367705
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = 'de5f5b1cee7a'
+revision = '3f933ade6f10'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -167,8 +167,8 @@ def upgrade():
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('state_changed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.CheckConstraint("state = 'draft' OR submitted_at IS NOT NULL", name=op.f('ck_financing_requests_submitted_at_set')),
     sa.CheckConstraint("state IN ('draft', 'submitted', 'verifying', 'verified', 'routed_to_bank', 'routed_to_guarantor', 'returned', 'guarantor_review', 'guarantee_offered', 'fee_pending', 'guaranteed', 'guarantor_declined', 'bank_review', 'info_requested', 'offer_made', 'offer_accepted', 'disbursed', 'repaying', 'closed', 'bank_declined', 'withdrawn')", name=op.f('ck_financing_requests_state')),
+    sa.CheckConstraint("state IN ('draft', 'withdrawn') OR submitted_at IS NOT NULL", name=op.f('ck_financing_requests_submitted_at_set')),
     sa.CheckConstraint('amount > 0', name=op.f('ck_financing_requests_amount_positive')),
     sa.CheckConstraint('term_days > 0', name=op.f('ck_financing_requests_term_positive')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_financing_requests_created_by_id_users')),

@@ -1,0 +1,85 @@
+"""Every route against every role, through the one access-rule table (marketplace.permissions)."""
+
+from __future__ import annotations
+
+import pytest
+
+from marketplace.accounts.roles import Role
+from marketplace.permissions import ANONYMOUS, ROUTE_ACCESS
+from tests.factories import UserFactory, make_enterprise_user
+
+ROLES = [ANONYMOUS, *Role]
+
+
+def _routes(app):
+    return [rule for rule in app.url_map.iter_rules()]
+
+
+def _url_for(rule) -> str:
+    """Fill every URL variable with a value that names no real row."""
+    values = {}
+    for name in rule.arguments:
+        converter = rule._converters[name].__class__.__name__
+        values[name] = 987654 if converter in ("IntegerConverter",) else "nonexistent"
+    if rule.endpoint == "static":
+        values["filename"] = "app.css"
+    return rule.build(values, append_unknown=False)[1]
+
+
+def test_every_route_has_an_access_rule(app):
+    missing = sorted({rule.endpoint for rule in _routes(app)} - set(ROUTE_ACCESS))
+    assert missing == [], f"routes without an access rule in permissions.ROUTE_ACCESS: {missing}"
+
+
+def test_access_table_names_no_route_that_does_not_exist(app):
+    stale = sorted(set(ROUTE_ACCESS) - {rule.endpoint for rule in _routes(app)})
+    assert stale == []
+
+
+def _user_for(role: str):
+    if role == ANONYMOUS:
+        return None
+    if role.startswith("enterprise:"):
+        return make_enterprise_user(Role(role))
+    return UserFactory(role=Role(role))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_reaches_exactly_the_routes_its_rule_admits(app, client, login, role):
+    user = _user_for(role)
+    failures = []
+    for rule in _routes(app):
+        access = ROUTE_ACCESS[rule.endpoint]
+        url = _url_for(rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if user is not None:
+                login(user)
+            else:
+                with client.session_transaction() as session:
+                    session.clear()
+            response = client.open(url, method=method)
+            if access.admits(role):
+                ok = response.status_code != 403
+            elif role == ANONYMOUS:
+                ok = response.status_code == 302 and "/login" in response.headers["Location"]
+            else:
+                ok = response.status_code == 403
+            if not ok:
+                failures.append(f"{method} {url} ({rule.endpoint}, rule {access.name}) -> {response.status_code}")
+    assert failures == [], "\n".join(failures)
+
+
+def test_an_unlisted_endpoint_is_refused(app, client, login):
+    """Fail closed: a route added without a rule answers 403 even to an admin."""
+    from flask import Flask
+
+    assert isinstance(app, Flask)
+    from marketplace.permissions import ROUTE_ACCESS as table
+
+    endpoint = "main.healthz"
+    saved = table.pop(endpoint)
+    try:
+        response = client.get("/healthz")
+    finally:
+        table[endpoint] = saved
+    assert response.status_code == 403
