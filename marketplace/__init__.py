@@ -27,6 +27,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     config_module.finalise(app.config, app.instance_path)
 
     _init_extensions(app)
+    import marketplace.after_commit  # noqa: F401  (session hooks)
     import marketplace.models  # noqa: F401  (every table registered before anything queries)
     _register_blueprints(app)
 
@@ -64,9 +65,10 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.enterprises.views import bp as enterprises_bp
     from marketplace.financing.views import bp as financing_bp
     from marketplace.main.views import bp as main_bp
+    from marketplace.notifications.views import bp as notifications_bp
     from marketplace.receivables.debtor_views import bp as debtor_bp
     from marketplace.receivables.views import bp as receivables_bp
 
     for blueprint in (main_bp, accounts_bp, admin_bp, enterprises_bp, receivables_bp, debtor_bp,
-                      financing_bp):
+                      financing_bp, notifications_bp):
         app.register_blueprint(blueprint)

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 from flask import current_app, has_request_context, request
+from flask.cli import AppGroup
 from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, String, select, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -139,9 +140,7 @@ def verify_chain(key: str, batch: int = 1000) -> tuple[int, AuditEvent | None, s
     return checked, None, None
 
 
-@click.group("audit")
-def audit_cli():
-    """The audit log."""
+audit_cli = AppGroup("audit", help="The audit log.")
 
 
 @audit_cli.command("verify")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from marketplace.extensions import db
@@ -17,9 +18,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
 
 
-@click.group("totp")
-def totp_cli():
-    """Second factor helpers."""
+totp_cli = AppGroup("totp", help="Second factor helpers.")
 
 
 @totp_cli.command("code")
@@ -35,9 +34,7 @@ def totp_code(email: str):
     click.echo(current_totp(user.totp_secret))
 
 
-@click.group("demo")
-def demo_cli():
-    """Demo data."""
+demo_cli = AppGroup("demo", help="Demo data.")
 
 
 @demo_cli.command("seed")

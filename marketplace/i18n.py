@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request, session
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace import formatting
 from marketplace.extensions import babel
@@ -49,5 +50,11 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_locale():
-        return {"is_english": is_english(), "current_locale": select_locale(),
+        from marketplace.notifications.services import unread_count
+
+        try:
+            unread = unread_count(current_user) if current_user.is_authenticated else 0
+        except SQLAlchemyError:  # an error page must render even when the database does not
+            unread = 0
+        return {"unread_notifications": unread,"is_english": is_english(), "current_locale": select_locale(),
                 "languages": app.config["LANGUAGES"], "request_path": request.path}

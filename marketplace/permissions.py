@@ -89,6 +89,10 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "receivables.answer_confirmation": ENTERPRISE_USER,
     # the debtor's signed link: no account needed, the token is the credential
     "debtor.confirm": PUBLIC,
+    # notifications: each user's own
+    "notifications.index": SIGNED_IN,
+    "notifications.mark_read": SIGNED_IN,
+    "notifications.mark_all_read": SIGNED_IN,
     # financing requests
     "financing.index": ENTERPRISE_USER,
     "financing.new": ENTERPRISE_USER,

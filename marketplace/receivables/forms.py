@@ -58,6 +58,9 @@ class ReceivableForm(FlaskForm):
             raise ValidationError(str(error)) from None
         if amount <= 0:
             raise ValidationError(_l("金额必须大于0"))
+        problem = services.amount_problem(amount)
+        if problem:
+            raise ValidationError(problem)
         self.face_amount = amount
 
     def validate_issue_date(self, field):

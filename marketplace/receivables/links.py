@@ -84,8 +84,9 @@ def revoke_open_links(receivable: Receivable) -> int:
 
 
 def create_link(receivable: Receivable, user) -> ConfirmationLink:
+    now = utcnow()
     link = ConfirmationLink(receivable=receivable, nonce=secrets.token_hex(16), created_by_id=user.id,
-                            expires_at=utcnow() + max_age())
+                            created_at=now, expires_at=now + max_age())
     db.session.add(link)
     db.session.flush()
     return link

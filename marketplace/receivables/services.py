@@ -28,12 +28,13 @@ from marketplace.formatting import today_shanghai
 from marketplace.receivables import links
 from marketplace.receivables.models import ConfirmationLink, Receivable
 from workflows.identifiers import normalise_name
-from workflows.receivables_file import ReceivableRow, RowError, parse_receivables
+from workflows.receivables_file import HEADERS, ReceivableRow, RowError, parse_receivables
 
 # Changing one of these on a confirmed or disputed receivable makes the debtor's answer stale.
 MATERIAL_FIELDS = ("debtor_name", "debtor_uscc", "invoice_no", "face_amount")
-TEXT_LIMITS = {"invoice_no": ("发票号码", 50), "contract_no": ("合同编号", 50)}  # the columns' sizes
+TEXT_LIMITS = {"invoice_no": 50, "contract_no": 50}  # the columns' sizes (the file allows more)
 IMPORT_DISPUTE_REASON = "导入时标记为有异议"
+MAX_AMOUNT = Decimal("9999999999999999.99")  # what Numeric(18, 2) holds
 
 
 class ReceivableRefused(ValueError):
@@ -87,6 +88,12 @@ def duplicate_of(enterprise_id: int, debtor_uscc: str, invoice_no: str, exclude_
     if exclude_id is not None:
         query = query.where(Receivable.id != exclude_id)
     return db.session.scalar(query.limit(1))
+
+
+def amount_problem(amount: Decimal) -> str | None:
+    if amount > MAX_AMOUNT:
+        return _("金额超出系统可登记的上限，请核对")
+    return None
 
 
 def duplicate_message() -> str:
@@ -216,18 +223,20 @@ def import_receivables(enterprise: Enterprise, data: bytes, filename: str) -> in
 
 def _import_rule_errors(enterprise: Enterprise, rows: list[ReceivableRow]) -> list[RowError]:
     """What the file parser cannot know: column sizes, the enterprise itself, and the database."""
-    errors = []
     taken = _existing_keys(enterprise.id, {row.debtor_uscc for row in rows})
-    for row in rows:
-        for field, (label, limit) in TEXT_LIMITS.items():
-            if len(getattr(row, field)) > limit:
-                errors.append(RowError(row.line, _("%(label)s：不能超过%(limit)s个字符", label=label, limit=limit)))
-        problem = related_party_problem(enterprise, row.debtor_uscc, row.debtor_name)
-        if problem:
-            errors.append(RowError(row.line, _("债务人统一社会信用代码：%(problem)s", problem=problem)))
-        if (row.debtor_uscc, row.invoice_no.upper()) in taken:
-            errors.append(RowError(row.line, _("发票号码：该债务人的同一发票号码已登记过，请勿重复导入")))
-    return errors
+    return [RowError(row.line, problem) for row in rows for problem in _row_problems(enterprise, row, taken)]
+
+
+def _row_problems(enterprise: Enterprise, row: ReceivableRow, taken: set[tuple[str, str]]):
+    for field, limit in TEXT_LIMITS.items():
+        if len(getattr(row, field)) > limit:
+            yield _("%(label)s：不能超过%(limit)s个字符", label=HEADERS[field], limit=limit)
+    if amount_problem(row.amount):
+        yield _("金额：%(problem)s", problem=amount_problem(row.amount))
+    if related_party_problem(enterprise, row.debtor_uscc, row.debtor_name):
+        yield _("债务人统一社会信用代码：%(problem)s", problem=_("债务人不能是本企业"))
+    if (row.debtor_uscc, row.invoice_no.upper()) in taken:
+        yield _("发票号码：该债务人的同一发票号码已登记过，请勿重复导入")
 
 
 def _existing_keys(enterprise_id: int, usccs: set[str]) -> set[tuple[str, str]]:

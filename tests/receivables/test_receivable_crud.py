@@ -13,7 +13,13 @@ from marketplace.formatting import today_shanghai
 from marketplace.receivables import services
 from marketplace.receivables.models import Receivable
 from tests.factories import ReceivableFactory, UserFactory, make_enterprise_user
-from tests.receivables.helpers import audit_count, page_text, pledge, receivable_form, receivables_of
+from tests.receivables.helpers import (
+    audit_count,
+    page_text,
+    pledge,
+    receivable_form,
+    receivables_of,
+)
 
 
 def fresh(receivable: Receivable) -> Receivable:
@@ -103,6 +109,7 @@ def _days(n: int) -> str:
     ({"amount": "0"}, "金额必须大于0"),
     ({"amount": "100.123"}, "金额最多两位小数"),
     ({"amount": "一百元"}, "不是有效的数字"),
+    ({"amount": "100000000000000000"}, "金额超出系统可登记的上限"),
     ({"issue_date": _days(-5), "due_date": _days(-6)}, "到期日不能早于开票日期"),
     ({"issue_date": _days(1), "due_date": _days(30)}, "开票日期不能晚于今天"),
     ({"debtor_name": ""}, "请输入债务人名称"),

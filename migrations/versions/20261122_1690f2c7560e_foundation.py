@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: 3f933ade6f10
+Revision ID: 1690f2c7560e
 Revises: 
-Create Date: 2026-11-22 03:21:39.367705
+Create Date: 2026-11-22 03:24:52.632662
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '3f933ade6f10'
+revision = '1690f2c7560e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -179,6 +179,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_financing_requests_enterprise_id'), ['enterprise_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_financing_requests_state'), ['state'], unique=False)
 
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=64), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('link', sa.String(length=500), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('emailed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notifications_user_id'), ['user_id'], unique=False)
+
     op.create_table('receivables',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('enterprise_id', sa.Integer(), nullable=False),
@@ -307,6 +323,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_receivables_debtor_uscc'))
 
     op.drop_table('receivables')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notifications_user_id'))
+
+    op.drop_table('notifications')
     with op.batch_alter_table('financing_requests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_financing_requests_state'))
         batch_op.drop_index(batch_op.f('ix_financing_requests_enterprise_id'))

@@ -1,0 +1,84 @@
+"""Smoke test of the embedded default: SQLite under the instance folder, eager tasks, offline
+payments. No PostgreSQL here: migrations run on SQLite and the enterprise's path works end to end."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from tests.enterprises.test_registration import form as registration_form
+
+pytestmark = pytest.mark.sqlite
+
+
+@pytest.fixture(autouse=True)
+def db_session():
+    """This module builds its own SQLite database; the PostgreSQL rollback fixture is not used."""
+    yield None
+
+
+@pytest.fixture
+def embedded_app(tmp_path, monkeypatch):
+    for name in ("FLASK_SQLALCHEMY_DATABASE_URI", "FLASK_SECRET_KEY", "FLASK_AUDIT_KEY", "FLASK_DEPLOYMENT"):
+        monkeypatch.delenv(name, raising=False)
+    from marketplace import create_app
+
+    app = create_app({"WTF_CSRF_ENABLED": False}, instance_path=str(tmp_path))
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+def test_embedded_default_runs_the_enterprise_path_on_sqlite(embedded_app, tmp_path):
+    from marketplace.extensions import db
+    from marketplace.financing.models import FinancingRequest
+    from marketplace.receivables.models import Receivable
+
+    assert embedded_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert (tmp_path / "marketplace.db").exists()
+    client = embedded_app.test_client()
+    assert client.post("/register", data=registration_form()).status_code == 302
+    client.post("/enterprise/commitment", data={"signer_name": "陈建国"})
+    with embedded_app.app_context():
+        from marketplace.enterprises.models import Enterprise
+        from tests.factories import ReceivableFactory
+
+        enterprise = db.session.scalar(select(Enterprise))
+        receivable = ReceivableFactory(enterprise=enterprise, face_amount=Decimal("300000.00"))
+        db.session.commit()
+        receivable_id = receivable.id
+    client.post("/financing/new", data={"amount": "250000.50", "term_days": 90, "purpose": "采购",
+                                        "receivables": [receivable_id]})
+    with embedded_app.app_context():
+        request = db.session.scalar(select(FinancingRequest))
+        assert request.amount == Decimal("250000.50")
+        request_id, version = request.id, request.version
+    client.post(f"/financing/{request_id}/submit", data={"version": version})
+    with embedded_app.app_context():
+        assert db.session.get(FinancingRequest, request_id).state == "submitted"
+        assert db.session.get(Receivable, receivable_id).face_amount == Decimal("300000.00")
+    # the audit chain holds on SQLite too
+    verify = embedded_app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert verify.exit_code == 0 and "chain intact" in verify.output
+
+
+def test_partial_unique_pledge_index_holds_on_sqlite(embedded_app):
+    from sqlalchemy.exc import IntegrityError
+
+    from marketplace.extensions import db
+    from marketplace.financing.models import FinancingRequest, RequestPledge
+    from tests.factories import ReceivableFactory, make_enterprise_user
+
+    with embedded_app.app_context():
+        user = make_enterprise_user()
+        receivable = ReceivableFactory(enterprise=user.enterprise)
+        for _ in range(2):
+            request = FinancingRequest(enterprise_id=user.enterprise.id, amount=Decimal("1"), term_days=1,
+                                       purpose="x", created_by_id=user.id)
+            request.pledges.append(RequestPledge(receivable_id=receivable.id, active=True))
+            db.session.add(request)
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
