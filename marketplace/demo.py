@@ -3,7 +3,8 @@
 Builds the cast of marketplace.demo_data (platform, banks, guarantors, bureau, twenty Suzhou
 enterprises, their receivables and financing requests in many states) through the services
 where they exist, so the audit chain holds, all in one transaction. Deterministic apart from
-secrets (TOTP secrets, link nonces): random.Random(2026), dates relative to today.
+secrets (TOTP secrets, link nonces) and the dates, which are relative to today: random.Random(2026)
+and streams derived from the same seed, one per enterprise and per request.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import random
 import secrets
 import unicodedata
 from collections import Counter
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -33,13 +33,11 @@ from marketplace.enterprises import services as enterprise_services
 from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
 from marketplace.financing import services as financing_services
-from marketplace.financing.models import FinancingRequest, RequestPledge, WorkflowEvent
+from marketplace.financing.models import FinancingRequest, WorkflowEvent
 from marketplace.formatting import SHANGHAI, today_shanghai, yuan
 from marketplace.receivables.models import ConfirmationLink, Receivable
 from marketplace.reference.industries import industry_name
 from marketplace.reference.regions import is_region_code
-from workflows.engine import SYSTEM
-from workflows.financing import FINANCING, TERMINAL_STATES
 from workflows.identifiers import uscc_check_char
 
 SEED = 2026
@@ -76,6 +74,12 @@ MOBILE_PREFIXES = ("133", "135", "136", "137", "138", "139", "150", "151", "152"
 SERVICE_INDUSTRIES = {"50", "59", "65", "74", "77"}  # contracts are service contracts (FW)
 ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714 organisation code check digit
 RATES = ("3.45%", "3.65%", "3.85%", "4.05%")
+# A receivable's age: (days since issue, days from issue to due), each a (low, high) range.
+AGES = {
+    "fresh": ((8, 55), (90, 180)),  # recent and not yet due: what a bank finances directly
+    "old": ((125, 150), (150, 180)),  # four to five months old
+    "any": ((1, 150), (30, 180)),
+}
 
 
 class SeedRefused(click.ClickException):
@@ -115,7 +119,7 @@ def _reset_database(echo) -> None:
         db.session.remove()
         db.engine.dispose()
         path = url.database
-        if path and path != ":memory:" and not path.startswith("file:"):
+        if path and path != ":memory:" and not path.startswith("file:") and Path(path).exists():
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(path + suffix).unlink(missing_ok=True)
             echo(f"已删除嵌入式数据库 Removed the embedded database: {path}")
@@ -184,9 +188,11 @@ def _workday(day: date) -> date:
     return day
 
 
-def _office_time(rng: random.Random, day: date) -> datetime:
-    """A moment in Shanghai office hours on `day`, as UTC."""
-    local = datetime.combine(day, time(9, 0), tzinfo=SHANGHAI) + timedelta(minutes=rng.randint(0, 8 * 60))
+def _office_time(when: random.Random | int, day: date) -> datetime:
+    """A moment in Shanghai office hours on `day` (`when`: seconds after 09:00, or a stream to
+    draw them from), as UTC."""
+    seconds = when if isinstance(when, int) else when.randint(0, 8 * 3600)
+    local = datetime.combine(day, time(9, 0), tzinfo=SHANGHAI) + timedelta(seconds=seconds)
     return local.astimezone(UTC)
 
 
@@ -201,6 +207,33 @@ def _width(text: str) -> int:
 
 def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - _width(text))
+
+
+def _stream(*names: str) -> random.Random:
+    """An independent deterministic stream, so one part's draws never shift another's."""
+    return random.Random("/".join((str(SEED), *names)))
+
+
+class _ReceivableDraw:
+    """Every random value one receivable needs, drawn up front in a fixed order."""
+
+    def __init__(self, rng: random.Random, age: str):
+        issued, term = AGES[age]
+        self.issue_days_ago = rng.randint(*issued)
+        self.term_days = rng.randint(*term)
+        self.entered_after_days = rng.randint(0, 3)
+        self.created_seconds = rng.randint(0, 8 * 3600)
+        self.created_hours_ago = rng.uniform(2, 6)
+        self.electronic_invoice = rng.random() < 0.8
+        self.invoice_channel = rng.randint(1, 2)
+        self.invoice_digits = rng.randrange(10**15)
+        self.amount = _amount(rng)
+        self.ask_after_hours = rng.uniform(1, 30)
+        self.answer_after_hours = rng.uniform(2, 120)
+        self.dispute_reason = rng.choice(demo_data.DISPUTE_REASONS)
+        self.confirmer = rng.choice(demo_data.CONFIRMERS)
+        self.ip = f"203.0.113.{rng.randint(2, 254)}"  # TEST-NET-3: an address that is nobody's
+        self.link_sent = rng.random() < 0.6
 
 
 # ---- the seeder ---------------------------------------------------------------------------------
@@ -224,6 +257,9 @@ class _Seeder:
 
     def run(self) -> dict:
         self._check_reference_data()
+        debtor_stream = _stream("debtors")
+        for key, (_name, prefix) in demo_data.DEBTORS.items():
+            self.debtor_codes[key] = _uscc(debtor_stream, prefix, self.codes)
         self._institutions()
         for spec in demo_data.ENTERPRISES:
             self._enterprise(spec)
@@ -313,7 +349,8 @@ class _Seeder:
             self.logins.append((Role.ENTERPRISE_APPLICANT, enterprise.name, applicant.email))
         if spec["signed"]:
             signature = enterprise_services.sign_commitment(enterprise, admin, spec["admin"], ip=None)
-            signature.signed_at = registered + timedelta(minutes=rng.randint(5, 3 * 24 * 60))
+            in_force = _office_time(rng.randint(0, 8 * 3600), signature.text.effective_from)
+            signature.signed_at = max(registered + timedelta(minutes=rng.randint(5, 3 * 24 * 60)), in_force)
 
     def _consent(self, slug: str, grantee: str, scopes: list[str], kind: str) -> None:
         rng = self.rng
@@ -338,8 +375,9 @@ class _Seeder:
 
     def _receivables(self, spec: dict) -> None:
         """Those the requests pledge, one awaiting each platform customer's confirmation, then
-        a random mix up to 3-8 per enterprise."""
-        rng, slug = self.rng, spec["slug"]
+        a random mix up to 3-8 per enterprise. Each enterprise draws from its own stream, every
+        draw made whatever the branch, so the data does not shift with the time of day."""
+        rng, slug = _stream("receivables", spec["slug"]), spec["slug"]
         external = [c for c in spec["customers"] if not c.startswith("@")]
         planned: list[dict] = []
         for request in demo_data.REQUESTS:
@@ -354,74 +392,61 @@ class _Seeder:
                 planned.append({"debtor": customer, "confirmation": "pending", "age": "any"})
         count = max(rng.randint(3, 8), len(planned))
         while len(planned) < count:
-            state = rng.choices(("confirmed", "pending", "disputed"), weights=(45, 37, 18))[0]
+            state = rng.choices(("confirmed", "pending", "disputed"), weights=(50, 38, 12))[0]
             planned.append({"debtor": rng.choice(spec["customers"]), "confirmation": state, "age": "any"})
         sequence = rng.randint(20, 300)
         for plan in planned:
             sequence += rng.randint(1, 9)
-            self._receivable(spec, plan, sequence)
+            self._receivable(spec, plan, sequence, _ReceivableDraw(rng, plan["age"]))
 
     def _debtor(self, key: str) -> tuple[str, str, User | None]:
         """(name, credit code, the debtor's admin user when it is on the platform)."""
         if key.startswith("@"):
             enterprise = self.enterprises[key[1:]]
             return enterprise.name, enterprise.uscc, self.admins[key[1:]]
-        name, prefix = demo_data.DEBTORS[key]
-        if key not in self.debtor_codes:
-            self.debtor_codes[key] = _uscc(self.rng, prefix, self.codes)
-        return name, self.debtor_codes[key], None
+        return demo_data.DEBTORS[key][0], self.debtor_codes[key], None
 
-    def _receivable(self, spec: dict, plan: dict, sequence: int) -> None:
-        rng, slug = self.rng, spec["slug"]
-        enterprise, admin = self.enterprises[spec["slug"]], self.admins[spec["slug"]]
-        if plan["age"] == "fresh":
-            issue = self.today - timedelta(days=rng.randint(8, 55))
-            due = issue + timedelta(days=rng.randint(90, 180))
-        elif plan["age"] == "old":
-            issue = self.today - timedelta(days=rng.randint(125, 150))
-            due = issue + timedelta(days=rng.randint(150, 180))
-        else:
-            issue = self.today - timedelta(days=rng.randint(1, 150))
-            due = issue + timedelta(days=rng.randint(30, 180))
-        issue = _workday(issue)
+    def _receivable(self, spec: dict, plan: dict, sequence: int, draw: _ReceivableDraw) -> None:
+        slug = spec["slug"]
+        enterprise, admin = self.enterprises[slug], self.admins[slug]
+        issue = _workday(self.today - timedelta(days=draw.issue_days_ago))
+        due = issue + timedelta(days=draw.term_days)
         confirmation = plan["confirmation"]
-        if (self.today - issue).days < 4:
-            confirmation = "pending"  # too recent for the debtor to have answered
-        created = min(_office_time(rng, issue + timedelta(days=rng.randint(0, 3))),
-                      self.now - timedelta(hours=rng.uniform(2, 6)))
+        created = min(_office_time(draw.created_seconds, issue + timedelta(days=draw.entered_after_days)),
+                      self.now - timedelta(hours=draw.created_hours_ago))
         created = max(created, self.registered_at[slug] + timedelta(days=1))
+        asked = min(created + timedelta(hours=draw.ask_after_hours), self.now - timedelta(hours=3))
+        if (self.today - issue).days < 4 or asked < created + timedelta(minutes=10):
+            confirmation = "pending"  # too recent for the debtor to have answered
         debtor_name, debtor_uscc, debtor_user = self._debtor(plan["debtor"])
         kind = "FW" if spec["industry"] in SERVICE_INDUSTRIES else "XS"
-        if rng.random() < 0.8:  # 数电发票: year, province (32 Jiangsu), channel, sequence
-            invoice = f"{issue:%y}32{rng.randint(1, 2)}{rng.randrange(10**15):015d}"
+        if draw.electronic_invoice:  # 数电发票: year, province (32 Jiangsu), channel, sequence
+            invoice = f"{issue:%y}32{draw.invoice_channel}{draw.invoice_digits % 10**15:015d}"
         else:  # a paper VAT invoice's 8-digit number
-            invoice = f"{rng.randrange(10**8):08d}"
+            invoice = f"{draw.invoice_digits % 10**8:08d}"
         receivable = Receivable(
             enterprise_id=enterprise.id, debtor_name=debtor_name, debtor_uscc=debtor_uscc, invoice_no=invoice,
-            contract_no=f"{spec['abbr']}-{kind}-{issue.year}-{sequence:04d}", face_amount=_amount(rng),
+            contract_no=f"{spec['abbr']}-{kind}-{issue.year}-{sequence:04d}", face_amount=draw.amount,
             issue_date=issue, due_date=due, confirmation="pending", created_at=created, updated_at=created,
         )
         link = None
         if confirmation != "pending":
-            asked = created + timedelta(hours=rng.uniform(1, 30))
-            answered = min(asked + timedelta(hours=rng.uniform(2, 120)), self.now - timedelta(hours=1))
-            answered = max(answered, asked + timedelta(minutes=10))
+            answered = min(asked + timedelta(hours=draw.answer_after_hours), self.now - timedelta(hours=1))
             receivable.confirmation = confirmation
             receivable.confirmed_at = receivable.updated_at = answered
             if confirmation == "disputed":
-                receivable.dispute_reason = rng.choice(demo_data.DISPUTE_REASONS)
+                receivable.dispute_reason = draw.dispute_reason
             if debtor_user is not None:  # the debtor answered from its own account
                 receivable.confirmed_via = "account"
                 receivable.confirmed_by_user_id = debtor_user.id
                 receivable.confirmed_by_name = debtor_user.name
             else:
                 receivable.confirmed_via = "link"
-                receivable.confirmed_by_name = rng.choice(demo_data.CONFIRMERS)
-                receivable.confirmed_ip = f"203.0.113.{rng.randint(2, 254)}"
+                receivable.confirmed_by_name = draw.confirmer
+                receivable.confirmed_ip = draw.ip
                 link = ConfirmationLink(nonce=secrets.token_hex(16), created_by_id=admin.id, created_at=asked,
                                         expires_at=asked + timedelta(days=7), used_at=answered)
-        elif debtor_user is None and rng.random() < 0.6:  # a link sent, still open or lapsed
-            asked = created + timedelta(hours=rng.uniform(1, 30))
+        elif debtor_user is None and asked > created and draw.link_sent:  # a link sent, open or lapsed
             link = ConfirmationLink(nonce=secrets.token_hex(16), created_by_id=admin.id, created_at=asked,
                                     expires_at=asked + timedelta(days=7))
         if link is not None:
@@ -444,7 +469,7 @@ class _Seeder:
     # -- financing requests
 
     def _request(self, spec: dict) -> None:
-        rng, slug = self.rng, spec["enterprise"]
+        rng, slug = _stream("request", spec["key"]), spec["enterprise"]
         enterprise, admin = self.enterprises[slug], self.admins[slug]
         creator = self.applicants[slug] if spec["creator"] == "applicant" else admin
         receivables = [self.tags[tag] for tag, _state, _age in spec["pledges"]]
@@ -463,10 +488,11 @@ class _Seeder:
                 note = note.format(**names, amount=yuan(request.amount), rate=rng.choice(RATES),
                                    term=request.term_days)
             if name in ASSERTED_FACTS:
-                self._apply_with_facts(request, name, actor, note, ASSERTED_FACTS[name])
+                financing_services.apply_transition(request, name, actor, note, facts=ASSERTED_FACTS[name],
+                                                    source="demo seed")
             else:
                 financing_services.apply_transition(request, name, actor, note)
-        self._lay_out_timeline(request, receivables)
+        self._lay_out_timeline(request, receivables, _stream("timeline", spec["key"]))
 
     def _actor(self, key: str, creator: User, admin: User) -> User | None:
         if key == "sys":
@@ -477,62 +503,58 @@ class _Seeder:
             return admin
         return self.staff[key]
 
-    def _apply_with_facts(self, request: FinancingRequest, name: str, user: User | None, note: str | None,
-                          facts: dict) -> None:
-        """apply_transition with facts the demo asserts in place of capabilities not built yet:
-        the table still decides (state, actor, guards), and the audit event names the facts."""
-        actor = user.actor if user is not None else SYSTEM
-        transition = FINANCING.check(name, replace(financing_services.request_facts(request), **facts), actor)
-        from_state = request.state
-        request.state = transition.target
-        request.state_changed_at = utcnow()
-        if transition.target in TERMINAL_STATES:
-            for pledge in request.active_pledges:
-                pledge.active = False
-                pledge.released_at = request.state_changed_at
-        db.session.add(WorkflowEvent(request=request, transition=name, from_state=from_state,
-                                     to_state=request.state, actor_user_id=getattr(user, "id", None),
-                                     actor_org_id=getattr(user, "organisation_id", None), note=note))
-        db.session.flush()
-        audit.record(f"financing.{name}", request, enterprise_id=request.enterprise_id, actor=user,
-                     from_state=from_state, to_state=request.state, asserted_facts=facts, source="demo seed")
-
-    def _lay_out_timeline(self, request: FinancingRequest, receivables: list[Receivable]) -> None:
-        """Spread the timeline over plausible days, after the receivables were registered and
-        answered, ending before now (the audit log keeps the seed's real times)."""
-        rng = self.rng
+    def _lay_out_timeline(self, request: FinancingRequest, receivables: list[Receivable],
+                          rng: random.Random) -> None:
+        """Spread the timeline over plausible days: after the receivables were registered and
+        answered, people acting in Shanghai office hours, ending before now. (The audit log
+        keeps the seed's real times; only the rows' business timestamps are laid out.)"""
         events = list(request.events)
-        gaps = [timedelta(0)]
-        for event in events[1:]:
-            if event.transition == "close":
-                low = high = request.term_days * 24
-                low, high = low - 72, high + 24
-            else:
-                low, high = STEP_HOURS.get(event.transition, (1, 24))
-            gaps.append(timedelta(hours=rng.uniform(low, high)))
-        total = sum(gaps, timedelta(0))
+        gaps = [_step_duration(event, request, rng) for event in events[1:]]
         latest = self.now - timedelta(hours=1)
         floor = max(self.free_after[r.id] for r in receivables) + timedelta(hours=rng.uniform(1, 20))
-        start = latest - timedelta(hours=rng.uniform(1, 96)) - total
-        if start < floor:
-            room = latest - floor
-            if total > room:
-                gaps = [gap * (room / total) for gap in gaps]
-            start = floor
-        moment = start
-        for event, gap in zip(events, gaps, strict=True):
-            moment += gap
+        floor = min(floor, latest - timedelta(hours=2))
+        start = max(floor, latest - timedelta(hours=rng.uniform(1, 96)) - sum(gaps, timedelta(0)))
+        for attempt in range(10):
+            snap = attempt < 9  # the last attempt gives up office hours rather than run past now
+            moments = [_office_hours(start, rng) if snap else start]
+            for event, gap in zip(events[1:], gaps, strict=True):
+                moment = moments[-1] + gap
+                moments.append(_office_hours(moment, rng) if snap and event.actor_user_id else moment)
+            if moments[-1] <= latest:
+                break
+            gaps = [gap * 0.7 for gap in gaps]
+            start = max(floor, min(start, latest - sum(gaps, timedelta(0))))
+        for event, moment in zip(events, moments, strict=True):
             event.occurred_at = moment
-        request.created_at = events[0].occurred_at
-        request.state_changed_at = events[-1].occurred_at
+        request.created_at = moments[0]
+        request.state_changed_at = moments[-1]
         submits = [e.occurred_at for e in events if e.transition == "submit"]
         if submits:
             request.submitted_at = submits[-1]
         for pledge in request.pledges:
             pledge.created_at = request.created_at
             if not pledge.active:
-                pledge.released_at = events[-1].occurred_at
+                pledge.released_at = moments[-1]
                 self.free_after[pledge.receivable_id] = pledge.released_at
+
+
+def _step_duration(event: WorkflowEvent, request: FinancingRequest, rng: random.Random) -> timedelta:
+    if event.transition == "close":  # repaid at the end of the term
+        return timedelta(days=request.term_days + rng.uniform(-3, 1))
+    low, high = STEP_HOURS.get(event.transition, (1, 24))
+    return timedelta(hours=rng.uniform(low, high))
+
+
+def _office_hours(moment: datetime, rng: random.Random) -> datetime:
+    """`moment`, or the next weekday morning when it falls outside 08:30-18:30 in Shanghai."""
+    local = moment.astimezone(SHANGHAI)
+    if local.weekday() < 5 and time(8, 30) <= local.time() <= time(18, 30):
+        return moment
+    day = local.date() if local.time() < time(8, 30) else local.date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    opening = datetime.combine(day, time(8, 30), tzinfo=SHANGHAI)
+    return (opening + timedelta(seconds=rng.randint(0, 2 * 3600))).astimezone(UTC)
 
 
 # ---- the summary --------------------------------------------------------------------------------
@@ -588,9 +610,12 @@ def _print_summary(cast: dict, echo) -> None:
     others = [(org, email) for role, org, email in cast["logins"]
               if role.kind == OrgKind.ENTERPRISE and org not in shown_enterprises]
     echo("其他企业管理员（同一密码） Other enterprise admins (same password):")
-    for i in range(0, len(others), 3):
-        echo("  " + "   ".join(_pad(f"{email} {org}", 44) for org, email in others[i:i + 3]).rstrip())
+    cells = [f"{email} {org}" for org, email in others]
+    column = max(map(_width, cells), default=0) + 3
+    for i in range(0, len(cells), 3):
+        echo("  " + "".join(_pad(cell, column) for cell in cells[i:i + 3]).rstrip())
     echo("")
     echo(f"债务人视角 Debtor view: {cast['admins'][demo_data.DEBTOR_LOGIN].email}（{debtor.name}）"
-         f"有 {awaiting} 笔应收账款待其确认 has {awaiting} receivables awaiting its confirmation: 应收账款 › 待我确认")
+         f"有 {awaiting} 笔应收账款待其确认 has {awaiting} receivables awaiting its confirmation:")
+    echo(f"  待我确认 {_base_url()}receivables/confirmations")
     echo(rule)

@@ -200,12 +200,12 @@ _CHECKED = [("submit", "ent", None), ("start_verification", "sys", None),
 
 
 def _to_bank(bank: str) -> list:
-    return [*_CHECKED, ("route_to_bank", "sys", "资产质量：优，按企业选择推送{%s}" % bank)]
+    return [*_CHECKED, ("route_to_bank", "sys", "资产质量：优，按企业选择推送{" + bank + "}")]
 
 
 def _to_guarantor(guarantor: str) -> list:
     return [*_CHECKED, ("route_to_guarantor", "sys",
-                        "资产质量：良莠不齐（部分应收账款尚待债务人确认），推送{%s}提供担保" % guarantor)]
+                        "资产质量：良莠不齐（部分应收账款尚待债务人确认），推送{" + guarantor + "}提供担保")]
 
 
 _OFFER_NOTE = "授信额度{amount}，年化利率{rate}，期限{term}天，按月付息、到期还本"

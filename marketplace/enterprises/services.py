@@ -73,7 +73,7 @@ def sign_commitment(enterprise: Enterprise, user: User, signer_name: str, ip: st
                                     signer_name=signer_name.strip(), ip=ip)
     db.session.add(signature)
     db.session.flush()
-    audit.record("commitment.signed", signature, enterprise_id=enterprise.id, version=text.version,
+    audit.record("commitment.signed", signature, enterprise_id=enterprise.id, actor=user, version=text.version,
                  text_sha256=text.sha256, signer_name=signature.signer_name)
     return signature
 
@@ -92,7 +92,7 @@ def grant_consent(enterprise: Enterprise, user: User, *, grantee_org_id: int, sc
                       purpose=purpose.strip(), valid_from=valid_from, valid_to=valid_to, granted_by_id=user.id)
     db.session.add(consent)
     db.session.flush()
-    audit.record("consent.granted", consent, enterprise_id=enterprise.id, grantee_org_id=grantee_org_id,
+    audit.record("consent.granted", consent, enterprise_id=enterprise.id, actor=user, grantee_org_id=grantee_org_id,
                  scopes=consent.scopes, valid_from=valid_from, valid_to=valid_to)
     return consent
 
@@ -104,7 +104,7 @@ def revoke_consent(consent: Consent, user: User) -> None:
 
     consent.revoked_at = utcnow()
     consent.revoked_by_id = user.id
-    audit.record("consent.revoked", consent, enterprise_id=consent.enterprise_id)
+    audit.record("consent.revoked", consent, enterprise_id=consent.enterprise_id, actor=user)
 
 
 def has_consent(enterprise_id: int, org_id: int, scope: str, day: date | None = None) -> bool:

@@ -5,6 +5,7 @@ transaction."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -66,10 +67,15 @@ def request_facts(request: FinancingRequest) -> RequestFacts:
     )
 
 
-def apply_transition(request: FinancingRequest, name: str, user=None, note: str | None = None) -> WorkflowEvent:
-    """Check and apply one transition; the caller commits."""
+def apply_transition(request: FinancingRequest, name: str, user=None, note: str | None = None,
+                     facts: dict | None = None, **audit_details) -> WorkflowEvent:
+    """Check and apply one transition; the caller commits.
+
+    `facts` supplies what the rows do not hold (e.g. the classification a verification report
+    decided); the guards see them, and the audit event records them.
+    """
     actor = user.actor if user is not None else SYSTEM
-    transition = FINANCING.check(name, request_facts(request), actor)
+    transition = FINANCING.check(name, replace(request_facts(request), **(facts or {})), actor)
     from_state = request.state
     request.state = transition.target
     request.state_changed_at = utcnow()
@@ -82,8 +88,10 @@ def apply_transition(request: FinancingRequest, name: str, user=None, note: str 
                           note=note)
     db.session.add(event)
     db.session.flush()
+    if facts:
+        audit_details["facts"] = facts
     audit.record(f"financing.{name}", request, enterprise_id=request.enterprise_id, actor=user,
-                 from_state=from_state, to_state=request.state)
+                 from_state=from_state, to_state=request.state, **audit_details)
     return event
 
 
@@ -129,7 +137,8 @@ def create_request(enterprise, user, *, amount: Decimal, term_days: int, purpose
     _set_pledges(request, receivable_ids)
     db.session.add(WorkflowEvent(request=request, transition="create", from_state=None, to_state=State.DRAFT,
                                  actor_user_id=user.id, actor_org_id=user.organisation_id))
-    audit.record("financing.create", request, enterprise_id=enterprise.id, amount=amount, term_days=term_days)
+    audit.record("financing.create", request, enterprise_id=enterprise.id, actor=user, amount=amount,
+                 term_days=term_days)
     return request
 
 
@@ -146,7 +155,8 @@ def update_request(request: FinancingRequest, user, *, amount: Decimal, term_day
     request.term_days = term_days
     request.purpose = purpose.strip()
     _set_pledges(request, receivable_ids)
-    audit.record("financing.update", request, enterprise_id=request.enterprise_id, amount=amount, term_days=term_days)
+    audit.record("financing.update", request, enterprise_id=request.enterprise_id, actor=user, amount=amount,
+                 term_days=term_days)
 
 
 def blocking_reasons(request: FinancingRequest, name: str, user) -> list[Reason]:

@@ -1,0 +1,149 @@
+"""The demo seed: a complete, valid, audited cast on the embedded SQLite default, idempotent."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from marketplace import create_app
+from marketplace.accounts.models import Organisation, User
+from marketplace.accounts.roles import OrgKind, Role
+from marketplace.audit import AuditEvent, verify_chain
+from marketplace.demo import seed
+from marketplace.enterprises.models import CommitmentSignature, Consent, Enterprise
+from marketplace.extensions import db
+from marketplace.financing.models import FinancingRequest, RequestPledge, WorkflowEvent
+from marketplace.formatting import today_shanghai
+from marketplace.receivables.models import ConfirmationLink, Receivable
+from workflows.financing import TERMINAL_STATES
+from workflows.identifiers import resident_id_problem, uscc_problem
+
+pytestmark = [pytest.mark.sqlite, pytest.mark.xdist_group("demo")]
+
+AUDIT_KEY = "y"
+TABLES = (Organisation, User, Enterprise, CommitmentSignature, Consent, Receivable, ConfirmationLink,
+          FinancingRequest, RequestPledge, WorkflowEvent, AuditEvent)
+
+
+@pytest.fixture(autouse=True)
+def db_session():
+    """This module brings its own SQLite database: no PostgreSQL rollback fixture."""
+    yield None
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """One seeded app for the module (seeding hashes ~35 passwords); tests only read it."""
+    tmp_path = tmp_path_factory.mktemp("demo")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/demo.db", "SECRET_KEY": "x",
+                      "AUDIT_KEY": AUDIT_KEY}, instance_path=str(tmp_path))
+    lines: list[str] = []
+    with app.app_context():
+        seed(reset=True, echo=lines.append)
+        yield app, "\n".join(lines)
+        db.session.remove()
+
+
+def _counts() -> dict[str, int]:
+    return {model.__tablename__: db.session.scalar(select(func.count()).select_from(model)) for model in TABLES}
+
+
+def test_seed_creates_every_kind_of_organisation_and_a_user_for_every_role(seeded):
+    kinds = Counter(db.session.scalars(select(Organisation.kind)))
+    assert kinds == {OrgKind.BANK: 3, OrgKind.GUARANTOR: 2, OrgKind.BUREAU: 1, OrgKind.PLATFORM: 1,
+                     OrgKind.ENTERPRISE: 20}
+    roles = set(db.session.scalars(select(User.role)))
+    assert roles == {str(role) for role in Role}
+
+
+def test_staff_have_their_second_factor_enrolled_and_enterprise_users_do_not_need_one(seeded):
+    for user in db.session.scalars(select(User)):
+        assert (user.totp_secret is not None and user.totp_enrolled_at is not None) == user.is_staff
+
+
+def test_enterprise_identifiers_are_valid_and_unique(seeded):
+    enterprises = db.session.scalars(select(Enterprise)).all()
+    assert len({e.uscc for e in enterprises}) == 20
+    for enterprise in enterprises:
+        assert uscc_problem(enterprise.uscc) is None, enterprise.name
+        assert resident_id_problem(enterprise.legal_rep_id_number) is None, enterprise.name
+    debtor_codes = set(db.session.scalars(select(Receivable.debtor_uscc)))
+    assert all(uscc_problem(code) is None for code in debtor_codes)
+
+
+def test_most_but_not_all_enterprises_signed_the_commitment(seeded):
+    signed = db.session.scalar(select(func.count(func.distinct(CommitmentSignature.enterprise_id))))
+    assert 10 < signed < 20
+
+
+def test_consents_include_active_expired_and_revoked(seeded):
+    today = today_shanghai()
+    states = Counter(c.state_on(today) for c in db.session.scalars(select(Consent)))
+    assert states["active"] >= 5 and states["expired"] == 1 and states["revoked"] == 1
+
+
+def test_receivables_are_in_all_three_confirmation_states_with_plausible_facts(seeded):
+    receivables = db.session.scalars(select(Receivable)).all()
+    per_enterprise = Counter(r.enterprise_id for r in receivables)
+    assert all(3 <= n <= 8 for n in per_enterprise.values()) and len(per_enterprise) == 20
+    assert {r.confirmation for r in receivables} == {"pending", "confirmed", "disputed"}
+    for r in receivables:
+        assert 50_000 <= r.face_amount <= 3_000_000
+        assert 30 <= (r.due_date - r.issue_date).days <= 180
+        assert len(r.invoice_no) in (8, 20) and r.invoice_no.isdigit()
+        if r.confirmation == "pending":
+            assert r.confirmed_at is None
+        else:
+            assert r.confirmed_at is not None and r.confirmed_via in ("link", "account") and r.confirmed_by_name
+        assert (r.confirmation == "disputed") == (r.dispute_reason is not None)
+
+
+def test_a_platform_enterprise_has_receivables_waiting_for_its_confirmation(seeded):
+    debtor = db.session.scalar(select(Enterprise).where(Enterprise.name == "苏州恒达精密机械有限公司"))
+    waiting = db.session.scalar(select(func.count(Receivable.id)).where(
+        Receivable.debtor_uscc == debtor.uscc, Receivable.confirmation == "pending"))
+    assert waiting >= 3
+
+
+def test_requests_span_the_workflow_and_pledges_stay_consistent(seeded):
+    requests = db.session.scalars(select(FinancingRequest)).all()
+    states = {r.state for r in requests}
+    assert len(states) >= 3 and {"draft", "submitted", "withdrawn", "closed"} <= states
+    for request in requests:
+        if request.state in TERMINAL_STATES:
+            assert request.active_pledges == [] and all(p.released_at for p in request.pledges)
+        else:
+            assert request.active_pledges and request.amount <= request.pledged_total
+        assert request.events[0].transition == "create" and request.events[-1].to_state == request.state
+        times = [e.occurred_at for e in request.events]
+        assert times == sorted(times)
+    twice = db.session.execute(
+        select(RequestPledge.receivable_id).where(RequestPledge.active)
+        .group_by(RequestPledge.receivable_id).having(func.count() > 1)
+    ).all()
+    assert twice == []
+
+
+def test_the_audit_chain_verifies(seeded):
+    checked, broken, why = verify_chain(AUDIT_KEY)
+    assert broken is None, why
+    assert checked == db.session.scalar(select(func.count(AuditEvent.id))) > 100
+
+
+def test_the_printout_names_every_login_the_password_and_the_totp_command(seeded):
+    _app, output = seeded
+    for email in db.session.scalars(select(User.email)):
+        assert email in output
+    assert "Demo-2026!" in output
+    assert "flask --app wsgi totp code officer@ccb-suzhou.demo" in output
+    assert "打开 Open: http://" in output
+
+
+def test_seeding_again_without_reset_changes_nothing(seeded):
+    before = _counts()
+    lines: list[str] = []
+    seed(reset=False, echo=lines.append)
+    assert _counts() == before
+    assert any("nothing was changed" in line for line in lines)
