@@ -35,9 +35,24 @@ def make_test_config(database_url: str, tmp_path_factory) -> dict:
     }
 
 
+def drop_database(name: str) -> None:
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def database_name(kind: str, testrun_uid: str, worker_id: str) -> str:
+    """Unique per run and worker, so two suites on one server never drop each other's database."""
+    return f"marketplace_{kind}_{testrun_uid[:10]}_{worker_id}"
+
+
 @pytest.fixture(scope="session")
-def database_url(worker_id: str) -> str:
-    return create_database(f"marketplace_test_{worker_id}")
+def database_url(testrun_uid: str, worker_id: str):
+    name = database_name("test", testrun_uid, worker_id)
+    url = create_database(name)
+    yield url
+    drop_database(name)
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +65,11 @@ def app(database_url, tmp_path_factory):
                      instance_path=str(tmp_path_factory.mktemp("instance")))
     with app.app_context():
         upgrade()
-    return app
+    yield app
+    from marketplace.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
 
 
 class TestScopedSession(scoped_session):

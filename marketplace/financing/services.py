@@ -104,7 +104,11 @@ def _release_pledges(request: FinancingRequest) -> None:
 
 def _set_pledges(request: FinancingRequest, receivable_ids: Iterable[int]) -> None:
     """Make the request's active pledges exactly `receivable_ids`, relying on the database's
-    partial unique index as the last word on double pledging."""
+    partial unique index as the last word on double pledging.
+
+    The savepoint opens before any change (begin_nested flushes what is pending first), so a
+    refusal rolls back only these pledge changes.
+    """
     wanted = set(receivable_ids)
     owned = {
         r.id for r in db.session.scalars(
@@ -113,16 +117,16 @@ def _set_pledges(request: FinancingRequest, receivable_ids: Iterable[int]) -> No
     }
     if owned != wanted:
         raise PledgeConflict("所选应收账款不存在或不属于本企业")
-    for pledge in list(request.pledges):
-        if pledge.receivable_id not in wanted:
-            request.pledges.remove(pledge)
-    present = {p.receivable_id for p in request.pledges}
-    for pledge in request.pledges:
-        pledge.active = True
-    for receivable_id in sorted(wanted - present):
-        request.pledges.append(RequestPledge(receivable_id=receivable_id, active=True))
     try:
         with db.session.begin_nested():
+            for pledge in list(request.pledges):
+                if pledge.receivable_id not in wanted:
+                    request.pledges.remove(pledge)
+            present = {p.receivable_id for p in request.pledges}
+            for pledge in request.pledges:
+                pledge.active = True
+            for receivable_id in sorted(wanted - present):
+                request.pledges.append(RequestPledge(receivable_id=receivable_id, active=True))
             db.session.flush()
     except IntegrityError as error:
         raise PledgeConflict("所选应收账款中有已被其他有效融资申请质押的，同一笔应收账款只能支持一笔融资申请") from error

@@ -27,8 +27,8 @@ class ReceivableForm(FlaskForm):
     debtor_uscc = StringField(_l("债务人统一社会信用代码"), filters=[normalise_uscc],
                               validators=[DataRequired(_l("请输入债务人统一社会信用代码"))])
     invoice_no = StringField(_l("发票号码"), filters=[_strip],
-                             validators=[DataRequired(_l("请输入发票号码")), Length(max=50)])
-    contract_no = StringField(_l("合同编号"), filters=[_strip], validators=[Optional(), Length(max=50)])
+                             validators=[DataRequired(_l("请输入发票号码")), Length(max=64)])
+    contract_no = StringField(_l("合同编号"), filters=[_strip], validators=[Optional(), Length(max=64)])
     amount = StringField(_l("金额（元）"), filters=[_strip], validators=[DataRequired(_l("请输入金额"))])
     issue_date = DateField(_l("开票日期"), validators=[DataRequired(_l("请输入开票日期（YYYY-MM-DD）"))])
     due_date = DateField(_l("到期日"), validators=[DataRequired(_l("请输入到期日（YYYY-MM-DD）"))])

@@ -28,11 +28,10 @@ from marketplace.formatting import today_shanghai
 from marketplace.receivables import links
 from marketplace.receivables.models import ConfirmationLink, Receivable
 from workflows.identifiers import normalise_name
-from workflows.receivables_file import HEADERS, ReceivableRow, RowError, parse_receivables
+from workflows.receivables_file import ReceivableRow, RowError, parse_receivables
 
 # Changing one of these on a confirmed or disputed receivable makes the debtor's answer stale.
 MATERIAL_FIELDS = ("debtor_name", "debtor_uscc", "invoice_no", "face_amount")
-TEXT_LIMITS = {"invoice_no": 50, "contract_no": 50}  # the columns' sizes (the file allows more)
 IMPORT_DISPUTE_REASON = "导入时标记为有异议"
 MAX_AMOUNT = Decimal("9999999999999999.99")  # what Numeric(18, 2) holds
 
@@ -222,15 +221,12 @@ def import_receivables(enterprise: Enterprise, data: bytes, filename: str) -> in
 
 
 def _import_rule_errors(enterprise: Enterprise, rows: list[ReceivableRow]) -> list[RowError]:
-    """What the file parser cannot know: column sizes, the enterprise itself, and the database."""
+    """What the file parser cannot know: the enterprise itself, and the database."""
     taken = _existing_keys(enterprise.id, {row.debtor_uscc for row in rows})
     return [RowError(row.line, problem) for row in rows for problem in _row_problems(enterprise, row, taken)]
 
 
 def _row_problems(enterprise: Enterprise, row: ReceivableRow, taken: set[tuple[str, str]]):
-    for field, limit in TEXT_LIMITS.items():
-        if len(getattr(row, field)) > limit:
-            yield _("%(label)s：不能超过%(limit)s个字符", label=HEADERS[field], limit=limit)
     if amount_problem(row.amount):
         yield _("金额：%(problem)s", problem=amount_problem(row.amount))
     if related_party_problem(enterprise, row.debtor_uscc, row.debtor_name):

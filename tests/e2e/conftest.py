@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import create_database, make_test_config
+from tests.conftest import create_database, database_name, drop_database, make_test_config
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,13 +27,19 @@ def db_session():
 
 
 @pytest.fixture(scope="session")
-def live_app(worker_id, tmp_path_factory):
+def live_database(testrun_uid, worker_id):
+    name = database_name("e2e", testrun_uid, worker_id)
+    yield create_database(name)
+    drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def live_app(live_database, tmp_path_factory):
     from flask_migrate import upgrade
 
     from marketplace import create_app
 
-    url = create_database(f"marketplace_e2e_{worker_id}")
-    config = make_test_config(url, tmp_path_factory)
+    config = make_test_config(live_database, tmp_path_factory)
     config.update(WTF_CSRF_ENABLED=True, TESTING=False)
     app = create_app(config, instance_path=str(tmp_path_factory.mktemp("e2e-instance")))
     with app.app_context():

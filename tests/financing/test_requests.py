@@ -190,3 +190,18 @@ def test_another_enterprises_request_is_not_found(client, login, owner):
 def test_empty_list_invites_a_first_request(client, login, owner):
     login(owner)
     assert 'data-testid="empty"' in client.get("/financing/").get_data(as_text=True)
+
+
+def test_service_turns_a_double_pledge_into_a_clear_refusal_and_keeps_the_session(app, owner):
+    """Two tabs racing: the second pledge of a receivable fails inside its savepoint only."""
+    from marketplace.financing.services import PledgeConflict, create_request
+
+    rcv = receivables(owner, "100000.00")[0]
+    with app.test_request_context():
+        first = create_request(owner.enterprise, owner, amount=Decimal("1000"), term_days=30, purpose="甲",
+                               receivable_ids=[rcv.id])
+        with pytest.raises(PledgeConflict, match="只能支持一笔融资申请"):
+            create_request(owner.enterprise, owner, amount=Decimal("1000"), term_days=30, purpose="乙",
+                           receivable_ids=[rcv.id])
+        db.session.commit()  # the session is still usable; the first request stands
+    assert [p.receivable_id for p in first.active_pledges] == [rcv.id]
