@@ -456,7 +456,7 @@ class _Seeder:
         audit.record("receivable.created", receivable, enterprise_id=enterprise.id, actor=admin,
                      debtor_uscc=debtor_uscc, invoice_no=invoice, face_amount=receivable.face_amount)
         if link is not None:
-            audit.record("receivable.confirmation_requested", receivable, enterprise_id=enterprise.id, actor=admin,
+            audit.record("receivable.link_issued", receivable, enterprise_id=enterprise.id, actor=admin,
                          link_id=link.id, expires_at=link.expires_at)
         if confirmation != "pending":
             audit.record(f"receivable.{confirmation}", receivable, enterprise_id=enterprise.id, actor=debtor_user,

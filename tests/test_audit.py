@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from marketplace import audit
 from marketplace.audit import AuditEvent, verify_chain
 from marketplace.extensions import db
 from tests.conftest import AUDIT_KEY
+
+
+def tamper(statement) -> None:
+    """Bypass the append-only trigger as a superuser could (the test role is one)."""
+    db.session.execute(text("SET LOCAL session_replication_role = replica"))
+    db.session.execute(statement)
+    db.session.execute(text("SET LOCAL session_replication_role = origin"))
+    db.session.expire_all()
 
 
 def _three_events():
@@ -22,16 +32,14 @@ def test_each_event_chains_to_the_previous_one(ctx):
 
 def test_altered_row_is_named_as_the_first_broken_one(ctx):
     _, second, _ = _three_events()
-    db.session.execute(update(AuditEvent).where(AuditEvent.id == second.id).values(purpose="rewritten"))
-    db.session.expire_all()
+    tamper(update(AuditEvent).where(AuditEvent.id == second.id).values(purpose="rewritten"))
     checked, broken, why = verify_chain(AUDIT_KEY)
     assert broken.id == second.id and "altered" in why
 
 
 def test_removed_row_breaks_the_chain_at_its_successor(ctx):
     _, second, third = _three_events()
-    db.session.delete(db.session.get(AuditEvent, second.id))
-    db.session.flush()
+    tamper(delete(AuditEvent).where(AuditEvent.id == second.id))
     checked, broken, why = verify_chain(AUDIT_KEY)
     assert broken.id == third.id and "removed" in why
 
@@ -47,7 +55,7 @@ def test_cli_verify_reports_ok_and_names_the_broken_row(app, ctx):
     runner = app.test_cli_runner()
     ok = runner.invoke(args=["audit", "verify"])
     assert ok.exit_code == 0 and "chain intact" in ok.output
-    db.session.execute(update(AuditEvent).where(AuditEvent.id == second.id).values(action="forged"))
+    tamper(update(AuditEvent).where(AuditEvent.id == second.id).values(action="forged"))
     broken = runner.invoke(args=["audit", "verify"])
     assert broken.exit_code == 1 and f"id={second.id}" in broken.output
 
@@ -63,3 +71,13 @@ def test_credit_read_is_logged_against_the_enterprise(ctx):
     enterprise = EnterpriseFactory()
     event = audit.record_credit_read(enterprise.id, "enterprise_profile", purpose="review")
     assert event.enterprise_id == enterprise.id and event.action == "credit_data.read"
+
+
+@pytest.mark.parametrize("statement", [
+    lambda: update(AuditEvent).values(purpose="x"), lambda: delete(AuditEvent), lambda: text("TRUNCATE audit_events"),
+])
+def test_the_database_refuses_to_change_or_remove_audit_rows(ctx, statement):
+    _three_events()
+    with pytest.raises(DBAPIError, match="append-only"):
+        with db.session.begin_nested():
+            db.session.execute(statement())

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +26,7 @@ from marketplace.extensions import db
 from marketplace.financing.models import RequestPledge
 from marketplace.financing.services import is_pledged
 from marketplace.formatting import today_shanghai
+from marketplace.notifications.services import notify
 from marketplace.receivables import links
 from marketplace.receivables.models import ConfirmationLink, Receivable
 from workflows.identifiers import normalise_name
@@ -303,6 +305,21 @@ def answer(receivable: Receivable, reply: Answer) -> None:
     audit.record(f"receivable.{receivable.confirmation}", receivable, enterprise_id=receivable.enterprise_id,
                  actor=reply.user, via=reply.via, confirmed_by_name=receivable.confirmed_by_name,
                  dispute_reason=receivable.dispute_reason)
+    _notify_creditor(receivable)
+
+
+def _notify_creditor(receivable: Receivable) -> None:
+    """Tell the creditor enterprise's users how the debtor answered."""
+    if receivable.confirmation == "confirmed":
+        title = _("债务人已确认应收账款（发票 %(no)s）", no=receivable.invoice_no)
+        body = _("%(debtor)s 已确认发票 %(no)s 项下的应收账款，可用于融资申请。",
+                 debtor=receivable.debtor_name, no=receivable.invoice_no)
+    else:
+        title = _("债务人对应收账款提出异议（发票 %(no)s）", no=receivable.invoice_no)
+        body = _("%(debtor)s 对发票 %(no)s 提出异议：%(reason)s",
+                 debtor=receivable.debtor_name, no=receivable.invoice_no, reason=receivable.dispute_reason)
+    link = url_for("receivables.detail", receivable_id=receivable.id)
+    notify(receivable.enterprise.organisation.users, "receivable.answered", title, body, link)
 
 
 def answer_by_link(link: ConfirmationLink, reply: Answer) -> None:

@@ -293,3 +293,22 @@ def test_answering_from_the_account_revokes_the_open_link(login, debtor_user, ow
     login(debtor_user).post(f"/receivables/confirmations/{owed.id}", data={"action": "confirm"})
 
     assert client.get(f"/confirm/{token}").status_code == 410
+
+
+def test_the_creditor_is_notified_of_the_debtors_answer(app, client):
+    from sqlalchemy import select
+
+    from marketplace.extensions import db
+    from marketplace.notifications.models import Notification
+    from marketplace.receivables import links
+    from tests.factories import ReceivableFactory, make_enterprise_user
+
+    creditor = make_enterprise_user()
+    receivable = ReceivableFactory(enterprise=creditor.enterprise, invoice_no="77001122")
+    with app.test_request_context():
+        link = links.create_link(receivable, creditor)
+        token = links.token_for(link)
+        db.session.commit()
+    client.post(f"/confirm/{token}", data={"confirmer_name": "王会计", "action": "dispute", "reason": "货物未验收"})
+    notes = db.session.scalars(select(Notification).where(Notification.user_id == creditor.id)).all()
+    assert len(notes) == 1 and "77001122" in notes[0].title and "货物未验收" in notes[0].body

@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: 1690f2c7560e
+Revision ID: 0a0bd464a51d
 Revises: 
-Create Date: 2026-11-22 03:24:52.632662
+Create Date: 2026-11-22 03:41:45.607132
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '1690f2c7560e'
+revision = '0a0bd464a51d'
 down_revision = None
 branch_labels = None
 depends_on = None
