@@ -1,0 +1,147 @@
+"""Financing products (金融超市): a product is a stable identity; its terms live in versions.
+
+Editing a published product makes a new version; requests (and later offers) keep the version
+they were made under, so terms never change under anyone's feet.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Index,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Money, UTCDateTime, utcnow
+from marketplace.extensions import db
+
+PRODUCT_TYPES = {
+    "receivable_pledge": ("应收账款质押", "Receivable pledge"),
+    "factoring": ("保理", "Factoring"),
+    "order_loan": ("订单贷", "Order loan"),
+    "contract_loan": ("合同贷", "Contract loan"),
+    "gov_procurement_loan": ("政采贷", "Government procurement loan"),
+    "credit_loan": ("信用贷", "Credit loan"),
+    "guaranteed_loan": ("担保贷", "Guaranteed loan"),
+}
+PRODUCT_STATES = {
+    "draft": ("草稿", "Draft"),
+    "published": ("已上架", "Published"),
+    "retired": ("已下架", "Retired"),
+}
+GRADES = ("A", "B", "C", "D")
+RATE_CEILING = Decimal("24.00")  # annual %, the upper bound a product may state
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+    __table_args__ = (CheckConstraint("state IN ('draft', 'published', 'retired')", name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product_versions.id", use_alter=True, name="fk_products_current_version_id_product_versions")
+    )
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    institution = relationship("Organisation")
+    current_version: Mapped[ProductVersion | None] = relationship(foreign_keys=[current_version_id], post_update=True)
+    versions: Mapped[list[ProductVersion]] = relationship(
+        back_populates="product", foreign_keys="ProductVersion.product_id", order_by="ProductVersion.number"
+    )
+
+
+class ProductVersion(db.Model):
+    """The terms of a product at one time. Published versions are never edited."""
+
+    __tablename__ = "product_versions"
+    __table_args__ = (
+        UniqueConstraint("product_id", "number"),
+        CheckConstraint("amount_min > 0 AND amount_min <= amount_max", name="amount_range"),
+        CheckConstraint("term_min_days > 0 AND term_min_days <= term_max_days", name="term_range"),
+        CheckConstraint("rate_min > 0 AND rate_min <= rate_max AND rate_max <= 24", name="rate_range"),
+        CheckConstraint("min_grade IS NULL OR min_grade IN ('A', 'B', 'C', 'D')", name="min_grade"),
+        # Chinese search: trigram GIN indexes on PostgreSQL (pg_trgm), plain indexes on SQLite
+        Index("ix_product_versions_name_trgm", "name", postgresql_using="gin",
+              postgresql_ops={"name": "gin_trgm_ops"}),
+        Index("ix_product_versions_description_trgm", "description", postgresql_using="gin",
+              postgresql_ops={"description": "gin_trgm_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    product_type: Mapped[str] = mapped_column(String(32), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    amount_min: Mapped[Decimal] = mapped_column(Money)
+    amount_max: Mapped[Decimal] = mapped_column(Money)
+    term_min_days: Mapped[int] = mapped_column(Integer)
+    term_max_days: Mapped[int] = mapped_column(Integer)
+    rate_min: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    rate_max: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    min_grade: Mapped[str | None] = mapped_column(String(1))
+    accepts_ungraded: Mapped[bool] = mapped_column(default=True)
+    industries: Mapped[list[str]] = mapped_column(JSON, default=list)  # GB/T 4754 divisions; [] = all
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)  # division-code prefixes; [] = all
+    requires_guarantee: Mapped[bool] = mapped_column(default=False)
+    requires_debtor_confirmation: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    product: Mapped[Product] = relationship(back_populates="versions", foreign_keys=[product_id])
+
+
+class ProductStat(db.Model):
+    """Daily counters per product: page views, eligible matches, applications."""
+
+    __tablename__ = "product_stats"
+    __table_args__ = (UniqueConstraint("product_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    matches: Mapped[int] = mapped_column(Integer, default=0)
+    applications: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RequestTarget(db.Model):
+    """An institution (through one of its products) that a request is to be routed to.
+
+    At most 3 per request; chosen by the enterprise at submission or taken from the top matches.
+    """
+
+    __tablename__ = "request_targets"
+    __table_args__ = (
+        UniqueConstraint("request_id", "institution_id"),
+        CheckConstraint("rank BETWEEN 1 AND 3", name="rank"),
+        CheckConstraint("chosen_by IN ('enterprise', 'match')", name="chosen_by"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("financing_requests.id"), index=True)
+    product_version_id: Mapped[int] = mapped_column(ForeignKey("product_versions.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    chosen_by: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    product_version = relationship("ProductVersion")
+    institution = relationship("Organisation")

@@ -1,0 +1,30 @@
+"""Msgids that the code translates at run time from a variable, so `pybabel extract` cannot see them.
+
+Never imported: it exists only so that extraction puts these strings in messages.pot.
+Keep in step with marketplace/errors.py (MESSAGES) and marketplace/accounts/views.py (LOGIN_FAILED);
+delete an entry here once its source wraps the literal in a no-op marker (e.g. lazy_gettext / N_).
+"""
+
+
+def _(message: str) -> str:
+    return message
+
+
+# marketplace/accounts/views.py: LOGIN_FAILED, shown through _(LOGIN_FAILED)
+_("邮箱或密码错误")
+
+# marketplace/errors.py: MESSAGES, shown through _(title) and _(message)
+_("请求有误")
+_("请检查输入后重试。")
+_("无权访问")
+_("您没有权限查看此页面。如需访问，请联系您机构的管理员。")
+_("页面不存在")
+_("您要找的页面不存在或已被删除。")
+_("请求方式不支持")
+_("此页面不支持该操作。")
+_("文件过大")
+_("上传的文件超过大小限制。")
+_("操作过于频繁")
+_("请稍后再试。")
+_("系统错误")
+_("系统出现了问题，我们已记录并会尽快处理。请稍后再试。")
