@@ -43,3 +43,23 @@ def region_tree() -> list[dict]:
             cities[-1]["districts"].append({"code": record.district_code, "name": record.district_name})
         tree.append({"code": province.code, "name": province.name, "cities": cities})
     return tree
+
+
+@cache
+def _prefixes() -> dict[str, str]:
+    """Province (2 digits), city (4) and county (6) codes -> names, for product region targeting."""
+    names = {}
+    for province in region_tree():
+        names[province["code"]] = province["name"]
+        for city in province["cities"]:
+            names.setdefault(city["code"], province["name"] + (city["name"] if city["name"] != province["name"] else ""))
+    names.update(_districts())
+    return names
+
+
+def is_region_prefix(code: str | None) -> bool:
+    return bool(code) and code in _prefixes()
+
+
+def region_prefix_name(code: str) -> str:
+    return _prefixes().get(code, code)

@@ -12,9 +12,9 @@ from decimal import Decimal
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Index,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
