@@ -11,9 +11,11 @@ from marketplace.extensions import db
 
 
 def register_cli(app: Flask) -> None:
+    from marketplace.accounts.tokens import tokens_cli
     from marketplace.audit import audit_cli
 
     app.cli.add_command(audit_cli)
+    app.cli.add_command(tokens_cli)
     app.cli.add_command(totp_cli)
     app.cli.add_command(demo_cli)
 

@@ -36,8 +36,10 @@ from marketplace.financing import services as financing_services
 from marketplace.financing.models import FinancingRequest, WorkflowEvent
 from marketplace.formatting import SHANGHAI, today_shanghai, yuan
 from marketplace.receivables.models import ConfirmationLink, Receivable
-from marketplace.reference.industries import industry_name
-from marketplace.reference.regions import is_region_code
+from marketplace.reference.industries import INDUSTRY_DIVISIONS, industry_name
+from marketplace.reference.regions import is_region_code, is_region_prefix
+from marketplace.supermarket import services as supermarket_services
+from marketplace.supermarket.models import GRADES, PRODUCT_TYPES, RATE_CEILING, Product, ProductStat
 from workflows.identifiers import uscc_check_char
 
 SEED = 2026
@@ -261,6 +263,8 @@ class _Seeder:
         for key, (_name, prefix) in demo_data.DEBTORS.items():
             self.debtor_codes[key] = _uscc(debtor_stream, prefix, self.codes)
         self._institutions()
+        for spec in demo_data.PRODUCTS:
+            self._product(spec)
         for spec in demo_data.ENTERPRISES:
             self._enterprise(spec)
         for spec in demo_data.CONSENTS:
@@ -276,6 +280,14 @@ class _Seeder:
         for spec in demo_data.ENTERPRISES:
             if not is_region_code(spec["region"]) or industry_name(spec["industry"]) is None:
                 raise ValueError(f"demo data: {spec['slug']} has an unknown region or industry code")
+        for spec in demo_data.PRODUCTS:
+            terms = _product_terms(spec)
+            if (terms.product_type not in PRODUCT_TYPES or terms.min_grade not in (None, *GRADES)
+                    or not 0 < terms.amount_min <= terms.amount_max or not 0 < terms.term_min_days <= terms.term_max_days
+                    or not 0 < terms.rate_min <= terms.rate_max <= RATE_CEILING
+                    or any(code not in INDUSTRY_DIVISIONS for code in terms.industries)
+                    or not all(map(is_region_prefix, terms.regions))):
+                raise ValueError(f"demo data: product {spec['name']} has invalid terms or codes")
 
     # -- institutions and staff
 
@@ -316,6 +328,50 @@ class _Seeder:
         self.staff[f"{slug}:{role_short}"] = user
         self.logins.append((role, org.name, email))
         return user
+
+    # -- financing products (金融超市)
+
+    def _product(self, spec: dict) -> None:
+        """Created by the officer, published by the approver, perhaps revised (version 2) or
+        retired; the business timestamps laid out over the last months, with daily statistics."""
+        rng, slug = _stream("product", spec["name"]), spec["institution"]
+        officer, approver = self.staff[f"{slug}:officer"], self.staff[f"{slug}:approver"]
+        terms = _product_terms(spec)
+        product = supermarket_services.create_product(self.orgs[slug], officer, terms)
+        created = _office_time(rng, _workday(self.today - timedelta(days=rng.randint(35, 150))))
+        product.created_at = product.current_version.created_at = created
+        state = spec.get("state", "published")
+        if state == "draft":
+            return
+        supermarket_services.publish_product(product, approver)
+        published = _office_time(rng, created.astimezone(SHANGHAI).date() + timedelta(days=rng.randint(1, 4)))
+        product.published_at = product.current_version.published_at = published
+        if "revision" in spec:
+            revised = _product_terms({**spec, **spec["revision"]})
+            version = supermarket_services.update_product(product, officer, revised)
+            when = _office_time(rng, published.astimezone(SHANGHAI).date() + timedelta(days=rng.randint(8, 20)))
+            version.created_at = version.published_at = when
+        last_day = self.today
+        if state == "retired":
+            supermarket_services.retire_product(product, approver)
+            product.retired_at = _office_time(
+                rng, published.astimezone(SHANGHAI).date() + timedelta(days=rng.randint(10, 20)))
+            last_day = product.retired_at.astimezone(SHANGHAI).date()
+        self._product_stats(product, published.astimezone(SHANGHAI).date(), last_day, rng)
+
+    def _product_stats(self, product: Product, first: date, last: date, rng: random.Random) -> None:
+        """Daily views, matches and applications for the chart, over at most the last 30 days."""
+        popularity = rng.uniform(0.5, 2.0)
+        day = max(first, self.today - timedelta(days=29))
+        while day <= last:
+            weekday = day.weekday() < 5
+            views = max(0, round(rng.gauss(9 if weekday else 3, 3) * popularity))
+            matches = rng.choice((0, 0, 0, 1, 1, 2, 3)) if weekday else rng.choice((0, 0, 1))
+            applications = min(matches, rng.choice((0, 0, 0, 0, 1, 1, 2)))
+            db.session.add(ProductStat(product_id=product.id, day=day, views=views, matches=matches,
+                                       applications=applications))
+            day += timedelta(days=1)
+        db.session.flush()
 
     # -- enterprises
 
@@ -538,6 +594,19 @@ class _Seeder:
                 self.free_after[pledge.receivable_id] = pledge.released_at
 
 
+def _product_terms(spec: dict) -> supermarket_services.Terms:
+    """A demo_data.PRODUCTS entry as the services' Terms."""
+    return supermarket_services.Terms(
+        name=spec["name"], product_type=spec["type"], description=spec.get("description", ""),
+        amount_min=Decimal(spec["amount"][0]), amount_max=Decimal(spec["amount"][1]),
+        term_min_days=spec["term"][0], term_max_days=spec["term"][1],
+        rate_min=Decimal(spec["rate"][0]), rate_max=Decimal(spec["rate"][1]),
+        min_grade=spec.get("min_grade"), accepts_ungraded=spec.get("ungraded", True),
+        industries=list(spec.get("industries", [])), regions=list(spec.get("regions", [])),
+        requires_guarantee=spec.get("guarantee", False), requires_debtor_confirmation=spec.get("confirmation", False),
+    )
+
+
 def _step_duration(event: WorkflowEvent, request: FinancingRequest, rng: random.Random) -> timedelta:
     if event.transition == "close":  # repaid at the end of the term
         return timedelta(days=request.term_days + rng.uniform(-3, 1))
@@ -585,6 +654,10 @@ def _print_summary(cast: dict, echo) -> None:
          f"已确认 confirmed {receivable_states['confirmed']}, 有异议 disputed {receivable_states['disputed']}")
     echo(f"  融资申请 financing requests {sum(request_states.values())}: "
          + ", ".join(f"{state} {n}" for state, n in sorted(request_states.items())))
+    product_states = Counter(db.session.scalars(select(Product.state)))
+    echo(f"  金融超市产品 supermarket products {sum(product_states.values())}: "
+         + ", ".join(f"{state} {n}" for state, n in sorted(product_states.items()))
+         + f"   ({_base_url()}market)")
     echo("")
     echo(f"打开 Open: {_base_url()}   (启动 start: make serve, or .venv/bin/flask --app wsgi run)")
     echo(f"所有账号的密码均为 Every login's password: {demo_data.PASSWORD}")

@@ -1,6 +1,7 @@
 """Imports every model so the metadata (and so Alembic's autogenerate) sees all tables."""
 
 from marketplace.accounts.models import Organisation, User  # noqa: F401
+from marketplace.accounts.tokens import ApiToken  # noqa: F401
 from marketplace.audit import AuditEvent  # noqa: F401
 from marketplace.enterprises.models import (  # noqa: F401
     CommitmentSignature,

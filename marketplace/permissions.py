@@ -37,6 +37,10 @@ ENTERPRISE_USER = Rule("enterprise_user", ENTERPRISE_ROLES)
 ENTERPRISE_ADMIN = Rule("enterprise_admin", frozenset({Role.ENTERPRISE_ADMIN}))
 STAFF = Rule("staff", STAFF_ROLES)
 PLATFORM_ADMIN = Rule("platform_admin", frozenset({Role.PLATFORM_ADMIN}))
+# staff of institutions that publish products and fund requests (banks and guarantors)
+LENDER_STAFF = Rule("lender_staff", frozenset({
+    Role.BANK_OFFICER, Role.BANK_APPROVER, Role.GUARANTOR_OFFICER, Role.GUARANTOR_APPROVER,
+}))
 
 ROUTE_ACCESS: dict[str, Rule] = {
     "static": PUBLIC,
@@ -100,6 +104,28 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "financing.edit": ENTERPRISE_USER,
     "financing.submit": ENTERPRISE_USER,
     "financing.withdraw": ENTERPRISE_USER,
+    "financing.matches": ENTERPRISE_USER,
+    # leads: verified requests that fit an institution's products, within consent
+    "leads.index": LENDER_STAFF,
+    # the financing supermarket: open to everyone; a draft or retired product's page answers
+    # 404 except to its own institution's staff (an object-level check in the view)
+    "supermarket.market": PUBLIC,
+    "supermarket.product": PUBLIC,
+    # the institution's product desk: products are loaded scoped to the user's organisation
+    "supermarket.desk": LENDER_STAFF,
+    "supermarket.new_product": LENDER_STAFF,
+    "supermarket.edit_product": LENDER_STAFF,
+    "supermarket.publish_product": LENDER_STAFF,
+    "supermarket.retire_product": LENDER_STAFF,
+    "supermarket.product_stats": LENDER_STAFF,
+    # JSON API v1 (marketplace/api): the document, its docs page and the catalogue are public
+    "api_docs.openapi_json": PUBLIC,
+    "api_docs.swagger_ui": PUBLIC,
+    "api_docs.swagger_ui_asset": PUBLIC,
+    "api_docs.static": PUBLIC,
+    "api_products.list_products": PUBLIC,
+    "api_products.get_product": PUBLIC,
+    "api_requests.request_matches": ENTERPRISE_USER,  # and only the owning enterprise's request
 }
 
 
@@ -121,6 +147,8 @@ def enforce_route_access():
     if rule.admits(role):
         return None
     if role == ANONYMOUS:
+        if request.path.startswith("/api/"):
+            abort(401)  # API clients get a JSON 401 (marketplace.api.errors), not a login redirect
         from marketplace.extensions import login_manager
 
         return login_manager.unauthorized()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +18,9 @@ from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest, RequestPledge, WorkflowEvent
 from marketplace.formatting import today_shanghai
 from marketplace.receivables.models import ConfirmationLink, Receivable
+from marketplace.reference.industries import INDUSTRY_DIVISIONS
+from marketplace.reference.regions import is_region_prefix
+from marketplace.supermarket.models import PRODUCT_TYPES, Product, ProductStat, ProductVersion
 from workflows.financing import TERMINAL_STATES
 from workflows.identifiers import resident_id_problem, uscc_problem
 
@@ -24,7 +28,7 @@ pytestmark = [pytest.mark.sqlite, pytest.mark.xdist_group("demo")]
 
 AUDIT_KEY = "y"
 TABLES = (Organisation, User, Enterprise, CommitmentSignature, Consent, Receivable, ConfirmationLink,
-          FinancingRequest, RequestPledge, WorkflowEvent, AuditEvent)
+          FinancingRequest, RequestPledge, WorkflowEvent, AuditEvent, Product, ProductVersion, ProductStat)
 
 
 @pytest.fixture(autouse=True)
@@ -124,6 +128,52 @@ def test_requests_span_the_workflow_and_pledges_stay_consistent(seeded):
         .group_by(RequestPledge.receivable_id).having(func.count() > 1)
     ).all()
     assert twice == []
+
+
+def test_the_supermarket_has_30_published_products_of_every_type_from_the_five_lenders(seeded):
+    products = db.session.scalars(select(Product)).all()
+    states = Counter(p.state for p in products)
+    assert states["published"] >= 30 and states["draft"] >= 2 and states["retired"] == 1
+    published = [p for p in products if p.state == "published"]
+    assert {p.current_version.product_type for p in published} == set(PRODUCT_TYPES)
+    kinds = Counter((p.institution.kind, p.current_version.product_type == "guaranteed_loan") for p in products)
+    assert kinds[(OrgKind.BANK, True)] == 0  # banks offer the other types
+    assert kinds[(OrgKind.GUARANTOR, True)] > kinds[(OrgKind.GUARANTOR, False)] > 0  # guarantors mostly 担保贷
+    assert len({p.institution_id for p in products}) == 5
+    assert len({p.current_version.name for p in products}) == len(products)
+
+
+def test_demo_products_have_plausible_terms_and_valid_codes(seeded):
+    versions = db.session.scalars(select(ProductVersion)).all()
+    for v in versions:
+        assert Decimal("100000") <= v.amount_min <= v.amount_max <= Decimal("30000000"), v.name
+        assert 30 <= v.term_min_days <= v.term_max_days <= 720, v.name
+        assert Decimal("3.10") <= v.rate_min <= v.rate_max <= Decimal("8.50"), v.name
+        assert all(code in INDUSTRY_DIVISIONS for code in v.industries), v.name
+        assert all(is_region_prefix(code) for code in v.regions), v.name
+    assert any(v.min_grade for v in versions) and any(not v.accepts_ungraded for v in versions)
+    assert {"32", "3205", "320506"} <= {code for v in versions for code in v.regions}
+    assert any(v.industries == [str(d) for d in range(13, 44)] for v in versions)  # manufacturing only
+    assert any(v.requires_guarantee for v in versions) and any(v.requires_debtor_confirmation for v in versions)
+
+
+def test_one_demo_product_was_revised_after_publishing_and_kept_version_1(seeded):
+    revised = [p for p in db.session.scalars(select(Product)) if len(p.versions) > 1]
+    assert len(revised) == 1
+    first, second = revised[0].versions
+    assert revised[0].current_version == second and second.number == 2
+    assert first.published_at < second.published_at and first.rate_min > second.rate_min
+
+
+def test_published_demo_products_have_recent_daily_statistics(seeded):
+    today = today_shanghai()
+    rows = db.session.scalars(select(ProductStat)).all()
+    assert all((today - row.day).days < 30 and row.applications <= row.matches for row in rows)
+    with_stats = {row.product_id for row in rows}
+    published = set(db.session.scalars(select(Product.id).where(Product.state == "published")))
+    drafts = set(db.session.scalars(select(Product.id).where(Product.state == "draft")))
+    assert published <= with_stats and not drafts & with_stats
+    assert sum(row.views for row in rows) > 1000
 
 
 def test_the_audit_chain_verifies(seeded):

@@ -1,8 +1,10 @@
-"""Flask-Login wiring: a session id that carries the user's auth generation."""
+"""Flask-Login wiring: a session id that carries the user's auth generation; bearer tokens
+for the JSON API (marketplace.accounts.tokens)."""
 
-from flask import flash
+from flask import flash, request
 from flask_babel import lazy_gettext as _l
 
+from marketplace.accounts import tokens
 from marketplace.extensions import db
 
 
@@ -15,6 +17,8 @@ def init_login_manager(login_manager) -> None:
 
     @login_manager.user_loader
     def load_user(session_id: str):
+        if tokens.carries_api_credentials(request):
+            return None  # an API call with an Authorization header is authenticated by it alone
         user_id, _, generation = session_id.partition(".")
         if not user_id.isdigit() or not generation.isdigit():
             return None
@@ -23,9 +27,13 @@ def init_login_manager(login_manager) -> None:
             return None
         return user
 
+    @login_manager.request_loader
+    def load_user_from_bearer_token(request):
+        return tokens.authenticate(request)
+
     @login_manager.unauthorized_handler
     def unauthorized():
-        from flask import redirect, request, url_for
+        from flask import redirect, url_for
 
         flash(str(_l("请先登录")), "warning")
         return redirect(url_for("accounts.login", next=request.full_path))

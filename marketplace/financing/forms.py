@@ -8,6 +8,7 @@ from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField,
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from workflows.financing import MAX_TARGETS
 from workflows.identifiers import parse_money
 
 MAX_TERM_DAYS = 720
@@ -64,3 +65,13 @@ class RequestForm(VersionedForm):
             )
             return False
         return True
+
+
+class SubmitForm(VersionedForm):
+    """Submission, with the products the enterprise picks (none: take the top matches)."""
+
+    products = SelectMultipleField(coerce=int, validate_choice=False)
+
+    def validate_products(self, field):
+        if len(field.data or ()) > MAX_TARGETS:
+            raise ValidationError(_l("最多选择3个产品"))

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import request as flask_request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from marketplace.extensions import db
-from marketplace.financing import services
-from marketplace.financing.forms import RequestForm, VersionedForm
+from marketplace.financing import services, targets
+from marketplace.financing.forms import RequestForm, SubmitForm, VersionedForm
 from marketplace.financing.models import FinancingRequest
 from marketplace.i18n import is_english
 from marketplace.pagination import paginate
 from marketplace.permissions import current_enterprise, require_owned
 from marketplace.receivables.models import CONFIRMATION_LABELS
+from marketplace.supermarket.matching import ranked_matches
+from marketplace.supermarket.models import Product, RequestTarget
 from workflows.engine import TransitionError
 from workflows.financing import EDITABLE_STATES, WITHDRAWABLE_STATES, state_label
 
@@ -52,6 +55,7 @@ def _form_page(form: RequestForm, request: FinancingRequest | None, status: int 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
+    """A new draft; `?product=ID` (from the supermarket) makes that product its first target."""
     enterprise = current_enterprise()
     pledgeable = services.pledgeable_receivables(enterprise.id)
     form = RequestForm(pledgeable=pledgeable)
@@ -67,10 +71,21 @@ def new():
         except services.PledgeConflict as error:
             form.receivables.errors.append(str(error))
             return _form_page(form, None, 409)
+        _target_product_from_supermarket(request)
         db.session.commit()
         flash(_("融资申请已保存为草稿，确认无误后请提交"), "success")
         return redirect(url_for("financing.detail", request_id=request.id))
     return _form_page(form, None)
+
+
+def _target_product_from_supermarket(request: FinancingRequest) -> None:
+    product_id = flask_request.args.get("product", type=int)
+    if not product_id:
+        return
+    try:
+        targets.choose_targets(request, [product_id])
+    except targets.TargetRefused as error:
+        flash(str(error), "warning")
 
 
 @bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
@@ -108,12 +123,37 @@ def edit(request_id: int):
 def detail(request_id: int):
     request = _owned_request(request_id)
     user = current_user._get_current_object()
-    submit_blockers = services.blocking_reasons(request, "submit", user) if request.state in EDITABLE_STATES else []
+    editable = request.state in EDITABLE_STATES
+    submit_blockers = services.blocking_reasons(request, "submit", user) if editable else []
+    matches = [m for m in ranked_matches(request) if m.eligible][:8] if editable else []
     return render_template(
         "financing/detail.html", req=request, submit_blockers=submit_blockers, locale=_locale(),
-        can_edit=request.state in EDITABLE_STATES, can_withdraw=request.state in WITHDRAWABLE_STATES,
-        confirmation_labels=CONFIRMATION_LABELS,
+        can_edit=editable, can_withdraw=request.state in WITHDRAWABLE_STATES,
+        confirmation_labels=CONFIRMATION_LABELS, matches=matches, products=_products_by_id(matches),
+        targets=_targets(request), chosen={t.product_version.product_id for t in _targets(request)},
     )
+
+
+@bp.get("/<int:request_id>/matches")
+def matches(request_id: int):
+    """Every published product against the request, criterion by criterion."""
+    request = _owned_request(request_id)
+    ranked = ranked_matches(request)
+    return render_template("financing/matches.html", req=request, matches=ranked, locale=_locale(),
+                           products=_products_by_id(ranked))
+
+
+def _products_by_id(matches) -> dict:
+    ids = [m.product_id for m in matches]
+    if not ids:
+        return {}
+    return {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids)))}
+
+
+def _targets(request: FinancingRequest) -> list[RequestTarget]:
+    return list(db.session.scalars(
+        select(RequestTarget).where(RequestTarget.request_id == request.id).order_by(RequestTarget.rank)
+    ))
 
 
 def _apply(request_id: int, name: str, success: str):
@@ -136,7 +176,29 @@ def _apply(request_id: int, name: str, success: str):
 
 @bp.post("/<int:request_id>/submit")
 def submit(request_id: int):
-    return _apply(request_id, "submit", _("申请已提交，平台将核验您的收支流水与应收账款"))
+    """Submit, routing to the products the enterprise picked or to the top matches."""
+    request = _owned_request(request_id)
+    form = SubmitForm()
+    if not form.validate():
+        flash("；".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+        return redirect(url_for("financing.detail", request_id=request_id))
+    try:
+        services.check_version(request, form.version_number)
+        ranked = ranked_matches(request)
+        chosen = targets.choose_targets(request, form.products.data, ranked)
+        services.apply_transition(request, "submit", current_user._get_current_object(),
+                                  targets=[t.institution_id for t in chosen])
+        targets.record_submission_statistics(ranked, chosen)
+        db.session.commit()
+    except (TransitionError, targets.TargetRefused) as error:
+        db.session.rollback()
+        flash(error.text(_locale()) if isinstance(error, TransitionError) else str(error), "danger")
+    except (services.StaleRequest, StaleDataError):
+        db.session.rollback()
+        flash(_("该申请已被修改，请刷新页面后重试"), "danger")
+    else:
+        flash(_("申请已提交，平台将核验您的收支流水与应收账款"), "success")
+    return redirect(url_for("financing.detail", request_id=request_id))
 
 
 @bp.post("/<int:request_id>/withdraw")

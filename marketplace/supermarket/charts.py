@@ -1,0 +1,92 @@
+"""Charts drawn on the server as inline SVG: no JavaScript, no CDN (the machines are offline).
+
+A chart is an <svg role="img"> with a <title> and a <desc>; every bar carries its own <title>
+(a tooltip and a screen-reader label) and data-value. Pages put the numbers in a table under
+the chart as well, so nothing depends on seeing the picture.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from itertools import count
+
+from markupsafe import Markup, escape
+
+_ids = count(1)
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten that is at least `value` (1 for 0)."""
+    if value <= 0:
+        return 1
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if step * magnitude >= value:
+            return step * magnitude
+    return 10 * magnitude  # pragma: no cover - the loop always returns
+
+
+def _number(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, Decimal):
+        value = value.normalize()
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _f(x: float) -> str:
+    """A coordinate with at most two decimals, no trailing zeros."""
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def bar_chart(series: list[tuple[str, int | float | Decimal]], *, title: str, description: str = "",
+              width: int = 640, height: int = 180, color: str = "#2b6cb0", label_every: int | None = None,
+              unit: str = "") -> Markup:
+    """A vertical bar chart of (label, value) pairs; bar heights are proportional to the values.
+
+    The value axis runs from 0 to a round number at or above the largest value. `label_every`
+    thins the category labels (default: about 8 labels whatever the number of bars).
+    """
+    chart_id = f"chart-{next(_ids)}"
+    left, right, top, bottom = 40, 8, 10, 26
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [max(0.0, float(v)) for _, v in series]
+    scale = nice_ceiling(max(values, default=0))
+    slot = plot_w / max(1, len(series))
+    bar_w = max(1.0, slot * 0.7)
+    label_every = label_every or max(1, math.ceil(len(series) / 8))
+    baseline = top + plot_h
+
+    parts = [
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
+        f'data-scale="{_f(scale)}" data-plot-height="{_f(plot_h)}">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(description or title)}</desc>',
+    ]
+    # the value axis: gridlines at the top and the middle with their numbers, and zero
+    for fraction in (1, 0.5):
+        y = top + plot_h * (1 - fraction)
+        parts.append(f'<line class="grid" x1="{left}" y1="{_f(y)}" x2="{width - right}" y2="{_f(y)}" '
+                     f'stroke="#d9e2ec" stroke-dasharray="3 3"/>')
+        parts.append(f'<text x="{left - 4}" y="{_f(y + 4)}" text-anchor="end" font-size="11" fill="#616e7c">'
+                     f'{escape(_number(scale * fraction))}</text>')
+    parts.append(f'<text x="{left - 4}" y="{_f(baseline + 4)}" text-anchor="end" font-size="11" '
+                 f'fill="#616e7c">0</text>')
+    for index, ((label, raw), value) in enumerate(zip(series, values, strict=True)):
+        bar_h = plot_h * value / scale
+        x = left + slot * index + (slot - bar_w) / 2
+        parts.append(
+            f'<rect class="bar" x="{_f(x)}" y="{_f(baseline - bar_h)}" width="{_f(bar_w)}" '
+            f'height="{_f(bar_h)}" fill="{escape(color)}" data-label="{escape(label)}" '
+            f'data-value="{escape(_number(raw))}"><title>{escape(label)}: {escape(_number(raw))}{escape(unit)}'
+            f'</title></rect>'
+        )
+        if (len(series) - 1 - index) % label_every == 0:  # counted back from the latest
+            parts.append(f'<text x="{_f(left + slot * index + slot / 2)}" y="{height - 8}" text-anchor="middle" '
+                         f'font-size="11" fill="#616e7c">{escape(label)}</text>')
+    parts.append(f'<line class="axis" x1="{left}" y1="{_f(baseline)}" x2="{width - right}" y2="{_f(baseline)}" '
+                 f'stroke="#616e7c"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -1,0 +1,477 @@
+"""The matcher: hard criteria at their boundaries, soft ranking, explanations, the batch path."""
+
+import random
+from dataclasses import FrozenInstanceError, replace
+from decimal import Decimal
+
+import pytest
+
+from workflows.matching import (
+    DEFAULT_WEIGHTS,
+    HARD_CRITERIA,
+    SOFT_CRITERIA,
+    Criterion,
+    InstitutionRecord,
+    Match,
+    ProductTerms,
+    RequestProfile,
+    Weights,
+    explain,
+    rank,
+    rate_bounds_of,
+    top_institutions,
+    yuan,
+)
+from workflows.matching_batch import BatchMatcher
+
+D = Decimal
+
+
+def product(**overrides) -> ProductTerms:
+    terms = dict(
+        product_id=1, version_id=11, institution_id=100, institution_kind="bank",
+        product_type="receivable_pledge", amount_min=D("500000.00"), amount_max=D("5000000.00"),
+        term_min_days=30, term_max_days=360, rate_min=D("3.45"), rate_max=D("6.00"),
+        min_grade="C", accepts_ungraded=False, industries=frozenset(), regions=frozenset(),
+        requires_guarantee=False, requires_debtor_confirmation=False,
+    )
+    terms.update(overrides)
+    return ProductTerms(**terms)
+
+
+def request(**overrides) -> RequestProfile:
+    facts = dict(
+        request_id=7, amount=D("1000000.00"), term_days=180, grade="B", industry_code="39",
+        region_code="320506", has_guarantee=False, all_debtors_confirmed=False,
+    )
+    facts.update(overrides)
+    return RequestProfile(**facts)
+
+
+def record(institution_id=100, days=5.0, acceptance=0.6) -> InstitutionRecord:
+    return InstitutionRecord(institution_id, days, acceptance)
+
+
+def criterion(match: Match, code: str):
+    (found,) = [c for c in match.criteria if c.code == code]
+    return found
+
+
+def verdict(code: str, p: ProductTerms, r: RequestProfile):
+    return criterion(explain(p, r, None), code)
+
+
+# --- amount --------------------------------------------------------------------------------------
+
+
+def test_amount_inside_the_range_passes_and_says_so_with_the_numbers():
+    c = verdict("amount", product(), request())
+    assert c.hard and c.passed and c.score is None
+    assert c.zh == "申请金额 ¥1,000,000.00 在产品额度 ¥500,000.00–¥5,000,000.00 之内"
+    assert c.en == "Requested ¥1,000,000.00 is within ¥500,000.00–¥5,000,000.00"
+    assert (c.value, c.expected) == ("¥1,000,000.00", "¥500,000.00–¥5,000,000.00")
+
+
+@pytest.mark.parametrize("amount", ["500000.00", "5000000.00"])
+def test_amount_equal_to_the_minimum_or_maximum_passes(amount):
+    assert verdict("amount", product(), request(amount=D(amount))).passed
+
+
+def test_amount_one_cent_over_the_maximum_fails_naming_the_maximum():
+    c = verdict("amount", product(), request(amount=D("5000000.01")))
+    assert not c.passed
+    assert c.zh == "申请金额 ¥5,000,000.01 超过产品最高额度 ¥5,000,000.00"
+    assert "¥5,000,000.01" in c.en and "maximum ¥5,000,000.00" in c.en
+
+
+def test_amount_one_cent_under_the_minimum_fails_naming_the_minimum():
+    c = verdict("amount", product(), request(amount=D("499999.99")))
+    assert not c.passed
+    assert c.zh == "申请金额 ¥499,999.99 低于产品最低额度 ¥500,000.00"
+    assert "below the minimum ¥500,000.00" in c.en
+
+
+# --- term ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("days", [30, 360])
+def test_term_equal_to_the_shortest_or_longest_passes(days):
+    c = verdict("term", product(), request(term_days=days))
+    assert c.passed and f"{days} 天" in c.zh and "30–360" in c.zh
+
+
+def test_term_one_day_over_the_longest_fails_with_both_numbers():
+    c = verdict("term", product(), request(term_days=361))
+    assert not c.passed
+    assert c.zh == "申请期限 361 天超过产品最长期限 360 天"
+    assert "361 days" in c.en and "360 days" in c.en
+
+
+def test_term_one_day_under_the_shortest_fails():
+    c = verdict("term", product(), request(term_days=29))
+    assert not c.passed and "29 天" in c.zh and "30 天" in c.zh
+
+
+# --- grade ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "min_grade, grade, passes",
+    [
+        ("B", "A", True), ("B", "B", True), ("B", "C", False), ("B", "D", False),
+        ("A", "A", True), ("A", "B", False), ("D", "D", True), ("C", "D", False),
+        (None, "D", True), (None, "A", True),
+    ],
+)
+def test_grade_admits_its_minimum_and_better_only(min_grade, grade, passes):
+    assert verdict("grade", product(min_grade=min_grade), request(grade=grade)).passed is passes
+
+
+def test_grade_failure_names_both_grades():
+    c = verdict("grade", product(min_grade="B"), request(grade="C"))
+    assert c.zh == "企业信用等级 C 低于产品最低等级 B"
+    assert c.en == "Credit grade C is below the product's minimum grade B"
+
+
+@pytest.mark.parametrize("min_grade", ["A", "D", None])
+def test_ungraded_enterprise_passes_only_where_the_product_accepts_ungraded(min_grade):
+    accepted = verdict("grade", product(min_grade=min_grade, accepts_ungraded=True), request(grade=None))
+    refused = verdict("grade", product(min_grade=min_grade, accepts_ungraded=False), request(grade=None))
+    assert accepted.passed and accepted.zh == "企业尚未评级，本产品接受未评级企业"
+    assert not refused.passed and refused.zh == "企业尚未评级，本产品不接受未评级企业"
+    assert "does not accept ungraded" in refused.en
+
+
+def test_unknown_grade_is_refused_at_construction():
+    with pytest.raises(ValueError):
+        request(grade="E")
+    with pytest.raises(ValueError):
+        product(min_grade="AA")
+
+
+# --- industry and region -------------------------------------------------------------------------
+
+
+def test_product_without_industries_accepts_every_industry():
+    c = verdict("industry", product(industries=frozenset()), request(industry_code="52"))
+    assert c.passed and c.expected == "any" and "52" in c.zh
+
+
+def test_industry_listed_passes_and_unlisted_fails_naming_the_list():
+    listed = product(industries=frozenset({"13", "39"}))
+    assert verdict("industry", listed, request(industry_code="39")).passed
+    c = verdict("industry", listed, request(industry_code="52"))
+    assert not c.passed
+    assert c.zh == "企业行业 52 不在产品适用行业 13、39 之内"
+    assert c.en == "Industry 52 is not among the product's industries 13, 39"
+
+
+@pytest.mark.parametrize("code", ["3911", "C3911", "C39"])
+def test_industry_is_compared_by_its_two_digit_division(code):
+    assert verdict("industry", product(industries=frozenset({"39"})), request(industry_code=code)).passed
+
+
+@pytest.mark.parametrize("prefix", ["32", "3205", "320506"])
+def test_region_matches_a_province_city_or_county_prefix(prefix):
+    c = verdict("region", product(regions=frozenset({prefix})), request(region_code="320506"))
+    assert c.passed and prefix in c.zh and "320506" in c.en
+
+
+@pytest.mark.parametrize("prefix", ["33", "3206", "320505"])
+def test_region_outside_every_prefix_fails(prefix):
+    c = verdict("region", product(regions=frozenset({prefix, "11"})), request(region_code="320506"))
+    assert not c.passed
+    assert c.zh == f"企业所在地 320506 不在产品适用地区 {'、'.join(sorted({prefix, '11'}))} 之内"
+
+
+def test_product_without_regions_accepts_every_region():
+    c = verdict("region", product(regions=frozenset()), request(region_code="650102"))
+    assert c.passed and c.expected == "any"
+
+
+# --- guarantee and debtor confirmation ------------------------------------------------------------
+
+
+def test_product_requiring_a_guarantee_fails_a_request_without_one():
+    needs = product(requires_guarantee=True)
+    c = verdict("guarantee", needs, request(has_guarantee=False))
+    assert not c.passed and c.zh == "产品要求担保，本申请尚无担保"
+    assert verdict("guarantee", needs, request(has_guarantee=True)).passed
+    assert verdict("guarantee", product(requires_guarantee=False), request(has_guarantee=False)).passed
+
+
+def test_product_requiring_debtor_confirmation_fails_while_a_receivable_is_unconfirmed():
+    needs = product(requires_debtor_confirmation=True)
+    c = verdict("debtor_confirmation", needs, request(all_debtors_confirmed=False))
+    assert not c.passed and "未获确认" in c.zh and "not every pledged receivable" in c.en
+    assert verdict("debtor_confirmation", needs, request(all_debtors_confirmed=True)).passed
+    assert verdict("debtor_confirmation", product(), request(all_debtors_confirmed=False)).passed
+
+
+# --- the match as a whole ------------------------------------------------------------------------
+
+
+def test_match_lists_every_criterion_hard_first_in_a_stable_order():
+    match = explain(product(), request(), record())
+    assert tuple(c.code for c in match.criteria) == HARD_CRITERIA + SOFT_CRITERIA
+    assert [c.hard for c in match.criteria] == [True] * 7 + [False] * 3
+    assert all(c.passed for c in match.criteria[7:])
+
+
+def test_one_failing_hard_criterion_makes_the_product_ineligible_and_is_listed_as_a_failure():
+    match = explain(product(), request(term_days=400), record())
+    assert not match.eligible
+    assert [c.code for c in match.failures] == ["term"]
+    assert match.failures[0].text("zh") == "申请期限 400 天超过产品最长期限 360 天"
+
+
+def test_match_and_criteria_are_immutable_plain_values():
+    match = explain(product(), request(), record())
+    assert match == Match(**vars(match)) and hash(match) == hash(Match(**vars(match)))
+    assert match.criteria[0] == Criterion(**vars(match.criteria[0]))
+    with pytest.raises(FrozenInstanceError):
+        match.score = 1.0
+    with pytest.raises(FrozenInstanceError):
+        match.criteria[0].passed = False
+
+
+def test_money_is_shown_with_yuan_sign_thousands_and_fen_rounded_half_up():
+    assert yuan(D("1234567.885")) == "¥1,234,567.89"
+    assert yuan(D("1234567.884")) == "¥1,234,567.88"
+    assert yuan(D("100000")) == "¥100,000.00"
+
+
+# --- soft ranking --------------------------------------------------------------------------------
+
+
+def test_cheaper_product_ranks_first_when_all_else_is_equal():
+    dear = product(product_id=1, rate_min=D("6.00"))
+    cheap = product(product_id=2, rate_min=D("3.00"))
+    ranked = rank([dear, cheap], request(), {100: record()})
+    assert [m.product_id for m in ranked] == [2, 1]
+    assert ranked[0].score > ranked[1].score
+
+
+def test_rate_scores_one_for_the_cheapest_and_zero_for_the_dearest_compared():
+    products = [product(product_id=i, rate_min=D(rate)) for i, rate in enumerate(["3.00", "4.50", "6.00"], 1)]
+    ranked = {m.product_id: m for m in rank(products, request(), {})}
+    contributions = {pid: criterion(m, "rate").score for pid, m in ranked.items()}
+    assert contributions == pytest.approx({1: 0.5, 2: 0.25, 3: 0.0})
+    assert "3.00%–6.00%" in criterion(ranked[2], "rate").zh
+
+
+@pytest.mark.parametrize("rate, contribution", [("2.50", 0.5), ("12.00", 0.0), ("7.25", 0.25), ("1.00", 0.5), ("15.00", 0.0)])
+def test_single_product_rate_uses_the_fixed_scale_clamped(rate, contribution):
+    c = criterion(explain(product(rate_min=D(rate), rate_max=D("15.00")), request(), None), "rate")
+    assert c.score == pytest.approx(contribution)
+    assert "2.50%–12.00%" in c.zh and "fixed scale" in c.en
+
+
+def test_fast_institution_beats_slow_one_at_equal_rate():
+    slow = product(product_id=1, institution_id=100)
+    fast = product(product_id=2, institution_id=200)
+    records = {100: record(100, days=20.0), 200: record(200, days=2.0)}
+    ranked = rank([slow, fast], request(), records)
+    assert [m.product_id for m in ranked] == [2, 1]
+    assert "中位数 2 天" in criterion(ranked[0], "turnaround").zh
+
+
+@pytest.mark.parametrize("days, sub", [(0.5, 1.0), (1.0, 1.0), (15.5, 0.5), (30.0, 0.0), (45.0, 0.0)])
+def test_turnaround_scores_one_at_a_day_down_to_zero_at_thirty(days, sub):
+    c = criterion(explain(product(), request(), record(days=days)), "turnaround")
+    assert c.score == pytest.approx(sub * 0.3)
+
+
+def test_acceptance_scores_the_rate_itself():
+    c = criterion(explain(product(), request(), record(acceptance=0.72)), "acceptance")
+    assert c.score == pytest.approx(0.72 * 0.2)
+    assert "72%" in c.zh and "72%" in c.en
+
+
+def test_institution_without_history_gets_the_neutral_value_and_says_so():
+    match = explain(product(), request(), None)
+    for code in ("turnaround", "acceptance"):
+        c = criterion(match, code)
+        assert "尚无历史数据，按中性值计" in c.zh
+        assert "no history yet, neutral value used" in c.en
+    assert criterion(match, "turnaround").score == pytest.approx(0.5 * 0.3)
+    assert criterion(match, "acceptance").score == pytest.approx(0.5 * 0.2)
+    partial = explain(product(), request(), InstitutionRecord(100, None, 0.9))
+    assert "中性值" in criterion(partial, "turnaround").zh and "90%" in criterion(partial, "acceptance").zh
+
+
+def test_soft_contributions_add_up_to_the_match_score():
+    match = explain(product(rate_min=D("4.00")), request(), record(days=3.0, acceptance=0.8))
+    assert match.score == pytest.approx(sum(c.score for c in match.criteria if not c.hard))
+    assert 0.0 <= match.score <= 1.0
+
+
+def test_weights_decide_what_counts():
+    cheap_slow = product(product_id=1, institution_id=100, rate_min=D("3.00"))
+    dear_fast = product(product_id=2, institution_id=200, rate_min=D("6.00"))
+    records = {100: record(100, days=25.0), 200: record(200, days=1.0)}
+    by_rate = rank([cheap_slow, dear_fast], request(), records, Weights(rate=1, turnaround=0, acceptance=0))
+    by_speed = rank([cheap_slow, dear_fast], request(), records, Weights(rate=0, turnaround=1, acceptance=0))
+    assert [m.product_id for m in by_rate] == [1, 2]
+    assert [m.product_id for m in by_speed] == [2, 1]
+
+
+def test_weights_must_be_non_negative_and_not_all_zero():
+    with pytest.raises(ValueError):
+        Weights(rate=-0.1)
+    with pytest.raises(ValueError):
+        Weights(rate=0, turnaround=0, acceptance=0)
+
+
+def test_rank_puts_eligible_first_then_ineligible_by_fewest_failures_with_ties_by_product_id():
+    eligible_dear = product(product_id=5, rate_min=D("9.00"))
+    one_failure = product(product_id=1, rate_min=D("3.00"), term_max_days=90)
+    two_failures = product(product_id=2, rate_min=D("3.00"), term_max_days=90, min_grade="A")
+    tie_a = product(product_id=4, rate_min=D("3.00"), term_max_days=90)
+    ranked = rank([two_failures, tie_a, one_failure, eligible_dear], request(), {})
+    assert [m.product_id for m in ranked] == [5, 1, 4, 2]
+    assert [m.eligible for m in ranked] == [True, False, False, False]
+
+
+def test_rank_equals_explaining_each_product_alone_with_the_same_rate_bounds():
+    rng = random.Random(17)
+    products = random_catalogue(rng, 60)
+    records = random_records(rng)
+    bounds = rate_bounds_of(products)
+    for r in random_requests(rng, 25, products):
+        ranked = rank(products, r, records)
+        alone = {(p.product_id, p.version_id): explain(p, r, records.get(p.institution_id), DEFAULT_WEIGHTS, bounds)
+                 for p in products}
+        assert len(ranked) == len(products)
+        for match in ranked:
+            assert match == alone[(match.product_id, match.version_id)]
+
+
+# --- top institutions ----------------------------------------------------------------------------
+
+
+def test_top_institutions_keeps_the_best_product_of_each_institution_and_at_most_three():
+    products = [
+        product(product_id=1, institution_id=100, rate_min=D("3.00")),
+        product(product_id=2, institution_id=100, rate_min=D("3.10")),
+        product(product_id=3, institution_id=200, rate_min=D("4.00")),
+        product(product_id=4, institution_id=300, rate_min=D("5.00")),
+        product(product_id=5, institution_id=400, rate_min=D("6.00")),
+        product(product_id=6, institution_id=500, rate_min=D("2.00"), term_max_days=90),  # ineligible
+    ]
+    best = top_institutions(rank(products, request(), {}))
+    assert [m.product_id for m in best] == [1, 3, 4]
+    assert [m.institution_id for m in best] == [100, 200, 300]
+    assert [m.product_id for m in top_institutions(rank(products, request(), {}), limit=10)] == [1, 3, 4, 5]
+
+
+def test_top_institutions_is_empty_when_nothing_is_eligible():
+    assert top_institutions(rank([product(term_max_days=90)], request(), {})) == []
+
+
+# --- the batch path ------------------------------------------------------------------------------
+
+INDUSTRIES = ["13", "39", "52", "65"]
+PREFIXES = ["32", "3205", "3206", "320506", "320505", "33"]
+REGIONS = ["320506", "320505", "320611", "320102", "330106"]
+TYPES = ["receivable_pledge", "factoring", "order_loan", "contract_loan", "gov_procurement_loan",
+         "credit_loan", "guaranteed_loan"]
+
+
+def random_catalogue(rng: random.Random, count: int) -> list[ProductTerms]:
+    products = []
+    for pid in range(1, count + 1):
+        low = D(rng.choice([100_000, 500_000, 1_000_000])) + D(rng.choice([0, 0, 1])) / 100
+        products.append(product(
+            product_id=rng.randint(1, count * 2), version_id=pid, institution_id=rng.randint(1, 12),
+            institution_kind=rng.choice(["bank", "guarantor"]), product_type=rng.choice(TYPES),
+            amount_min=low, amount_max=low * rng.choice([2, 5, 20]),
+            term_min_days=rng.choice([30, 60, 90]), term_max_days=rng.choice([180, 360, 720]),
+            rate_min=D(rng.choice(["3.45", "3.45", "4.00", "5.20", "7.80"])), rate_max=D("12.00"),
+            min_grade=rng.choice([None, "A", "B", "C", "D"]), accepts_ungraded=rng.random() < 0.5,
+            industries=frozenset(rng.sample(INDUSTRIES, rng.randint(0, 2))),
+            regions=frozenset(rng.sample(PREFIXES, rng.randint(0, 2))),
+            requires_guarantee=rng.random() < 0.2, requires_debtor_confirmation=rng.random() < 0.3,
+        ))
+    return products
+
+
+def random_records(rng: random.Random) -> dict[int, InstitutionRecord]:
+    return {
+        i: InstitutionRecord(i, rng.choice([None, 1.0, 4.5, 12.0, 40.0]), rng.choice([None, 0.3, 0.6, 0.9]))
+        for i in range(1, 13) if rng.random() < 0.75
+    }
+
+
+def random_requests(rng: random.Random, count: int, products: list[ProductTerms]) -> list[RequestProfile]:
+    requests = []
+    for rid in range(1, count + 1):
+        edge = rng.choice(products)
+        amount = rng.choice([
+            edge.amount_min, edge.amount_max, edge.amount_min - D("0.01"), edge.amount_max + D("0.01"),
+            edge.amount_max + D("0.001"), edge.amount_min - D("0.001"), D(rng.randint(50_000, 30_000_000)),
+        ])
+        requests.append(request(
+            request_id=rid, amount=amount,
+            term_days=rng.choice([edge.term_min_days, edge.term_max_days, edge.term_max_days + 1, 29, 200]),
+            grade=rng.choice([None, "A", "B", "C", "D"]),
+            industry_code=rng.choice(INDUSTRIES + ["3911", "C52", "99"]), region_code=rng.choice(REGIONS),
+            has_guarantee=rng.random() < 0.5, all_debtors_confirmed=rng.random() < 0.5,
+        ))
+    return requests
+
+
+def eligible_by_rank(products, r, records, limit, weights=DEFAULT_WEIGHTS):
+    return [(m.product_id, m.score) for m in rank(products, r, records, weights) if m.eligible][:limit]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_batch_matcher_agrees_with_rank_on_eligibility_order_and_score(seed):
+    rng = random.Random(seed)
+    products = random_catalogue(rng, 120)
+    records = random_records(rng)
+    matcher = BatchMatcher(products, records)
+    requests = random_requests(rng, 100, products)
+    served = 0
+    for r in requests:
+        expected = eligible_by_rank(products, r, records, len(products))
+        assert matcher.best_for(r, limit=len(products)) == expected
+        assert matcher.best_for(r) == expected[:3]
+        served += bool(expected)
+    assert served > 20  # the random cases do exercise eligible products
+
+
+def test_batch_match_many_equals_best_for_each_request():
+    rng = random.Random(9)
+    products = random_catalogue(rng, 80)
+    records = random_records(rng)
+    requests = random_requests(rng, 150, products)
+    weights = Weights(rate=0.2, turnaround=0.2, acceptance=0.6)
+    matcher = BatchMatcher(products, records, weights)
+    answers = matcher.match_many(iter(requests), limit=2)
+    assert set(answers) == {r.request_id for r in requests}
+    for r in requests:
+        assert answers[r.request_id] == eligible_by_rank(products, r, records, 2, weights)
+        assert answers[r.request_id] == matcher.best_for(r, limit=2)
+
+
+def test_batch_matcher_respects_sub_cent_amounts_at_the_boundary():
+    matcher = BatchMatcher([product()], {})
+    assert matcher.best_for(request(amount=D("5000000.00")))
+    assert matcher.best_for(request(amount=D("5000000.001"))) == []
+    assert matcher.best_for(request(amount=D("499999.999"))) == []
+
+
+def test_batch_matcher_handles_an_empty_catalogue_and_a_zero_limit():
+    assert BatchMatcher([], {}).best_for(request()) == []
+    assert BatchMatcher([product()], {}).match_many([request()], limit=0) == {7: []}
+
+
+def test_batch_matcher_reuses_cached_rows_across_chunks(monkeypatch):
+    import workflows.matching_batch as batch
+
+    monkeypatch.setattr(batch, "CELLS_PER_CHUNK", 50)  # ten requests per chunk over 5 products
+    products = [replace(product(), product_id=i, rate_min=D(f"{3 + i}.00")) for i in range(1, 6)]
+    requests = [request(request_id=i, region_code=REGIONS[i % len(REGIONS)]) for i in range(1, 36)]
+    answers = batch.BatchMatcher(products, {}).match_many(requests)
+    assert all(answers[r.request_id] == eligible_by_rank(products, r, {}, 3) for r in requests)
