@@ -3,6 +3,7 @@
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
     400: ("请求有误", "请检查输入后重试。"),
@@ -15,17 +16,27 @@ MESSAGES = {
 }
 
 
-def render_error(code: int, detail: str | None = None):
+def render_error(code: int, detail: str | None = None, headers: dict | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500])
+    headers = headers or {}
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-        return {"code": code, "message": detail or _(title)}, code
+        return {"code": code, "message": detail or _(title)}, code, headers
     return render_template("errors/error.html", code=code, title=_(title),
-                           message=detail or _(message)), code
+                           message=detail or _(message)), code, headers
+
+
+def _protocol_headers(error) -> dict:
+    """Headers HTTP requires on some errors (Allow on 405, Retry-After on 429, WWW-Authenticate)."""
+    if not isinstance(error, HTTPException):
+        return {}
+    keep = {"allow", "retry-after", "www-authenticate"}
+    return {name: value for name, value in error.get_headers() if name.lower() in keep}
 
 
 def init_app(app: Flask) -> None:
+    app.json.ensure_ascii = False  # readable Chinese in JSON answers
     for code in MESSAGES:
-        app.register_error_handler(code, lambda e, code=code: render_error(code))
+        app.register_error_handler(code, lambda e, code=code: render_error(code, headers=_protocol_headers(e)))
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):

@@ -90,3 +90,8 @@ def test_forms_without_a_csrf_token_are_refused(database_url, tmp_path_factory):
 def test_pages_are_usable_on_a_phone(client):
     page = client.get("/").get_data(as_text=True)
     assert 'name="viewport" content="width=device-width' in page
+
+
+def test_method_not_allowed_names_the_allowed_methods(client):
+    response = client.post("/healthz")
+    assert response.status_code == 405 and "GET" in response.headers["Allow"]

@@ -57,6 +57,14 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _new_token() -> str:
+    """43 URL-safe characters (256 bits); never starting with "-", which the command line would
+    take for an option when the prefix is given to `tokens revoke`."""
+    while (token := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return token
+
+
 def create_token(user, name: str = "api", actor=None) -> tuple[ApiToken, str]:
     """A new token for `user`: returns the row and the token itself, which is not kept."""
     if not user.is_active:
@@ -64,7 +72,7 @@ def create_token(user, name: str = "api", actor=None) -> tuple[ApiToken, str]:
     name = (name or "").strip() or "api"
     if len(name) > 100:
         raise TokenRefused("the token name is longer than 100 characters")
-    plaintext = secrets.token_urlsafe(32)
+    plaintext = _new_token()
     token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(plaintext),
                      prefix=plaintext[:PREFIX_LENGTH], created_at=utcnow())
     db.session.add(token)

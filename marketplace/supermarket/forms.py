@@ -218,7 +218,7 @@ class MarketFilterForm(FlaskForm):
     type = SelectField(_l("产品类型"), validate_choice=False)
     amount = StringField(_l("融资金额（元）"), validators=[Optional()])
     term = IntegerField(_l("融资期限（天）"), validators=[Optional(), TermDays()])
-    max_rate = StringField(_l("可接受的最高年化利率（%）"), validators=[Optional()])
+    max_rate = StringField(_l("最高年化利率（%）"), validators=[Optional()])
     institution = SelectField(_l("机构"), validate_choice=False)
     guarantee = SelectField(_l("是否需要担保"), choices=GUARANTEE_CHOICES, validate_choice=False)
 

@@ -16,7 +16,7 @@ from marketplace.formatting import today_shanghai
 from marketplace.i18n import pick
 from marketplace.pagination import paginate
 from marketplace.permissions import LENDER_STAFF
-from marketplace.reference.industries import INDUSTRY_DIVISIONS
+from marketplace.reference.industries import INDUSTRY_DIVISIONS, INDUSTRY_SECTIONS
 from marketplace.reference.regions import region_prefix_name
 from marketplace.supermarket import services
 from marketplace.supermarket.charts import bar_chart
@@ -43,6 +43,29 @@ def product_state_filter(state: str) -> str:
 def pct_filter(rate) -> str:
     """An annual rate as 4.35%."""
     return "" if rate is None else f"{Decimal(rate).quantize(Decimal('0.01'))}%"
+
+
+@bp.app_template_filter("region_scope")
+def region_scope_filter(codes) -> str:
+    """Division-code prefixes by name: 江苏省苏州市、江苏省苏州市吴中区."""
+    return "、".join(region_prefix_name(code) for code in codes or [])
+
+
+@bp.app_template_filter("industry_scope")
+def industry_scope_filter(codes) -> str:
+    """Industries in brief: a section's name when all its divisions are listed (制造业), else the
+    divisions' names, the first two and a count when there are more than three."""
+    chosen = set(codes or [])
+    items = []
+    for letter, section in INDUSTRY_SECTIONS.items():
+        divisions = [code for code, (sec, _name) in INDUSTRY_DIVISIONS.items() if sec == letter]
+        if divisions and chosen.issuperset(divisions):
+            items.append(section)
+        else:
+            items += [INDUSTRY_DIVISIONS[code][1] for code in divisions if code in chosen]
+    if len(items) > 3:
+        return _("%(first)s等%(n)s类行业", first="、".join(items[:2]), n=len(items))
+    return "、".join(items)
 
 
 def _is_owner_staff(product: Product) -> bool:

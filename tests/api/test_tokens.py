@@ -164,3 +164,15 @@ def test_an_ambiguous_prefix_is_refused(app, owned_request):
         db.session.flush()
         with pytest.raises(tokens.TokenRefused, match="several"):
             tokens.find_for_revocation(first.prefix)
+
+
+def test_no_token_starts_with_a_dash_so_its_prefix_is_never_taken_for_an_option(monkeypatch):
+    draws = iter(["-looks-like-an-option", "fine-token"])
+    monkeypatch.setattr(tokens.secrets, "token_urlsafe", lambda n: next(draws))
+    assert tokens._new_token() == "fine-token"
+
+
+def test_a_token_call_starts_no_session(app, client, owned_request, bearer):
+    response = client.get(matches_url(owned_request), headers=bearer(owned_request["owner"]))
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers

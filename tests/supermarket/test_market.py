@@ -74,6 +74,17 @@ def test_anyone_browses_the_published_products_without_logging_in(client, catalo
     assert "共 5 个产品" in page
 
 
+def test_cards_say_where_and_for_which_industries_a_product_is_limited(app, client):
+    bank = lender()
+    make_product(app, bank, name="限地区", regions=["3205", "320506"])
+    make_product(app, bank, name="限制造业", industries=[str(d) for d in range(13, 44)])
+    make_product(app, bank, name="限几个行业", industries=["13", "14", "50", "65"])
+    page = browse(client)
+    assert "限地区：江苏省苏州市、江苏省苏州市吴中区" in page
+    assert "限行业：制造业" in page
+    assert "限行业：农副食品加工业、食品制造业等4类行业" in page
+
+
 def test_products_are_listed_best_rate_first(client, catalogue):
     page = browse(client)
     names = ["建行云e贷·应收账款质押", "建行e点通", "苏银e融·订单快贷", "创信惠企担保贷", "苏银科技信用贷"]
