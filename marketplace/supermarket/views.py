@@ -18,7 +18,7 @@ from marketplace.pagination import paginate
 from marketplace.permissions import LENDER_STAFF
 from marketplace.reference.industries import INDUSTRY_DIVISIONS, INDUSTRY_SECTIONS
 from marketplace.reference.regions import region_prefix_name
-from marketplace.supermarket import services
+from marketplace.supermarket import pushes, services
 from marketplace.supermarket.charts import bar_chart
 from marketplace.supermarket.forms import ActionForm, MarketFilterForm, ProductForm
 from marketplace.supermarket.models import PRODUCT_STATES, PRODUCT_TYPES, Product, ProductStat
@@ -165,6 +165,8 @@ def edit_product(product_id: int):
             flash(_("产品条款没有变化，未生成新版本"), "info")
             return redirect(url_for("supermarket.product", product_id=product.id))
         version = services.update_product(product, current_user._get_current_object(), terms)
+        if product.state == "published":
+            pushes.on_product_published(product)  # the new terms may fit requests the old ones did not
         db.session.commit()
         if version.number > 1 and product.state != "draft":
             flash(_("已生成第 %(n)s 版产品条款；此前提交的申请仍按原版本执行", n=version.number), "success")
@@ -183,6 +185,7 @@ def publish_product(product_id: int):
         except services.ProductRefused as refusal:
             flash(_(str(refusal)), "warning")
         else:
+            pushes.on_product_published(product)
             db.session.commit()
             flash(_("产品已上架，企业现在可以在金融超市看到它"), "success")
     return redirect(url_for("supermarket.desk"))

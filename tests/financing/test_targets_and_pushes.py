@@ -184,3 +184,18 @@ def test_lead_page_lists_the_request_and_logs_the_read(app, client, login, world
     read = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "credit_data.read",
                                                       AuditEvent.object_type == "financing_lead"))
     assert read.enterprise_id == world["owner"].enterprise.id and read.actor_org_id == bank.organisation_id
+
+
+def test_publishing_from_the_desk_pushes_the_new_match(app, client, login, world):
+    request, bank = world["request"], world["banks"][2]
+    with app.test_request_context():
+        apply_transition(request, "submit", world["owner"])
+    verify(app, request)
+    with app.test_request_context():
+        draft = product(bank, "柜台新产品", publish=False)
+        db.session.commit()
+    login(bank)
+    client.post(f"/institution/products/{draft.id}/publish")
+    assert draft.state == "published"
+    note = db.session.scalar(select(Notification).where(Notification.kind == f"match.product.{draft.id}"))
+    assert note is not None and note.user_id == world["owner"].id
