@@ -12,7 +12,14 @@ from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.supermarket.models import Product, ProductVersion
 from workflows.financing import State
-from workflows.matching import InstitutionRecord, Match, ProductTerms, RequestProfile, rank, top_institutions
+from workflows.matching import (
+    InstitutionRecord,
+    Match,
+    ProductTerms,
+    RequestProfile,
+    rank,
+    top_institutions,
+)
 
 # States in which the request holds a guarantee issued for it.
 GUARANTEED_STATES = frozenset({State.GUARANTEED})

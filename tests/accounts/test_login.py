@@ -25,7 +25,7 @@ def enrolled_staff(role=Role.BANK_OFFICER) -> User:
 
 
 def test_enterprise_user_logs_in_with_password_only(client):
-    user = make_enterprise_user(email="boss@ent.cn")
+    make_enterprise_user(email="boss@ent.cn")
     response = post_login(client, "BOSS@ent.cn ")
     assert response.status_code == 302 and response.headers["Location"].endswith("/dashboard")
     assert client.get("/enterprise").status_code == 200

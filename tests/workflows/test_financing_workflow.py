@@ -6,7 +6,13 @@ import pytest
 
 from workflows.engine import SYSTEM, ActorRef, StateMachine, Transition, TransitionError
 from workflows.financing import (
-    ACTIVE_STATES, FINANCING, TERMINAL_STATES, WITHDRAWABLE_STATES, RequestFacts, State, state_label,
+    ACTIVE_STATES,
+    FINANCING,
+    TERMINAL_STATES,
+    WITHDRAWABLE_STATES,
+    RequestFacts,
+    State,
+    state_label,
 )
 
 ENTERPRISE = ActorRef("enterprise", "applicant")
