@@ -37,6 +37,7 @@ serve: install
 	$(PY) -m flask --app wsgi run --host $(HOST) --port $(PORT)
 
 test: install services
+	$(VENV)/bin/ruff check marketplace workflows tests bench
 	$(PY) -m pytest -n $(WORKERS) --dist loadgroup -q
 
 test-fast: install

@@ -13,11 +13,15 @@ from marketplace.extensions import db
 def register_cli(app: Flask) -> None:
     from marketplace.accounts.tokens import tokens_cli
     from marketplace.audit import audit_cli
+    from marketplace.statements.cli import statements_cli
+    from marketplace.verification.cli import verify_cli
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(totp_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(statements_cli)
+    app.cli.add_command(verify_cli)
 
 
 totp_cli = AppGroup("totp", help="Second factor helpers.")

@@ -1,0 +1,7 @@
+"""Cash-flow verification (design.md section 5): bank statements in, an explained report out.
+
+Pure: no Flask, no SQLAlchemy, no marketplace imports.
+- model.py: the plain records shared by the parser and the policy
+- statements.py: parsing what Chinese banks export into normalised transactions
+- policy.py: the asset-quality policy (R1-R6 per receivable, H0-H5 for the enterprise)
+"""
