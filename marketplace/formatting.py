@@ -59,3 +59,11 @@ def ymd_hm(value: datetime | None) -> str:
 
 def today_shanghai() -> date:
     return datetime.now(SHANGHAI).date()
+
+
+def capitals(value) -> str:
+    """An amount in Chinese capitals for letters and contracts (壹佰贰拾捌万元整), via cn2an."""
+    import cn2an  # ~0.2 s to import: only when a page or a letter needs it
+
+    amount = to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    return cn2an.an2cn(str(amount), "rmb")

@@ -3,10 +3,10 @@ without an account. The token is the credential; the page works without JavaScri
 
 from __future__ import annotations
 
-import cn2an
 from flask import Blueprint, render_template, request
 
 from marketplace.extensions import db
+from marketplace.formatting import capitals
 from marketplace.receivables import links, services
 from marketplace.receivables.forms import REASON_MAX, LinkAnswerForm
 
@@ -21,9 +21,6 @@ def keep_token_private(response):
     return response
 
 
-def amount_in_capitals(amount) -> str:
-    """¥128,000.00 -> 壹拾贰万捌仟元整"""
-    return cn2an.an2cn(str(amount), "rmb")
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
@@ -43,4 +40,4 @@ def confirm(token: str):
         return render_template("debtor/done.html", r=receivable)
     status = 400 if form.is_submitted() else 200
     return render_template("debtor/confirm.html", r=receivable, form=form, reason_max=REASON_MAX,
-                           capitals=amount_in_capitals(receivable.face_amount)), status
+                           capitals=capitals(receivable.face_amount)), status

@@ -453,7 +453,7 @@ def test_h4_weak_and_fail_advise_the_amount_that_would_do():
 
 
 def test_transfers_from_the_enterprise_itself_are_not_inflow():
-    rows = steady() + [tx(date(2025, 5, 20), 5_000_000, "苏州示例制造（有限公司）".replace("（有限公司）", "有限公司"))]
+    rows = steady() + [tx(date(2025, 5, 20), 5_000_000, "苏州示例制造 有限公司")]
     report = run([rows])
     assert report.metrics["inflow_total"] == "2400000.00"
     assert report.metrics["months"][4]["own_transfers_in"] == "5000000.00"
@@ -635,10 +635,15 @@ def test_default_policy_is_the_design_table():
     (dict(lookback_months=0), "回看月数应在1到36之间"),
     (dict(h0_min_months=2.5), "应为整数"),
     (dict(h2_max_cv=0.5), "应为数字"),  # a float is refused: thresholds are exact
+    (dict(h2_max_cv=D("NaN")), "应为数字"),
 ])
 def test_thresholds_validate_refuses_out_of_range(change, fragment):
     problems = replace(Thresholds(), **change).validate()
     assert problems and any(fragment in p for p in problems), problems
+
+
+def test_whole_numbers_are_fine_for_ratio_thresholds():
+    assert replace(Thresholds(), r3_multiple=4, h4_weak_ratio=1).validate() == []
 
 
 def test_verify_refuses_an_invalid_policy():

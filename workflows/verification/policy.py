@@ -165,7 +165,9 @@ class Thresholds:
             if f.type in ("int", int):
                 if not isinstance(value, int) or isinstance(value, bool):
                     problems.append(f"{label}应为整数，实际为“{value}”")
-            elif not isinstance(value, Decimal) or not value.is_finite():
+            elif isinstance(value, bool) or not (
+                isinstance(value, int) or (isinstance(value, Decimal) and value.is_finite())
+            ):  # exact numbers only: a float is refused
                 problems.append(f"{label}应为数字，实际为“{value}”")
         return problems
 

@@ -191,27 +191,40 @@ def direction(text: str) -> int | None:
 
 # --- rows that are not transactions -------------------------------------------------------------
 
-# Totals, subtotals, carried balances and notes: skipped when the row has no usable date, or a
-# date but no amount. A transaction whose summary happens to say 合计 is still a transaction.
+# Totals, subtotals, carried balances and notes are skipped, not errors; see is_total_or_note.
 TOTAL_WORDS = (
-    "合计", "总计", "小计", "累计", "汇总", "笔数", "总额", "本页", "期初余额", "期末余额", "上日余额",
-    "上期余额", "本期余额", "承前页", "过次页", "承上页", "转下页", "上页", "下页", "结转",
+    "合计", "总计", "小计", "累计", "笔数", "本页", "期初余额", "期末余额", "上日余额", "上期余额",
+    "本期余额", "承前页", "过次页", "承上页", "转下页",
 )
 NOTE_WORDS = (
-    "打印", "制表", "经办", "复核", "审核", "主管", "盖章", "签章", "注：", "注:", "说明：", "说明:",
-    "以下空白", "温馨提示", "提示：", "数据来源", "本对账单", "此对账单", "仅供参考", "查询时间",
-    "导出时间", "生成时间",
+    "打印", "制表", "经办", "复核", "审核", "主管", "盖章", "签章", "注：", "注:", "备注：", "说明：",
+    "说明:", "以下空白", "温馨提示", "提示：", "数据来源", "本对账单", "此对账单", "仅供参考",
+    "查询时间", "导出时间", "生成时间", "汇总", "结转",
 )
 _PAGE_MARK = re.compile(r"第\s*\d+\s*页|共\s*\d+\s*页|\d+\s*/\s*\d+\s*页")
 
 
-def is_total_or_note(cells: Sequence[str]) -> bool:
+def is_total_or_note(date_cell: str, first_cell: str) -> bool:
+    """A row without a usable date that is a total, subtotal, page mark or note.
+
+    The date cell may say so anywhere (合计, 本页小计); the row's first filled cell may contain a
+    total word (借方笔数：3) or start with a note word (打印日期：...). A bad row whose
+    counterparty is 某某打印有限公司 is still a bad row.
+    """
+    date_cell, first_cell = date_cell.strip(), first_cell.strip()
+    if any(word in date_cell for word in TOTAL_WORDS + NOTE_WORDS):
+        return True
+    if any(word in first_cell for word in TOTAL_WORDS):
+        return True
+    if first_cell.startswith(NOTE_WORDS):
+        return True
+    return _PAGE_MARK.search(date_cell) is not None or _PAGE_MARK.match(first_cell) is not None
+
+
+def mentions_total(cells: Sequence[str]) -> bool:
+    """A dated row without an amount that is a carried balance or total (期初余额, 本日合计)."""
     text = "".join(cells)
-    return (
-        any(word in text for word in TOTAL_WORDS)
-        or any(word in text for word in NOTE_WORDS)
-        or _PAGE_MARK.search(text) is not None
-    )
+    return any(word in text for word in TOTAL_WORDS + NOTE_WORDS)
 
 
 # --- title and account rows above the header ----------------------------------------------------

@@ -29,9 +29,10 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from itertools import chain, islice
+from itertools import chain, count, islice
 
 from workflows.identifiers import parse_date
 from workflows.tabular import (
@@ -52,6 +53,7 @@ from workflows.verification.statement_headers import (
     direction,
     find_statement_header,
     is_total_or_note,
+    mentions_total,
     statement_info,
 )
 
@@ -67,6 +69,8 @@ _GROUPED = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?").fullmatch  # 1,234.5
 _FAST_MONEY = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?").fullmatch
 _MONEY = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+")
 _CURRENCY = ("人民币", "RMB", "CNY", "¥", "￥", "元")
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x19\x1b-\x1f\x7f-\x9f]")  # as tabular's check
+_TABLE_TAG = re.compile(r"<table[\s>]", re.IGNORECASE)
 _EXCEL_EPOCH = date(1899, 12, 30)
 _EXCEL_SERIALS = range(20000, 73051)  # 1954-10-03 .. 2099-12-31
 
@@ -107,17 +111,21 @@ def _read_rows(data: bytes, filename: str) -> tuple[Iterator[RowData], bool]:
         raise _FileProblem("文件为空")
     if data.startswith((ZIP_SIGNATURE, OLE_SIGNATURE)):
         return ((row.line, row.cells) for row in read_table(data, filename)), True
+    if data.startswith(b"%PDF"):
+        raise _FileProblem("不支持PDF格式的对账单，请从网上银行导出Excel或CSV格式的明细后上传")
     text = _decode(data)
-    if re.search(r"<table[\s>]", text[:_SNIFF_CHARS], re.IGNORECASE):
+    if _TABLE_TAG.search(text, 0, _SNIFF_CHARS) or (
+        text.lstrip()[:1] == "<" and _TABLE_TAG.search(text)
+    ):
         return ((row.line, row.cells) for row in read_table(data, filename)), True
     return _csv_rows(text), False
 
 
 def _decode(data: bytes) -> str:
-    """UTF-8 (BOM or not), then GB18030, then tabular's checks and charset detection.
+    """UTF-8 (BOM or not), then GB18030, else tabular's decoding (UTF-16, charset detection).
 
-    Decoding a big GB18030 file directly skips charset-normalizer; the binary check runs on a
-    sample, since a statement that decodes cleanly as either is text.
+    A big GB18030 file is decoded directly, without charset-normalizer; the check for binary
+    content looks at the first 64 KB.
     """
     if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\x00" not in data:
         for encoding in ("utf-8-sig", "gb18030"):
@@ -125,7 +133,9 @@ def _decode(data: bytes) -> str:
                 text = data.decode(encoding)
             except UnicodeDecodeError:
                 continue
-            decode_text(data[:_SNIFF_CHARS].rsplit(b"\n", 1)[0] or data[:_SNIFF_CHARS])
+            sample = text[:_SNIFF_CHARS]
+            if len(_CONTROL_CHARS.findall(sample)) > len(sample) * 0.01:
+                raise TableError("文件含有二进制内容，不是CSV、Excel或网页表格文件")
             return text
     return decode_text(data)
 
@@ -135,8 +145,22 @@ def _csv_rows(text: str) -> Iterator[RowData]:
     head = text[:_SNIFF_CHARS]
     if len(text) > _SNIFF_CHARS:
         head = head.rsplit("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(head))
-    unwrap = '="' in text  # ="0012" keeps leading zeros when Excel opens the file
+    delimiter = sniff_delimiter(head)
+    if '="' not in text:  # ="0012" (Excel's way to keep leading zeros) needs unwrapping
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        except csv.Error:
+            rows = None
+        # One row per line (no quoted line breaks, no lone CR): the line is the row's position.
+        lines = text.count("\n") + (not text.endswith("\n"))
+        if rows is not None and len(rows) == lines and text.count("\r") == text.count("\r\n"):
+            return zip(count(1), rows)
+    return _csv_rows_numbered(text, delimiter)
+
+
+def _csv_rows_numbered(text: str, delimiter: str) -> Iterator[RowData]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    unwrap = '="' in text
     start = 1
     try:
         for cells in reader:
@@ -183,9 +207,9 @@ def _parse_rows(statement: Statement, rows: Iterator[RowData], spreadsheet: bool
     if reader.errors:
         statement.errors = reader.errors
         return
-    if not reader.pending:
+    if not reader.rows:
         raise _FileProblem("文件中没有交易记录：表头下方没有数据行")
-    statement.transactions = reader.transactions()
+    statement.transactions = reader.finish()
     if not statement.account_no and reader.own_account:
         statement.account_no = reader.own_account
     if not statement.account_name and reader.own_name:
@@ -193,20 +217,27 @@ def _parse_rows(statement: Statement, rows: Iterator[RowData], spreadsheet: bool
 
 
 class _RowReader:
-    """Reads data rows one by one, keeping pending rows and errors; see parse_statement."""
+    """Reads the data rows into transactions and errors; see parse_statement.
+
+    Transactions are made as rows are read, taking a debit (or out-flagged) amount written
+    without a sign as money out. When most such amounts turn out to carry a minus sign, the
+    column writes money out that way, and finish() turns those rows round.
+    """
 
     def __init__(self, header: Header, spreadsheet: bool) -> None:
         self.header = header
         self.layout = header.layout
         self.spreadsheet = spreadsheet
         self.errors: list[ParseError] = []
-        # (line, date, amount or debit value, is_debit, balance, counterparty, account, summary, alt)
-        self.pending: list[tuple] = []
-        self.negative_debits = 0  # debit (or out-flagged) amounts written with a minus sign ...
-        self.positive_debits = 0  # ... and without one: the majority decides the column's habit
+        self.rows: list[Transaction] = []
+        self.debit_rows: list[int] = []  # positions in rows of non-zero debit amounts
+        self.negative_debits = 0  # debit amounts written with a minus sign ...
+        self.positive_debits = 0  # ... and without one: the majority tells the column's habit
+        self.alt: dict[int, tuple[str, str, str, str]] = {}  # position -> payer/payee cells
         self.own_account = ""
         self.own_name = ""
         self._dates: dict[str, date] = {}
+        self._clocks: set[str] = set()
         columns = header.columns
         self._date = columns["date"]
         self._debit = columns.get("debit", -1)
@@ -217,22 +248,21 @@ class _RowReader:
         self._counterparty = columns.get("counterparty", -1)
         self._account = columns.get("counterparty_account", -1)
         self._summaries = header.summary_columns
-        self._alt = tuple(columns.get(n, -1) for n in ("payer", "payer_account", "payee", "payee_account"))
+        names = ("payer", "payer_account", "payee", "payee_account")
+        self._alt = tuple(columns.get(name, -1) for name in names)
         self._use_alt = self._counterparty < 0 and any(i >= 0 for i in self._alt)
         self._own = (columns.get("own_account", -1), columns.get("own_name", -1))
 
     def read_all(self, rows: Iterable[RowData]) -> None:
-        """Every data row. The loop is the hot path of a 100,000-row file: a row made of plain
-        dates, plain or 1,234.50 amounts and known flags is read inline; anything else (a
-        problem, a total row, a short row, a date not seen before) goes through read()."""
+        """Every data row. This loop is the hot path of a 100,000-row file: a row of plain cells
+        (a date seen before, amounts such as 1234.5 or -1,234.50, a known flag) is read inline;
+        anything else (a problem, a total row, a short row, a new date) goes through read()."""
         rows = iter(rows)
-        for line, cells in rows:  # the first row also yields the statement's own account
+        for line, cells in rows:  # the first row also gives the statement's own account
             self.read(line, cells)
             break
-        dates = self._dates
-        money = _FAST_MONEY
-        cent = _CENT
-        flags = DIRECTIONS
+        dates, clocks = self._dates, self._clocks
+        money, cent, flags = _FAST_MONEY, _CENT, DIRECTIONS
         split = self.layout == "split"
         flagged = self.layout == "flag"
         i_date = self._date
@@ -242,25 +272,26 @@ class _RowReader:
         summaries = self._summaries
         i_summary = summaries[0] if summaries else -1
         i_summary2 = summaries[1] if len(summaries) == 2 else -1
-        if len(summaries) > 2 or self._use_alt:
-            split = flagged = None  # rare layouts: every row through read()
+        inline = len(summaries) <= 2 and not self._use_alt
         needed = max(i_date, i_debit, i_credit, i_amount, i_flag, i_balance, i_party, i_account,
                      *summaries)
-        append = self.pending.append
+        transactions = self.rows
+        append = transactions.append
+        debit_rows = self.debit_rows
         negative = positive = 0
         for line, cells in rows:
             try:
-                if len(cells) <= needed or split is None:
+                if len(cells) <= needed or not inline:
                     raise _Slow
                 text = cells[i_date].strip()
                 when = dates.get(text)
                 if when is None:
                     day, _, clock = text.partition(" ")
                     when = dates[day]
-                    if not (len(clock) == 8 and clock[2] == ":" == clock[5] and clock[:2] <= "23"
-                            and clock[3] <= "5" and clock[6] <= "5"
-                            and clock.replace(":", "").isdigit()):
-                        raise _Slow
+                    if clock not in clocks:
+                        if not _valid_time(clock):
+                            raise _Slow
+                        clocks.add(clock)
                 if split:
                     debit = credit = None
                     if i_debit >= 0:
@@ -269,18 +300,22 @@ class _RowReader:
                             if not money(text):
                                 raise _Slow
                             debit = Decimal(text.replace(",", "") if "," in text else text)
+                            if text[-3:-2] != ".":
+                                debit = debit.quantize(cent)
                     if i_credit >= 0:
                         text = cells[i_credit].strip()
                         if text:
                             if not money(text):
                                 raise _Slow
                             credit = Decimal(text.replace(",", "") if "," in text else text)
+                            if text[-3:-2] != ".":
+                                credit = credit.quantize(cent)
                     if debit:
                         if credit:
                             raise _Slow
-                        value, is_debit = debit.quantize(cent), True
+                        value, is_debit = debit, True
                     elif credit is not None:
-                        value, is_debit = credit.quantize(cent), False
+                        value, is_debit = credit, False
                     elif debit is not None:
                         value, is_debit = _ZERO, False
                     else:
@@ -289,18 +324,19 @@ class _RowReader:
                     text = cells[i_amount].strip()
                     if not money(text):
                         raise _Slow
-                    value = Decimal(text.replace(",", "") if "," in text else text).quantize(cent)
-                    is_debit = False
-                    if flagged:
-                        flag = flags[cells[i_flag].strip()]
-                        is_debit = flag == OUT
+                    value = Decimal(text.replace(",", "") if "," in text else text)
+                    if text[-3:-2] != ".":
+                        value = value.quantize(cent)
+                    is_debit = flagged and flags[cells[i_flag].strip()] == OUT
                 balance = None
                 if i_balance >= 0:
                     text = cells[i_balance].strip()
                     if text:
                         if not money(text):
                             raise _Slow
-                        balance = Decimal(text.replace(",", "") if "," in text else text).quantize(cent)
+                        balance = Decimal(text.replace(",", "") if "," in text else text)
+                        if text[-3:-2] != ".":
+                            balance = balance.quantize(cent)
                         if not balance:
                             balance = _ZERO
                 party = cells[i_party].strip() if i_party >= 0 else ""
@@ -313,12 +349,16 @@ class _RowReader:
             except (_Slow, KeyError, InvalidOperation):
                 self.read(line, cells)
                 continue
-            if is_debit and value:
+            if not value:
+                value = _ZERO
+            elif is_debit:
                 if value < 0:
                     negative += 1
                 else:
                     positive += 1
-            append((line, when, value, is_debit, balance, party, account, summary, None))
+                debit_rows.append(len(transactions))
+                value = -value
+            append(Transaction(line, when, value, balance, party, account, summary))
         self.negative_debits += negative
         self.positive_debits += positive
 
@@ -331,12 +371,9 @@ class _RowReader:
         when = None
         if date_text:
             try:
-                when = self._dates[date_text]
-            except KeyError:
-                try:
-                    when = self._read_date(date_text)
-                except ValueError as exc:
-                    problems.append(f"{self.header.name('date')}：{exc}")
+                when = self._dates.get(date_text) or self._read_date(date_text)
+            except ValueError as exc:
+                problems.append(f"{self.header.name('date')}：{exc}")
         if when is None and self._skippable(cells, date_problem=True):
             return
         if not date_text:
@@ -349,16 +386,26 @@ class _RowReader:
             problems.append(self._no_amount_reason())
         balance = None
         index = self._balance
-        if index >= 0 and index < size:
+        if 0 <= index < size:
             text = cells[index].strip()
             if text:
                 balance = self._number(text, "balance", problems)
         if problems:
             self.errors.extend(ParseError(line, reason) for reason in problems)
             return
-        self.pending.append(
-            (line, when, value, is_debit, balance, *self._texts(cells, size))
-        )
+        party, account, summary = self._texts(cells, size)
+        position = len(self.rows)
+        if not value:
+            value = _ZERO
+        elif is_debit:
+            self._count_debit(value)
+            self.debit_rows.append(position)
+            value = -value
+        if self._use_alt:
+            alt = tuple(_cell(cells, i).strip().lstrip("'") for i in self._alt)
+            self.alt[position] = alt  # type: ignore[assignment]
+            party, account = _alt_party(party, account, alt, value)  # type: ignore[arg-type]
+        self.rows.append(Transaction(line, when, value, balance, party, account, summary))
         if not self.own_account and not self.own_name and (self._own[0] >= 0 or self._own[1] >= 0):
             self.own_account = _cell(cells, self._own[0]).strip().lstrip("'")
             self.own_name = _cell(cells, self._own[1]).strip()
@@ -386,7 +433,6 @@ class _RowReader:
                 )
                 return None, False
             if debit:
-                self._count_debit(debit)
                 return debit, True
             if credit is not None:
                 return credit, False
@@ -400,8 +446,6 @@ class _RowReader:
         flag_text = cells[index].strip() if 0 <= index < size else ""
         flag = direction(flag_text) if flag_text else None
         if flag == OUT:
-            if value:
-                self._count_debit(value)
             return value, True
         if flag == IN or (not flag_text and value <= 0):
             return value, False
@@ -420,10 +464,7 @@ class _RowReader:
 
     def _number(self, text: str, name: str, problems: list[str]) -> Decimal | None:
         """A money cell: None when blank or a placeholder ("-", "--"), else a 2-place Decimal."""
-        body = text[1:] if text[0] in "+-" else text
-        if body.isascii() and body.replace(".", "", 1).isdigit():
-            value = Decimal(text)
-        elif _GROUPED(text):
+        if _FAST_MONEY(text):
             value = Decimal(text.replace(",", ""))
         else:
             if text in _BLANK_AMOUNTS:
@@ -479,7 +520,7 @@ class _RowReader:
             detail = "，应为如2024-01-05的日期"
         raise ValueError(f"无法识别“{text}”{detail}")
 
-    def _texts(self, cells: Sequence[str], size: int) -> tuple[str, str, str, tuple | None]:
+    def _texts(self, cells: Sequence[str], size: int) -> tuple[str, str, str]:
         index = self._counterparty
         counterparty = cells[index].strip() if 0 <= index < size else ""
         index = self._account
@@ -493,17 +534,13 @@ class _RowReader:
             summary = "；".join(dict.fromkeys(part for part in parts if part))
         else:
             summary = ""
-        alt = None
-        if self._use_alt:
-            alt = tuple(_cell(cells, i).strip().lstrip("'") for i in self._alt)
-        return counterparty, account, summary, alt
+        return counterparty, account, summary
 
     def _skippable(self, cells: Sequence[str], *, date_problem: bool) -> bool:
         """Blank rows, a repeated header, totals, subtotals and notes are not transactions.
 
-        Without a usable date, the date cell or the first filled cell must say so (合计, 本页小计,
-        打印日期 ...); with a date but no amount, any cell but the counterparty's (期初余额).
-        A counterparty named 某某打印有限公司 never makes a bad row disappear.
+        Without a usable date: see is_total_or_note. With a date but no amount: any cell but
+        the counterparty's may say so (期初余额).
         """
         filled = [cell for cell in cells if cell.strip()]
         if not filled:
@@ -511,9 +548,9 @@ class _RowReader:
         if date_problem:
             if self._is_header_again(cells):
                 return True
-            return is_total_or_note((_cell(cells, self._date), filled[0]))
+            return is_total_or_note(_cell(cells, self._date), filled[0])
         skip = {self._counterparty, self._account, *self._alt}
-        return is_total_or_note([cell for i, cell in enumerate(cells) if i not in skip])
+        return mentions_total([cell for i, cell in enumerate(cells) if i not in skip])
 
     def _is_header_again(self, cells: Sequence[str]) -> bool:
         folded = tuple(normalise_header(cell) for cell in cells)
@@ -527,29 +564,29 @@ class _RowReader:
             return f"{'与'.join(present)}都为空" if len(present) > 1 else f"{present[0]}：不能为空"
         return f"{self.header.name('amount')}：不能为空"
 
-    def transactions(self) -> list[Transaction]:
-        """The pending rows as transactions, now that the debit column's sign habit is known."""
-        minus_written = self.negative_debits > self.positive_debits
-        result = []
-        append = result.append
-        use_alt = self._use_alt
-        for line, when, value, is_debit, balance, counterparty, account, summary, alt in self.pending:
-            if not value:
-                amount = _ZERO
-            elif is_debit and not minus_written:
-                amount = -value
-            else:
-                amount = value
-            if use_alt and alt is not None:
-                payer, payer_account, payee, payee_account = alt
-                if amount >= 0:
-                    counterparty = counterparty or payer
-                    account = account or payer_account
-                else:
-                    counterparty = counterparty or payee
-                    account = account or payee_account
-            append(Transaction(line, when, amount, balance, counterparty, account, summary))
-        return result
+    def finish(self) -> list[Transaction]:
+        """The transactions, turned round where the debit column writes money out as -1,234.50."""
+        rows = self.rows
+        if self.negative_debits > self.positive_debits:
+            for position in self.debit_rows:
+                row = rows[position]
+                party, account = row.counterparty, row.counterparty_account
+                if position in self.alt:
+                    party, account = _alt_party("", "", self.alt[position], -row.amount)
+                rows[position] = replace(
+                    row, amount=-row.amount, counterparty=party, counterparty_account=account
+                )
+        return rows
+
+
+def _alt_party(
+    party: str, account: str, alt: tuple[str, str, str, str], amount: Decimal
+) -> tuple[str, str]:
+    """Without a counterparty column: the payer of money in, the payee of money out."""
+    payer, payer_account, payee, payee_account = alt
+    if amount >= 0:
+        return party or payer, account or payer_account
+    return party or payee, account or payee_account
 
 
 def _cell(cells: Sequence[str], index: int) -> str:
