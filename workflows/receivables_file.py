@@ -78,12 +78,14 @@ class RowError:
 
 
 def parse_receivables(
-    data: bytes, filename: str, *, today: date | None = None
+    data: bytes, filename: str, *, today: date | None = None, allow_repeats: bool = False
 ) -> tuple[list[ReceivableRow], list[RowError]]:
     """Read and check a receivables file; return the good rows and every row problem.
 
     Raises TableError when the file as a whole cannot be used (empty, junk, no header, no data).
-    With `today`, an issue date after it is an error.
+    With `today`, an issue date after it is an error. A debtor + invoice number repeated in the
+    file is an error, unless `allow_repeats` (offline verification keeps them: its rule R5
+    judges repeats).
     """
     rows = read_table(data, filename)
     if not rows:
@@ -97,7 +99,7 @@ def parse_receivables(
     first_seen: dict[tuple[str, str], int] = {}
     for row in data_rows:
         parsed, problems = _parse_row(row, columns, today)
-        if parsed is not None:
+        if parsed is not None and not allow_repeats:
             duplicate = _duplicate_problem(parsed, first_seen)
             if duplicate:
                 problems.append(duplicate)

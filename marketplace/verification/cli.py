@@ -39,8 +39,6 @@ from flask.cli import AppGroup
 
 verify_cli = AppGroup("verify", help="Cash-flow verification (asset-quality policy).")
 
-_DUPLICATE_MARK = ("发票号码：与第", "重复")
-
 
 def _amount(ctx, param, value: str) -> Decimal:
     from workflows.identifiers import parse_money
@@ -170,47 +168,18 @@ def _read_statement(data: bytes, filename: str, enterprise_name: str):
     return statement, []
 
 
-def _is_duplicate(reason: str) -> bool:
-    return reason.startswith(_DUPLICATE_MARK[0]) and _DUPLICATE_MARK[1] in reason
-
-
 def _read_receivables(data: bytes, filename: str, as_of: date):
     """The file's rows, or its problems. Repeated debtor + invoice rows are kept (R5 judges)."""
     from workflows.receivables_file import parse_receivables
     from workflows.tabular import TableError
 
     try:
-        rows, row_errors = parse_receivables(data, filename, today=as_of)
+        rows, row_errors = parse_receivables(data, filename, today=as_of, allow_repeats=True)
     except TableError as exc:
         return [], [_error(filename, 0, str(exc))]
-    problems = [e for e in row_errors if not _is_duplicate(e.reason)]
-    if problems:
-        return [], [_error(filename, e.line, e.reason) for e in problems]
-    if row_errors:  # only repeats: read every row again, repeats included
-        every = _rows_with_repeats(data, filename, as_of)
-        if every is None:
-            return [], [_error(filename, e.line, e.reason) for e in row_errors]
-        rows = every
+    if row_errors:
+        return [], [_error(filename, e.line, e.reason) for e in row_errors]
     return rows, []
-
-
-def _rows_with_repeats(data: bytes, filename: str, as_of: date):
-    """Every row of a file whose only problems are repeated invoices (None if that fails)."""
-    try:
-        from workflows import receivables_file as rf
-        from workflows.tabular import find_header, read_table
-
-        table = read_table(data, filename)
-        header_index, columns = find_header(table, rf.ALIASES, rf.REQUIRED, labels=rf.HEADERS)
-        rows = []
-        for row in table[header_index + 1:]:
-            parsed, problems = rf._parse_row(row, columns, as_of)
-            if parsed is None or problems:
-                return None
-            rows.append(parsed)
-        return rows
-    except Exception:  # the reader changed shape: fall back to refusing the repeats
-        return None
 
 
 _LEVEL_ZH = {"ok": "正常", "weak": "关注", "fail": "未通过"}

@@ -336,3 +336,15 @@ def test_xlsx_template_has_bold_header_text_code_columns_and_widths():
         assert isinstance(sheet[f"{letter}2"].value, str)
     assert sheet["E2"].number_format == "#,##0.00"
     assert all(sheet.column_dimensions[letter].width >= 10 for letter in "ABCDEFGH")
+
+
+def test_repeats_are_kept_when_the_caller_judges_them_itself():
+    from workflows.receivables_file import parse_receivables, template_csv
+
+    text = template_csv().decode("utf-8-sig")
+    header, example = text.splitlines()[:2]
+    data = "\n".join([header, example, example]).encode()
+    rows, errors = parse_receivables(data, "r.csv")
+    assert len(rows) == 1 and len(errors) == 1
+    rows, errors = parse_receivables(data, "r.csv", allow_repeats=True)
+    assert len(rows) == 2 and errors == []

@@ -260,7 +260,8 @@ INFO_LABELS: dict[str, tuple[str, ...]] = {
 _LABEL_FIELD = {label: name for name, labels in INFO_LABELS.items() for label in labels}
 _LABELS_ALT = "|".join(sorted(map(re.escape, _LABEL_FIELD), key=len, reverse=True))
 _INFO_PAIR = re.compile(
-    rf"(?:^|(?<=[\s,，;；|/]))(?P<label>{_LABELS_ALT})\s*[:：]\s*(?P<value>[^\s:：,，;；|]+)"
+    rf"(?:^|(?<=[\s,，;；|/]))(?P<label>{_LABELS_ALT})\s*[:：]\s*"
+    r"(?P<value>[^\s:：,，;；|]+(?:[ -](?=\d)[^\s:：,，;；|]+)*)"  # 6222 0202 0001 2345
 )
 
 
