@@ -607,3 +607,31 @@ def test_parse_error_and_statement_are_the_shared_model():
     statement = parse_csv("2024-01-05,,x,,甲,,")
     assert isinstance(statement, Statement)
     assert statement.errors == [ParseError(2, "贷方发生额：不是有效的金额“x”")]
+
+
+def test_long_or_multi_line_cells_are_shortened_in_messages():
+    statement = parse_csv('2024-01-05,,"12\n34' + "5" * 60 + '",,甲,,')
+    assert statement.errors[0].reason == "贷方发生额：不是有效的金额“12 34" + "5" * 34 + "…”"
+
+
+def test_own_account_column_is_read_even_when_the_first_row_is_a_carried_balance():
+    statement = parse_csv(
+        ",,2024-01-01,,,1000.00,期初余额",
+        f"'32050162853600000123,{HOLDER},2024-01-02,,5.00,1005.00,利息",
+        header="账号,账户名称,交易日期,借方发生额,贷方发生额,余额,摘要",
+    )
+    assert (statement.account_no, statement.account_name) == ("32050162853600000123", HOLDER)
+    assert amounts(statement) == [Decimal("5.00")]
+
+
+def test_account_info_as_a_row_of_labels_over_a_row_of_values():
+    info = statement_info([
+        ["户名", "账号", "币种", "开户行"],
+        [HOLDER, "6222020200012345678", "人民币", "中国工商银行苏州分行"],
+    ])
+    assert info == {"account_name": HOLDER, "account_no": "6222020200012345678", "bank": "中国工商银行"}
+    statement = parse_csv(
+        "2024-01-05,,100.00,,甲,,",
+        header=f"户名,账号\r\n{HOLDER},6222020200012345678\r\n{SPLIT_HEADER}",
+    )
+    assert (statement.account_name, statement.account_no) == (HOLDER, "6222020200012345678")

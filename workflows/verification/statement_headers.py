@@ -278,25 +278,46 @@ def bank_name(text: str) -> str:
 
 
 def statement_info(rows: Sequence[Sequence[str]]) -> dict[str, str]:
-    """account_no, account_name and bank from the rows above the header, where they say so."""
+    """account_no, account_name and bank from the rows above the header, where they say so.
+
+    Three shapes: "账号：6222…" in one cell (several per cell or row), a label cell followed by
+    its value cell, and a row of labels over a row of values.
+    """
     found: dict[str, str] = {}
     title_bank = ""
-    for cells in rows:
+    for number, cells in enumerate(rows):
+        labels = {i: _label(cell) for i, cell in enumerate(cells) if _label(cell)}
+        if len(labels) >= 2 and number + 1 < len(rows) and not _label_row(rows[number + 1]):
+            below = rows[number + 1]
+            for index, label in labels.items():
+                if index < len(below) and below[index].strip():
+                    _keep(found, _LABEL_FIELD[label], below[index])
+            continue
         values = [cell.strip() for cell in cells if cell and cell.strip()]
         for position, cell in enumerate(values):
             pairs = [(m["label"], m["value"]) for m in _INFO_PAIR.finditer(cell)]
-            label = cell.rstrip(":：").strip()
-            if not pairs and label in _LABEL_FIELD and position + 1 < len(values):
+            label = _label(cell)
+            if not pairs and label and position + 1 < len(values) and not _label(values[position + 1]):
                 pairs = [(label, values[position + 1])]
             for label, value in pairs:
                 _keep(found, _LABEL_FIELD[label], value)
-            if not title_bank and not pairs:
+            if not title_bank and not pairs and not label:
                 title_bank = bank_name(cell)
     if found.get("bank"):
         found["bank"] = bank_name(found["bank"]) or found["bank"]
     elif title_bank:
         found["bank"] = title_bank
     return found
+
+
+def _label(cell: str) -> str:
+    """The info label a cell is ("账号", "户名：") or ""."""
+    text = (cell or "").strip().rstrip(":：").strip()
+    return text if text in _LABEL_FIELD else ""
+
+
+def _label_row(cells: Sequence[str]) -> bool:
+    return sum(1 for cell in cells if _label(cell)) >= 2
 
 
 def _keep(found: dict[str, str], name: str, value: str) -> None:

@@ -15,9 +15,11 @@ Every bad row is reported with its line as the file shows it and a Chinese reaso
 column; a file with any bad row is rejected whole (no transactions are returned). Problems with
 the file as a whole (empty, junk, no header, no rows) are one ParseError on line 0.
 
-Big CSV files take a fast path (no charset detection when UTF-8 or GB18030 decodes, no
-per-cell regular expressions for plain amounts, dates cached): 100,000 rows in well under a
-second. Spreadsheets and HTML go through workflows.tabular.read_table.
+Big CSV files take a fast path: no charset detection when UTF-8 or GB18030 decodes, one pass of
+the csv module, and an inline loop for plain rows (dates cached, one compiled match and a
+Decimal per amount, never float); any row that is not plain is read by the careful per-row
+code. 100,000 rows take about 0.85 s (docs/performance.md). Spreadsheets and HTML go through
+workflows.tabular.read_table.
 """
 
 from __future__ import annotations
@@ -65,7 +67,6 @@ _CENT = Decimal("0.01")
 _ZERO = Decimal("0.00")
 _BLANK_AMOUNTS = frozenset({"-", "--", "—", "——", "/", "－", "无"})
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?")
-_GROUPED = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?").fullmatch  # 1,234.50
 _FAST_MONEY = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?").fullmatch
 _MONEY = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+")
 _CURRENCY = ("人民币", "RMB", "CNY", "¥", "￥", "元")
@@ -203,6 +204,8 @@ def _parse_rows(statement: Statement, rows: Iterator[RowData], spreadsheet: bool
     statement.account_name = info.get("account_name", "")
 
     reader = _RowReader(header, spreadsheet)
+    for _, cells in head[header.index + 1 :]:
+        reader.take_own_account(cells)
     reader.read_all(chain(head[header.index + 1 :], rows))
     if reader.errors:
         statement.errors = reader.errors
@@ -406,8 +409,17 @@ class _RowReader:
             self.alt[position] = alt  # type: ignore[assignment]
             party, account = _alt_party(party, account, alt, value)  # type: ignore[arg-type]
         self.rows.append(Transaction(line, when, value, balance, party, account, summary))
-        if not self.own_account and not self.own_name and (self._own[0] >= 0 or self._own[1] >= 0):
-            self.own_account = _cell(cells, self._own[0]).strip().lstrip("'")
+        self.take_own_account(cells)
+
+    def take_own_account(self, cells: Sequence[str]) -> None:
+        """The statement's own account and holder from the first row with an 本方账号 cell."""
+        if self.own_account or self.own_name or self._own == (-1, -1):
+            return
+        account = _cell(cells, self._own[0]).strip().lstrip("'")
+        if account and sum(char.isdigit() for char in account) >= 6:
+            self.own_account = account
+            self.own_name = _cell(cells, self._own[1]).strip()
+        elif not account and self._own[0] < 0:
             self.own_name = _cell(cells, self._own[1]).strip()
 
     def _money(
@@ -451,7 +463,7 @@ class _RowReader:
             return value, False
         name = self.header.name("direction")
         if flag_text:
-            problems.append(f"{name}：无法识别“{flag_text}”，应为借/贷、收/付、出/入或D/C")
+            problems.append(f"{name}：无法识别“{_shown(flag_text)}”，应为借/贷、收/付、出/入或D/C")
         else:
             problems.append(f"{name}：不能为空")
         return None, False
@@ -471,11 +483,11 @@ class _RowReader:
                 return None
             value = _slow_money(text)
             if value is None:
-                problems.append(f"{self.header.name(name)}：不是有效的金额“{text}”")
+                problems.append(f"{self.header.name(name)}：不是有效的金额“{_shown(text)}”")
                 return None
         rounded = value.quantize(_CENT)
         if rounded != value:
-            problems.append(f"{self.header.name(name)}：金额“{text}”最多两位小数")
+            problems.append(f"{self.header.name(name)}：金额“{_shown(text)}”最多两位小数")
             return None
         return rounded if rounded else _ZERO
 
@@ -518,7 +530,7 @@ class _RowReader:
             detail = "（年份应在1900-2099之间）"
         else:
             detail = "，应为如2024-01-05的日期"
-        raise ValueError(f"无法识别“{text}”{detail}")
+        raise ValueError(f"无法识别“{_shown(text)}”{detail}")
 
     def _texts(self, cells: Sequence[str], size: int) -> tuple[str, str, str]:
         index = self._counterparty
@@ -591,6 +603,12 @@ def _alt_party(
 
 def _cell(cells: Sequence[str], index: int) -> str:
     return cells[index] if 0 <= index < len(cells) else ""
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A cell as quoted in a message: one line, at most `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _valid_time(text: str) -> bool:
