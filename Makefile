@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 translations: $(STAMP)
-	@$(VENV)/bin/pybabel compile -q -f -d marketplace/translations 2>/dev/null || true
+	$(VENV)/bin/pybabel compile --statistics -f -d marketplace/translations
 
 # PostgreSQL and Redis for the test suite; started only when down.
 services:
