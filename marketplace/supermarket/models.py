@@ -25,16 +25,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Money, UTCDateTime, utcnow
 from marketplace.extensions import db
+from workflows.matching import PRODUCT_TYPES  # noqa: F401  (one table of product types, re-exported)
 
-PRODUCT_TYPES = {
-    "receivable_pledge": ("应收账款质押", "Receivable pledge"),
-    "factoring": ("保理", "Factoring"),
-    "order_loan": ("订单贷", "Order loan"),
-    "contract_loan": ("合同贷", "Contract loan"),
-    "gov_procurement_loan": ("政采贷", "Government procurement loan"),
-    "credit_loan": ("信用贷", "Credit loan"),
-    "guaranteed_loan": ("担保贷", "Guaranteed loan"),
-}
 PRODUCT_STATES = {
     "draft": ("草稿", "Draft"),
     "published": ("已上架", "Published"),
