@@ -999,8 +999,8 @@ def explain(classification: str, results: Sequence[ReceivableResult], health: Se
             t: Thresholds) -> tuple[list[str], list[str]]:
     """The class in one sentence, then what stands in the way and what to do about it:
     failed checks first, then weak ones; the cash-flow checks before the receivables."""
-    zh, en = [_summary_zh(classification, results, health, pledged, poor_amount, t)], []
-    en.append(_summary_en(classification, results, health, pledged, poor_amount, t))
+    summary = _summarise(classification, results, health, pledged, poor_amount, t)
+    zh, en = [_summary_zh(summary, t)], [_summary_en(summary, t)]
     for level in ("fail", "weak"):
         for check in health:
             if check.level == level:
@@ -1018,31 +1018,52 @@ def explain(classification: str, results: Sequence[ReceivableResult], health: Se
     return zh, en
 
 
-def _summary_zh(classification: str, results: Sequence[ReceivableResult], health: Sequence[Check],
-                pledged: Decimal, poor_amount: Decimal, t: Thresholds) -> str:
-    label = CLASS_LABELS[classification][0]
+@dataclass(frozen=True)
+class _Summary:
+    """The facts behind the class, computed once and then said in zh and in en."""
+
+    classification: str
+    counts: dict[str, int]
+    total: int
+    weak_h: list[str]
+    fail_h: list[str]
+    pledged: Decimal
+    poor_amount: Decimal
+    poor_share_exceeded: bool
+    not_best: int
+    too_many_weak: bool
+
+
+def _summarise(classification: str, results: Sequence[ReceivableResult], health: Sequence[Check],
+               pledged: Decimal, poor_amount: Decimal, t: Thresholds) -> _Summary:
     counts = {g: sum(1 for r in results if r.grade == g) for g in GRADES}
-    grades = "，".join(f"{g}{counts[g]}笔" for g in GRADES)
     weak_h = [c.code for c in health if c.level == "weak"]
-    fail_h = [c.code for c in health if c.level == "fail"]
-    share = _percent(_fraction(poor_amount) / _fraction(pledged)) if pledged else "0.0%"
-    text = (f"核验结论：{label}（{classification}）。应收账款{len(results)}笔（{grades}），"
-            f"评级为差的金额{yuan(poor_amount)}占质押总额{yuan(pledged)}的{share}；"
-            f"现金流检查未通过{len(fail_h)}项{_codes_zh(fail_h)}，需关注{len(weak_h)}项{_codes_zh(weak_h)}")
-    if classification == "poor":
-        causes = []
-        if fail_h:
-            causes.append(f"现金流检查{'、'.join(fail_h)}未通过")
-        if _poor_share(results) > _fraction(t.poor_share):
+    return _Summary(
+        classification=classification, counts=counts, total=len(results), weak_h=weak_h,
+        fail_h=[c.code for c in health if c.level == "fail"], pledged=pledged, poor_amount=poor_amount,
+        poor_share_exceeded=_poor_share(results) > _fraction(t.poor_share),
+        not_best=len(results) - counts[GRADE_ALL_OK], too_many_weak=len(weak_h) > t.excellent_max_weak_h,
+    )
+
+
+def _summary_zh(f: _Summary, t: Thresholds) -> str:
+    grades = "，".join(f"{g}{f.counts[g]}笔" for g in GRADES)
+    share = _percent(_fraction(f.poor_amount) / _fraction(f.pledged)) if f.pledged else "0.0%"
+    text = (f"核验结论：{CLASS_LABELS[f.classification][0]}（{f.classification}）。应收账款{f.total}笔（{grades}），"
+            f"评级为差的金额{yuan(f.poor_amount)}占质押总额{yuan(f.pledged)}的{share}；"
+            f"现金流检查未通过{len(f.fail_h)}项{_codes_zh(f.fail_h)}，需关注{len(f.weak_h)}项{_codes_zh(f.weak_h)}")
+    causes = []
+    if f.classification == "poor":
+        if f.fail_h:
+            causes.append(f"现金流检查{'、'.join(f.fail_h)}未通过")
+        if f.poor_share_exceeded:
             causes.append(f"评级为差的应收账款金额超过质押总额的{_percent(_fraction(t.poor_share))}")
         text += "。较差的原因：" + "；".join(causes)
-    elif classification == "mixed":
-        causes = []
-        not_best = len(results) - counts[GRADE_ALL_OK]
-        if not_best:
-            causes.append(f"{not_best}笔应收账款评级不是优")
-        if len(weak_h) > t.excellent_max_weak_h:
-            causes.append(f"现金流需关注{len(weak_h)}项，超过{t.excellent_max_weak_h}项")
+    elif f.classification == "mixed":
+        if f.not_best:
+            causes.append(f"{f.not_best}笔应收账款评级不是优")
+        if f.too_many_weak:
+            causes.append(f"现金流需关注{len(f.weak_h)}项，超过{t.excellent_max_weak_h}项")
         text += "。未达优质：" + "；".join(causes)
     return text
 
@@ -1051,32 +1072,25 @@ def _codes_zh(codes: list[str]) -> str:
     return f"（{'、'.join(codes)}）" if codes else ""
 
 
-def _summary_en(classification: str, results: Sequence[ReceivableResult], health: Sequence[Check],
-                pledged: Decimal, poor_amount: Decimal, t: Thresholds) -> str:
-    label = CLASS_LABELS[classification][1]
-    counts = {g: sum(1 for r in results if r.grade == g) for g in GRADES}
-    grades = ", ".join(f"{counts[g]} {g}" for g in GRADES)
-    weak_h = [c.code for c in health if c.level == "weak"]
-    fail_h = [c.code for c in health if c.level == "fail"]
-    share = ratio_text(_fraction(poor_amount) / _fraction(pledged)) if pledged else "0.00"
-    text = (f"Result: {label}. {len(results)} receivable(s) ({grades}); the 差 receivables "
-            f"amount to {yuan(poor_amount)}, a share of {share} of the pledged {yuan(pledged)}; "
-            f"cash-flow checks failed: {', '.join(fail_h) or 'none'}; weak: "
-            f"{', '.join(weak_h) or 'none'}")
-    if classification == "poor":
-        causes = []
-        if fail_h:
-            causes.append(f"cash-flow check(s) {', '.join(fail_h)} failed")
-        if _poor_share(results) > _fraction(t.poor_share):
+def _summary_en(f: _Summary, t: Thresholds) -> str:
+    grades = ", ".join(f"{f.counts[g]} {g}" for g in GRADES)
+    share = ratio_text(_fraction(f.poor_amount) / _fraction(f.pledged)) if f.pledged else "0.00"
+    text = (f"Result: {CLASS_LABELS[f.classification][1]}. {f.total} receivable(s) ({grades}); the 差 receivables "
+            f"amount to {yuan(f.poor_amount)}, a share of {share} of the pledged {yuan(f.pledged)}; "
+            f"cash-flow checks failed: {', '.join(f.fail_h) or 'none'}; weak: "
+            f"{', '.join(f.weak_h) or 'none'}")
+    causes = []
+    if f.classification == "poor":
+        if f.fail_h:
+            causes.append(f"cash-flow check(s) {', '.join(f.fail_h)} failed")
+        if f.poor_share_exceeded:
             causes.append(f"差 receivables exceed {t.poor_share} of the pledged amount")
         text += ". Poor because " + " and ".join(causes)
-    elif classification == "mixed":
-        causes = []
-        not_best = len(results) - counts[GRADE_ALL_OK]
-        if not_best:
-            causes.append(f"{not_best} receivable(s) not graded 优")
-        if len(weak_h) > t.excellent_max_weak_h:
-            causes.append(f"{len(weak_h)} weak cash-flow checks, more than {t.excellent_max_weak_h}")
+    elif f.classification == "mixed":
+        if f.not_best:
+            causes.append(f"{f.not_best} receivable(s) not graded 优")
+        if f.too_many_weak:
+            causes.append(f"{len(f.weak_h)} weak cash-flow checks, more than {t.excellent_max_weak_h}")
         text += ". Not excellent: " + " and ".join(causes)
     return text
 
