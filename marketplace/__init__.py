@@ -68,11 +68,12 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.receivables.debtor_views import bp as debtor_bp
     from marketplace.receivables.views import bp as receivables_bp
+    from marketplace.statements.views import bp as statements_bp
     from marketplace.supermarket.leads_views import bp as leads_bp
     from marketplace.supermarket.views import bp as supermarket_bp
 
     for blueprint in (main_bp, accounts_bp, admin_bp, enterprises_bp, receivables_bp, debtor_bp,
-                      financing_bp, notifications_bp, leads_bp, supermarket_bp):
+                      financing_bp, notifications_bp, leads_bp, supermarket_bp, statements_bp):
         app.register_blueprint(blueprint)
 
     from marketplace import api

@@ -12,6 +12,7 @@ from marketplace.enterprises.models import (  # noqa: F401
 from marketplace.financing.models import FinancingRequest, RequestPledge, WorkflowEvent  # noqa: F401
 from marketplace.notifications.models import Notification  # noqa: F401
 from marketplace.receivables.models import ConfirmationLink, Receivable, ReceivableDocument  # noqa: F401
+from marketplace.statements.models import StatementFile, StatementTransaction  # noqa: F401
 from marketplace.supermarket.models import (  # noqa: F401
     Product,
     ProductStat,

@@ -91,6 +91,10 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "receivables.send_link": ENTERPRISE_USER,
     "receivables.confirmations": ENTERPRISE_USER,
     "receivables.answer_confirmation": ENTERPRISE_USER,
+    # bank statements: scoped to the user's enterprise in the views
+    "statements.index": ENTERPRISE_USER,
+    "statements.upload": ENTERPRISE_USER,
+    "statements.detail": ENTERPRISE_USER,
     # the debtor's signed link: no account needed, the token is the credential
     "debtor.confirm": PUBLIC,
     # notifications: each user's own
