@@ -71,9 +71,10 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.statements.views import bp as statements_bp
     from marketplace.supermarket.leads_views import bp as leads_bp
     from marketplace.supermarket.views import bp as supermarket_bp
+    from marketplace.verification.admin_views import bp as policies_bp
 
     for blueprint in (main_bp, accounts_bp, admin_bp, enterprises_bp, receivables_bp, debtor_bp,
-                      financing_bp, notifications_bp, leads_bp, supermarket_bp, statements_bp):
+                      financing_bp, notifications_bp, leads_bp, supermarket_bp, statements_bp, policies_bp):
         app.register_blueprint(blueprint)
 
     from marketplace import api

@@ -24,7 +24,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, inspect, select
 from stdnum.cn import ric
 
-from marketplace import audit, demo_data
+from marketplace import audit, demo_data, demo_statements
 from marketplace.accounts import security
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import ROLE_LABELS, OrgKind, Role
@@ -38,6 +38,8 @@ from marketplace.formatting import SHANGHAI, today_shanghai, yuan
 from marketplace.receivables.models import ConfirmationLink, Receivable
 from marketplace.reference.industries import INDUSTRY_DIVISIONS, industry_name
 from marketplace.reference.regions import is_region_code, is_region_prefix
+from marketplace.statements import services as statement_services
+from marketplace.statements.models import StatementFile
 from marketplace.supermarket import services as supermarket_services
 from marketplace.supermarket.models import GRADES, PRODUCT_TYPES, RATE_CEILING, Product, ProductStat
 from workflows.identifiers import uscc_check_char
@@ -273,6 +275,8 @@ class _Seeder:
             self._receivables(spec)
         for spec in demo_data.REQUESTS:
             self._request(spec)
+        for spec in demo_data.STATEMENTS:
+            self._statement(spec)
         db.session.flush()
         return {"logins": self.logins, "admins": self.admins, "enterprises": self.enterprises}
 
@@ -454,6 +458,25 @@ class _Seeder:
         for plan in planned:
             sequence += rng.randint(1, 9)
             self._receivable(spec, plan, sequence, _ReceivableDraw(rng, plan["age"]))
+
+    # -- bank statements (流水)
+
+    def _statement(self, spec: dict) -> None:
+        """Twelve months ending last month, written in the spec's layout and imported through the
+        statements service (parsed, checked against the holder, stored whole, audited)."""
+        rng, slug = _stream("statement", spec["enterprise"]), spec["enterprise"]
+        enterprise, admin = self.enterprises[slug], self.admins[slug]
+        payers = [(self._debtor(key)[0], kind) for key, kind in spec["payers"].items()]
+        last_month = self.today.replace(day=1) - timedelta(days=1)
+        rows = demo_statements.transactions(rng, demo_statements.month_starts(last_month), payers, spec["scale"],
+                                            overdraft=spec.get("overdraft", False))
+        account_no = "".join(str(rng.randrange(10)) for _ in range(19))
+        title, writer = demo_statements.LAYOUTS[spec["layout"]]
+        suffix, data = writer(enterprise.name, account_no, rows)
+        filename = f"{title}_{rows[0].moment:%Y%m}-{rows[-1].moment:%Y%m}{suffix}"
+        record = statement_services.import_statement(enterprise, admin, data, filename)
+        record.uploaded_at = min(_office_time(rng, _workday(self.today - timedelta(days=rng.randint(1, 6)))),
+                                 self.now - timedelta(hours=1))
 
     def _debtor(self, key: str) -> tuple[str, str, User | None]:
         """(name, credit code, the debtor's admin user when it is on the platform)."""
@@ -658,6 +681,11 @@ def _print_summary(cast: dict, echo) -> None:
     echo(f"  金融超市产品 supermarket products {sum(product_states.values())}: "
          + ", ".join(f"{state} {n}" for state, n in sorted(product_states.items()))
          + f"   ({_base_url()}market)")
+    statements = db.session.scalars(select(StatementFile)).all()
+    layouts = Counter(s.original_name.split("_")[0] + Path(s.original_name).suffix for s in statements)
+    echo(f"  银行流水 bank statements {len(statements)} for {len({s.enterprise_id for s in statements})} "
+         f"enterprises, {sum(s.row_count for s in statements)} rows; layouts: "
+         + ", ".join(f"{layout} ×{n}" if n > 1 else layout for layout, n in sorted(layouts.items())))
     echo("")
     echo(f"打开 Open: {_base_url()}   (启动 start: make serve, or .venv/bin/flask --app wsgi run)")
     echo(f"所有账号的密码均为 Every login's password: {demo_data.PASSWORD}")

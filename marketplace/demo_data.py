@@ -451,3 +451,24 @@ PRODUCTS = [
      "amount": ("100000", "3000000"), "term": (90, 360), "rate": ("5.50", "8.50"), "guarantee": True,
      "description": "面向从未获得银行贷款的企业（白名单培育池），担保费率0.5%/年，帮助企业获得首笔贷款。"},
 ]
+
+# Bank statements (流水) the enterprises uploaded: twelve months ending last month, in the layout
+# of one bank's export each (marketplace.demo_statements.LAYOUTS). `payers` says how often each
+# customer (a key of its `customers`) paid: regular (most months), irregular (3-5 months), few
+# (2), once, none; customers not named never pay into this account, so the verification rule R2
+# ("the debtor paid before") finds a history for some receivables and not for others. `scale` is
+# the monthly turnover in yuan; `overdraft`: the balance goes below zero for a few days.
+STATEMENTS = [
+    {"enterprise": "hengda", "layout": "icbc", "scale": 1_800_000,
+     "payers": {"huadong": "regular", "borui": "regular", "huayu": "irregular"}},
+    {"enterprise": "xinrui", "layout": "ccb", "scale": 1_200_000,
+     "payers": {"jinghua": "regular", "zhengda": "none"}},
+    {"enterprise": "tianyu", "layout": "abc", "scale": 1_500_000,
+     "payers": {"huayu": "irregular", "huadong": "few"}},
+    {"enterprise": "kangze", "layout": "boc", "scale": 900_000,
+     "payers": {"kangheng": "once", "renhe": "regular"}},
+    {"enterprise": "yifan", "layout": "icbc", "scale": 1_000_000, "overdraft": True,
+     "payers": {"xinhang": "regular", "yuanyang": "few"}},
+    {"enterprise": "derun", "layout": "signed", "scale": 800_000,
+     "payers": {"borui": "regular", "huayu": "regular"}},
+]

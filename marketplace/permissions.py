@@ -65,6 +65,10 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "admin.enterprises": PLATFORM_ADMIN,
     "admin.enterprise": PLATFORM_ADMIN,
     "admin.audit_log": PLATFORM_ADMIN,
+    "policies.index": PLATFORM_ADMIN,
+    "policies.new": PLATFORM_ADMIN,
+    "policies.detail": PLATFORM_ADMIN,
+    "policies.default": PLATFORM_ADMIN,
     # enterprise onboarding, commitment, consents, access log, users
     "enterprises.register": PUBLIC,
     "enterprises.profile": ENTERPRISE_USER,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from marketplace import create_app
+from marketplace import create_app, demo_statements
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import OrgKind, Role
 from marketplace.audit import AuditEvent, verify_chain
@@ -20,6 +22,7 @@ from marketplace.formatting import today_shanghai
 from marketplace.receivables.models import ConfirmationLink, Receivable
 from marketplace.reference.industries import INDUSTRY_DIVISIONS
 from marketplace.reference.regions import is_region_prefix
+from marketplace.statements.models import StatementFile, StatementTransaction
 from marketplace.supermarket.models import PRODUCT_TYPES, Product, ProductStat, ProductVersion
 from workflows.financing import TERMINAL_STATES
 from workflows.identifiers import resident_id_problem, uscc_problem
@@ -28,7 +31,8 @@ pytestmark = [pytest.mark.sqlite, pytest.mark.xdist_group("demo")]
 
 AUDIT_KEY = "y"
 TABLES = (Organisation, User, Enterprise, CommitmentSignature, Consent, Receivable, ConfirmationLink,
-          FinancingRequest, RequestPledge, WorkflowEvent, AuditEvent, Product, ProductVersion, ProductStat)
+          FinancingRequest, RequestPledge, WorkflowEvent, AuditEvent, Product, ProductVersion, ProductStat,
+          StatementFile, StatementTransaction)
 
 
 @pytest.fixture(autouse=True)
@@ -176,6 +180,49 @@ def test_published_demo_products_have_recent_daily_statistics(seeded):
     assert sum(row.views for row in rows) > 1000
 
 
+def test_statements_in_several_layouts_were_accepted_for_several_enterprises(seeded):
+    _app, output = seeded
+    statements = db.session.scalars(select(StatementFile)).all()
+    assert len({s.enterprise_id for s in statements}) >= 5
+    layouts = {(s.original_name.split("_")[0], s.original_name.rsplit(".", 1)[-1], s.bank) for s in statements}
+    assert len(layouts) >= 4 and {layout[1] for layout in layouts} == {"csv", "xlsx", "xls"}
+    assert {"中国工商银行", "中国农业银行", "中国银行"} <= {s.bank for s in statements}
+    hengda = db.session.scalar(select(Enterprise).where(Enterprise.name == "苏州恒达精密机械有限公司"))
+    assert hengda.id in {s.enterprise_id for s in statements}
+    today = today_shanghai()
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    for s in statements:
+        rows = db.session.scalar(select(func.count()).where(StatementTransaction.statement_id == s.id))
+        assert 100 <= s.row_count == rows <= 400, s.original_name
+        assert s.account_name in ("", db.session.get(Enterprise, s.enterprise_id).name)
+        assert s.last_date <= last_month_end and (last_month_end - s.first_date).days > 330
+        assert s.inflow_total > 0 and s.outflow_total > 0
+    imported = db.session.scalar(select(func.count()).where(AuditEvent.action == "statement.imported"))
+    assert imported == len(statements)
+    assert f"银行流水 bank statements {len(statements)} for" in output
+
+
+def test_statement_debtors_paid_some_enterprises_regularly_and_others_not_at_all(seeded):
+    """Inflows come from the enterprises' own receivable debtors, regularly for some and never for others."""
+    months_paid: dict[tuple[int, str], set] = {}
+    for s in db.session.scalars(select(StatementFile)):
+        debtors = set(db.session.scalars(select(Receivable.debtor_name).where(Receivable.enterprise_id == s.enterprise_id)))
+        for row in db.session.scalars(select(StatementTransaction).where(
+                StatementTransaction.statement_id == s.id, StatementTransaction.amount > 0)):
+            if row.counterparty in debtors:
+                months_paid.setdefault((s.enterprise_id, row.counterparty), set()).add((row.date.year, row.date.month))
+    counts = sorted(len(months) for months in months_paid.values())
+    assert counts[-1] >= 9 and counts[0] <= 2
+    receivable_debtors = db.session.execute(select(Receivable.enterprise_id, Receivable.debtor_name).where(
+        Receivable.enterprise_id.in_(select(StatementFile.enterprise_id)))).all()
+    assert any(tuple(pair) not in months_paid for pair in receivable_debtors)  # some debtors never paid
+
+
+def test_one_demo_statement_goes_below_zero_for_a_few_days(seeded):
+    negative = db.session.scalars(select(StatementTransaction.date).where(StatementTransaction.balance < 0)).all()
+    assert negative and (max(negative) - min(negative)).days <= 7
+
+
 def test_the_audit_chain_verifies(seeded):
     checked, broken, why = verify_chain(AUDIT_KEY)
     assert broken is None, why
@@ -197,3 +244,14 @@ def test_seeding_again_without_reset_changes_nothing(seeded):
     seed(reset=False, echo=lines.append)
     assert _counts() == before
     assert any("nothing was changed" in line for line in lines)
+
+
+def test_demo_statement_bytes_are_deterministic():
+    def files() -> list[bytes]:
+        rng = random.Random("2026/statement/test")
+        rows = demo_statements.transactions(rng, demo_statements.month_starts(date(2025, 12, 1)),
+                                            [("江苏华宇汽车集团有限公司", "regular")], 1_000_000, overdraft=True)
+        return [writer("苏州恒达精密机械有限公司", "6222000011112222333", rows)[1]
+                for _title, writer in demo_statements.LAYOUTS.values()]
+
+    assert files() == files()

@@ -28,3 +28,8 @@ _("操作过于频繁")
 _("请稍后再试。")
 _("系统错误")
 _("系统出现了问题，我们已记录并会尽快处理。请稍后再试。")
+
+# marketplace/supermarket/services.py: ProductRefused messages, shown through _(str(refusal))
+# in marketplace/supermarket/views.py
+_("该产品已上架")
+_("只有已上架的产品可以下架")
