@@ -49,10 +49,11 @@ def bar_chart(series: list[tuple[str, int | float | Decimal]], *, title: str, de
     thins the category labels (default: about 8 labels whatever the number of bars).
     """
     chart_id = f"chart-{next(_ids)}"
-    left, right, top, bottom = 40, 8, 10, 26
-    plot_w, plot_h = width - left - right, height - top - bottom
     values = [max(0.0, float(v)) for _, v in series]
     scale = nice_ceiling(max(values, default=0))
+    # the value labels sit left of the plot: leave room for the widest (11px digits ~6.5px each)
+    left, right, top, bottom = max(40, 10 + math.ceil(6.5 * len(_number(scale)))), 8, 10, 26
+    plot_w, plot_h = width - left - right, height - top - bottom
     slot = plot_w / max(1, len(series))
     bar_w = max(1.0, slot * 0.7)
     label_every = label_every or max(1, math.ceil(len(series) / 8))

@@ -106,3 +106,13 @@ def test_a_product_without_statistics_shows_zeros(app, client, login):
     page = client.get(f"/institution/products/{product.id}/stats").get_data(as_text=True)
     assert re.search(r'data-testid="total-views">0<', page)
     assert all(b[3] == 0 for svg in re.findall(r"<svg.*?</svg>", page, flags=re.S) for b in bars(svg))
+
+
+def test_large_values_get_a_left_margin_wide_enough_for_their_axis_labels():
+    import re
+
+    from marketplace.supermarket.charts import bar_chart
+
+    svg = str(bar_chart([("2026-01", 1_500_000), ("2026-02", 900_000)], title="流入"))
+    label_x = min(float(x) for x in re.findall(r'<text x="([\d.]+)"[^>]*text-anchor="end"', svg))
+    assert "2,000,000" in svg and label_x >= 6.5 * len("2,000,000")
