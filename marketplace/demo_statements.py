@@ -198,8 +198,8 @@ def abc_xlsx(holder: str, account_no: str, rows: list[Row]) -> tuple[str, bytes]
     sheet.append([])
     sheet.append(["交易日期", "收入金额", "支出金额", "本次余额", "对方户名", "对方账号", "交易用途"])
     for r in rows:
-        sheet.append([r.moment, float(r.amount) if r.amount > 0 else None,
-                      float(-r.amount) if r.amount < 0 else None, float(r.balance), r.party, r.party_account,
+        sheet.append([r.moment, r.amount if r.amount > 0 else None,  # openpyxl writes Decimal exactly
+                      -r.amount if r.amount < 0 else None, r.balance, r.party, r.party_account,
                       r.summary])
         sheet.cell(sheet.max_row, 1).number_format = "yyyy-mm-dd hh:mm:ss"
         for column in (2, 3, 4):
