@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 import zipfile
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -185,6 +186,15 @@ def signed_csv(holder: str, account_no: str, rows: list[Row]) -> tuple[str, byte
 FIXED_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 
 
+def _pinned(name: str, archive: zipfile.ZipFile) -> bytes:
+    """A member's bytes, with the save time openpyxl stamps into docProps/core.xml pinned."""
+    data = archive.read(name)
+    if name == "docProps/core.xml":
+        stamp = datetime(*FIXED_ZIP_TIME).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+        data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>" + stamp + rb"\g<2>", data)
+    return data
+
+
 def abc_xlsx(holder: str, account_no: str, rows: list[Row]) -> tuple[str, bytes]:
     """XLSX: account rows above the header, date cells, numeric amounts; fixed zip times."""
     from openpyxl import Workbook
@@ -211,7 +221,7 @@ def abc_xlsx(holder: str, account_no: str, rows: list[Row]) -> tuple[str, bytes]
     fixed = io.BytesIO()
     with zipfile.ZipFile(raw) as source, zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
-            target.writestr(zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME), source.read(info.filename),
+            target.writestr(zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME), _pinned(info.filename, source),
                             zipfile.ZIP_DEFLATED)
     return ".xlsx", fixed.getvalue()
 
