@@ -40,6 +40,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     from marketplace.cli import register_cli
 
     register_cli(app)
+    from marketplace.celery import import_task_modules
+
+    import_task_modules()
     return app
 
 
@@ -71,10 +74,13 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.statements.views import bp as statements_bp
     from marketplace.supermarket.leads_views import bp as leads_bp
     from marketplace.supermarket.views import bp as supermarket_bp
+    from marketplace.desks.views import bp as desk_bp
     from marketplace.verification.admin_views import bp as policies_bp
+    from marketplace.verification.report_views import bp as reports_bp
 
     for blueprint in (main_bp, accounts_bp, admin_bp, enterprises_bp, receivables_bp, debtor_bp,
-                      financing_bp, notifications_bp, leads_bp, supermarket_bp, statements_bp, policies_bp):
+                      financing_bp, notifications_bp, leads_bp, supermarket_bp, statements_bp, policies_bp,
+                      reports_bp, desk_bp):
         app.register_blueprint(blueprint)
 
     from marketplace import api

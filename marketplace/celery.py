@@ -1,7 +1,12 @@
 """Celery bound to the Flask app (Flask's "Background Tasks with Celery" pattern)."""
 
+import importlib
+
 from celery import Celery, Task
 from flask import Flask
+
+# Every module that defines tasks, imported once the app is made so a worker knows them all.
+TASK_MODULES = ("marketplace.notifications.tasks", "marketplace.verification.tasks")
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -19,3 +24,8 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def import_task_modules() -> None:
+    for module in TASK_MODULES:
+        importlib.import_module(module)

@@ -53,6 +53,9 @@ class Defaults:
     PUBLIC_BASE_URL: str | None = None  # used in links sent by email; None: the request's host
     TOTP_ISSUER = "应收账款融资服务平台"
     PAGE_SIZE = 20
+    # Holds each verification between its two transactions (seconds); 0 except in the
+    # redelivery test, which kills a worker in the middle of a verification.
+    VERIFICATION_PAUSE_SECONDS = 0
 
 
 def finalise(config: dict, instance_path: str) -> None:

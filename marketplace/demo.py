@@ -51,8 +51,8 @@ TOTP_COMMAND = ".venv/bin/flask --app wsgi totp code EMAIL"
 # report's class, the fee payment, the repayment schedule, the routing list). The demo asserts
 # those facts, says so in the audit event, and otherwise applies the transition as the table says.
 ASSERTED_FACTS = {
-    "route_to_bank": {"classification": "excellent"},
-    "route_to_guarantor": {"classification": "mixed"},
+    "route_to_bank": {"classification": "excellent", "route_targets": 1},
+    "route_to_guarantor": {"classification": "mixed", "route_targets": 1},
     "return_request": {"classification": "poor"},
     "confirm_fee": {"fee_paid": True},
     "reroute_to_guarantor": {"has_next_guarantor": True},

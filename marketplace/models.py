@@ -19,4 +19,4 @@ from marketplace.supermarket.models import (  # noqa: F401
     ProductVersion,
     RequestTarget,
 )
-from marketplace.verification.models import PolicyVersion  # noqa: F401
+from marketplace.verification.models import PolicyVersion, VerificationReport  # noqa: F401

@@ -113,6 +113,13 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "financing.submit": ENTERPRISE_USER,
     "financing.withdraw": ENTERPRISE_USER,
     "financing.matches": ENTERPRISE_USER,
+    # verification reports: the enterprise's own (object check in the view); a routed
+    # institution's staff within the enterprise's consent, each view logged
+    "reports.enterprise_report": ENTERPRISE_USER,
+    "reports.institution_report": LENDER_STAFF,
+    # the institution's desk: only requests routed to the user's own institution (view check)
+    "desk.index": LENDER_STAFF,
+    "desk.detail": LENDER_STAFF,
     # leads: verified requests that fit an institution's products, within consent
     "leads.index": LENDER_STAFF,
     # the financing supermarket: open to everyone; a draft or retired product's page answers

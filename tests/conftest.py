@@ -142,3 +142,11 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def worker_idle(monkeypatch):
+    """Submissions are queued but no worker runs the verification yet (it runs eagerly otherwise)."""
+    from marketplace.verification.tasks import verify_request
+
+    monkeypatch.setattr(verify_request, "delay", lambda *args: None)

@@ -57,7 +57,12 @@ def test_embedded_default_runs_the_enterprise_path_on_sqlite(embedded_app, tmp_p
         request_id, version = request.id, request.version
     client.post(f"/financing/{request_id}/submit", data={"version": version})
     with embedded_app.app_context():
-        assert db.session.get(FinancingRequest, request_id).state == "submitted"
+        # verified eagerly on submission: no bank statement uploaded, so it comes back with reasons
+        assert db.session.get(FinancingRequest, request_id).state == "returned"
+        from marketplace.verification.models import VerificationReport
+
+        (report,) = db.session.scalars(select(VerificationReport)).all()
+        assert report.request_id == request_id and report.classification == "poor"
         assert db.session.get(Receivable, receivable_id).face_amount == Decimal("300000.00")
     # the audit chain holds on SQLite too
     verify = embedded_app.test_cli_runner().invoke(args=["audit", "verify"])

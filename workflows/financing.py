@@ -93,6 +93,7 @@ class RequestFacts:
     pledged_total: Decimal = Decimal("0")
     commitment_signed: bool = False
     classification: str | None = None  # excellent | mixed | poor, from the verification report
+    route_targets: int = 0  # institutions of the kind the classification calls for, found to route to
     has_next_guarantor: bool = False
     has_next_bank: bool = False
     open_offers: int = 0
@@ -146,6 +147,21 @@ def _classified(expected: str, zh: str, en: str):
 classified_excellent = _classified("excellent", "资产质量不是“优”", "Asset quality is not excellent")
 classified_mixed = _classified("mixed", "资产质量不是“良莠不齐”", "Asset quality is not mixed")
 classified_poor = _classified("poor", "资产质量不是“差”", "Asset quality is not poor")
+
+
+def has_route_targets(r: RequestFacts) -> Reason | None:
+    if r.route_targets < 1:
+        return Reason("no_route_target", "没有符合条件的机构可以推送", "No eligible institution to route to")
+    return None
+
+
+def poor_or_unroutable(r: RequestFacts) -> Reason | None:
+    """A request goes back when its assets are poor, or when no institution can take it."""
+    if r.classification == "poor":
+        return None
+    if r.classification in ("excellent", "mixed") and r.route_targets < 1:
+        return None
+    return Reason("routable", "资产质量不是“差”，且有可推送的机构", "Asset quality is not poor and an institution can take it")
 
 
 def has_next_guarantor(r: RequestFacts) -> Reason | None:
@@ -217,11 +233,11 @@ TRANSITIONS = [
        (commitment_signed, has_pledges, amount_within_pledges, term_positive), "提交", "Submit"),
     _t("start_verification", S.SUBMITTED, S.VERIFYING, SYSTEM, (), "开始核验", "Start verification"),
     _t("complete_verification", S.VERIFYING, S.VERIFIED, SYSTEM, (), "完成核验", "Complete verification"),
-    _t("route_to_bank", S.VERIFIED, S.ROUTED_TO_BANK, SYSTEM, (classified_excellent,),
+    _t("route_to_bank", S.VERIFIED, S.ROUTED_TO_BANK, SYSTEM, (classified_excellent, has_route_targets),
        "推送银行", "Route to bank"),
-    _t("route_to_guarantor", S.VERIFIED, S.ROUTED_TO_GUARANTOR, SYSTEM, (classified_mixed,),
+    _t("route_to_guarantor", S.VERIFIED, S.ROUTED_TO_GUARANTOR, SYSTEM, (classified_mixed, has_route_targets),
        "推送担保机构", "Route to guarantor"),
-    _t("return_request", S.VERIFIED, S.RETURNED, SYSTEM, (classified_poor,), "退回企业", "Return"),
+    _t("return_request", S.VERIFIED, S.RETURNED, SYSTEM, (poor_or_unroutable,), "退回企业", "Return"),
     # guarantor path
     _t("start_guarantor_review", S.ROUTED_TO_GUARANTOR, S.GUARANTOR_REVIEW, GUARANTOR, (),
        "受理担保", "Start guarantee review"),

@@ -170,3 +170,18 @@ def blocking_reasons(request: FinancingRequest, name: str, user) -> list[Reason]
     except TransitionError as error:
         return error.reasons
     return []
+
+
+def submit_request(request: FinancingRequest, user, product_ids=None) -> WorkflowEvent:
+    """Submit with the products the enterprise picked (or none: the top matches), and queue the
+    verification once the transaction commits."""
+    from marketplace.financing import targets
+    from marketplace.supermarket.matching import ranked_matches
+    from marketplace.verification.services import schedule_verification
+
+    ranked = ranked_matches(request)
+    chosen = targets.choose_targets(request, product_ids, ranked)
+    event = apply_transition(request, "submit", user, targets=[t.institution_id for t in chosen])
+    targets.record_submission_statistics(ranked, chosen)
+    schedule_verification(request)
+    return event

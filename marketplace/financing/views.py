@@ -184,11 +184,7 @@ def submit(request_id: int):
         return redirect(url_for("financing.detail", request_id=request_id))
     try:
         services.check_version(request, form.version_number)
-        ranked = ranked_matches(request)
-        chosen = targets.choose_targets(request, form.products.data, ranked)
-        services.apply_transition(request, "submit", current_user._get_current_object(),
-                                  targets=[t.institution_id for t in chosen])
-        targets.record_submission_statistics(ranked, chosen)
+        services.submit_request(request, current_user._get_current_object(), form.products.data)
         db.session.commit()
     except (TransitionError, targets.TargetRefused) as error:
         db.session.rollback()

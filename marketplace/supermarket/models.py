@@ -114,17 +114,28 @@ class ProductStat(db.Model):
     applications: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# Where a target stands: chosen at submission; routed (in the institution's queue) or waiting
+# behind another guarantor; then worked by the institution's desk (the desks capability).
+TARGET_STATUSES = ("chosen", "routed", "waiting", "reviewing", "info_requested", "offered", "declined",
+                   "accepted", "closed")
+_TARGET_STATUSES = ", ".join(f"'{s}'" for s in TARGET_STATUSES)
+
+
 class RequestTarget(db.Model):
     """An institution (through one of its products) that a request is to be routed to.
 
-    At most 3 per request; chosen by the enterprise at submission or taken from the top matches.
+    At most 3 per kind of institution (bank, guarantor); chosen by the enterprise at submission or
+    taken from the top matches when the request is routed. `explanation` keeps, criterion by
+    criterion, why the product matched when the request was routed, for the institution to see.
     """
 
     __tablename__ = "request_targets"
     __table_args__ = (
         UniqueConstraint("request_id", "institution_id"),
-        CheckConstraint("rank BETWEEN 1 AND 3", name="rank"),
+        CheckConstraint("rank >= 1", name="rank"),
         CheckConstraint("chosen_by IN ('enterprise', 'match')", name="chosen_by"),
+        CheckConstraint(f"status IN ({_TARGET_STATUSES})", name="status"),
+        CheckConstraint("status IN ('chosen', 'waiting') OR routed_at IS NOT NULL", name="routed_at_set"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,7 +144,11 @@ class RequestTarget(db.Model):
     institution_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     rank: Mapped[int] = mapped_column(Integer)
     chosen_by: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="chosen", server_default="chosen", index=True)
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    explanation: Mapped[list | None] = mapped_column(JSON)  # [{code, hard, passed, zh, en}] at routing
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     product_version = relationship("ProductVersion")
     institution = relationship("Organisation")
+    request = relationship("FinancingRequest")

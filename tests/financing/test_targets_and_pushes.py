@@ -55,7 +55,7 @@ def world(app):
     return {"owner": owner, "request": request, "banks": banks, "products": made, "too_small": too_small}
 
 
-def test_without_picks_the_request_goes_to_the_top_three_institutions(app, client, login, world):
+def test_without_picks_the_request_goes_to_the_top_three_institutions(app, client, login, world, worker_idle):
     request = world["request"]
     login(world["owner"])
     client.post(f"/financing/{request.id}/submit", data={"version": request.version})

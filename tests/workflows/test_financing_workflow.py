@@ -102,10 +102,17 @@ def test_transition_from_the_wrong_state_is_refused():
     ("excellent", "route_to_bank"), ("mixed", "route_to_guarantor"), ("poor", "return_request"),
 ])
 def test_verified_request_is_routed_by_asset_quality(classification, allowed):
-    facts = ready(state=State.VERIFIED, classification=classification)
+    facts = ready(state=State.VERIFIED, classification=classification, route_targets=2)
     names = {t.name for t in FINANCING.available(facts, SYSTEM)}
     assert allowed in names
     assert len(names & {"route_to_bank", "route_to_guarantor", "return_request"}) == 1
+
+
+@pytest.mark.parametrize("classification", ["excellent", "mixed"])
+def test_verified_request_with_no_institution_to_take_it_goes_back(classification):
+    facts = ready(state=State.VERIFIED, classification=classification, route_targets=0)
+    names = {t.name for t in FINANCING.available(facts, SYSTEM)}
+    assert names & {"route_to_bank", "route_to_guarantor", "return_request"} == {"return_request"}
 
 
 def test_declined_request_goes_to_the_next_guarantor_or_back():

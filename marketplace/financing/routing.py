@@ -1,0 +1,140 @@
+"""Where a verified request goes: excellent to banks, mixed to a guarantor first, poor (or a
+request no institution of the right kind can take) back to the enterprise with the reasons.
+
+Targets: the products the enterprise chose at submission, of the kind the class calls for;
+otherwise the top matches of the financing supermarket among institutions of that kind, at
+most 3. Banks all receive the request at once; guarantors are asked one at a time, the others
+wait their turn. Each routed target keeps why its product matched, for the institution to see.
+"""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+
+from marketplace.accounts.models import Organisation, User
+from marketplace.accounts.roles import Role
+from marketplace.db import utcnow
+from marketplace.extensions import db
+from marketplace.financing.models import FinancingRequest, WorkflowEvent
+from marketplace.notifications.services import notify
+from marketplace.supermarket import pushes
+from marketplace.supermarket.matching import ranked_matches
+from marketplace.supermarket.models import RequestTarget
+from workflows.financing import MAX_TARGETS
+from workflows.matching import Match, top_institutions
+from workflows.verification.policy import CLASS_LABELS
+
+# The kind of institution each class goes to first; poor goes back to the enterprise.
+ROUTE_KIND = {"excellent": "bank", "mixed": "guarantor"}
+ROUTE_TRANSITION = {"bank": "route_to_bank", "guarantor": "route_to_guarantor"}
+OFFICER_ROLES = {"bank": Role.BANK_OFFICER, "guarantor": Role.GUARANTOR_OFFICER}
+
+
+def explanation(match: Match) -> list[dict]:
+    """The match's criteria as stored on the target (JSON)."""
+    return [{"code": c.code, "hard": c.hard, "passed": c.passed, "value": c.value, "expected": c.expected,
+             "zh": c.zh, "en": c.en} for c in match.criteria]
+
+
+def _kinds(institution_ids) -> dict[int, str]:
+    ids = set(institution_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Organisation.id, Organisation.kind).where(Organisation.id.in_(ids))).all())
+
+
+def routing_targets(request: FinancingRequest, kind: str, matches: list[Match] | None = None) -> list[RequestTarget]:
+    """The targets of `kind` the request goes to, best first (created from the top matches when
+    the enterprise chose none of that kind). Unrouted targets of other kinds picked by matching
+    are dropped; the enterprise's own picks stay for a later stage (a bank after the guarantee)."""
+    matches = ranked_matches(request) if matches is None else matches
+    by_version = {m.version_id: m for m in matches}
+    existing = list(db.session.scalars(
+        select(RequestTarget).where(RequestTarget.request_id == request.id).order_by(RequestTarget.rank)))
+    kinds = _kinds([t.institution_id for t in existing] + [m.institution_id for m in matches])
+    chosen = [t for t in existing if t.chosen_by == "enterprise" and t.status == "chosen"
+              and kinds.get(t.institution_id) == kind][:MAX_TARGETS]
+    if not chosen:
+        db.session.execute(delete(RequestTarget).where(
+            RequestTarget.request_id == request.id, RequestTarget.chosen_by == "match",
+            RequestTarget.status == "chosen"))
+        taken = {t.institution_id for t in existing if t.chosen_by == "enterprise" or t.status != "chosen"}
+        best = top_institutions(
+            (m for m in matches if kinds.get(m.institution_id) == kind and m.institution_id not in taken),
+            limit=MAX_TARGETS)
+        next_rank = max((t.rank for t in existing if t.chosen_by == "enterprise" or t.status != "chosen"),
+                        default=0) + 1
+        chosen = [RequestTarget(request_id=request.id, product_version_id=m.version_id,
+                                institution_id=m.institution_id, rank=next_rank + i, chosen_by="match")
+                  for i, m in enumerate(best)]
+        db.session.add_all(chosen)
+    for target in chosen:
+        match = by_version.get(target.product_version_id)
+        target.explanation = explanation(match) if match is not None else None
+    db.session.flush()
+    return chosen
+
+
+def route_verified(request: FinancingRequest, report) -> WorkflowEvent:
+    """Apply route_to_bank, route_to_guarantor or return_request, by the report's class."""
+    from marketplace.financing.services import apply_transition
+
+    classification = report.classification
+    kind = ROUTE_KIND.get(classification)
+    matches = ranked_matches(request)
+    targets = routing_targets(request, kind, matches) if kind else []
+    facts = {"classification": classification, "route_targets": len(targets)}
+    if targets:
+        now = utcnow()
+        for position, target in enumerate(targets):
+            sequential_wait = kind == "guarantor" and position > 0
+            target.status = "waiting" if sequential_wait else "routed"
+            target.routed_at = None if sequential_wait else now
+        event = apply_transition(request, ROUTE_TRANSITION[kind], facts=facts, report_id=report.id,
+                                 institutions=[t.institution_id for t in targets if t.status == "routed"])
+        _tell_institutions(request, [t for t in targets if t.status == "routed"], kind)
+    else:
+        note = None if classification == "poor" else _no_institution_note(kind)
+        event = apply_transition(request, "return_request", note=note, facts=facts, report_id=report.id)
+    _tell_enterprise(request, report, targets, kind)
+    pushes.on_request_verified(request)
+    return event
+
+
+def _no_institution_note(kind: str) -> str:
+    return ("暂无符合条件的银行产品可以承接本申请，可调整金额或期限后重新提交" if kind == "bank"
+            else "暂无符合条件的担保机构可以承接本申请，可调整金额或期限后重新提交")
+
+
+def _enterprise_users(request: FinancingRequest) -> list[User]:
+    return [u for u in request.enterprise.organisation.users if u.active]
+
+
+def _tell_enterprise(request: FinancingRequest, report, targets: list[RequestTarget], kind: str | None) -> None:
+    label = CLASS_LABELS[report.classification][0]
+    link = url_for("reports.enterprise_report", request_id=request.id, report_id=report.id)
+    if targets:
+        names = "、".join(t.institution.name for t in targets if t.status == "routed")
+        title = _("融资申请 #%(id)s 已通过核验", id=request.id)
+        body = _("资产质量：%(label)s。已推送：%(names)s。", label=label, names=names)
+    else:
+        title = _("融资申请 #%(id)s 已退回", id=request.id)
+        body = _("资产质量：%(label)s。请查看核验报告中的原因和改进建议，修改后可重新提交。", label=label)
+    notify(_enterprise_users(request), "verification.done", title, body, link)
+
+
+def _tell_institutions(request: FinancingRequest, targets: list[RequestTarget], kind: str) -> None:
+    role = OFFICER_ROLES[kind]
+    for target in targets:
+        staff = db.session.scalars(select(User).where(User.organisation_id == target.institution_id,
+                                                      User.role == role, User.active)).all()
+        if not staff:
+            continue
+        with force_locale("zh_Hans_CN"):
+            notify(staff, "request.routed", _("新的融资申请 #%(id)s", id=request.id),
+                   _("%(enterprise)s 申请融资 %(amount)s 元，期限 %(term)s 天，已推送贵机构。",
+                     enterprise=request.enterprise.name, amount=f"{request.amount:,.2f}", term=request.term_days),
+                   url_for("desk.detail", request_id=request.id))

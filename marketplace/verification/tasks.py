@@ -1,0 +1,18 @@
+"""The verification task: a thin front on services.run_verification."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from flask import current_app
+from sqlalchemy.exc import OperationalError
+
+from marketplace.verification import services
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,), retry_backoff=True,
+             max_retries=5)
+def verify_request(request_id: int, submission_no: int) -> str:
+    """Verify one submission of a request and route it. Safe to run twice: see run_verification."""
+    base_url = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost/"
+    with current_app.test_request_context("/", base_url=base_url):  # links in notifications need one
+        return services.run_verification(request_id, submission_no)
