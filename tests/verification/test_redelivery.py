@@ -1,0 +1,174 @@
+"""A real Celery worker on Redis is killed with SIGKILL in the middle of a verification; after
+redelivery to a second worker there is exactly one report and one notification of each kind.
+
+The worker processes run `celery -A wsgi.celery worker` against a database of their own (real
+commits), a Redis key prefix of their own, and a visibility timeout of a few seconds so the
+unacknowledged task comes back quickly. VERIFICATION_PAUSE_SECONDS holds the first worker
+between the run's two transactions: after "verifying" is committed, before the report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import create_database, database_name, drop_database, make_test_config
+
+ROOT = Path(__file__).resolve().parents[2]
+CELERY = str(Path(sys.executable).with_name("celery"))
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+pytestmark = pytest.mark.xdist_group("celery-worker")
+
+
+@pytest.fixture(autouse=True)
+def db_session():
+    """The workers commit for real into their own database; no rollback fixture here."""
+    yield None
+
+
+@pytest.fixture
+def worker_setup(testrun_uid, worker_id, tmp_path_factory, app):
+    name = database_name("celery", testrun_uid, worker_id)
+    url = create_database(name)
+    prefix = f"test-{testrun_uid[:10]}-{worker_id}:"
+    celery_config = {
+        "broker_url": REDIS_URL,
+        "task_always_eager": False,
+        "task_ignore_result": True,
+        "task_default_queue": f"verify-{testrun_uid[:10]}-{worker_id}",
+        "broker_transport_options": {
+            "visibility_timeout": 4, "unacked_restore_interval": 1, "unacked_restore_throttle": 1,
+            "global_keyprefix": prefix,
+        },
+        "worker_prefetch_multiplier": 1,
+    }
+    config = make_test_config(url, tmp_path_factory) | {"CELERY": celery_config}
+    instance = tmp_path_factory.mktemp("celery-instance")
+    from flask_migrate import upgrade
+
+    from marketplace import create_app
+
+    worker_app = create_app(config, instance_path=str(instance))
+    with worker_app.app_context():
+        upgrade()
+    env = os.environ | {
+        "FLASK_SQLALCHEMY_DATABASE_URI": url, "FLASK_SECRET_KEY": config["SECRET_KEY"],
+        "FLASK_AUDIT_KEY": config["AUDIT_KEY"], "FLASK_CELERY": json.dumps(celery_config),
+        "FLASK_UPLOAD_FOLDER": config["UPLOAD_FOLDER"], "MARKETPLACE_INSTANCE_PATH": str(instance),
+    }
+    yield worker_app, env, celery_config
+    app.extensions["celery"].set_default()  # the suite's eager Celery app again
+    from marketplace.extensions import db
+
+    with worker_app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    _flush_redis(prefix)
+    drop_database(name)
+
+
+def _flush_redis(prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+
+
+def start_worker(env: dict, queue: str, name: str, pause: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [CELERY, "-A", "wsgi.celery", "worker", "--pool=solo", "-Q", queue, "-n", f"{name}@%h", "--without-gossip",
+         "--without-mingle", "--without-heartbeat", "-l", "info"],
+        cwd=ROOT, env=env | {"FLASK_VERIFICATION_PAUSE_SECONDS": str(pause)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def wait_for(check, timeout: float, what: str, worker: subprocess.Popen | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        if worker is not None and worker.poll() is not None:
+            pytest.fail(f"the worker exited ({worker.returncode}) before {what}:\n"
+                        + worker.stdout.read().decode(errors="replace")[-4000:])
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def stop(worker: subprocess.Popen) -> str:
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+    return worker.stdout.read().decode(errors="replace")
+
+
+def test_a_worker_killed_mid_verification_leaves_one_report_and_one_notification(worker_setup):
+    from marketplace.extensions import db
+    from marketplace.financing.models import FinancingRequest
+    from marketplace.notifications.models import Notification
+    from marketplace.verification.models import VerificationReport
+    from tests.verification.cases import build, submit
+
+    worker_app, env, celery_config = worker_setup
+    queue = celery_config["task_default_queue"]
+    with worker_app.app_context():
+        case = build(worker_app, "excellent")
+        db.session.commit()
+        owner_id, bank_user_id, request_id = case.owner.id, case.bank_staff.id, case.request.id
+        submit(worker_app, case)  # commits, then publishes the task to Redis
+
+    def state() -> str:
+        with worker_app.app_context():
+            value = db.session.scalar(select(FinancingRequest.state).where(FinancingRequest.id == request_id))
+            db.session.remove()
+            return value
+
+    def counts() -> tuple[int, list]:
+        with worker_app.app_context():
+            reports = db.session.scalar(select(func.count(VerificationReport.id))
+                                        .where(VerificationReport.request_id == request_id))
+            told = db.session.execute(select(Notification.user_id, Notification.kind, func.count())
+                                      .group_by(Notification.user_id, Notification.kind)
+                                      .order_by(Notification.kind)).all()
+            db.session.remove()
+            return reports, [tuple(row) for row in told]
+
+    assert state() == "submitted"
+    first = start_worker(env, queue, "first", pause=120)
+    try:
+        wait_for(lambda: state() == "verifying", 60, "the first worker to start verifying", first)
+        os.killpg(first.pid, signal.SIGKILL)  # in the middle: "verifying" committed, no report yet
+        first.wait(timeout=10)
+    finally:
+        stop(first)
+    assert first.returncode == -signal.SIGKILL
+    assert state() == "verifying" and counts()[0] == 0
+
+    second = start_worker(env, queue, "second", pause=0)
+    try:
+        wait_for(lambda: state() == "routed_to_bank", 90, "the redelivered task to finish", second)
+        time.sleep(6)  # past another visibility timeout: nothing more is redelivered and run
+        reports, told = counts()
+    finally:
+        log = stop(second)
+    assert reports == 1, log
+    assert all(count == 1 for _user, _kind, count in told), told  # nothing told twice
+    assert {(user, kind) for user, kind, _count in told} >= {(bank_user_id, "request.routed"),
+                                                             (owner_id, "verification.done")}
+    assert "verify_request" in log and "succeeded" in log
