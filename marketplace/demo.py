@@ -20,6 +20,7 @@ from pathlib import Path
 
 import click
 import pyotp
+from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import func, inspect, select
 from stdnum.cn import ric
@@ -277,6 +278,8 @@ class _Seeder:
             self._request(spec)
         for spec in demo_data.STATEMENTS:
             self._statement(spec)
+        for spec in demo_data.LIVE_REQUESTS:
+            self._live_request(spec)
         db.session.flush()
         return {"logins": self.logins, "admins": self.admins, "enterprises": self.enterprises}
 
@@ -546,6 +549,47 @@ class _Seeder:
         self.free_after[receivable.id] = receivable.confirmed_at or created
 
     # -- financing requests
+
+    def _live_request(self, spec: dict) -> None:
+        """Submit a request today and verify it for real (the policy against the statements)."""
+        from marketplace.verification.services import verify_and_route
+
+        slug = spec["enterprise"]
+        enterprise, admin = self.enterprises[slug], self.admins[slug]
+        rng = _stream("live", spec["key"])
+        receivables = [self._live_receivable(enterprise, admin, item, rng) for item in spec["receivables"]]
+        request = financing_services.create_request(
+            enterprise, admin, amount=Decimal(spec["amount"]), term_days=spec["term"], purpose=spec["purpose"],
+            receivable_ids=[r.id for r in receivables])
+        base_url = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000/"
+        with current_app.test_request_context("/", base_url=base_url):  # notifications carry links
+            financing_services.submit_request(request, admin)  # its queued task will find the report
+            financing_services.apply_transition(request, "start_verification", submission_no=1)
+            report = verify_and_route(request, 1)
+        if report.classification != spec["expect"]:
+            raise ValueError(f"demo data: {spec['key']} verified as {report.classification}, "
+                             f"not {spec['expect']}: {report.payload['reasons_zh']}")
+
+    def _live_receivable(self, enterprise: Enterprise, admin: User, item: tuple, rng: random.Random) -> Receivable:
+        debtor, confirmation, issued_days_ago, term_days, amount = item
+        debtor_name, debtor_uscc, _user = self._debtor(debtor)
+        issue = _workday(self.today - timedelta(days=issued_days_ago))
+        receivable = Receivable(
+            enterprise_id=enterprise.id, debtor_name=debtor_name, debtor_uscc=debtor_uscc,
+            invoice_no=f"{issue:%y}32{rng.randint(10**15, 10**16 - 1)}", contract_no=None,
+            face_amount=Decimal(amount), issue_date=issue, due_date=issue + timedelta(days=term_days),
+            confirmation=confirmation,
+        )
+        if confirmation != "pending":
+            receivable.confirmed_via, receivable.confirmed_by_name = "link", "财务部"
+            receivable.confirmed_at = self.now - timedelta(days=rng.randint(1, 5))
+            if confirmation == "disputed":
+                receivable.dispute_reason = "货物验收不合格，已办理部分退货，金额有争议"
+        db.session.add(receivable)
+        db.session.flush()
+        audit.record("receivable.created", receivable, enterprise_id=enterprise.id, actor=admin,
+                     debtor_uscc=debtor_uscc, invoice_no=receivable.invoice_no, face_amount=receivable.face_amount)
+        return receivable
 
     def _request(self, spec: dict) -> None:
         rng, slug = _stream("request", spec["key"]), spec["enterprise"]

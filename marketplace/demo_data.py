@@ -472,3 +472,18 @@ STATEMENTS = [
     {"enterprise": "derun", "layout": "signed", "scale": 800_000,
      "payers": {"borui": "regular", "huayu": "regular"}},
 ]
+
+# Requests submitted at the end of the seed and verified for real against the statements above,
+# one landing in each class. A receivable is (debtor, confirmation, issued days ago, days to due
+# from issue, face amount); `expect` is the class the policy must give, or the seed stops.
+LIVE_REQUESTS = [
+    {"key": "derun-live", "enterprise": "derun", "term": 120, "amount": "300000",
+     "purpose": "采购轴承钢及热处理外协加工", "expect": "excellent",
+     "receivables": [("borui", "confirmed", 18, 90, "170000.00"), ("huayu", "confirmed", 33, 120, "170000.00")]},
+    {"key": "kangze-live", "enterprise": "kangze", "term": 150, "amount": "200000",
+     "purpose": "采购医用导管原料", "expect": "mixed",
+     "receivables": [("renhe", "confirmed", 21, 90, "150000.00"), ("kangheng", "pending", 12, 120, "120000.00")]},
+    {"key": "xinrui-live", "enterprise": "xinrui", "term": 90, "amount": "400000",
+     "purpose": "支付封装测试外协费用", "expect": "poor",
+     "receivables": [("zhengda", "disputed", 40, 60, "380000.00"), ("jinghua", "confirmed", 15, 90, "120000.00")]},
+]

@@ -98,6 +98,10 @@ def db_session(request, app):
         return
     from marketplace.extensions import db
 
+    celery = app.extensions["celery"]  # shared tasks run on this app, whatever app another test built
+    celery.set_current()
+    celery.set_default()
+
     with app.app_context():
         connection = db.engine.connect()
     outer = connection.begin()

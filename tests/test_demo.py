@@ -95,7 +95,8 @@ def test_consents_include_active_expired_and_revoked(seeded):
 def test_receivables_are_in_all_three_confirmation_states_with_plausible_facts(seeded):
     receivables = db.session.scalars(select(Receivable)).all()
     per_enterprise = Counter(r.enterprise_id for r in receivables)
-    assert all(3 <= n <= 8 for n in per_enterprise.values()) and len(per_enterprise) == 20
+    # 3-8 each, plus 2 for each request verified live at the end of the seed
+    assert all(3 <= n <= 10 for n in per_enterprise.values()) and len(per_enterprise) == 20
     assert {r.confirmation for r in receivables} == {"pending", "confirmed", "disputed"}
     for r in receivables:
         assert 50_000 <= r.face_amount <= 3_000_000

@@ -378,6 +378,9 @@ def guarantee_criterion(p: ProductTerms, r: RequestProfile) -> Criterion:
     if not p.requires_guarantee:
         return _hard("guarantee", True, value, "optional",
                      "产品不要求担保", "The product does not require a guarantee")
+    if p.institution_kind == "guarantor":  # the guarantee is what a guarantor's product provides
+        return _hard("guarantee", True, value, "provided",
+                     "担保由本担保机构提供", "The guarantor provides the guarantee itself")
     if r.has_guarantee:
         return _hard("guarantee", True, value, "required",
                      "产品要求担保，本申请已有担保",
@@ -410,7 +413,7 @@ HARD_CHECKS = (
     (grade_criterion, attrgetter("min_grade", "accepts_ungraded")),
     (industry_criterion, attrgetter("industries")),
     (region_criterion, attrgetter("regions")),
-    (guarantee_criterion, attrgetter("requires_guarantee")),
+    (guarantee_criterion, attrgetter("requires_guarantee", "institution_kind")),
     (debtor_confirmation_criterion, attrgetter("requires_debtor_confirmation")),
 )
 

@@ -140,7 +140,9 @@ class BatchMatcher:
     @staticmethod
     def _build_profile_rows(ordered: Sequence[ProductTerms]) -> np.ndarray:
         """Rows for every (grade, has_guarantee, all_debtors_confirmed): 5 x 2 x 2."""
-        needs_guarantee = np.array([p.requires_guarantee for p in ordered], dtype=bool)
+        # a guarantor's product provides the guarantee it requires (matching.guarantee_criterion)
+        needs_guarantee = np.array([p.requires_guarantee and p.institution_kind != "guarantor" for p in ordered],
+                                   dtype=bool)
         needs_confirmation = np.array([p.requires_debtor_confirmation for p in ordered], dtype=bool)
         rows = []
         for grade in _GRADE_SLOTS:

@@ -204,11 +204,18 @@ def run_verification(request_id: int, submission_no: int) -> str:
     if report_for(request_id, submission_no) is not None or request.state != State.VERIFYING:
         db.session.rollback()
         return "already_done"
-    report, inputs, policy, digest = evaluate(request)
+    row = verify_and_route(request, submission_no)
+    db.session.commit()
+    return row.classification
+
+
+def verify_and_route(request: FinancingRequest, submission_no: int) -> VerificationReport:
+    """Evaluate a request in `verifying`, store the report, mark it verified and route it, in the
+    caller's transaction."""
+    report, _inputs, _policy, digest = evaluate(request)
     row = store_report(request, submission_no, report, digest)
     routing.route_verified(request, row)
-    db.session.commit()
-    return report.classification
+    return row
 
 
 def store_report(request: FinancingRequest, submission_no: int, report: Report, digest: str) -> VerificationReport:

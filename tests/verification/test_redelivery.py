@@ -66,7 +66,8 @@ def worker_setup(testrun_uid, worker_id, tmp_path_factory, app):
         "FLASK_UPLOAD_FOLDER": config["UPLOAD_FOLDER"], "MARKETPLACE_INSTANCE_PATH": str(instance),
     }
     yield worker_app, env, celery_config
-    app.extensions["celery"].set_default()  # the suite's eager Celery app again
+    app.extensions["celery"].set_current()  # the suite's eager Celery app again
+    app.extensions["celery"].set_default()
     from marketplace.extensions import db
 
     with worker_app.app_context():

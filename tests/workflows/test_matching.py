@@ -200,6 +200,12 @@ def test_product_requiring_a_guarantee_fails_a_request_without_one():
     assert verdict("guarantee", product(requires_guarantee=False), request(has_guarantee=False)).passed
 
 
+def test_a_guarantors_product_provides_the_guarantee_it_requires():
+    own = verdict("guarantee", product(institution_kind="guarantor", requires_guarantee=True),
+                  request(has_guarantee=False))
+    assert own.passed and own.zh == "担保由本担保机构提供"
+
+
 def test_product_requiring_debtor_confirmation_fails_while_a_receivable_is_unconfirmed():
     needs = product(requires_debtor_confirmation=True)
     c = verdict("debtor_confirmation", needs, request(all_debtors_confirmed=False))
