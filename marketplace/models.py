@@ -3,6 +3,14 @@
 from marketplace.accounts.models import Organisation, User  # noqa: F401
 from marketplace.accounts.tokens import ApiToken  # noqa: F401
 from marketplace.audit import AuditEvent  # noqa: F401
+from marketplace.desks.models import (  # noqa: F401
+    Assignment,
+    Decline,
+    InfoAttachment,
+    InfoRequest,
+    InternalNote,
+    Offer,
+)
 from marketplace.enterprises.models import (  # noqa: F401
     CommitmentSignature,
     CommitmentText,
@@ -10,6 +18,8 @@ from marketplace.enterprises.models import (  # noqa: F401
     Enterprise,
 )
 from marketplace.financing.models import FinancingRequest, RequestPledge, WorkflowEvent  # noqa: F401
+from marketplace.guarantees.models import Guarantee  # noqa: F401
+from marketplace.loans.models import Instalment, Loan, Repayment  # noqa: F401
 from marketplace.notifications.models import Notification  # noqa: F401
 from marketplace.receivables.models import ConfirmationLink, Receivable, ReceivableDocument  # noqa: F401
 from marketplace.statements.models import StatementFile, StatementTransaction  # noqa: F401
