@@ -65,6 +65,8 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.admin_views import bp as admin_bp
     from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.desks.enterprise_views import bp as desk_enterprise_bp
+    from marketplace.desks.views import bp as desk_bp
     from marketplace.enterprises.views import bp as enterprises_bp
     from marketplace.financing.views import bp as financing_bp
     from marketplace.main.views import bp as main_bp
@@ -74,13 +76,12 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.statements.views import bp as statements_bp
     from marketplace.supermarket.leads_views import bp as leads_bp
     from marketplace.supermarket.views import bp as supermarket_bp
-    from marketplace.desks.views import bp as desk_bp
     from marketplace.verification.admin_views import bp as policies_bp
     from marketplace.verification.report_views import bp as reports_bp
 
     for blueprint in (main_bp, accounts_bp, admin_bp, enterprises_bp, receivables_bp, debtor_bp,
                       financing_bp, notifications_bp, leads_bp, supermarket_bp, statements_bp, policies_bp,
-                      reports_bp, desk_bp):
+                      reports_bp, desk_bp, desk_enterprise_bp):
         app.register_blueprint(blueprint)
 
     from marketplace import api

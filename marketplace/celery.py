@@ -6,7 +6,13 @@ from celery import Celery, Task
 from flask import Flask
 
 # Every module that defines tasks, imported once the app is made so a worker knows them all.
-TASK_MODULES = ("marketplace.notifications.tasks", "marketplace.verification.tasks")
+TASK_MODULES = ("marketplace.notifications.tasks", "marketplace.verification.tasks", "marketplace.sla.tasks")
+
+# Periodic tasks for `celery beat`; a beat_schedule in the CELERY configuration adds to these.
+BEAT_SCHEDULE = {
+    "sla-sweep": {"task": "marketplace.sla.tasks.sweep_sla_breaches", "schedule": 15 * 60,
+                  "options": {"expires": 15 * 60}},  # a sweep queued while no worker ran is dropped
+}
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -21,6 +27,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.conf.update(timezone="Asia/Shanghai", enable_utc=True)
+    celery_app.conf.beat_schedule = {**BEAT_SCHEDULE, **(celery_app.conf.beat_schedule or {})}
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app

@@ -53,9 +53,29 @@ class Defaults:
     PUBLIC_BASE_URL: str | None = None  # used in links sent by email; None: the request's host
     TOTP_ISSUER = "应收账款融资服务平台"
     PAGE_SIZE = 20
+    # Desks: an idle claim goes back to the queue after this many working days; offers above
+    # FOUR_EYES_AMOUNT (yuan) need a second, different approver; declines name one of these codes.
+    CLAIM_IDLE_WORKING_DAYS = 2
+    FOUR_EYES_AMOUNT = "5000000.00"
+    OFFER_VALID_DAYS_MAX = 90
+    DECLINE_REASONS: dict = {
+        "credit_risk": ["企业信用风险超出本机构准入标准", "Credit risk above our appetite"],
+        "cash_flow": ["经营现金流不足以覆盖还款", "Cash flow too thin to repay"],
+        "receivable_quality": ["应收账款质量或债务人资质不符合要求", "Receivables or debtors not acceptable"],
+        "industry_limit": ["行业或集中度限额已满", "Industry or concentration limit reached"],
+        "incomplete": ["材料不完整且未按期补充", "Documents incomplete and not supplied in time"],
+        "policy": ["不符合本机构产品政策", "Outside our product policy"],
+        "other": ["其他原因（见说明）", "Other (see the note)"],
+    }
     # Holds each verification between its two transactions (seconds); 0 except in the
     # redelivery test, which kills a worker in the middle of a verification.
     VERIFICATION_PAUSE_SECONDS = 0
+    # SLA clocks (marketplace/sla): working days per state, overriding workflows.sla.DEFAULT_SLA_DAYS,
+    # e.g. {"bank_review": 3, "returned": 10}; null for no clock.
+    SLA_WORKING_DAYS: dict = {}
+    # Public holidays and make-up working days of the years chinese_calendar does not cover (or
+    # corrections to one it does): {2027: {"holidays": ["2027-10-01..2027-10-07"], "workdays": ["2027-10-09"]}}.
+    WORKING_DAY_TABLE: dict = {}
 
 
 def finalise(config: dict, instance_path: str) -> None:

@@ -113,13 +113,30 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "financing.submit": ENTERPRISE_USER,
     "financing.withdraw": ENTERPRISE_USER,
     "financing.matches": ENTERPRISE_USER,
+    "financing.progress": ENTERPRISE_USER,
     # verification reports: the enterprise's own (object check in the view); a routed
     # institution's staff within the enterprise's consent, each view logged
     "reports.enterprise_report": ENTERPRISE_USER,
     "reports.institution_report": LENDER_STAFF,
+    "reports.enterprise_report_pdf": ENTERPRISE_USER,
+    "reports.institution_report_pdf": LENDER_STAFF,
     # the institution's desk: only requests routed to the user's own institution (view check)
     "desk.index": LENDER_STAFF,
     "desk.detail": LENDER_STAFF,
+    "desk.claim_next": LENDER_STAFF,
+    "desk.claim": LENDER_STAFF,
+    "desk.release": LENDER_STAFF,
+    "desk.add_note": LENDER_STAFF,
+    "desk.ask": LENDER_STAFF,
+    "desk.make_offer": LENDER_STAFF,
+    "desk.approve_offer": LENDER_STAFF,  # and only a bank approver who did not propose it (service check)
+    "desk.decline": LENDER_STAFF,
+    "desk.attachment": LENDER_STAFF,
+    # the enterprise's side: offers side by side, questions to answer (its own requests only)
+    "desk_enterprise.offers": ENTERPRISE_USER,
+    "desk_enterprise.accept": ENTERPRISE_USER,
+    "desk_enterprise.questions": ENTERPRISE_USER,
+    "desk_enterprise.answer": ENTERPRISE_USER,
     # leads: verified requests that fit an institution's products, within consent
     "leads.index": LENDER_STAFF,
     # the financing supermarket: open to everyone; a draft or retired product's page answers

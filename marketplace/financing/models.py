@@ -42,6 +42,8 @@ class FinancingRequest(db.Model):
     state: Mapped[str] = mapped_column(String(32), default=State.DRAFT, index=True)
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stuck: Mapped[bool] = mapped_column(default=False)
+    # the latest verification report's class (excellent | mixed | poor), for queues and filters
+    classification: Mapped[str | None] = mapped_column(String(16), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -17,6 +17,7 @@ from marketplace.enterprises.services import current_signature
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest, RequestPledge, WorkflowEvent
 from marketplace.receivables.models import Receivable
+from marketplace.sla import services as sla
 from workflows.engine import SYSTEM, Reason, TransitionError
 from workflows.financing import EDITABLE_STATES, FINANCING, TERMINAL_STATES, RequestFacts, State
 
@@ -79,6 +80,7 @@ def apply_transition(request: FinancingRequest, name: str, user=None, note: str 
     from_state = request.state
     request.state = transition.target
     request.state_changed_at = utcnow()
+    sla.on_state_change(request)
     if transition.target == State.SUBMITTED:
         request.submitted_at = request.state_changed_at
     if transition.target in TERMINAL_STATES:

@@ -1,4 +1,5 @@
-"""The enterprise's financing requests: list, create, edit, submit, withdraw, timeline."""
+"""The enterprise's financing requests: list, create, edit, submit, withdraw, timeline, and the
+verification's progress and reports on the request page."""
 
 from __future__ import annotations
 
@@ -19,8 +20,12 @@ from marketplace.permissions import current_enterprise, require_owned
 from marketplace.receivables.models import CONFIRMATION_LABELS
 from marketplace.supermarket.matching import ranked_matches
 from marketplace.supermarket.models import Product, RequestTarget
+from marketplace.verification.report_views import CLASS_BADGES
+from marketplace.verification.services import reports_of
 from workflows.engine import TransitionError
-from workflows.financing import EDITABLE_STATES, WITHDRAWABLE_STATES, state_label
+from workflows.financing import EDITABLE_STATES, WITHDRAWABLE_STATES, State, state_label
+from workflows.verification.advice import advice_for
+from workflows.verification.policy import CLASS_LABELS
 
 bp = Blueprint("financing", __name__, url_prefix="/financing")
 
@@ -119,6 +124,10 @@ def edit(request_id: int):
     return _form_page(form, request)
 
 
+# the states in which the enterprise waits for the verification (the page polls `progress`)
+VERIFICATION_PENDING = frozenset({State.SUBMITTED, State.VERIFYING})
+
+
 @bp.get("/<int:request_id>")
 def detail(request_id: int):
     request = _owned_request(request_id)
@@ -126,12 +135,35 @@ def detail(request_id: int):
     editable = request.state in EDITABLE_STATES
     submit_blockers = services.blocking_reasons(request, "submit", user) if editable else []
     matches = [m for m in ranked_matches(request) if m.eligible][:8] if editable else []
+    reports = reports_of(request.id)
+    returned = request.state == State.RETURNED and bool(reports)
+    latest = reports[0].payload if returned else {}
     return render_template(
         "financing/detail.html", req=request, submit_blockers=submit_blockers, locale=_locale(),
         can_edit=editable, can_withdraw=request.state in WITHDRAWABLE_STATES,
         confirmation_labels=CONFIRMATION_LABELS, matches=matches, products=_products_by_id(matches),
         targets=_targets(request), chosen={t.product_version.product_id for t in _targets(request)},
+        reports=reports, class_labels=CLASS_LABELS, class_badges=CLASS_BADGES, returned=returned, return_reasons=latest.get(f"reasons_{_locale()}", []),
+        advice=advice_for(latest, _locale()) if returned else [],
+        progress_steps=_progress_steps(request) if request.state in VERIFICATION_PENDING else [],
     )
+
+
+def _progress_steps(request: FinancingRequest) -> list[tuple[str, str]]:
+    """(label, done | current | todo) for 已提交 -> 核验中 -> 已核验 -> 推送/退回."""
+    labels = [state_label(State.SUBMITTED, _locale()), state_label(State.VERIFYING, _locale()),
+              state_label(State.VERIFIED, _locale()), _("推送/退回")]
+    current = 1 if request.state == State.VERIFYING else 0
+    return [(label, "done" if i < current else "current" if i == current else "todo")
+            for i, label in enumerate(labels)]
+
+
+@bp.get("/<int:request_id>/progress")
+def progress(request_id: int):
+    """Where the request stands, for the request page's progress indicator while it is verified."""
+    request = _owned_request(request_id)
+    return {"state": request.state, "label": state_label(request.state, _locale()),
+            "done": request.state not in VERIFICATION_PENDING}
 
 
 @bp.get("/<int:request_id>/matches")

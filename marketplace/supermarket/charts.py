@@ -30,8 +30,8 @@ def nice_ceiling(value: float) -> float:
 def _number(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, Decimal):
-        value = value.normalize()
+    if isinstance(value, Decimal):  # as given, never in exponent form (Decimal("300").normalize() is 3E+2)
+        return f"{value:,f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
@@ -89,5 +89,83 @@ def bar_chart(series: list[tuple[str, int | float | Decimal]], *, title: str, de
                          f'font-size="11" fill="#616e7c">{escape(label)}</text>')
     parts.append(f'<line class="axis" x1="{left}" y1="{_f(baseline)}" x2="{width - right}" y2="{_f(baseline)}" '
                  f'stroke="#616e7c"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _axis_bounds(values: list[float]) -> tuple[float, float]:
+    """A round number at or above the largest value (0 when none is positive) and at or below
+    the smallest (0 when none is negative); never both 0."""
+    high = nice_ceiling(max(values)) if values and max(values) > 0 else 0
+    low = -nice_ceiling(-min(values)) if values and min(values) < 0 else 0
+    return low, (high if high or low else 1)
+
+
+def line_chart(series: list[tuple[str, int | float | Decimal | None]], *, title: str, description: str = "",
+               width: int = 640, height: int = 180, color: str = "#2b6cb0", label_every: int | None = None,
+               unit: str = "", missing: str = "—") -> Markup:
+    """A line through (label, value) points, laid out like bar_chart's bars so that the charts of
+    one page line up. A None value is a gap: no point, the line breaks there, and the slot's
+    tooltip says `missing`. Values may be negative: the axis then runs below zero and the zero
+    line is drawn across.
+    """
+    chart_id = f"chart-{next(_ids)}"
+    known = [float(v) for _, v in series if v is not None]
+    low, high = _axis_bounds(known)
+    ticks = [high, 0, low] if low else [high, high / 2, 0]
+    widest = max(len(_number(t)) for t in ticks)
+    left, right, top, bottom = max(40, 10 + math.ceil(6.5 * widest)), 8, 10, 26
+    plot_w, plot_h = width - left - right, height - top - bottom
+    slot = plot_w / max(1, len(series))
+    label_every = label_every or max(1, math.ceil(len(series) / 8))
+
+    def y_of(value: float) -> float:
+        return top + plot_h * (high - value) / (high - low)
+
+    parts = [
+        f'<svg class="chart line-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
+        f'data-min="{_f(low)}" data-max="{_f(high)}" data-plot-height="{_f(plot_h)}">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(description or title)}</desc>',
+    ]
+    labelled: list[float] = []
+    for tick in ticks:
+        y = y_of(tick)
+        if tick:
+            parts.append(f'<line class="grid" x1="{left}" y1="{_f(y)}" x2="{width - right}" y2="{_f(y)}" '
+                         f'stroke="#d9e2ec" stroke-dasharray="3 3"/>')
+        if all(abs(y - other) >= 12 for other in labelled):  # a label too close to another is left out
+            labelled.append(y)
+            parts.append(f'<text x="{left - 4}" y="{_f(y + 4)}" text-anchor="end" font-size="11" '
+                         f'fill="#616e7c">{escape(_number(tick))}</text>')
+    zero = y_of(0)
+    parts.append(f'<line class="axis" x1="{left}" y1="{_f(zero)}" x2="{width - right}" y2="{_f(zero)}" '
+                 f'stroke="#616e7c"/>')
+
+    segments: list[list[str]] = [[]]
+    points: list[str] = []
+    for index, (label, raw) in enumerate(series):
+        x = left + slot * index + slot / 2
+        if raw is None:
+            if segments[-1]:
+                segments.append([])
+            points.append(f'<rect class="gap" x="{_f(x - slot / 2)}" y="{top}" width="{_f(slot)}" '
+                          f'height="{_f(plot_h)}" fill="transparent" data-label="{escape(label)}" data-value="">'
+                          f'<title>{escape(label)}: {escape(missing)}</title></rect>')
+        else:
+            y = y_of(float(raw))
+            segments[-1].append(f"{_f(x)},{_f(y)}")
+            points.append(f'<circle class="point" cx="{_f(x)}" cy="{_f(y)}" r="3" fill="{escape(color)}" '
+                          f'data-label="{escape(label)}" data-value="{escape(_number(raw))}">'
+                          f'<title>{escape(label)}: {escape(_number(raw))}{escape(unit)}</title></circle>')
+        if (len(series) - 1 - index) % label_every == 0:  # counted back from the latest
+            parts.append(f'<text x="{_f(x)}" y="{height - 8}" text-anchor="middle" font-size="11" '
+                         f'fill="#616e7c">{escape(label)}</text>')
+    for segment in segments:
+        if len(segment) > 1:
+            parts.append(f'<polyline class="line" points="{" ".join(segment)}" fill="none" '
+                         f'stroke="{escape(color)}" stroke-width="2"/>')
+    parts.extend(points)  # on top of the line
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -1,22 +1,54 @@
 """Verification reports: the enterprise sees its own; a routed institution sees them within the
-enterprise's consent, each view logged as a credit-data read. Page and PDF share one body."""
+enterprise's consent, each view logged as a credit-data read. Page and PDF share one body
+(templates/verification/_report_body.html) and one loader per audience."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask import Blueprint, abort, make_response, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace import audit
 from marketplace.enterprises.services import has_consent
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
+from marketplace.i18n import is_english
+from marketplace.pdf import render_pdf
 from marketplace.permissions import require_owned
+from marketplace.statements.views import INFLOW_COLOR, OUTFLOW_COLOR
+from marketplace.supermarket.charts import bar_chart, line_chart
 from marketplace.verification.models import VerificationReport
 from marketplace.verification.routed import routed_target
+from workflows.verification.policy import CLASS_LABELS, THRESHOLD_LABELS
 
 bp = Blueprint("reports", __name__)
 
 CONSENT_SCOPE = "bank_statements"
+BALANCE_COLOR = "#2b6cb0"
+CLASS_BADGES = {"excellent": "ok", "mixed": "warn", "poor": "bad"}
+LEVEL_BADGES = {"ok": "ok", "weak": "warn", "fail": "bad"}
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    """One window month of the report's metrics, as numbers."""
+
+    month: str
+    covered: bool
+    inflow: Decimal
+    outflow: Decimal
+    closing_balance: Decimal | None
+    transactions: int
+
+    @classmethod
+    def of(cls, data: dict) -> MonthRow:
+        balance = data.get("closing_balance")
+        return cls(month=data["month"], covered=bool(data.get("covered")), inflow=Decimal(data["inflow"]),
+                   outflow=Decimal(data["outflow"]), closing_balance=None if balance is None else Decimal(balance),
+                   transactions=int(data.get("transactions") or 0))
 
 
 def _report(request: FinancingRequest, report_id: int) -> VerificationReport:
@@ -26,11 +58,10 @@ def _report(request: FinancingRequest, report_id: int) -> VerificationReport:
     return report
 
 
-@bp.get("/financing/<int:request_id>/reports/<int:report_id>")
-def enterprise_report(request_id: int, report_id: int):
+def _enterprise_report(request_id: int, report_id: int) -> tuple[FinancingRequest, VerificationReport]:
+    """The report, for users of the enterprise that made the request."""
     request = require_owned(db.session.get(FinancingRequest, request_id))
-    report = _report(request, report_id)
-    return render_template("verification/report.html", req=request, report=report, payload=report.payload)
+    return request, _report(request, report_id)
 
 
 def _institution_report(request_id: int, report_id: int) -> tuple[FinancingRequest, VerificationReport]:
@@ -48,7 +79,74 @@ def _institution_report(request_id: int, report_id: int) -> tuple[FinancingReque
     return request, report
 
 
+def report_context(request: FinancingRequest, report: VerificationReport) -> dict:
+    """What the report body needs: the stored payload, its months as numbers, the charts."""
+    payload = report.payload
+    metrics = payload.get("metrics") or {}
+    months = [MonthRow.of(m) for m in metrics.get("months") or ()]
+    window = metrics.get("window") or {}
+    english = is_english()
+    return {
+        "req": request, "report": report, "payload": payload, "months": months, "english": english,
+        "charts": _charts(months, window, metrics),
+        "class_label": CLASS_LABELS[report.classification][1 if english else 0],
+        "class_badge": CLASS_BADGES[report.classification], "level_badges": LEVEL_BADGES,
+        "reasons": payload.get("reasons_en" if english else "reasons_zh") or [],
+        "threshold_labels": THRESHOLD_LABELS,
+    }
+
+
+def _charts(months: list[MonthRow], window: dict, metrics: dict) -> dict:
+    period = _("%(start)s 至 %(end)s", start=window.get("start", ""), end=window.get("end", ""))
+    inflow_total = Decimal(metrics.get("inflow_total") or 0)
+    outflow_total = Decimal(metrics.get("outflow_total") or 0)
+    return {
+        "inflow": bar_chart([(m.month, m.inflow) for m in months], color=INFLOW_COLOR, unit=_("元"),
+                            title=_("每月流入（元）"),
+                            description=_("%(period)s，每月一根柱，合计流入 %(total)s 元", period=period,
+                                          total=f"{inflow_total:,.2f}")),
+        "outflow": bar_chart([(m.month, m.outflow) for m in months], color=OUTFLOW_COLOR, unit=_("元"),
+                             title=_("每月流出（元）"),
+                             description=_("%(period)s，每月一根柱，合计流出 %(total)s 元", period=period,
+                                           total=f"{outflow_total:,.2f}")),
+        "balance": line_chart([(m.month, m.closing_balance) for m in months], color=BALANCE_COLOR, unit=_("元"),
+                              title=_("月末余额（元）"), missing=_("无余额数据"),
+                              description=_("%(period)s，每月月末余额；无余额数据的月份留空", period=period)),
+    }
+
+
+def _page(request: FinancingRequest, report: VerificationReport, *, pdf_url: str, back_url: str):
+    return render_template("verification/report.html", pdf_url=pdf_url, back_url=back_url,
+                           **report_context(request, report))
+
+
+def _pdf(request: FinancingRequest, report: VerificationReport):
+    response = make_response(render_pdf("pdf/verification_report.html", **report_context(request, report)))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f"inline; filename=verification-report-{request.id}-{report.submission_no}.pdf")
+    return response
+
+
+@bp.get("/financing/<int:request_id>/reports/<int:report_id>")
+def enterprise_report(request_id: int, report_id: int):
+    request, report = _enterprise_report(request_id, report_id)
+    return _page(request, report, back_url=url_for("financing.detail", request_id=request.id),
+                 pdf_url=url_for("reports.enterprise_report_pdf", request_id=request.id, report_id=report.id))
+
+
+@bp.get("/financing/<int:request_id>/reports/<int:report_id>.pdf")
+def enterprise_report_pdf(request_id: int, report_id: int):
+    return _pdf(*_enterprise_report(request_id, report_id))
+
+
 @bp.get("/institution/requests/<int:request_id>/reports/<int:report_id>")
 def institution_report(request_id: int, report_id: int):
     request, report = _institution_report(request_id, report_id)
-    return render_template("verification/report.html", req=request, report=report, payload=report.payload)
+    return _page(request, report, back_url=url_for("desk.detail", request_id=request.id),
+                 pdf_url=url_for("reports.institution_report_pdf", request_id=request.id, report_id=report.id))
+
+
+@bp.get("/institution/requests/<int:request_id>/reports/<int:report_id>.pdf")
+def institution_report_pdf(request_id: int, report_id: int):
+    return _pdf(*_institution_report(request_id, report_id))

@@ -231,6 +231,7 @@ def store_report(request: FinancingRequest, submission_no: int, report: Report, 
         pledged_amount=report.pledged_amount, payload=report.to_dict(),
     )
     db.session.add(row)
+    request.classification = report.classification
     db.session.flush()
     audit.record("verification.report", row, enterprise_id=request.enterprise_id, request_id=request.id,
                  classification=report.classification, policy_version=report.policy_version,

@@ -1,0 +1,220 @@
+"""An institution's queue: the requests routed to it, filtered, sorted, and paged by keyset.
+
+Keyset paging ("after this row") keeps a page as cheap at row 90,000 as at row 1: the cursor
+carries the last row's sort value and id, and the index ix_request_targets_queue
+(institution_id, status, routed_at, id) serves the default order. A page costs a fixed number of
+queries whatever the number of rows: one for the rows (claims, enterprises and classes joined
+in), one for the counts per state.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy.orm import aliased
+
+from marketplace.accounts.models import User
+from marketplace.db import utcnow
+from marketplace.desks.claims import WORKABLE_STATUSES
+from marketplace.desks.models import Assignment
+from marketplace.enterprises.models import Enterprise
+from marketplace.extensions import db
+from marketplace.financing.models import FinancingRequest
+from marketplace.supermarket.models import RequestTarget
+
+# Target statuses shown in the queue: worked now, plus what the institution already decided.
+QUEUE_STATUSES = (*WORKABLE_STATUSES, "declined", "accepted", "closed")
+SORTS = ("routed", "amount", "due")
+SLA_STATES = ("on_time", "due_soon", "breached")
+DUE_SOON = timedelta(days=1)
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Filters:
+    state: str | None = None  # the request's state
+    status: str = "open"  # open (worked now) | all | one target status
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    industry: str | None = None  # GB/T 4754 division (2 digits) or longer prefix
+    region: str | None = None  # division-code prefix
+    classification: str | None = None
+    sla: str | None = None  # on_time | due_soon | breached
+    mine: bool = False
+    sort: str = "routed"
+    descending: bool = False
+    after: str | None = None  # the cursor
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        """From query-string arguments, ignoring values that make no sense (never an error)."""
+        def money(name):
+            try:
+                value = Decimal(str(args.get(name, "")).replace(",", "").strip())
+            except InvalidOperation:
+                return None
+            return value if value.is_finite() and value >= 0 else None
+
+        def text(name, allowed=None):
+            value = (args.get(name) or "").strip()
+            if not value or (allowed is not None and value not in allowed):
+                return None
+            return value[:32]
+
+        return cls(
+            state=text("state"), status=text("status", ("open", "all", *QUEUE_STATUSES)) or "open",
+            amount_min=money("amount_min"), amount_max=money("amount_max"),
+            industry=text("industry"), region=text("region"),
+            classification=text("classification", ("excellent", "mixed", "poor")),
+            sla=text("sla", SLA_STATES), mine=args.get("mine") in ("1", "true", "on"),
+            sort=text("sort", SORTS) or "routed", descending=args.get("order") == "desc", after=text_cursor(args),
+        )
+
+    def args(self, **changes) -> dict:
+        """The filters as query-string arguments (for links), with `changes` applied."""
+        f = replace(self, **changes)
+        values = {"state": f.state, "status": None if f.status == "open" else f.status,
+                  "amount_min": f.amount_min, "amount_max": f.amount_max, "industry": f.industry,
+                  "region": f.region, "classification": f.classification, "sla": f.sla,
+                  "mine": "1" if f.mine else None, "sort": None if f.sort == "routed" else f.sort,
+                  "order": "desc" if f.descending else None, "after": f.after}
+        return {k: str(v) for k, v in values.items() if v is not None}
+
+
+def text_cursor(args) -> str | None:
+    value = (args.get("after") or "").strip()
+    return value[:200] or None
+
+
+@dataclass
+class Row:
+    target: RequestTarget
+    request: FinancingRequest
+    enterprise_name: str
+    industry_code: str
+    region_code: str
+    claimed_by_id: int | None
+    claimed_by_name: str | None
+    sla_state: str | None
+
+
+@dataclass
+class QueuePage:
+    rows: list[Row]
+    next_cursor: str | None
+    counts: dict[str, int] = field(default_factory=dict)  # request state -> rows
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _sort_column(sort: str):
+    if sort == "amount":
+        return FinancingRequest.amount
+    if sort == "due":
+        return func.coalesce(FinancingRequest.sla_due_at, literal(FAR_FUTURE))
+    return RequestTarget.routed_at
+
+
+def encode_cursor(value, row_id: int) -> str:
+    if isinstance(value, datetime):
+        raw = ["t", value.isoformat()]
+    elif isinstance(value, Decimal):
+        raw = ["d", str(value)]
+    else:
+        raw = ["n", None]
+    return base64.urlsafe_b64encode(json.dumps([*raw, row_id]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str):
+    """(value, id) or None for a cursor that is not one of ours."""
+    try:
+        kind, value, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if kind == "t":
+            value = datetime.fromisoformat(value)
+        elif kind == "d":
+            value = Decimal(value)
+        return value, int(row_id)
+    except (ValueError, TypeError, json.JSONDecodeError):
+        return None
+
+
+def sla_state(request: FinancingRequest, now: datetime) -> str | None:
+    if request.stuck or (request.sla_due_at is not None and request.sla_due_at <= now):
+        return "breached"
+    if request.sla_due_at is not None and request.sla_due_at <= now + DUE_SOON:
+        return "due_soon"
+    return "on_time" if request.sla_due_at is not None else None
+
+
+def _filtered(institution_id: int, user_id: int, f: Filters, now: datetime) -> tuple[Select, type]:
+    """The queue's FROM and WHERE (no columns, no order), and the open-claim alias it joins."""
+    claim = aliased(Assignment)
+    query = (select(RequestTarget)
+             .join(FinancingRequest, FinancingRequest.id == RequestTarget.request_id)
+             .join(Enterprise, Enterprise.id == FinancingRequest.enterprise_id)
+             .outerjoin(claim, and_(claim.target_id == RequestTarget.id, claim.ended_at.is_(None)))
+             .where(RequestTarget.institution_id == institution_id))
+    if f.status == "open":
+        query = query.where(RequestTarget.status.in_(WORKABLE_STATUSES))
+    elif f.status == "all":
+        query = query.where(RequestTarget.status.in_(QUEUE_STATUSES))
+    else:
+        query = query.where(RequestTarget.status == f.status)
+    if f.state:
+        query = query.where(FinancingRequest.state == f.state)
+    if f.amount_min is not None:
+        query = query.where(FinancingRequest.amount >= f.amount_min)
+    if f.amount_max is not None:
+        query = query.where(FinancingRequest.amount <= f.amount_max)
+    if f.industry:
+        query = query.where(Enterprise.industry_code.startswith(f.industry, autoescape=True))
+    if f.region:
+        query = query.where(Enterprise.region_code.startswith(f.region, autoescape=True))
+    if f.classification:
+        query = query.where(FinancingRequest.classification == f.classification)
+    if f.sla == "breached":
+        query = query.where(or_(FinancingRequest.stuck, FinancingRequest.sla_due_at <= now))
+    elif f.sla == "due_soon":
+        query = query.where(~FinancingRequest.stuck, FinancingRequest.sla_due_at > now,
+                            FinancingRequest.sla_due_at <= now + DUE_SOON)
+    elif f.sla == "on_time":
+        query = query.where(~FinancingRequest.stuck, FinancingRequest.sla_due_at > now + DUE_SOON)
+    if f.mine:
+        query = query.where(claim.user_id == user_id)
+    return query, claim
+
+
+def page(user, f: Filters, size: int = 20, now: datetime | None = None) -> QueuePage:
+    """One page of the user's institution's queue, and the counts per request state."""
+    now = now or utcnow()
+    base, claim = _filtered(user.organisation_id, user.id, f, now)
+    sort = _sort_column(f.sort)
+    claimer = aliased(User)
+    query = (base.add_columns(FinancingRequest, Enterprise.name, Enterprise.industry_code, Enterprise.region_code,
+                              claim.user_id, claimer.name, sort.label("sort_value"))
+             .outerjoin(claimer, claimer.id == claim.user_id))
+    cursor = decode_cursor(f.after) if f.after else None
+    if cursor is not None:
+        value, row_id = cursor
+        key = tuple_(sort, RequestTarget.id)
+        query = query.where(key < tuple_(literal(value), literal(row_id)) if f.descending
+                            else key > tuple_(literal(value), literal(row_id)))
+    order = (sort.desc(), RequestTarget.id.desc()) if f.descending else (sort.asc(), RequestTarget.id.asc())
+    records = db.session.execute(query.order_by(*order).limit(size + 1)).all()
+    rows = [Row(target, request, name, industry, region, claimed_by, claimer_name, sla_state(request, now))
+            for target, request, name, industry, region, claimed_by, claimer_name, _value in records[:size]]
+    next_cursor = None
+    if len(records) > size:
+        last = records[size - 1]
+        next_cursor = encode_cursor(last[-1], last[0].id)
+    every_state, _claim = _filtered(user.organisation_id, user.id, replace(f, state=None), now)
+    counts_query = every_state.with_only_columns(FinancingRequest.state, func.count()).group_by(FinancingRequest.state)
+    counts = dict(db.session.execute(counts_query).all())
+    return QueuePage(rows, next_cursor, counts)

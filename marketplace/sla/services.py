@@ -1,0 +1,206 @@
+"""SLA clocks on financing requests: the due moment of each state, and the sweep that marks
+late requests stuck and tells the people concerned (the rules: workflows.sla).
+
+Configuration: SLA_WORKING_DAYS overrides the default working days per state
+(workflows.sla.DEFAULT_SLA_DAYS); WORKING_DAY_TABLE gives the public holidays and make-up
+working days of the years chinese_calendar does not know (workflows.working_days).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from marketplace import audit
+from marketplace.accounts.models import Organisation, User
+from marketplace.accounts.roles import OrgKind, Role
+from marketplace.db import utcnow
+from marketplace.extensions import db
+from marketplace.financing.models import FinancingRequest
+from marketplace.formatting import SHANGHAI, ymd_hm
+from marketplace.notifications.services import notify
+from marketplace.supermarket.models import RequestTarget
+from workflows import sla
+from workflows.financing import ACTIVE_STATES, State, state_label
+from workflows.working_days import WorkingCalendar
+
+# Target statuses of an institution that holds the request (its desk has it in hand).
+HOLDING_TARGET_STATUSES = ("routed", "reviewing", "info_requested", "offered", "accepted")
+STAFF_ROLES = {
+    sla.BANK: (Role.BANK_OFFICER, Role.BANK_APPROVER),
+    sla.GUARANTOR: (Role.GUARANTOR_OFFICER, Role.GUARANTOR_APPROVER),
+}
+
+
+def working_calendar() -> WorkingCalendar:
+    return WorkingCalendar(current_app.config.get("WORKING_DAY_TABLE") or {})
+
+
+def sla_days() -> dict[State, float | None]:
+    return sla.sla_table(current_app.config.get("SLA_WORKING_DAYS") or {})
+
+
+def timeline(request: FinancingRequest) -> list[sla.Entry]:
+    """The request's workflow events as SLA timeline entries, in order."""
+    with db.session.no_autoflush:
+        events = list(request.events)
+    return [sla.Entry(e.to_state, e.from_state, e.occurred_at or request.state_changed_at) for e in events]
+
+
+def compute_due_at(request: FinancingRequest, calendar: WorkingCalendar | None = None) -> datetime | None:
+    """When the request's current state becomes late, counted from request.state_changed_at.
+
+    Entering bank_review back from info_requested resumes the review clock with the working
+    time it had left when the bank asked its question.
+    """
+    calendar = calendar or working_calendar()
+    state = State(request.state)
+    entered = request.state_changed_at
+    used = timedelta(0)
+    if state in sla.PAUSES.values():
+        used = sla.clock_used(state, timeline(request), entered, calendar)
+    return sla.due_at(state, entered, calendar, sla_days(), already_used=used)
+
+
+def on_state_change(request: FinancingRequest) -> None:
+    """Start the clock of the state the request just entered (apply_transition calls this)."""
+    request.stuck = False
+    request.sla_due_at = compute_due_at(request)
+
+
+def recompute(now: datetime | None = None) -> int:
+    """Recompute the due moment of every active request (after a change of SLA_WORKING_DAYS or
+    WORKING_DAY_TABLE); a stuck request whose new due moment lies ahead is no longer stuck.
+    Returns how many due moments changed."""
+    now = now or utcnow()
+    calendar = working_calendar()
+    changed = 0
+    requests = db.session.scalars(select(FinancingRequest).where(FinancingRequest.state.in_(ACTIVE_STATES))
+                                  .order_by(FinancingRequest.id).with_for_update(skip_locked=True)).all()
+    for request in requests:
+        due = compute_due_at(request, calendar)
+        if due != request.sla_due_at:
+            changed += 1
+            request.sla_due_at = due
+            if request.stuck and not sla.is_breached(due, now):
+                request.stuck = False
+                audit.record("financing.sla_cleared", request, enterprise_id=request.enterprise_id,
+                             state=request.state, sla_due_at=due)
+    db.session.flush()
+    return changed
+
+
+def sweep_breaches(now: datetime | None = None) -> list[int]:
+    """Mark stuck every active request whose clock ran out, once, and tell who is concerned.
+
+    Requests already stuck are left alone, so a second sweep does nothing more; rows another
+    sweep holds are skipped (it is marking them). Returns the ids newly marked; the caller commits.
+    """
+    now = now or utcnow()
+    late = db.session.scalars(
+        select(FinancingRequest)
+        .where(FinancingRequest.state.in_(ACTIVE_STATES), FinancingRequest.stuck.is_(False),
+               FinancingRequest.sla_due_at.is_not(None), FinancingRequest.sla_due_at < now)
+        .order_by(FinancingRequest.sla_due_at, FinancingRequest.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for request in late:
+        request.stuck = True
+        audit.record("financing.sla_breached", request, enterprise_id=request.enterprise_id,
+                     state=request.state, sla_due_at=request.sla_due_at, swept_at=now)
+        _tell_about_breach(request)
+    db.session.flush()
+    return [request.id for request in late]
+
+
+def uncovered_years(now: datetime | None = None, horizon_days: int = 60) -> list[int]:
+    """Years a clock may run into soon that neither chinese_calendar nor the table covers."""
+    today = (now or utcnow()).astimezone(SHANGHAI).date()
+    calendar = working_calendar()
+    years = sorted({today.year, (today + timedelta(days=horizon_days)).year})
+    return [year for year in years if not calendar.covers(year)]
+
+
+# ---- who is told ---------------------------------------------------------------------------
+
+def enterprise_users(request: FinancingRequest) -> list[User]:
+    return [u for u in request.enterprise.organisation.users if u.active]
+
+
+def institution_staff(request: FinancingRequest, kind: str) -> list[User]:
+    """Officers and approvers of the institutions of `kind` holding the request."""
+    return list(db.session.scalars(
+        select(User)
+        .join(RequestTarget, RequestTarget.institution_id == User.organisation_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(RequestTarget.request_id == request.id, RequestTarget.status.in_(HOLDING_TARGET_STATUSES),
+               Organisation.kind == kind, Organisation.active, User.active, User.role.in_(STAFF_ROLES[kind]))
+        .order_by(User.id)
+    ))
+
+
+def bureau_coordinators(request: FinancingRequest) -> list[User]:
+    """Coordinators of the bureaus whose region holds the enterprise (a bureau without a region:
+    everywhere). A bureau's code covers the codes it prefixes once its trailing 00s are dropped:
+    320500 (Suzhou) covers 320505; 320000 (Jiangsu) covers both."""
+    region = request.enterprise.region_code or ""
+    users = db.session.scalars(
+        select(User).join(Organisation, Organisation.id == User.organisation_id)
+        .where(User.role == Role.BUREAU_COORDINATOR, User.active, Organisation.active,
+               Organisation.kind == OrgKind.BUREAU)
+        .order_by(User.id)
+    )
+    return [user for user in users if region.startswith(_region_prefix(user.organisation.region_code))]
+
+
+def platform_admins() -> list[User]:
+    return list(db.session.scalars(
+        select(User).where(User.role == Role.PLATFORM_ADMIN, User.active).order_by(User.id)))
+
+
+def _region_prefix(code: str | None) -> str:
+    code = code or ""
+    while code.endswith("00"):
+        code = code[:-2]
+    return code
+
+
+def _link(endpoint: str, **values) -> str | None:
+    try:
+        return url_for(endpoint, **values)
+    except RuntimeError:  # no request context (a bare shell): the notification goes without a link
+        return None
+
+
+def _tell_about_breach(request: FinancingRequest) -> None:
+    state = State(request.state)
+    parties = sla.PARTIES[state]
+    due = ymd_hm(request.sla_due_at)
+    with force_locale("zh_Hans_CN"):
+        label = state_label(state, "zh")
+        title = _("融资申请 #%(id)s 已超时：%(state)s", id=request.id, state=label)
+        if sla.ENTERPRISE in parties:
+            _send(enterprise_users(request), title,
+                  _("您的融资申请 #%(id)s 处于“%(state)s”状态，处理时限（%(due)s）已过，请尽快处理。",
+                    id=request.id, state=label, due=due),
+                  _link("financing.detail", request_id=request.id))
+        staff_body = _("%(enterprise)s 的融资申请 #%(id)s 处于“%(state)s”状态，处理时限（%(due)s）已过，"
+                       "已标记为超时。", enterprise=request.enterprise.name, id=request.id, state=label, due=due)
+        for kind in (sla.BANK, sla.GUARANTOR):
+            if kind in parties:
+                _send(institution_staff(request, kind), title, staff_body,
+                      _link("desk.detail", request_id=request.id))
+        if sla.PLATFORM in parties:
+            _send(platform_admins(), title, staff_body, None)
+        _send(bureau_coordinators(request), title, staff_body, None)
+
+
+def _send(users: Iterable[User], title: str, body: str, link: str | None) -> None:
+    users = list(users)
+    if users:
+        notify(users, "sla.breached", title, body, link)
