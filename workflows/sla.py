@@ -134,6 +134,8 @@ def clock_used(clock_state: str, timeline: Sequence[Entry], until: datetime,
     episode (one entered from anything but a pausing state). A bank review entered, paused by
     two requests for information and resumed twice counts its three stretches of review.
     """
+    if not timeline:
+        return timedelta(0)
     clock = State(clock_state)
     pausing = {str(pause) for pause, paused in PAUSES.items() if paused == clock}
     ends = [entry.at for entry in timeline[1:]] + [until]

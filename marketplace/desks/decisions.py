@@ -90,12 +90,12 @@ def make_offer(target: RequestTarget, user, terms: OfferTerms) -> Offer:
     offer = Offer(target_id=target.id, request_id=request.id, institution_id=target.institution_id,
                   amount=terms.amount, annual_rate=terms.annual_rate, term_days=terms.term_days,
                   conditions=terms.conditions.strip(), expires_on=terms.expires_on, made_by_id=user.id,
-                  status="pending_approval")
+                  status="pending_approval", four_eyes=needs_second_approver(terms.amount))
     db.session.add(offer)
     db.session.flush()
     audit.record("offer.proposed", offer, enterprise_id=request.enterprise_id, actor=user, request_id=request.id,
-                 amount=terms.amount, annual_rate=terms.annual_rate, four_eyes=needs_second_approver(terms.amount))
-    if needs_second_approver(terms.amount):
+                 amount=terms.amount, annual_rate=terms.annual_rate, four_eyes=offer.four_eyes)
+    if offer.four_eyes:
         _ask_approvers(offer, user)
     else:
         _publish(offer, user)
@@ -157,6 +157,10 @@ def decline(target: RequestTarget, user, reason_code: str, note: str) -> Decline
         raise DecisionRefused("选择“其他原因”时请填写说明")
     if db.session.scalar(select(Offer.id).where(Offer.target_id == target.id, Offer.status == "made")):
         raise DecisionRefused("本机构已向企业报价，不能再拒绝；如需撤回请联系平台")
+    if target.institution.kind == "guarantor":
+        from marketplace.guarantees import services as guarantees
+
+        guarantees.check_guarantor_may_decline(target)
     request = target.request
     row = Decline(target_id=target.id, request_id=request.id, institution_id=target.institution_id,
                   reason_code=reason_code, note=note.strip(), decided_by_id=user.id)
@@ -171,6 +175,8 @@ def decline(target: RequestTarget, user, reason_code: str, note: str) -> Decline
                  reason_code=reason_code)
     if target.institution.kind == "bank":
         _after_bank_decline(request, user, row)
+    elif target.institution.kind == "guarantor":
+        guarantees.after_guarantor_decline(request, user, row)
     return row
 
 

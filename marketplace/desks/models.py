@@ -127,7 +127,7 @@ class Offer(db.Model):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("annual_rate > 0 AND annual_rate < 36", name="rate_range"),
         CheckConstraint("term_days > 0", name="term_positive"),
-        CheckConstraint("approved_by_id IS NULL OR approved_by_id <> made_by_id", name="four_eyes"),
+        CheckConstraint("NOT four_eyes OR approved_by_id IS NULL OR approved_by_id <> made_by_id", name="four_eyes"),
         CheckConstraint("status = 'pending_approval' OR status = 'withdrawn' OR approved_at IS NOT NULL",
                         name="approved_when_made"),
     )
@@ -142,6 +142,7 @@ class Offer(db.Model):
     conditions: Mapped[str] = mapped_column(Text, default="")
     expires_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="pending_approval", index=True)
+    four_eyes: Mapped[bool] = mapped_column(default=False)  # above the four-eyes amount when made
     made_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

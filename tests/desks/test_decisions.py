@@ -1,0 +1,220 @@
+"""Offers (four eyes above the configured amount), declines with reason codes, competing offers
+side by side, information requests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from marketplace.accounts.roles import Role
+from marketplace.desks import claims, decisions, info
+from marketplace.desks.models import Offer
+from marketplace.extensions import db
+from marketplace.formatting import today_shanghai
+from marketplace.notifications.models import Notification
+from marketplace.supermarket.models import RequestTarget
+from tests.desks.helpers import claimed, colleague, routed, target_of, terms
+from tests.supermarket.products import lender, make_product
+
+
+@pytest.fixture
+def case(app):
+    return routed(app)
+
+
+def offer(app, target, user, **kwargs):
+    with app.test_request_context():
+        return decisions.make_offer(target, user, terms(**kwargs))
+
+
+def test_an_offer_needs_the_claim(app, case):
+    with app.test_request_context(), pytest.raises(claims.ClaimRefused, match="认领"):
+        decisions.make_offer(target_of(case), case.bank_staff, terms())
+
+
+def test_an_offer_up_to_the_four_eyes_amount_reaches_the_enterprise_at_once(app, case):
+    target = claimed(app, target_of(case), case.bank_staff)
+    made = offer(app, target, case.bank_staff)
+    assert made.status == "made" and made.approved_by_id == case.bank_staff.id
+    assert case.request.state == "offer_made" and target.status == "offered"
+    assert db.session.scalar(select(Notification).where(Notification.kind == "offer.made",
+                                                        Notification.user_id == case.owner.id))
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"amount": "250000.01"}, "不能超过申请金额"),
+    ({"amount": "0"}, "必须大于零"),
+    ({"rate": "36.50"}, "年化利率"),
+    ({"rate": "0"}, "年化利率"),
+    ({"valid_days": -1}, "有效期"),
+    ({"valid_days": 400}, "有效期"),
+])
+def test_bad_offers_are_refused_with_nothing_changed(app, case, kwargs, message):
+    target = claimed(app, target_of(case), case.bank_staff)
+    with pytest.raises(decisions.DecisionRefused, match=message):
+        offer(app, target, case.bank_staff, **kwargs)
+    assert db.session.scalar(select(Offer.id)) is None and case.request.state == "bank_review"
+
+
+def test_above_the_four_eyes_amount_a_second_different_approver_is_needed(app, case):
+    app.config["FOUR_EYES_AMOUNT"] = "100000.00"
+    try:
+        approver = colleague(case.bank_staff, Role.BANK_APPROVER)
+        second = colleague(case.bank_staff, Role.BANK_APPROVER)
+        target = claimed(app, target_of(case), approver)
+        pending = offer(app, target, approver)
+        assert pending.status == "pending_approval" and case.request.state == "bank_review"
+        with app.test_request_context():
+            with pytest.raises(decisions.DecisionRefused, match="四眼原则"):
+                decisions.approve_offer(pending, approver)
+            with pytest.raises(decisions.DecisionRefused, match="审批人"):
+                decisions.approve_offer(pending, case.bank_staff)  # an officer, not an approver
+            decisions.approve_offer(pending, second)
+        assert pending.status == "made" and pending.approved_by_id == second.id != pending.made_by_id
+        assert case.request.state == "offer_made"
+    finally:
+        app.config["FOUR_EYES_AMOUNT"] = "5000000.00"
+
+
+def test_the_database_refuses_an_offer_approved_by_its_maker(app, case):
+    from sqlalchemy.exc import IntegrityError
+
+    target = claimed(app, target_of(case), case.bank_staff)
+    made = offer(app, target, case.bank_staff)  # below the four-eyes amount: one person decides
+    assert made.approved_by_id == made.made_by_id and not made.four_eyes
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        made.four_eyes = True  # above it, the same person twice is refused whatever the code did
+        db.session.flush()
+
+
+def competing(app, case):
+    """A second bank holding the same request: its product fits and the request goes to it too."""
+    other = lender(name="第二家银行")
+    make_product(app, other, name="第二家银行应收账款贷")
+    target = RequestTarget(request_id=case.request.id, product_version_id=target_of(case).product_version_id,
+                           institution_id=other.organisation_id, rank=2, chosen_by="match", status="routed",
+                           routed_at=target_of(case).routed_at)
+    db.session.add(target)
+    db.session.flush()
+    return other, target
+
+
+def test_enterprise_sees_competing_offers_side_by_side_and_accepting_one_closes_the_others(app, client, login,
+                                                                                           case):
+    other, other_target = competing(app, case)
+    first = offer(app, claimed(app, target_of(case), case.bank_staff), case.bank_staff, rate="4.10")
+    second = offer(app, claimed(app, other_target, other), other, rate="3.65")
+    db.session.commit()
+    login(case.owner)
+    page = client.get(f"/financing/{case.request.id}/offers").get_data(as_text=True)
+    assert page.count('data-testid="offer-card"') == 2 and page.index("3.65%") < page.index("4.10%")
+    client.post(f"/financing/{case.request.id}/offers/{second.id}/accept")
+    assert second.status == "accepted" and first.status == "closed"
+    assert case.request.state == "offer_accepted"
+    assert target_of(case).status == "closed" and other_target.status == "accepted"
+    assert claims.open_assignment(target_of(case).id) is None  # the losing bank's claim ended
+    assert db.session.scalar(select(Notification).where(Notification.kind == "offer.closed",
+                                                        Notification.user_id == case.bank_staff.id))
+
+
+def test_an_expired_offer_cannot_be_accepted(app, case):
+    made = offer(app, claimed(app, target_of(case), case.bank_staff), case.bank_staff)
+    made.expires_on = today_shanghai() - timedelta(days=1)
+    with app.test_request_context(), pytest.raises(decisions.DecisionRefused, match="过期"):
+        decisions.accept_offer(made, case.owner)
+    assert made.status == "made" and case.request.state == "offer_made"
+
+
+def test_the_last_bank_declining_returns_the_request_with_the_reason(app, case):
+    target = claimed(app, target_of(case), case.bank_staff)
+    with app.test_request_context():
+        with pytest.raises(decisions.DecisionRefused, match="拒绝原因"):
+            decisions.decline(target, case.bank_staff, "nonsense", "")
+        decisions.decline(target, case.bank_staff, "cash_flow", "近三个月回款下降")
+    assert target.status == "declined" and claims.open_assignment(target.id) is None
+    assert [e.transition for e in case.request.events][-2:] == ["decline", "return_after_bank"]
+    assert case.request.state == "returned"
+
+
+def test_one_bank_declining_leaves_the_request_with_the_others(app, case):
+    other, other_target = competing(app, case)
+    claimed(app, other_target, other)
+    target = claimed(app, target_of(case), case.bank_staff)
+    with app.test_request_context():
+        decisions.decline(target, case.bank_staff, "industry_limit", "")
+    assert case.request.state == "bank_review" and other_target.status == "reviewing"
+
+
+def test_a_question_pauses_the_review_and_the_answer_resumes_it(app, case):
+    target = claimed(app, target_of(case), case.bank_staff)
+    with app.test_request_context():
+        question = info.ask(target, case.bank_staff, "请补充近6个月增值税纳税申报表")
+    assert case.request.state == "info_requested" and target.status == "info_requested"
+    with app.test_request_context():
+        info.answer(question, case.owner, "已上传", [])
+    assert case.request.state == "bank_review" and target.status == "reviewing"
+    assert question.answered_by_id == case.owner.id
+
+
+def test_queue_lists_filters_and_counts(app, client, login, case):
+    second = routed(app)
+    login(case.bank_staff)
+    page = client.get("/institution/requests/").get_data(as_text=True)
+    assert f'data-request-id="{case.request.id}"' in page and f'data-request-id="{second.request.id}"' in page
+    assert 'data-testid="count-routed_to_bank"' in page
+    page = client.get("/institution/requests/?amount_min=999999999").get_data(as_text=True)
+    assert 'data-testid="desk-row"' not in page and 'data-testid="empty"' in page
+    claimed(app, target_of(case), case.bank_staff)
+    db.session.commit()
+    page = client.get("/institution/requests/?mine=1").get_data(as_text=True)
+    assert f'data-request-id="{case.request.id}"' in page and f'data-request-id="{second.request.id}"' not in page
+
+
+def test_keyset_pages_walk_the_whole_queue_once(app):
+    from marketplace.desks import queue
+
+    cases = [routed(app) for _ in range(3)]
+    officer = cases[0].bank_staff
+    seen, cursor = [], None
+    with app.test_request_context():
+        while True:
+            result = queue.page(officer, queue.Filters(after=cursor, status="all"), size=1)
+            seen += [row.request.id for row in result.rows]
+            cursor = result.next_cursor
+            if cursor is None:
+                break
+    expected = {c.request.id for c in cases if target_of(c, officer.organisation_id) is not None}
+    assert len(seen) == len(set(seen)) and set(seen) == expected
+
+
+def test_queue_page_costs_the_same_number_of_queries_whatever_the_rows(app):
+    from sqlalchemy import event
+
+    from marketplace.desks import queue
+
+    first = routed(app)
+    officer = first.bank_staff
+
+    def queries() -> int:
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        with app.test_request_context():
+            engine = db.session.get_bind()
+            event.listen(engine, "before_cursor_execute", listener)
+            try:
+                result = queue.page(officer, queue.Filters(status="all"))
+                for row in result.rows:  # what the page template reads
+                    _ = (row.request.amount, row.enterprise_name, row.claimed_by_name, row.target.routed_at)
+            finally:
+                event.remove(engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    few = queries()
+    assert few >= 2  # the rows and the counts: the listener sees them
+    for _ in range(4):
+        routed(app)
+    assert queries() == few
+    assert Decimal("0") < first.request.amount
