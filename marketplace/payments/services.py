@@ -1,0 +1,158 @@
+"""Fees: create one, pay it through Stripe, confirm a bank transfer, cancel one.
+
+Services flush; the caller commits. One exception, on purpose: start_stripe_payment commits the
+fee (and so its idempotency key) before it calls Stripe, so a retry after any failure sends the
+same key and Stripe answers with the same PaymentIntent rather than a second charge.
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from marketplace import audit
+from marketplace.accounts.roles import OrgKind
+from marketplace.db import utcnow
+from marketplace.extensions import db
+from marketplace.payments import gateway
+from marketplace.payments.events import handle_event  # noqa: F401  (the webhook's service)
+from marketplace.payments.models import Payment
+from marketplace.payments.status import (
+    CANCELLED,
+    OPEN_STATUSES,
+    PAID_STATUSES,
+    PROCESSING,
+    PURPOSE_LABELS,
+    PURPOSES,
+    SUCCEEDED,
+)
+from marketplace.payments.transitions import lock, move
+
+PAYEE_KINDS = (OrgKind.BANK, OrgKind.GUARANTOR)
+CENT = Decimal("0.01")
+
+
+class PaymentRefused(ValueError):
+    """The action is refused and nothing changed; the message says why (Chinese)."""
+
+
+def new_idempotency_key() -> str:
+    return f"fee_{secrets.token_hex(16)}"
+
+
+def create_fee(request, payee_org, purpose: str, amount, *, actor=None) -> Payment:
+    """A fee the request's enterprise owes `payee_org`, paid online when Stripe is configured
+    (and the amount is within Stripe's limit), else by bank transfer."""
+    if purpose not in PURPOSES:
+        raise PaymentRefused("未知的费用类型")
+    amount = _valid_amount(amount)
+    if payee_org is None or payee_org.kind not in PAYEE_KINDS or not payee_org.active:
+        raise PaymentRefused("收款机构须为有效的银行或担保公司")
+    label = PURPOSE_LABELS[purpose][0]
+    if _open_fee(request.id, purpose) is not None:
+        raise PaymentRefused(f"该申请已有一笔未取消的{label}，不能重复收取")
+    online = current_app.config.get("PAYMENTS") == "stripe" and gateway.fits_online(amount)
+    payment = Payment(request_id=request.id, enterprise_id=request.enterprise_id, payee_org_id=payee_org.id,
+                      purpose=purpose, amount=amount, currency="cny", method="stripe" if online else "offline",
+                      idempotency_key=new_idempotency_key())
+    try:
+        with db.session.begin_nested():  # a concurrent twin trips the partial unique index
+            db.session.add(payment)
+    except IntegrityError:
+        raise PaymentRefused(f"该申请已有一笔未取消的{label}，不能重复收取") from None
+    audit.record("payment.created", payment, enterprise_id=payment.enterprise_id, actor=actor,
+                 amount=str(amount), purpose=purpose, method=payment.method, payee_org_id=payee_org.id)
+    return payment
+
+
+def start_stripe_payment(payment: Payment, *, actor=None) -> gateway.Intent:
+    """The fee's PaymentIntent: created once (key committed first), then reused on every call."""
+    if payment.method != "stripe":
+        raise PaymentRefused("该笔费用须通过银行转账支付")
+    _refuse_unless_payable(payment)
+    db.session.commit()  # the key is durable before Stripe hears of it
+    if payment.stripe_payment_intent_id:
+        return gateway.retrieve_intent(payment.stripe_payment_intent_id)
+    intent = gateway.create_intent(payment)
+    lock(payment)
+    if payment.stripe_payment_intent_id is None:
+        payment.stripe_payment_intent_id = intent.id
+        audit.record("payment.stripe_intent_created", payment, enterprise_id=payment.enterprise_id,
+                     actor=actor, payment_intent=intent.id, amount_fen=intent.amount_fen)
+        db.session.flush()
+    elif payment.stripe_payment_intent_id != intent.id:
+        # only without idempotency (a fake API): a concurrent call stored its intent first
+        current_app.logger.warning("payment %s: second intent %s not stored", payment.id, intent.id)
+        return gateway.retrieve_intent(payment.stripe_payment_intent_id)
+    return intent
+
+
+def confirm_offline_transfer(payment: Payment, user, reference: str) -> Payment:
+    """The payee's staff confirm the bank transfer arrived; the fee is paid."""
+    lock(payment)
+    if not (user.is_staff and user.organisation_id == payment.payee_org_id):
+        raise PaymentRefused("只有收款机构的工作人员可以确认收款")
+    if payment.method != "offline":
+        raise PaymentRefused("该笔费用为在线支付，到账由支付结果自动确认")
+    if payment.status in PAID_STATUSES:
+        raise PaymentRefused("该笔费用已支付，不能重复确认")
+    if payment.status == CANCELLED:
+        raise PaymentRefused("该笔费用已取消，不能确认收款")
+    reference = (reference or "").strip()
+    if not reference or len(reference) > 64:
+        raise PaymentRefused("请填写银行转账流水号（不超过64个字符）")
+    payment.offline_reference = reference
+    payment.confirmed_by_id = user.id
+    payment.confirmed_at = utcnow()
+    move(payment, SUCCEEDED, actor=user, offline_reference=reference)
+    return payment
+
+
+def cancel_fee(payment: Payment, *, actor=None, reason: str = "") -> Payment:
+    """Withdraw a fee nobody has paid (e.g. the request was withdrawn); cancels its PaymentIntent."""
+    lock(payment)
+    _refuse_unless_payable(payment)
+    if payment.status == PROCESSING:
+        raise PaymentRefused("支付正在处理中，暂不能取消")
+    if payment.stripe_payment_intent_id:
+        gateway.cancel_intent(payment.stripe_payment_intent_id)
+    move(payment, CANCELLED, actor=actor, reason=reason)
+    return payment
+
+
+def payments_of_enterprise(enterprise_id: int) -> list[Payment]:
+    return list(db.session.scalars(select(Payment).where(Payment.enterprise_id == enterprise_id)
+                                   .order_by(Payment.id.desc())))
+
+
+def payments_to_institution(org_id: int) -> list[Payment]:
+    return list(db.session.scalars(select(Payment).where(Payment.payee_org_id == org_id)
+                                   .order_by(Payment.status != "pending", Payment.id.desc())))
+
+
+def _refuse_unless_payable(payment: Payment) -> None:
+    if payment.status in PAID_STATUSES:
+        raise PaymentRefused("该笔费用已支付，不能重复支付")
+    if payment.status == CANCELLED:
+        raise PaymentRefused("该笔费用已取消")
+
+
+def _open_fee(request_id: int, purpose: str) -> Payment | None:
+    return db.session.scalar(select(Payment).where(Payment.request_id == request_id, Payment.purpose == purpose,
+                                                   Payment.status.in_(OPEN_STATUSES)))
+
+
+def _valid_amount(amount) -> Decimal:
+    try:
+        value = Decimal(str(amount)) if not isinstance(amount, Decimal) else amount
+    except (InvalidOperation, ValueError):
+        raise PaymentRefused("金额格式不正确") from None
+    if not value.is_finite() or value <= 0:
+        raise PaymentRefused("金额必须大于零")
+    if value != value.quantize(CENT):
+        raise PaymentRefused("金额最多两位小数")
+    return value.quantize(CENT)
