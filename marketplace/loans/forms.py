@@ -1,0 +1,85 @@
+"""Loan forms: the disbursement, the repayment schedule (one row per instalment), a repayment."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, FieldList, Form, FormField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from workflows.identifiers import parse_money
+
+
+class _MoneyDayForm(FlaskForm):
+    amount = StringField(_l("金额（元）"), validators=[DataRequired(_l("请填写金额"))])
+    reference = StringField(_l("业务流水号/凭证号"), validators=[DataRequired(_l("请填写业务流水号/凭证号")),
+                                                           Length(max=64)])
+
+    parsed_amount: Decimal | None = None
+
+    def validate_amount(self, field):
+        try:
+            self.parsed_amount = parse_money(field.data or "")
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
+class DisbursementForm(_MoneyDayForm):
+    disbursed_on = DateField(_l("放款日期"), validators=[InputRequired(_l("请填写放款日期"))])
+
+
+class RepaymentForm(_MoneyDayForm):
+    paid_on = DateField(_l("还款日期"), validators=[InputRequired(_l("请填写还款日期"))])
+
+
+class InstalmentRowForm(Form):
+    """One instalment; a wholly blank row is ignored when it comes after the last filled one."""
+
+    due_on = DateField(_l("到期日"), validators=[Optional()])
+    principal = StringField(_l("本金（元）"))
+    interest = StringField(_l("利息（元）"))
+
+    def is_blank(self) -> bool:
+        return not (self.due_on.raw_data and self.due_on.raw_data[0].strip()) and not (
+            (self.principal.data or "").strip() or (self.interest.data or "").strip())
+
+
+class ScheduleForm(FlaskForm):
+    rows = FieldList(FormField(InstalmentRowForm), min_entries=1)
+
+    parsed_rows: list[tuple[date, Decimal, Decimal]]
+    row_problems: list[str]
+
+    def validate(self, extra_validators=None) -> bool:
+        """Parse every row; a bad row is named by its number, and the schedule is refused whole."""
+        ok = super().validate(extra_validators)
+        self.parsed_rows, self.row_problems = [], []
+        entries = list(self.rows.entries)
+        while entries and entries[-1].form.is_blank():
+            entries.pop()
+        for number, entry in enumerate(entries, start=1):
+            row = entry.form
+            problems = []
+            if row.is_blank():
+                problems.append("空行（请把后面各期上移，或填写完整）")
+            elif row.due_on.errors or row.due_on.data is None:
+                problems.append("到期日无效（格式 YYYY-MM-DD）")
+            amounts = []
+            for label, field in (("本金", row.principal), ("利息", row.interest)):
+                text = (field.data or "").strip()
+                if row.is_blank():
+                    break
+                try:
+                    amounts.append(parse_money(text) if text else Decimal("0.00"))
+                except ValueError as error:
+                    problems.append(f"{label}：{error}")
+            if problems:
+                self.row_problems.append(f"第{number}行：" + "，".join(problems))
+            else:
+                self.parsed_rows.append((row.due_on.data, *amounts))
+        if not entries:
+            self.row_problems.append("还款计划至少需要一期")
+        return ok and not self.row_problems
