@@ -97,10 +97,11 @@ class MarketplaceApi(Api):
 
 
 def _api_blueprints() -> list[ApiBlueprint]:
+    from marketplace.api.desk import bp as desk_bp
     from marketplace.api.products import bp as products_bp
     from marketplace.api.requests import bp as requests_bp
 
-    return [products_bp, requests_bp]
+    return [products_bp, requests_bp, desk_bp]
 
 
 def init_app(app: Flask) -> MarketplaceApi:
@@ -118,9 +119,10 @@ def init_app(app: Flask) -> MarketplaceApi:
                        "Staff tokens skip the second factor: they are issued by an administrator "
                        "for a system integration.",
     })
-    for blueprint in _api_blueprints():
-        api.register_blueprint(blueprint)
-        csrf.exempt(blueprint)  # _check_credentials applies CSRF to session-cookie changes only
+    with app.app_context():  # a schema may document the app's configuration (the desk's decline reasons)
+        for blueprint in _api_blueprints():
+            api.register_blueprint(blueprint)
+            csrf.exempt(blueprint)  # _check_credentials applies CSRF to session-cookie changes only
     app.register_blueprint(docs_bp)
     app.extensions["marketplace_api"] = api
     return api

@@ -10,6 +10,10 @@ import pytest
 from openapi_spec_validator import validate
 
 PATHS = {"/api/v1/products", "/api/v1/products/{product_id}", "/api/v1/requests/{request_id}/matches"}
+DESK = "/api/v1/desk/requests"
+DESK_PATHS = {DESK, DESK + "/{request_id}", *(DESK + "/{request_id}/" + action for action in (
+    "claim", "release", "offers", "offers/{offer_id}/approve", "decline", "guarantee-offers", "disbursement",
+    "repayments"))}
 
 
 @pytest.fixture
@@ -58,7 +62,28 @@ def test_money_is_a_string_with_a_two_decimal_pattern(spec):
 
 
 def test_tags_are_the_readable_group_names(spec):
-    assert [t["name"] for t in spec["tags"]] == ["products", "requests"]
+    assert [t["name"] for t in spec["tags"]] == ["products", "requests", "desk"]
+
+
+def test_the_desk_endpoints_need_a_token_and_document_their_errors_and_bodies(spec):
+    assert {p for p in spec["paths"] if p.startswith(DESK)} == DESK_PATHS
+    for path in DESK_PATHS:
+        for method, operation in spec["paths"][path].items():
+            if method == "parameters":
+                continue
+            assert operation["security"] == [{"bearerAuth": []}] and operation["tags"] == ["desk"], path
+            assert {"401", "403", "default"} <= set(operation["responses"]), path
+            if "{request_id}" in path:
+                assert "404" in operation["responses"], path
+            if "requestBody" in operation:
+                assert operation["requestBody"]["required"] is True, path
+                assert {"400", "422"} <= set(operation["responses"]), path
+    claim = spec["paths"][DESK + "/{request_id}/claim"]["post"]["responses"]
+    assert {"201", "409", "422"} <= set(claim)
+    offer = spec["components"]["schemas"]["OfferArgs"]
+    assert offer["properties"]["amount"]["type"] == "string" and offer["additionalProperties"] is False
+    assert offer["properties"]["amount"]["pattern"] == r"^[0-9]{1,16}\.[0-9]{2}$"
+    assert spec["components"]["schemas"]["Offer"]["properties"]["amount"]["pattern"] == r"^-?\d+\.\d{2}$"
 
 
 class _Assets(HTMLParser):
