@@ -66,11 +66,15 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.admin_views import bp as admin_bp
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.desks.enterprise_views import bp as desk_enterprise_bp
+    from marketplace.desks.letter_views import bp as offer_letters_bp
     from marketplace.desks.views import bp as desk_bp
     from marketplace.enterprises.views import bp as enterprises_bp
     from marketplace.financing.views import bp as financing_bp
+    from marketplace.guarantees.views import bp as guarantees_bp
+    from marketplace.loans.views import bp as loans_bp
     from marketplace.main.views import bp as main_bp
     from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.payments.views import bp as payments_bp
     from marketplace.receivables.debtor_views import bp as debtor_bp
     from marketplace.receivables.views import bp as receivables_bp
     from marketplace.statements.views import bp as statements_bp
@@ -79,9 +83,11 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.verification.admin_views import bp as policies_bp
     from marketplace.verification.report_views import bp as reports_bp
 
+    # (importing the guarantees' views also registers the guarantee fee's paid handler)
     for blueprint in (main_bp, accounts_bp, admin_bp, enterprises_bp, receivables_bp, debtor_bp,
                       financing_bp, notifications_bp, leads_bp, supermarket_bp, statements_bp, policies_bp,
-                      reports_bp, desk_bp, desk_enterprise_bp):
+                      reports_bp, desk_bp, desk_enterprise_bp, offer_letters_bp, guarantees_bp, payments_bp,
+                      loans_bp):
         app.register_blueprint(blueprint)
 
     from marketplace import api

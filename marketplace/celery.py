@@ -3,15 +3,22 @@
 import importlib
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
 # Every module that defines tasks, imported once the app is made so a worker knows them all.
-TASK_MODULES = ("marketplace.notifications.tasks", "marketplace.verification.tasks", "marketplace.sla.tasks")
+TASK_MODULES = ("marketplace.notifications.tasks", "marketplace.verification.tasks", "marketplace.sla.tasks",
+                "marketplace.loans.tasks", "marketplace.desks.tasks")
 
 # Periodic tasks for `celery beat`; a beat_schedule in the CELERY configuration adds to these.
 BEAT_SCHEDULE = {
+    "desk-expire-claims": {"task": "marketplace.desks.tasks.expire_idle_claims", "schedule": 10 * 60,
+                           "options": {"expires": 10 * 60}},
     "sla-sweep": {"task": "marketplace.sla.tasks.sweep_sla_breaches", "schedule": 15 * 60,
                   "options": {"expires": 15 * 60}},  # a sweep queued while no worker ran is dropped
+    # daily, just after midnight in Shanghai: yesterday's unpaid instalments become overdue facts
+    "loans-flag-overdue": {"task": "marketplace.loans.tasks.flag_overdue_instalments",
+                           "schedule": crontab(hour=0, minute=20), "options": {"expires": 12 * 3600}},
 }
 
 

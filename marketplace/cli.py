@@ -13,6 +13,7 @@ from marketplace.extensions import db
 def register_cli(app: Flask) -> None:
     from marketplace.accounts.tokens import tokens_cli
     from marketplace.audit import audit_cli
+    from marketplace.loans.cli import loans_cli
     from marketplace.sla.cli import sla_cli
     from marketplace.statements.cli import statements_cli
     from marketplace.verification.cli import verify_cli
@@ -24,6 +25,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(statements_cli)
     app.cli.add_command(verify_cli)
     app.cli.add_command(sla_cli)
+    app.cli.add_command(loans_cli)
 
 
 totp_cli = AppGroup("totp", help="Second factor helpers.")

@@ -58,6 +58,7 @@ class Defaults:
     CLAIM_IDLE_WORKING_DAYS = 2
     FOUR_EYES_AMOUNT = "5000000.00"
     OFFER_VALID_DAYS_MAX = 90
+    QUEUE_COUNTS_SECONDS = 30  # a queue's counts per state are reused this long (they scan the queue)
     DECLINE_REASONS: dict = {
         "credit_risk": ["企业信用风险超出本机构准入标准", "Credit risk above our appetite"],
         "cash_flow": ["经营现金流不足以覆盖还款", "Cash flow too thin to repay"],

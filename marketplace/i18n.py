@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,10 +23,12 @@ def select_locale() -> str:
 
 
 def is_english() -> bool:
+    """Whether the page is in English; Flask-Babel keeps the chosen locale for the request."""
     try:
-        return select_locale() == ENGLISH
+        locale = get_locale()
     except RuntimeError:
         return False
+    return locale is not None and locale.language == ENGLISH
 
 
 def pick(pair: tuple[str, str]) -> str:
@@ -41,6 +44,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters.update(
         yuan=formatting.yuan,
+        capitals=formatting.capitals,
         wan=formatting.wan,
         ymd=formatting.ymd,
         ymd_hm=formatting.ymd_hm,

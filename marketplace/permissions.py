@@ -41,6 +41,7 @@ PLATFORM_ADMIN = Rule("platform_admin", frozenset({Role.PLATFORM_ADMIN}))
 LENDER_STAFF = Rule("lender_staff", frozenset({
     Role.BANK_OFFICER, Role.BANK_APPROVER, Role.GUARANTOR_OFFICER, Role.GUARANTOR_APPROVER,
 }))
+BANK_STAFF = Rule("bank_staff", frozenset({Role.BANK_OFFICER, Role.BANK_APPROVER}))
 
 ROUTE_ACCESS: dict[str, Rule] = {
     "static": PUBLIC,
@@ -131,12 +132,38 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "desk.make_offer": LENDER_STAFF,
     "desk.approve_offer": LENDER_STAFF,  # and only a bank approver who did not propose it (service check)
     "desk.decline": LENDER_STAFF,
+    "desk.offer_guarantee": LENDER_STAFF,  # and only a guarantor's staff holding the claim (service check)
     "desk.attachment": LENDER_STAFF,
     # the enterprise's side: offers side by side, questions to answer (its own requests only)
     "desk_enterprise.offers": ENTERPRISE_USER,
     "desk_enterprise.accept": ENTERPRISE_USER,
     "desk_enterprise.questions": ENTERPRISE_USER,
     "desk_enterprise.answer": ENTERPRISE_USER,
+    # guarantees: the enterprise sees and accepts the offer on its own request; the letter PDF
+    # for the enterprise and for the issuing guarantor's staff only (view checks, else 404)
+    "guarantees.enterprise_guarantee": ENTERPRISE_USER,
+    "guarantees.accept": ENTERPRISE_USER,
+    "guarantees.letter_pdf": ENTERPRISE_USER,
+    "guarantees.institution_letter_pdf": LENDER_STAFF,
+    # a bank's offer letter: the enterprise's own request, or the bank that made the offer
+    "offer_letters.enterprise_pdf": ENTERPRISE_USER,
+    "offer_letters.institution_pdf": LENDER_STAFF,
+    # fees (marketplace/payments): the enterprise sees its own fees, the payee's staff those owed to
+    # their institution (object checks in the views); Stripe's webhook is authenticated by its signature
+    "payments.index": ENTERPRISE_USER,
+    "payments.detail": ENTERPRISE_USER,
+    "payments.pay": ENTERPRISE_USER,
+    "payments.received": LENDER_STAFF,
+    "payments.confirm_transfer": LENDER_STAFF,
+    "payments.stripe_webhook": PUBLIC,
+    # loans after acceptance: the bank whose offer was accepted records the disbursement, the
+    # schedule and repayments (view check: the request's accepted offer is the user's bank's);
+    # the enterprise reads its own loan
+    "loans.institution_loan": BANK_STAFF,
+    "loans.disburse": BANK_STAFF,
+    "loans.schedule": BANK_STAFF,
+    "loans.repay": BANK_STAFF,
+    "loans.enterprise_loan": ENTERPRISE_USER,
     # leads: verified requests that fit an institution's products, within consent
     "leads.index": LENDER_STAFF,
     # the financing supermarket: open to everyone; a draft or retired product's page answers
@@ -158,6 +185,18 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "api_products.list_products": PUBLIC,
     "api_products.get_product": PUBLIC,
     "api_requests.request_matches": ENTERPRISE_USER,  # and only the owning enterprise's request
+    # the institution's desk API (marketplace/api/desk.py): as the desk and loan pages; only requests
+    # routed to the user's institution (else 404), the services check claims, kinds and approvers
+    "api_desk.list_queue": LENDER_STAFF,
+    "api_desk.get_request": LENDER_STAFF,
+    "api_desk.claim": LENDER_STAFF,
+    "api_desk.release": LENDER_STAFF,
+    "api_desk.make_offer": LENDER_STAFF,
+    "api_desk.approve_offer": LENDER_STAFF,
+    "api_desk.decline": LENDER_STAFF,
+    "api_desk.offer_guarantee": LENDER_STAFF,
+    "api_desk.record_disbursement": BANK_STAFF,
+    "api_desk.record_repayment": BANK_STAFF,
 }
 
 

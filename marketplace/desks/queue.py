@@ -2,19 +2,23 @@
 
 Keyset paging ("after this row") keeps a page as cheap at row 90,000 as at row 1: the cursor
 carries the last row's sort value and id, and the index ix_request_targets_queue
-(institution_id, status, routed_at, id) serves the default order. A page costs a fixed number of
-queries whatever the number of rows: one for the rows (claims, enterprises and classes joined
-in), one for the counts per state.
+(institution_id, routed_at, id) serves the default order, reading rows in order and stopping
+after a page. A page costs a fixed number of queries whatever the number of rows: one for the
+rows (claims, enterprises and classes joined in), one for the counts per state, which scans the
+queue and so is reused for QUEUE_COUNTS_SECONDS per institution and filters.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from cachetools import TTLCache
+from flask import current_app
 from sqlalchemy import Select, and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
@@ -153,14 +157,18 @@ def sla_state(request: FinancingRequest, now: datetime) -> str | None:
     return "on_time" if request.sla_due_at is not None else None
 
 
-def _filtered(institution_id: int, user_id: int, f: Filters, now: datetime) -> tuple[Select, type]:
-    """The queue's FROM and WHERE (no columns, no order), and the open-claim alias it joins."""
+def _filtered(institution_id: int, user_id: int, f: Filters, now: datetime,
+              rows: bool = True) -> tuple[Select, type]:
+    """The queue's FROM and WHERE (no columns, no order), and the open-claim alias it joins.
+    For counts (rows=False) the enterprise and the claim are joined only when a filter needs them."""
     claim = aliased(Assignment)
     query = (select(RequestTarget)
              .join(FinancingRequest, FinancingRequest.id == RequestTarget.request_id)
-             .join(Enterprise, Enterprise.id == FinancingRequest.enterprise_id)
-             .outerjoin(claim, and_(claim.target_id == RequestTarget.id, claim.ended_at.is_(None)))
              .where(RequestTarget.institution_id == institution_id))
+    if rows or f.industry or f.region:
+        query = query.join(Enterprise, Enterprise.id == FinancingRequest.enterprise_id)
+    if rows or f.mine:
+        query = query.outerjoin(claim, and_(claim.target_id == RequestTarget.id, claim.ended_at.is_(None)))
     if f.status == "open":
         query = query.where(RequestTarget.status.in_(WORKABLE_STATUSES))
     elif f.status == "all":
@@ -214,7 +222,28 @@ def page(user, f: Filters, size: int = 20, now: datetime | None = None) -> Queue
     if len(records) > size:
         last = records[size - 1]
         next_cursor = encode_cursor(last[-1], last[0].id)
-    every_state, _claim = _filtered(user.organisation_id, user.id, replace(f, state=None), now)
-    counts_query = every_state.with_only_columns(FinancingRequest.state, func.count()).group_by(FinancingRequest.state)
-    counts = dict(db.session.execute(counts_query).all())
-    return QueuePage(rows, next_cursor, counts)
+    return QueuePage(rows, next_cursor, state_counts(user, f, now))
+
+
+_counts_cache: TTLCache = TTLCache(maxsize=4096, ttl=30)
+_counts_lock = threading.Lock()
+
+
+def state_counts(user, f: Filters, now: datetime) -> dict[str, int]:
+    """Rows per request state under the filters (whatever the state filter says). Counting a
+    large queue scans it, so a count is reused for QUEUE_COUNTS_SECONDS (0: always fresh)."""
+    ttl = current_app.config.get("QUEUE_COUNTS_SECONDS", 30)
+    unpaged = replace(f, state=None, after=None, sort="routed", descending=False)
+    key = (user.organisation_id, user.id if f.mine else None, unpaged)
+    if ttl:
+        with _counts_lock:
+            cached = _counts_cache.get(key)
+        if cached is not None and cached[0] > now - timedelta(seconds=ttl):
+            return cached[1]
+    base, _claim = _filtered(user.organisation_id, user.id, unpaged, now, rows=False)
+    query = base.with_only_columns(FinancingRequest.state, func.count()).group_by(FinancingRequest.state)
+    counts = dict(db.session.execute(query).all())
+    if ttl:
+        with _counts_lock:
+            _counts_cache[key] = (now, counts)
+    return counts

@@ -16,6 +16,8 @@ from marketplace.desks.models import InfoAttachment, InfoRequest, InternalNote, 
 from marketplace.enterprises.models import SCOPE_LABELS, Consent
 from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
+from marketplace.guarantees import services as guarantees
+from marketplace.guarantees.forms import GuaranteeOfferForm
 from marketplace.i18n import is_english
 from marketplace.receivables.documents import storage_dir
 from marketplace.receivables.models import CONFIRMATION_LABELS
@@ -96,6 +98,7 @@ def detail(request_id: int):
         four_eyes_amount=decisions.four_eyes_amount(), is_approver=user.role == Role.BANK_APPROVER,
         today=today_shanghai(), industry_name=industry_name, region_name=region_name, scope_labels=SCOPE_LABELS,
         confirmation_labels=CONFIRMATION_LABELS,
+        guarantee=guarantees.guarantee_of_target(target), guarantee_form=GuaranteeOfferForm(formdata=None),
     )
 
 
@@ -164,6 +167,18 @@ def make_offer(request_id: int):
             flash(_("金额超过四眼审批金额，报价已提交另一位审批人审批"), "info")
 
     return _act(request_id, action, _("报价已保存"))
+
+
+@bp.post("/<int:request_id>/guarantee")
+def offer_guarantee(request_id: int):
+    """A guarantor's staff, holding the claim, offer a guarantee (coverage and fee rate)."""
+    form = GuaranteeOfferForm()
+    if not form.validate():
+        flash("；".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+        return redirect(url_for("desk.detail", request_id=request_id))
+    return _act(request_id, lambda target: guarantees.offer_guarantee(target, _user(), form.parsed_coverage,
+                                                                      form.parsed_fee_rate),
+                _("担保方案已发送给企业"))
 
 
 @bp.post("/<int:request_id>/offers/<int:offer_id>/approve")

@@ -85,6 +85,10 @@ def apply_transition(request: FinancingRequest, name: str, user=None, note: str 
         request.submitted_at = request.state_changed_at
     if transition.target in TERMINAL_STATES:
         _release_pledges(request)
+    if transition.target == State.WITHDRAWN:
+        from marketplace.desks.closing import close_for_withdrawal
+
+        close_for_withdrawal(request)
     event = WorkflowEvent(request=request, transition=name, from_state=from_state, to_state=request.state,
                           actor_user_id=getattr(user, "id", None), actor_org_id=getattr(user, "organisation_id", None),
                           note=note)

@@ -5,13 +5,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import UTC, datetime
+from statistics import median
+
+from sqlalchemy import func, select
 
 from marketplace.accounts.models import Organisation
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
+from marketplace.guarantees.models import Guarantee
 from marketplace.supermarket.models import Product, ProductVersion
-from workflows.financing import State
 from workflows.matching import (
     InstitutionRecord,
     Match,
@@ -21,8 +24,13 @@ from workflows.matching import (
     top_institutions,
 )
 
-# States in which the request holds a guarantee issued for it.
-GUARANTEED_STATES = frozenset({State.GUARANTEED})
+
+def has_issued_guarantee(request: FinancingRequest) -> bool:
+    """Whether a guarantor issued a guarantee for the request (whatever state it has reached since)."""
+    if request.id is None:
+        return False
+    return db.session.scalar(select(Guarantee.id).where(Guarantee.request_id == request.id,
+                                                        Guarantee.status == "issued").limit(1)) is not None
 
 
 def product_terms(product: Product, version: ProductVersion) -> ProductTerms:
@@ -45,7 +53,7 @@ def request_profile(request: FinancingRequest) -> RequestProfile:
     return RequestProfile(
         request_id=request.id, amount=request.amount, term_days=request.term_days, grade=None,
         industry_code=request.enterprise.industry_code, region_code=request.enterprise.region_code,
-        has_guarantee=request.state in GUARANTEED_STATES,
+        has_guarantee=has_issued_guarantee(request),
         all_debtors_confirmed=bool(pledged) and all(r.confirmation == "confirmed" for r in pledged),
     )
 
@@ -61,9 +69,40 @@ def published_terms() -> list[ProductTerms]:
 
 
 def institution_records() -> dict[int, InstitutionRecord]:
-    """Turnaround and acceptance per institution, from recorded offers. No offers are recorded
-    before the desks capability, so every institution gets the neutral value for now."""
-    return {}
+    """Turnaround and acceptance per institution, from the desks' decisions: the median days
+    from routing to the institution's offer or decline, and the share of its decisions that
+    were offers. An institution that has decided nothing yet gets the neutral value."""
+    from marketplace.desks.models import Decline, Offer
+    from marketplace.supermarket.models import RequestTarget
+
+    decided: dict[int, dict[int, tuple[bool, float]]] = {}  # institution -> target -> (offered, days)
+    offers = db.session.execute(
+        select(Offer.institution_id, Offer.target_id, RequestTarget.routed_at, func.min(Offer.approved_at))
+        .join(RequestTarget, RequestTarget.id == Offer.target_id)
+        .where(Offer.approved_at.is_not(None), RequestTarget.routed_at.is_not(None))
+        .group_by(Offer.institution_id, Offer.target_id, RequestTarget.routed_at))
+    declines = db.session.execute(
+        select(Decline.institution_id, Decline.target_id, RequestTarget.routed_at, func.min(Decline.created_at))
+        .join(RequestTarget, RequestTarget.id == Decline.target_id)
+        .where(RequestTarget.routed_at.is_not(None))
+        .group_by(Decline.institution_id, Decline.target_id, RequestTarget.routed_at))
+    for offered, rows in ((True, offers), (False, declines)):
+        for institution_id, target_id, routed_at, decided_at in rows:
+            days = max((_aware(decided_at) - _aware(routed_at)).total_seconds() / 86400, 0.0)
+            decided.setdefault(institution_id, {}).setdefault(target_id, (offered, days))
+    return {
+        institution_id: InstitutionRecord(
+            institution_id, median([days for _offered, days in targets.values()]),
+            sum(offered for offered, _days in targets.values()) / len(targets))
+        for institution_id, targets in decided.items()
+    }
+
+
+def _aware(moment):
+    """SQLite hands aggregates back as naive UTC (no column type to restore the zone)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def ranked_matches(request: FinancingRequest) -> list[Match]:

@@ -136,7 +136,7 @@ class RequestTarget(db.Model):
         CheckConstraint("chosen_by IN ('enterprise', 'match')", name="chosen_by"),
         CheckConstraint(f"status IN ({_TARGET_STATUSES})", name="status"),
         CheckConstraint("status IN ('chosen', 'waiting') OR routed_at IS NOT NULL", name="routed_at_set"),
-        Index("ix_request_targets_queue", "institution_id", "status", "routed_at", "id"),
+        Index("ix_request_targets_queue", "institution_id", "routed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -19,8 +19,7 @@ def upgrade():
         batch_op.add_column(sa.Column("classification", sa.String(length=16), nullable=True))
         batch_op.create_index(batch_op.f("ix_financing_requests_classification"), ["classification"], unique=False)
     with op.batch_alter_table("request_targets", schema=None) as batch_op:
-        batch_op.create_index("ix_request_targets_queue", ["institution_id", "status", "routed_at", "id"],
-                              unique=False)
+        batch_op.create_index("ix_request_targets_queue", ["institution_id", "routed_at", "id"], unique=False)
     op.create_table('assignments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('target_id', sa.Integer(), nullable=False),

@@ -100,3 +100,17 @@ def test_a_request_not_routed_to_the_institution_is_not_found(app, client, login
     login(lender(name="别家银行"))
     assert client.get(f"/institution/requests/{case.request.id}").status_code == 404
     assert client.post(f"/institution/requests/{case.request.id}/claim").status_code == 404
+
+
+def test_the_beat_task_expires_idle_claims(app):
+    from marketplace.desks.tasks import expire_idle_claims
+
+    case = routed(app)
+    target = target_of(case)
+    with app.test_request_context():
+        assignment = claims.claim(target, case.bank_staff)
+    assignment.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.flush()
+    assert expire_idle_claims.delay().get() == 1
+    assert claims.open_assignment(target.id) is None
+    assert app.extensions["celery"].conf.beat_schedule["desk-expire-claims"]["task"] == expire_idle_claims.name

@@ -218,3 +218,44 @@ def test_queue_page_costs_the_same_number_of_queries_whatever_the_rows(app):
         routed(app)
     assert queries() == few
     assert Decimal("0") < first.request.amount
+
+
+def test_offers_and_declines_feed_the_matching_history(app, case):
+    from marketplace.supermarket.matching import institution_records
+
+    other, other_target = competing(app, case)
+    offer(app, claimed(app, target_of(case), case.bank_staff), case.bank_staff)
+    with app.test_request_context():
+        decisions.decline(claimed(app, other_target, other), other, "policy", "")
+        records = institution_records()
+    mine, theirs = records[case.bank_staff.organisation_id], records[other.organisation_id]
+    assert mine.acceptance_rate == 1.0 and theirs.acceptance_rate == 0.0
+    assert 0 <= mine.median_turnaround_days < 1
+
+
+def test_withdrawing_closes_the_offers_targets_and_claims_and_tells_the_bank(app, case):
+    from marketplace.financing.services import apply_transition
+
+    target = claimed(app, target_of(case), case.bank_staff)
+    made = offer(app, target, case.bank_staff)
+    with app.test_request_context():
+        apply_transition(case.request, "withdraw", case.owner)
+    assert case.request.state == "withdrawn" and made.status == "closed" and target.status == "closed"
+    assert claims.open_assignment(target.id) is None
+    assert db.session.scalar(select(Notification).where(Notification.kind == "request.withdrawn",
+                                                        Notification.user_id == case.bank_staff.id))
+
+
+def test_withdrawing_while_the_guarantee_fee_is_due_cancels_the_fee(app):
+    from marketplace.financing.services import apply_transition
+    from marketplace.guarantees import services as guarantees
+    from marketplace.payments.models import Payment
+
+    mixed = routed(app, "mixed")
+    target = claimed(app, target_of(mixed, mixed.guarantor_staff.organisation_id), mixed.guarantor_staff)
+    with app.test_request_context():
+        guarantee = guarantees.offer_guarantee(target, mixed.guarantor_staff, Decimal("80"), Decimal("1.5"))
+        payment = guarantees.accept_guarantee(guarantee, mixed.owner)
+        apply_transition(mixed.request, "withdraw", mixed.owner)
+    assert mixed.request.state == "withdrawn" and guarantee.status == "closed"
+    assert db.session.get(Payment, payment.id).status == "cancelled"

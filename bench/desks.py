@@ -1,0 +1,247 @@
+"""Benchmark of the desks' queue (issue 5): the queue page and the queue API under gunicorn, beside
+a trivial endpoint on the same server in the same run.
+
+Run from the project root:  .venv/bin/python bench/desks.py [--rows 100000] [--duration 15]
+
+It builds a PostgreSQL database of its own (bench_desks, dropped first) holding `--rows`
+financing requests routed to one bank (about a third claimed, spread over states, amounts,
+industries, regions and classes), starts gunicorn (4 workers x 2 threads) on it, and drives each
+endpoint with wrk at 8 connections: requests per second and p95 latency. The queue is read as
+a bank officer would: the page with a session cookie, the API with a bearer token, both the
+first page of the default order. Needs `wrk` (apt-get install wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
+DATABASE = "bench_desks"
+SECRET_KEY = "bench-secret-key-not-secret"
+AUDIT_KEY = "bench-audit-key-not-secret"
+WRK_P95 = """
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %.3f %.3f\\n", summary.requests, summary.errors.status + summary.errors.connect
+    + summary.errors.read + summary.errors.write + summary.errors.timeout, latency:percentile(95) / 1000,
+    latency:percentile(50) / 1000))
+end
+"""
+
+
+def create_database() -> str:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+        conn.execute(text(f"CREATE DATABASE \"{DATABASE}\" ENCODING 'UTF8' TEMPLATE template0"))
+    admin.dispose()
+    return f"{PG_SERVER}/{DATABASE}"
+
+
+def build_app(url: str, instance: str):
+    from marketplace import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "AUDIT_KEY": AUDIT_KEY},
+                      instance_path=instance)
+
+
+def seed(app, rows: int) -> tuple[str, str]:
+    """The bank, its officer, enterprises and `rows` routed requests; returns (cookie, token)."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from marketplace.accounts import security
+    from marketplace.accounts.models import Organisation, User
+    from marketplace.accounts.roles import Role
+    from marketplace.accounts.tokens import create_token
+    from marketplace.enterprises.models import Enterprise
+    from marketplace.extensions import db
+    from marketplace.supermarket import services as products
+    from workflows.identifiers import uscc_check_char
+
+    with app.app_context():
+        upgrade()
+        bank = Organisation(kind="bank", name="基准测试银行苏州分行", region_code="320500")
+        db.session.add(bank)
+        db.session.flush()
+        officer = User(organisation_id=bank.id, email="officer@bench.local", name="王经理", role=Role.BANK_OFFICER,
+                       password_hash=security.hash_password("Bench-2026!"))
+        colleague = User(organisation_id=bank.id, email="colleague@bench.local", name="李经理",
+                         role=Role.BANK_OFFICER, password_hash=officer.password_hash)
+        db.session.add_all([officer, colleague])
+        enterprises = []
+        industries, regions = ("13", "17", "26", "34", "35", "38", "39", "51"), ("320505", "320506", "320585", "320582")
+        for n in range(200):
+            org = Organisation(kind="enterprise", name=f"苏州基准{n:03d}制造有限公司")
+            db.session.add(org)
+            db.session.flush()
+            body = f"91320505{n:09d}"
+            enterprises.append(Enterprise(
+                organisation_id=org.id, uscc=body + uscc_check_char(body), name=org.name, legal_rep_name="张三",
+                legal_rep_id_number="320505198001010011", industry_code=industries[n % 8], region_code=regions[n % 4],
+                contact_name="张三", contact_phone="13800000000"))
+        db.session.add_all(enterprises)
+        db.session.flush()
+        owner = User(organisation_id=enterprises[0].organisation_id, email="owner@bench.local", name="赵会计",
+                     role=Role.ENTERPRISE_ADMIN, password_hash=officer.password_hash)
+        db.session.add(owner)
+        with app.test_request_context():
+            product = products.create_product(bank, officer, products.Terms(
+                name="基准应收账款质押贷", product_type="receivable_pledge", description="",
+                amount_min=Decimal("100000"), amount_max=Decimal("9000000"),
+                term_min_days=30, term_max_days=360, rate_min=Decimal("3.45"),
+                rate_max=Decimal("5.20")))
+            products.publish_product(product, officer)
+        db.session.flush()
+        first_enterprise, version = enterprises[0].id, product.current_version_id
+        params = {"rows": rows, "first": first_enterprise, "owner": owner.id, "bank": bank.id, "version": version,
+                  "officer": officer.id, "colleague": colleague.id}
+        db.session.execute(text("""
+            INSERT INTO financing_requests (enterprise_id, amount, term_days, purpose, state, stuck, created_by_id,
+                created_at, submitted_at, state_changed_at, version, classification, sla_due_at)
+            SELECT :first + (g % 200), 100000 + (g * 7919 % 8900) * 1000, 30 + g % 330, '采购原材料',
+                (ARRAY['routed_to_bank','bank_review','info_requested','offer_made'])[1 + g % 4], g % 17 = 0, :owner,
+                now() - make_interval(mins => g), now() - make_interval(mins => g), now() - make_interval(mins => g),
+                1, (ARRAY['excellent','excellent','mixed'])[1 + g % 3], now() + make_interval(hours => (g % 200) - 50)
+            FROM generate_series(1, :rows) AS g"""), params)
+        db.session.execute(text("""
+            INSERT INTO request_targets (request_id, product_version_id, institution_id, rank, chosen_by, status,
+                routed_at, created_at)
+            SELECT id, :version, :bank, 1, 'match',
+                CASE state WHEN 'routed_to_bank' THEN 'routed' WHEN 'info_requested' THEN 'info_requested'
+                           WHEN 'offer_made' THEN 'offered' ELSE 'reviewing' END,
+                submitted_at, submitted_at
+            FROM financing_requests"""), params)
+        db.session.execute(text("""
+            INSERT INTO assignments (target_id, request_id, institution_id, user_id, claimed_at, touched_at,
+                expires_at)
+            SELECT id, request_id, institution_id, CASE WHEN id % 2 = 0 THEN :officer ELSE :colleague END,
+                now(), now(), now() + interval '2 days'
+            FROM request_targets WHERE status <> 'routed'"""), params)
+        db.session.execute(text("ANALYZE"))
+        with app.test_request_context():
+            _row, token = create_token(officer, "bench")
+        db.session.commit()
+        cookie = session_cookie(app, f"{officer.id}.{officer.auth_generation}")
+        return cookie, token
+
+
+def session_cookie(app, user_key: str) -> str:
+    """The signed session cookie a logged-in officer (second factor passed) carries."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    return serializer.dumps({"_user_id": user_key, "_fresh": True})
+
+
+def wait_until_up(base: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not come up")
+
+
+def check(base: str, path: str, headers: dict) -> int:
+    request = urllib.request.Request(base + path, headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = response.read()
+        return response.status if response.status != 200 else len(body)
+
+
+def run_wrk(base: str, path: str, headers: dict, duration: int, connections: int, script: str) -> dict:
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "-s", script, "--timeout", "10s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run(command + [base + path], capture_output=True, text=True, check=True).stdout
+    requests_, errors, p95, p50 = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+)", output).groups()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    return {"path": path, "rps": rps, "p95_ms": float(p95), "p50_ms": float(p50), "requests": int(requests_),
+            "errors": int(errors)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--duration", type=int, default=15, help="seconds per endpoint")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk")
+
+    url = create_database()
+    instance = tempfile.mkdtemp(prefix="bench-desks-")
+    started = time.perf_counter()
+    app = build_app(url, instance)
+    cookie, token = seed(app, args.rows)
+    print(f"seeded {args.rows:,} routed requests in {time.perf_counter() - started:.1f} s")
+
+    env = os.environ | {"FLASK_SQLALCHEMY_DATABASE_URI": url, "FLASK_SECRET_KEY": SECRET_KEY,
+                        "FLASK_AUDIT_KEY": AUDIT_KEY, "FLASK_DEPLOYMENT": "production",
+                        "MARKETPLACE_INSTANCE_PATH": instance}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "--threads", "2", "-b",
+         f"127.0.0.1:{args.port}", "--access-logfile", "/dev/null", "--error-logfile", "-", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    base = f"http://127.0.0.1:{args.port}"
+    results = []
+    script = Path(instance) / "p95.lua"
+    script.write_text(WRK_P95)
+    try:
+        wait_until_up(base)
+        endpoints = [
+            ("trivial", "/healthz", {}),
+            ("queue page", "/institution/requests/", {"Cookie": f"session={cookie}"}),
+            ("queue API", "/api/v1/desk/requests", {"Authorization": f"Bearer {token}"}),
+        ]
+        for label, path, headers in endpoints:
+            try:
+                size = check(base, path, headers)
+            except urllib.error.HTTPError as error:
+                print(f"{label}: {path} answered {error.code}; skipped")
+                continue
+            run_wrk(base, path, headers, 3, args.connections, str(script))  # warm the workers
+            result = run_wrk(base, path, headers, args.duration, args.connections, str(script))
+            result.update(label=label, bytes=size)
+            results.append(result)
+            print(f"{label:<11} {path:<28} {result['rps']:8.1f} req/s   p50 {result['p50_ms']:6.1f} ms   "
+                  f"p95 {result['p95_ms']:6.1f} ms   errors {result['errors']}   ({size:,} bytes)")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    trivial = next((r for r in results if r["label"] == "trivial"), None)
+    if trivial:
+        for result in results[1:]:
+            share = result["rps"] / trivial["rps"]
+            print(f"{result['label']}: {share:.0%} of the trivial endpoint's throughput "
+                  f"(target >= 25%), p95 {result['p95_ms']:.1f} ms (target < 50 ms)")
+    print(json.dumps({"rows": args.rows, "connections": args.connections, "machine": platform.platform(),
+                      "cpus": os.cpu_count(), "results": results}, ensure_ascii=False))
+    with app.app_context():
+        from marketplace.extensions import db
+
+        db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
