@@ -7,7 +7,7 @@ PORT   ?= 5000
 # pytest-xdist workers; 2 cores here
 WORKERS ?= 2
 
-.PHONY: install system services translations demo serve test test-fast lint worker clean
+.PHONY: install system services translations demo serve test test-fast lint worker bench clean
 
 install: system $(STAMP) translations
 
@@ -48,6 +48,12 @@ lint: $(STAMP)
 
 worker: install
 	$(VENV)/bin/celery -A wsgi.celery worker --loglevel INFO
+
+# Benchmarks, run by hand (figures go to docs/performance.md); the desks' one drives gunicorn with wrk.
+bench: install services
+	@bash scripts/ensure-system-packages.sh wrk
+	$(PY) bench/verification.py
+	$(PY) bench/desks.py
 
 clean:
 	rm -rf $(VENV) instance test-artifacts

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
-from flask_babel import get_locale
+from flask import Flask, current_app, g, request, session
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -36,11 +36,38 @@ def pick(pair: tuple[str, str]) -> str:
     return pair[1] if is_english() else pair[0]
 
 
+def translations():
+    """Flask-Babel's translations for the current locale, found once per request and locale.
+
+    Flask-Babel's own lookup walks the context on every string (a page has sixty); this keeps
+    what it found beside the locale it found it for, so `force_locale` still switches them.
+    """
+    try:
+        context = g._flask_babel
+        locale, found = context.marketplace_translations
+        if locale is context.babel_locale:
+            return found
+    except (AttributeError, RuntimeError):  # first string of the request, or no app context
+        pass
+    found = get_translations()
+    context = g.get("_flask_babel") if g else None
+    if getattr(context, "babel_locale", None) is not None:
+        context.marketplace_translations = (context.babel_locale, found)
+    return found
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(
         app,
         locale_selector=select_locale,
         default_translation_directories=str(app.root_path + "/translations"),
+    )
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: translations().ugettext(string),
+        ngettext=lambda singular, plural, n: translations().ungettext(singular, plural, n),
+        pgettext=lambda context, string: translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: translations().unpgettext(context, singular, plural, n),
+        newstyle=True,
     )
     app.jinja_env.filters.update(
         yuan=formatting.yuan,

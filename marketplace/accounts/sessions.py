@@ -3,6 +3,7 @@ for the JSON API (marketplace.accounts.tokens)."""
 
 from flask import flash, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from marketplace.accounts import tokens
 from marketplace.extensions import db
@@ -22,7 +23,8 @@ def init_login_manager(login_manager) -> None:
         user_id, _, generation = session_id.partition(".")
         if not user_id.isdigit() or not generation.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        # every page asks whether the user and the organisation are active: one query for both
+        user = db.session.get(User, int(user_id), options=[joinedload(User.organisation)])
         if user is None or user.auth_generation != int(generation) or not user.is_active:
             return None
         return user

@@ -19,7 +19,7 @@ import click
 from flask import g
 from flask.cli import AppGroup
 from sqlalchemy import ForeignKey, String, or_, select, update
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from marketplace import audit
 from marketplace.db import UTCDateTime, utcnow
@@ -137,7 +137,10 @@ def authenticate(request):
     if presented is None:
         return None
     digest = hash_token(presented)
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    from marketplace.accounts.models import User
+
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest)
+                              .options(joinedload(ApiToken.user).joinedload(User.organisation)))
     if token is None or not hmac.compare_digest(token.token_hash, digest) or token.revoked_at is not None:
         return None
     user = token.user

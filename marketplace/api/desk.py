@@ -189,12 +189,12 @@ def list_queue(limit: int, order: str, **args):
     result = queue.page(user, filters, size=limit)
     return {
         "items": [{
-            "request_id": row.request.id, "target_id": row.target.id, "target_status": row.target.status,
-            "state": row.request.state, "amount": row.request.amount, "term_days": row.request.term_days,
-            "classification": row.request.classification,
-            "enterprise": {"id": row.request.enterprise_id, "name": row.enterprise_name,
+            "request_id": row.request_id, "target_id": row.target_id, "target_status": row.target_status,
+            "state": row.state, "amount": row.amount, "term_days": row.term_days,
+            "classification": row.classification,
+            "enterprise": {"id": row.enterprise_id, "name": row.enterprise_name,
                            "industry_code": row.industry_code, "region_code": row.region_code},
-            "routed_at": row.target.routed_at, "sla_due_at": row.request.sla_due_at, "sla_state": row.sla_state,
+            "routed_at": row.routed_at, "sla_due_at": row.sla_due_at, "sla_state": row.sla_state,
             "claimed_by": None if row.claimed_by_id is None else {"id": row.claimed_by_id,
                                                                   "name": row.claimed_by_name},
             "claimed_by_me": row.claimed_by_id == user.id,

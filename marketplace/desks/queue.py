@@ -37,6 +37,10 @@ SORTS = ("routed", "amount", "due")
 SLA_STATES = ("on_time", "due_soon", "breached")
 DUE_SOON = timedelta(days=1)
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+# The queue joins the open claim on each target and its holder; aliases are immutable, so one of each
+# serves every query (building them anew costs more than the query's own round trip).
+OPEN_CLAIM = aliased(Assignment, name="open_claim")
+CLAIMER = aliased(User, name="claimer")
 
 
 @dataclass(frozen=True)
@@ -95,16 +99,32 @@ def text_cursor(args) -> str | None:
     return value[:200] or None
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Row:
-    target: RequestTarget
-    request: FinancingRequest
+    """One queue line: just the columns the page and the API show (no ORM entities to build)."""
+    request_id: int
+    target_id: int
+    target_status: str
+    routed_at: datetime | None
+    enterprise_id: int
+    state: str
+    amount: Decimal
+    term_days: int
+    classification: str | None
+    stuck: bool
+    sla_due_at: datetime | None
     enterprise_name: str
-    industry_code: str
-    region_code: str
+    industry_code: str | None
+    region_code: str | None
     claimed_by_id: int | None
     claimed_by_name: str | None
     sla_state: str | None
+
+
+ROW_COLUMNS = (FinancingRequest.id, RequestTarget.id, RequestTarget.status, RequestTarget.routed_at,
+               FinancingRequest.enterprise_id, FinancingRequest.state, FinancingRequest.amount,
+               FinancingRequest.term_days, FinancingRequest.classification, FinancingRequest.stuck,
+               FinancingRequest.sla_due_at, Enterprise.name, Enterprise.industry_code, Enterprise.region_code)
 
 
 @dataclass
@@ -149,19 +169,20 @@ def decode_cursor(cursor: str):
         return None
 
 
-def sla_state(request: FinancingRequest, now: datetime) -> str | None:
-    if request.stuck or (request.sla_due_at is not None and request.sla_due_at <= now):
+def sla_state(stuck: bool, due_at: datetime | None, now: datetime) -> str | None:
+    """breached, due_soon or on_time for a request that is stuck or not and due then (None: no clock)."""
+    if stuck or (due_at is not None and due_at <= now):
         return "breached"
-    if request.sla_due_at is not None and request.sla_due_at <= now + DUE_SOON:
+    if due_at is not None and due_at <= now + DUE_SOON:
         return "due_soon"
-    return "on_time" if request.sla_due_at is not None else None
+    return "on_time" if due_at is not None else None
 
 
 def _filtered(institution_id: int, user_id: int, f: Filters, now: datetime,
               rows: bool = True) -> tuple[Select, type]:
     """The queue's FROM and WHERE (no columns, no order), and the open-claim alias it joins.
     For counts (rows=False) the enterprise and the claim are joined only when a filter needs them."""
-    claim = aliased(Assignment)
+    claim = OPEN_CLAIM
     query = (select(RequestTarget)
              .join(FinancingRequest, FinancingRequest.id == RequestTarget.request_id)
              .where(RequestTarget.institution_id == institution_id))
@@ -204,9 +225,8 @@ def page(user, f: Filters, size: int = 20, now: datetime | None = None) -> Queue
     now = now or utcnow()
     base, claim = _filtered(user.organisation_id, user.id, f, now)
     sort = _sort_column(f.sort)
-    claimer = aliased(User)
-    query = (base.add_columns(FinancingRequest, Enterprise.name, Enterprise.industry_code, Enterprise.region_code,
-                              claim.user_id, claimer.name, sort.label("sort_value"))
+    claimer = CLAIMER
+    query = (base.with_only_columns(*ROW_COLUMNS, claim.user_id, claimer.name, sort.label("sort_value"))
              .outerjoin(claimer, claimer.id == claim.user_id))
     cursor = decode_cursor(f.after) if f.after else None
     if cursor is not None:
@@ -216,12 +236,11 @@ def page(user, f: Filters, size: int = 20, now: datetime | None = None) -> Queue
                             else key > tuple_(literal(value), literal(row_id)))
     order = (sort.desc(), RequestTarget.id.desc()) if f.descending else (sort.asc(), RequestTarget.id.asc())
     records = db.session.execute(query.order_by(*order).limit(size + 1)).all()
-    rows = [Row(target, request, name, industry, region, claimed_by, claimer_name, sla_state(request, now))
-            for target, request, name, industry, region, claimed_by, claimer_name, _value in records[:size]]
+    rows = [Row(*record[:-1], sla_state(record.stuck, record.sla_due_at, now)) for record in records[:size]]
     next_cursor = None
     if len(records) > size:
         last = records[size - 1]
-        next_cursor = encode_cursor(last[-1], last[0].id)
+        next_cursor = encode_cursor(last[-1], last[1])
     return QueuePage(rows, next_cursor, state_counts(user, f, now))
 
 
