@@ -47,7 +47,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check marketplace workflows tests
 
 worker: install
-	$(VENV)/bin/celery -A wsgi.celery worker --loglevel INFO
+	$(VENV)/bin/celery -A wsgi.celery worker -B --loglevel INFO
 
 # Benchmarks, run by hand (figures go to docs/performance.md); the desks' one drives gunicorn with wrk.
 bench: install services
