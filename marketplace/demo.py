@@ -2,9 +2,13 @@
 
 Builds the cast of marketplace.demo_data (platform, banks, guarantors, bureau, twenty Suzhou
 enterprises, their receivables and financing requests in many states) through the services
-where they exist, so the audit chain holds, all in one transaction. Deterministic apart from
-secrets (TOTP secrets, link nonces) and the dates, which are relative to today: random.Random(2026)
-and streams derived from the same seed, one per enterprise and per request.
+where they exist, so the audit chain holds, all in one transaction. A request's steps go through
+the services that do them in the application (claims, offers side by side, guarantees with their
+fee paid by a confirmed bank transfer, disbursements, schedules, repayments), so every row a
+state implies exists; the business timestamps they write are then moved to a plausible timeline.
+Deterministic apart from secrets (TOTP secrets, link nonces, payment keys) and the dates, which
+are relative to today: random.Random(2026) and streams derived from the same seed, one per
+enterprise and per request.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ import random
 import secrets
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 import click
 import pyotp
-from flask import current_app
+from flask import current_app, url_for
 from flask_migrate import upgrade
 from sqlalchemy import func, inspect, select
 from stdnum.cn import ric
@@ -29,38 +34,70 @@ from marketplace import audit, demo_data, demo_statements
 from marketplace.accounts import security
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import ROLE_LABELS, OrgKind, Role
-from marketplace.db import utcnow
+from marketplace.db import UTCDateTime, utcnow
+from marketplace.desks import claims, decisions, info
+from marketplace.desks.models import Assignment, Decline, InfoRequest, Offer
 from marketplace.enterprises import services as enterprise_services
 from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
+from marketplace.financing import routing, targets
 from marketplace.financing import services as financing_services
-from marketplace.financing.models import FinancingRequest, WorkflowEvent
-from marketplace.formatting import SHANGHAI, today_shanghai, yuan
+from marketplace.financing.models import FinancingRequest
+from marketplace.formatting import SHANGHAI, local, today_shanghai
+from marketplace.guarantees import services as guarantees
+from marketplace.guarantees.models import Guarantee
+from marketplace.loans import services as loan_services
+from marketplace.loans.models import Instalment, Loan
+from marketplace.notifications.models import Notification
+from marketplace.payments import services as payments
+from marketplace.payments.models import Payment
 from marketplace.receivables.models import ConfirmationLink, Receivable
 from marketplace.reference.industries import INDUSTRY_DIVISIONS, industry_name
 from marketplace.reference.regions import is_region_code, is_region_prefix
+from marketplace.sla import services as sla_services
 from marketplace.statements import services as statement_services
 from marketplace.statements.models import StatementFile
 from marketplace.supermarket import services as supermarket_services
-from marketplace.supermarket.models import GRADES, PRODUCT_TYPES, RATE_CEILING, Product, ProductStat
+from marketplace.supermarket.matching import ranked_matches
+from marketplace.supermarket.models import (
+    GRADES,
+    PRODUCT_TYPES,
+    RATE_CEILING,
+    Product,
+    ProductStat,
+    RequestTarget,
+)
+from workflows.financing import TRANSITIONS
+from workflows.guarantees import letter_number
 from workflows.identifiers import uscc_check_char
+from workflows.loans import due_dates
 
 SEED = 2026
 TOTP_COMMAND = ".venv/bin/flask --app wsgi totp code EMAIL"
 
-# Transitions whose guards read facts that later capabilities will record (the verification
-# report's class, the fee payment, the repayment schedule, the routing list). The demo asserts
-# those facts, says so in the audit event, and otherwise applies the transition as the table says.
+# The scripted requests' enterprises have no bank statements to verify, so no report decides their
+# class: the demo asserts it (routing to the bank or guarantor the steps name, or a return), says
+# so in the audit event, and stores it on the request as a report would. Every later step goes
+# through its service (STEP_ACTIONS).
 ASSERTED_FACTS = {
-    "route_to_bank": {"classification": "excellent", "route_targets": 1},
-    "route_to_guarantor": {"classification": "mixed", "route_targets": 1},
     "return_request": {"classification": "poor"},
-    "confirm_fee": {"fee_paid": True},
-    "reroute_to_guarantor": {"has_next_guarantor": True},
-    "reroute_to_bank": {"has_next_bank": True},
-    "start_repayment": {"schedule_recorded": True},
-    "close": {"fully_repaid": True},
 }
+
+# The _Seeder method that takes each step of demo_data.REQUESTS. A name not listed is a plain
+# transition; None: the previous step's service applied it (the paid fee, a decline, the last repayment).
+STEP_ACTIONS = {
+    "submit": "_submit", "route_to_bank": "_route", "route_to_guarantor": "_route",
+    "start_bank_review": "_claim", "start_guarantor_review": "_claim", "claim": "_claim",
+    "request_info": "_ask", "make_offer": "_offer", "offer": "_offer", "accept_offer": "_accept_offer",
+    "decline": "_decline", "decline_guarantee": "_decline", "offer_guarantee": "_offer_guarantee",
+    "accept_guarantee": "_accept_guarantee", "confirm_fee": "_confirm_fee", "disburse": "_disburse",
+    "start_repayment": "_schedule", "repay": "_repay",
+    "route_guaranteed_to_bank": None, "reroute_to_bank": None, "reroute_to_guarantor": None, "close": None,
+}
+TRANSITION_NAMES = frozenset(t.name for t in TRANSITIONS)
+# The request's rows whose business timestamps a step's services write (see _stamp_rows).
+STAMPED_MODELS = (RequestTarget, Assignment, Offer, Decline, InfoRequest, Guarantee, Payment, Loan)
+OFFER_VALID_DAYS = 15
 
 # How long each step takes, in hours (low, high); the timeline is laid out from these.
 STEP_HOURS = {
@@ -71,18 +108,19 @@ STEP_HOURS = {
     "reroute_to_guarantor": (0.01, 0.05), "start_bank_review": (3, 30), "request_info": (24, 72),
     "answer_info": (24, 96), "make_offer": (40, 120), "accept_offer": (4, 48), "disburse": (20, 72),
     "start_repayment": (24, 120), "decline": (40, 120), "reroute_to_bank": (0.01, 0.05),
-    "withdraw": (20, 120),
+    "withdraw": (20, 120), "claim": (1, 30), "offer": (4, 48), "close": (0.01, 0.05),
 }
 
 MOBILE_PREFIXES = ("133", "135", "136", "137", "138", "139", "150", "151", "152", "157", "158",
                    "159", "180", "181", "182", "187", "188", "189", "199")
 SERVICE_INDUSTRIES = {"50", "59", "65", "74", "77"}  # contracts are service contracts (FW)
 ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714 organisation code check digit
-RATES = ("3.45%", "3.65%", "3.85%", "4.05%")
 # A receivable's age: (days since issue, days from issue to due), each a (low, high) range.
 AGES = {
     "fresh": ((8, 55), (90, 180)),  # recent and not yet due: what a bank finances directly
     "old": ((125, 150), (150, 180)),  # four to five months old
+    "funded": ((25, 55), (120, 180)),  # behind a loan paid out in the last days
+    "seasoned": ((125, 145), (170, 180)),  # behind a loan paid out about three months ago, not yet due
     "any": ((1, 150), (30, 180)),
 }
 
@@ -250,6 +288,7 @@ class _Seeder:
         self.today = today_shanghai()
         self.codes: set[str] = set()
         self.orgs: dict[str, Organisation] = {}
+        self.slugs: dict[int, str] = {}  # organisation id -> slug
         self.staff: dict[str, User] = {}  # "slug:role" -> user
         self.enterprises: dict[str, Enterprise] = {}
         self.admins: dict[str, User] = {}
@@ -274,8 +313,16 @@ class _Seeder:
             self._consent(*spec)
         for spec in demo_data.ENTERPRISES:
             self._receivables(spec)
-        for spec in demo_data.REQUESTS:
-            self._request(spec)
+        payments_mode = current_app.config.get("PAYMENTS")
+        current_app.config["PAYMENTS"] = "offline"  # demo fees are bank transfers: no card is ever charged
+        try:
+            for spec in demo_data.REQUESTS:
+                self._request(spec)
+        finally:
+            current_app.config["PAYMENTS"] = payments_mode
+        self._overdue_sweep()
+        self._expire_idle_claims()
+        self._sla_sweep()
         for spec in demo_data.STATEMENTS:
             self._statement(spec)
         for spec in demo_data.LIVE_REQUESTS:
@@ -318,6 +365,7 @@ class _Seeder:
         db.session.add(org)
         db.session.flush()
         self.orgs[spec["slug"]] = org
+        self.slugs[org.id] = spec["slug"]
         return org
 
     def _staff_user(self, org: Organisation, slug: str, role_short: str, person: str, role: Role,
@@ -561,8 +609,7 @@ class _Seeder:
         request = financing_services.create_request(
             enterprise, admin, amount=Decimal(spec["amount"]), term_days=spec["term"], purpose=spec["purpose"],
             receivable_ids=[r.id for r in receivables])
-        base_url = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000/"
-        with current_app.test_request_context("/", base_url=base_url):  # notifications carry links
+        with self._request_context():
             financing_services.submit_request(request, admin)  # its queued task will find the report
             financing_services.apply_transition(request, "start_verification", submission_no=1)
             report = verify_and_route(request, 1)
@@ -592,6 +639,8 @@ class _Seeder:
         return receivable
 
     def _request(self, spec: dict) -> None:
+        """Create the request, plan when each of its steps happened, take the steps through the
+        services, then move the business timestamps they wrote to the planned moments."""
         rng, slug = _stream("request", spec["key"]), spec["enterprise"]
         enterprise, admin = self.enterprises[slug], self.admins[slug]
         creator = self.applicants[slug] if spec["creator"] == "applicant" else admin
@@ -604,18 +653,18 @@ class _Seeder:
             enterprise, creator, amount=min(amount, pledged), term_days=spec["term"], purpose=spec["purpose"],
             receivable_ids=[r.id for r in receivables],
         )
-        names = {s: org.name for s, org in self.orgs.items()}
-        for name, actor_key, note in spec["steps"]:
-            actor = self._actor(actor_key, creator, admin)
-            if note:
-                note = note.format(**names, amount=yuan(request.amount), rate=rng.choice(RATES),
-                                   term=request.term_days)
-            if name in ASSERTED_FACTS:
-                financing_services.apply_transition(request, name, actor, note, facts=ASSERTED_FACTS[name],
-                                                    source="demo seed")
-            else:
-                financing_services.apply_transition(request, name, actor, note)
-        self._lay_out_timeline(request, receivables, _stream("timeline", spec["key"]))
+        loan = self._loan_plan(spec)
+        moments = self._plan(spec, receivables, loan, _stream("timeline", spec["key"]))
+        run = _Run(spec, request, creator, admin, rng, moments, loan)
+        with self._request_context():
+            for step, at in zip(spec["steps"], moments[1:], strict=True):
+                self._step(run, step, at)
+        self._stamp_timeline(run)
+
+    def _request_context(self):
+        """A request context for the services: their notifications link to pages (url_for)."""
+        base_url = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000/"
+        return current_app.test_request_context("/", base_url=base_url)
 
     def _actor(self, key: str, creator: User, admin: User) -> User | None:
         if key == "sys":
@@ -626,39 +675,268 @@ class _Seeder:
             return admin
         return self.staff[key]
 
-    def _lay_out_timeline(self, request: FinancingRequest, receivables: list[Receivable],
-                          rng: random.Random) -> None:
-        """Spread the timeline over plausible days: after the receivables were registered and
-        answered, people acting in Shanghai office hours, ending before now. (The audit log
-        keeps the seed's real times; only the rows' business timestamps are laid out.)"""
-        events = list(request.events)
-        gaps = [_step_duration(event, request, rng) for event in events[1:]]
+    # -- when it happened
+
+    def _loan_plan(self, spec: dict) -> _LoanPlan | None:
+        """The disbursement day and the days the instalments repaid on time were paid: their due
+        days under the monthly schedule the bank records, or the Friday before a weekend one."""
+        if "loan" not in spec:
+            return None
+        plan = spec["loan"]
+        disbursed_on = _workday(self.today - timedelta(days=plan["disbursed_days_ago"]))
+        due = due_dates(disbursed_on, spec["term"])
+        repaid = len(due) if plan.get("repaid") == "all" else plan.get("repaid", 0)
+        repaid_on = [_workday(day) for day in due[:repaid]]
+        if repaid_on and repaid_on[-1] >= self.today:
+            raise ValueError(f"demo data: {spec['key']} would be repaid today or later")
+        return _LoanPlan(disbursed_on, repaid_on)
+
+    def _plan(self, spec: dict, receivables: list[Receivable], loan: _LoanPlan | None,
+              rng: random.Random) -> list[datetime]:
+        """When the request was created and each step happened: after the pledged receivables
+        were registered and answered, each step taking a plausible time (STEP_HOURS), people
+        acting in Shanghai office hours, all before now. A loan pins the disbursement and the
+        last repayment to their days. (The audit log keeps the seed's real times; only the rows'
+        business timestamps follow the plan.)"""
+        steps = spec["steps"]
+        gaps = [timedelta(hours=rng.uniform(*STEP_HOURS.get(name, (1, 24)))) for name, _actor, _arg in steps]
+        human = [True, *(actor != "sys" for _name, actor, _arg in steps)]
         latest = self.now - timedelta(hours=1)
         floor = max(self.free_after[r.id] for r in receivables) + timedelta(hours=rng.uniform(1, 20))
         floor = min(floor, latest - timedelta(hours=2))
-        start = max(floor, latest - timedelta(hours=rng.uniform(1, 96)) - sum(gaps, timedelta(0)))
-        for attempt in range(10):
-            snap = attempt < 9  # the last attempt gives up office hours rather than run past now
-            moments = [_office_hours(start, rng) if snap else start]
-            for event, gap in zip(events[1:], gaps, strict=True):
-                moment = moments[-1] + gap
-                moments.append(_office_hours(moment, rng) if snap and event.actor_user_id else moment)
-            if moments[-1] <= latest:
-                break
-            gaps = [gap * 0.7 for gap in gaps]
-            start = max(floor, min(start, latest - sum(gaps, timedelta(0))))
-        for event, moment in zip(events, moments, strict=True):
-            event.occurred_at = moment
+        if loan is None:
+            return _recent_timeline(gaps, human, floor, latest, rng)
+        names = [name for name, _actor, _arg in steps]
+        pins = {names.index("disburse") + 1: _office_time(rng, loan.disbursed_on)}
+        if loan.repaid_on:
+            pins[names.index("repay") + 1] = _office_time(rng, loan.repaid_on[-1])
+        moments = _pinned_timeline(gaps, human, pins, floor, latest, rng)
+        if moments is None:
+            raise ValueError(f"demo data: the steps of {spec['key']} do not fit between its receivables and now")
+        return moments
+
+    # -- the steps, through the services
+
+    def _step(self, run: _Run, step: tuple, at: datetime) -> None:
+        name, actor_key, argument = step
+        actor = self._actor(actor_key, run.creator, run.admin)
+        started = utcnow()
+        last_notice = db.session.scalar(select(func.max(Notification.id))) or 0
+        action = STEP_ACTIONS.get(name, "_transition")
+        if action is not None:  # None: the previous step's service applied it (checked in _stamp_timeline)
+            getattr(self, action)(run, name, actor, argument)
+        self._stamp_rows(run.request, started, at)
+        self._stamp_notices(last_notice, at)
+
+    def _transition(self, run: _Run, name: str, actor: User | None, note: str | None) -> None:
+        """A step with no service of its own: the verification's steps, a return, a withdrawal."""
+        facts = ASSERTED_FACTS.get(name)
+        if facts:
+            run.request.classification = facts["classification"]
+            financing_services.apply_transition(run.request, name, actor, note, facts=facts, source="demo seed")
+        else:
+            financing_services.apply_transition(run.request, name, actor, note)
+
+    def _submit(self, run: _Run, _name: str, actor: User, _note: None) -> None:
+        """Submitted with the products the enterprise picked (else the top matches), as
+        submit_request does, but no verification is queued: see ASSERTED_FACTS."""
+        matches = ranked_matches(run.request)
+        picked = [self._best_product(run, matches, slug) for slug in run.spec.get("targets", [])]
+        chosen = targets.choose_targets(run.request, picked or None, matches)
+        financing_services.apply_transition(run.request, "submit", actor, targets=[t.institution_id for t in chosen])
+
+    def _best_product(self, run: _Run, matches: list, slug: str) -> int:
+        institution_id = self.orgs[slug].id
+        for match in matches:
+            if match.institution_id == institution_id and match.eligible:
+                return match.product_id
+        raise ValueError(f"demo data: no product of {slug} fits {run.spec['key']}")
+
+    def _route(self, run: _Run, name: str, _actor: None, note: str) -> None:
+        """Verified (the class asserted) and routed: to every bank the enterprise picked, or to
+        the first guarantor it picked while the others wait, as routing.route_verified does."""
+        request, kind = run.request, "bank" if name == "route_to_bank" else "guarantor"
+        classification = "excellent" if kind == "bank" else "mixed"
+        chosen = routing.routing_targets(request, kind)
+        routing.mark_routed(chosen, kind)
+        routed = [t for t in chosen if t.status == "routed"]
+        request.classification = classification
+        financing_services.apply_transition(
+            request, name, None, note.format(targets="、".join(t.institution.name for t in routed)),
+            facts={"classification": classification, "route_targets": len(chosen)}, source="demo seed",
+            institutions=[t.institution_id for t in routed])
+        routing.tell_institutions(request, routed, kind)
+
+    def _target(self, run: _Run, user: User) -> RequestTarget:
+        target = db.session.scalar(select(RequestTarget).where(RequestTarget.request_id == run.request.id,
+                                                               RequestTarget.institution_id == user.organisation_id))
+        if target is None:
+            raise ValueError(f"demo data: {run.spec['key']} never reached {user.organisation.name}")
+        return target
+
+    def _claim(self, run: _Run, _name: str, actor: User, _note: None) -> None:
+        claims.claim(self._target(run, actor), actor)  # the first claim starts the review
+
+    def _ask(self, run: _Run, _name: str, actor: User, question: str) -> None:
+        info.ask(self._target(run, actor), actor, question)
+
+    def _offer(self, run: _Run, _name: str, actor: User, terms: dict) -> None:
+        """The officer's offer on the term asked for; above the four-eyes amount an approver of
+        the same bank approves it."""
+        request = run.request
+        amount = (request.amount * Decimal(terms.get("share", "1")) / 10000).quantize(Decimal("1"), ROUND_DOWN) * 10000
+        offer = decisions.make_offer(self._target(run, actor), actor, decisions.OfferTerms(
+            amount, Decimal(terms["rate"]), request.term_days, self.today + timedelta(days=OFFER_VALID_DAYS),
+            terms.get("conditions", "")))
+        if offer.status == "pending_approval":
+            decisions.approve_offer(offer, self.staff[f"{self.slugs[actor.organisation_id]}:approver"])
+
+    def _accept_offer(self, run: _Run, _name: str, actor: User, _note: None) -> None:
+        [offer] = db.session.scalars(select(Offer).where(Offer.request_id == run.request.id, Offer.status == "made"))
+        decisions.accept_offer(offer, actor)
+
+    def _decline(self, run: _Run, _name: str, actor: User, decision: dict) -> None:
+        decisions.decline(self._target(run, actor), actor, decision["reason"], decision["note"])
+
+    def _offer_guarantee(self, run: _Run, _name: str, actor: User, terms: dict) -> None:
+        guarantees.offer_guarantee(self._target(run, actor), actor, Decimal(terms["coverage"]),
+                                   Decimal(terms["fee_rate"]))
+
+    def _accept_guarantee(self, run: _Run, _name: str, actor: User, _note: None) -> None:
+        guarantees.accept_guarantee(guarantees.live_guarantee(run.request.id), actor)
+
+    def _confirm_fee(self, run: _Run, _name: str, actor: User, _note: None) -> None:
+        """The guarantor's staff confirm the enterprise's bank transfer arrived: the fee is paid,
+        the guarantee issued with its letter, the request routed to the bank(s)."""
+        fee = db.session.scalar(select(Payment).where(Payment.request_id == run.request.id,
+                                                      Payment.status == "pending"))
+        payments.confirm_offline_transfer(fee, actor, f"{run.rng.randrange(10**19, 10**20)}")  # the bank's serial no.
+
+    def _disburse(self, run: _Run, _name: str, actor: User, _note: None) -> None:
+        offer = loan_services.accepted_offer(run.request.id, actor.organisation_id)
+        loan_services.record_disbursement(offer, actor, offer.amount, run.loan.disbursed_on,
+                                          _reference("FK", run.loan.disbursed_on, run.rng))
+
+    def _schedule(self, run: _Run, _name: str, actor: User, _note: None) -> None:
+        """The monthly equal-principal schedule the schedule form proposes, recorded as it is."""
+        loan = loan_services.loan_of(run.request.id)
+        lines = loan_services.proposed_schedule(loan)
+        loan_services.record_schedule(loan, actor, [(line.due_on, line.principal, line.interest) for line in lines])
+
+    def _repay(self, run: _Run, _name: str, actor: User, _note: None) -> None:
+        """Each instalment repaid on time is paid in full on its day and recorded by the bank that
+        day (the last one at the step's moment, by _stamp_rows). Paying the last fen closes the
+        request."""
+        loan = loan_services.loan_of(run.request.id)
+        repaid = list(zip(list(loan.instalments), run.loan.repaid_on, strict=False))
+        for number, (instalment, paid_on) in enumerate(repaid, start=1):
+            repayment = loan_services.record_repayment(loan, actor, paid_on, instalment.principal + instalment.interest,
+                                                       _reference("HK", paid_on, run.rng))
+            if number < len(repaid):
+                repayment.created_at = _office_time(run.rng, paid_on)
+
+    # -- moving what the services wrote to when it happened
+
+    def _stamp_rows(self, request: FinancingRequest, started: datetime, at: datetime) -> None:
+        """Every business timestamp the step's services wrote (the seed's clock: at or after
+        `started`) takes the step's planned moment."""
+        rows = [row for model in STAMPED_MODELS
+                for row in db.session.scalars(select(model).where(model.request_id == request.id))]
+        for loan in [row for row in rows if isinstance(row, Loan)]:
+            rows += [*loan.instalments, *loan.repayments]
+        for row in rows:
+            for attribute in inspect(type(row)).column_attrs:
+                if isinstance(attribute.columns[0].type, UTCDateTime):
+                    value = getattr(row, attribute.key)
+                    if value is not None and value >= started:
+                        setattr(row, attribute.key, at)
+
+    def _stamp_notices(self, last_id: int, at: datetime) -> None:
+        """Notifications sent at `at`: e-mailed then (so none is mailed now), read if older than
+        two days."""
+        for notice in db.session.scalars(select(Notification).where(Notification.id > last_id)):
+            notice.created_at = notice.emailed_at = at
+            if at < self.now - timedelta(days=2):
+                notice.read_at = at + timedelta(hours=1)
+
+    def _stamp_timeline(self, run: _Run) -> None:
+        """The timeline's events at their planned moments (checking the services applied exactly
+        the transitions the steps name), and what follows from them: the request's own times,
+        the pledges', the offers' validity, the guarantee letter's year, the claims' idle
+        deadlines, the SLA clock."""
+        request, moments = run.request, run.moments
+        planned = [(name, at) for (name, _actor, _arg), at in zip(run.spec["steps"], moments[1:], strict=True)
+                   if name in TRANSITION_NAMES]
+        events = list(request.events)
+        if [e.transition for e in events[1:]] != [name for name, _at in planned]:
+            raise ValueError(f"demo data: {run.spec['key']} went through {[e.transition for e in events[1:]]}, "
+                             f"not {[name for name, _at in planned]}")
+        for event, at in zip(events, [moments[0], *(at for _name, at in planned)], strict=True):
+            event.occurred_at = at
         request.created_at = moments[0]
-        request.state_changed_at = moments[-1]
+        request.state_changed_at = events[-1].occurred_at
         submits = [e.occurred_at for e in events if e.transition == "submit"]
         if submits:
             request.submitted_at = submits[-1]
         for pledge in request.pledges:
             pledge.created_at = request.created_at
             if not pledge.active:
-                pledge.released_at = moments[-1]
+                pledge.released_at = request.state_changed_at
                 self.free_after[pledge.receivable_id] = pledge.released_at
+        for offer in db.session.scalars(select(Offer).where(Offer.request_id == request.id)):
+            offer.expires_on = local(offer.created_at).date() + timedelta(days=OFFER_VALID_DAYS)
+        for guarantee in db.session.scalars(select(Guarantee).where(Guarantee.request_id == request.id,
+                                                                    Guarantee.issued_at.is_not(None))):
+            guarantee.letter_no = letter_number(guarantee.id, local(guarantee.issued_at).year)
+        for assignment in db.session.scalars(select(Assignment).where(Assignment.request_id == request.id)):
+            assignment.expires_at = claims.idle_deadline(assignment.touched_at)
+        request.sla_due_at = sla_services.compute_due_at(request)
+
+    # -- what the beat tasks did meanwhile
+
+    def _overdue_sweep(self) -> None:
+        """The daily sweep flagged each instalment not repaid by its due day the night after."""
+        last_notice = db.session.scalar(select(func.max(Notification.id))) or 0
+        with self._request_context():
+            flagged = loan_services.flag_overdue(self.today)
+        for instalment in flagged:
+            night = datetime.combine(instalment.due_on + timedelta(days=1), time(0, 5), tzinfo=SHANGHAI)
+            instalment.overdue_flagged_at = night.astimezone(UTC)
+        if flagged:
+            self._stamp_notices(last_notice, min(i.overdue_flagged_at for i in flagged))
+
+    def _sla_sweep(self) -> None:
+        """The SLA sweep runs now: requests whose clock ran out on their timeline are marked stuck
+        (for the bureau's list) and their people told."""
+        last_notice = db.session.scalar(select(func.max(Notification.id))) or 0
+        with self._request_context():
+            sla_services.sweep_breaches(self.now)
+        self._stamp_notices(last_notice, self.now)
+
+    def _expire_idle_claims(self) -> None:
+        """Claims left idle past their deadline went back to the queue when it passed."""
+        claims.expire_idle(self.now)
+        for assignment in db.session.scalars(select(Assignment).where(Assignment.end_reason == "expired")):
+            assignment.ended_at = assignment.expires_at
+
+
+@dataclass(frozen=True)
+class _LoanPlan:
+    disbursed_on: date
+    repaid_on: list[date]  # the day each instalment repaid on time was paid, in due order
+
+
+@dataclass
+class _Run:
+    """One scripted request on its way through the services."""
+
+    spec: dict
+    request: FinancingRequest
+    creator: User
+    admin: User
+    rng: random.Random  # the request's own stream: amounts, references
+    moments: list[datetime]  # when it was created, then when each step happened
+    loan: _LoanPlan | None
 
 
 def _product_terms(spec: dict) -> supermarket_services.Terms:
@@ -674,11 +952,65 @@ def _product_terms(spec: dict) -> supermarket_services.Terms:
     )
 
 
-def _step_duration(event: WorkflowEvent, request: FinancingRequest, rng: random.Random) -> timedelta:
-    if event.transition == "close":  # repaid at the end of the term
-        return timedelta(days=request.term_days + rng.uniform(-3, 1))
-    low, high = STEP_HOURS.get(event.transition, (1, 24))
-    return timedelta(hours=rng.uniform(low, high))
+def _reference(prefix: str, day: date, rng: random.Random) -> str:
+    """A bank's voucher number: FK (放款) or HK (还款), the day, a sequence."""
+    return f"{prefix}{day:%Y%m%d}{rng.randint(100000, 999999)}"
+
+
+def _recent_timeline(gaps: list[timedelta], human: list[bool], floor: datetime, latest: datetime,
+                     rng: random.Random) -> list[datetime]:
+    """Ending in the last four days, starting no earlier than `floor`; the steps shrink until
+    they fit, and as a last resort leave office hours."""
+    start = max(floor, latest - timedelta(hours=rng.uniform(1, 96)) - sum(gaps, timedelta(0)))
+    for attempt in range(10):
+        snap = attempt < 9  # the last attempt gives up office hours rather than run past now
+        moments = _forward(start, gaps, human, rng, snap)
+        if moments[-1] <= latest:
+            break
+        gaps = [gap * 0.7 for gap in gaps]
+        start = max(floor, min(start, latest - sum(gaps, timedelta(0))))
+    return moments
+
+
+def _pinned_timeline(gaps: list[timedelta], human: list[bool], pins: dict[int, datetime], floor: datetime,
+                     latest: datetime, rng: random.Random) -> list[datetime] | None:
+    """Forwards from a start early enough that the first pinned step waits for its moment (the
+    start moved earlier, or the steps before it shrunk, until the creation comes after `floor`),
+    then on through the later pins. None when they cannot fit."""
+    first = min(pins)
+    start = pins[first] - sum(gaps[:first], timedelta(0))
+    for attempt in range(20):
+        snap = attempt < 19  # the last attempt gives up office hours rather than miss the pin
+        moments = _forward(start, gaps[:first - 1], human, rng, snap)
+        late = moments[-1] + gaps[first - 1] - pins[first]
+        if start >= floor and late <= timedelta(0):
+            break
+        if start - late >= floor:
+            start -= late
+        else:
+            gaps = [gap * 0.7 for gap in gaps[:first]] + gaps[first:]
+            start = max(floor, pins[first] - sum(gaps[:first], timedelta(0)))
+    else:
+        return None
+    for i in range(first, len(gaps) + 1):
+        moment = pins.get(i) or moments[-1] + gaps[i - 1]
+        if i not in pins and human[i]:
+            moment = _office_hours(moment, rng)
+        if not moments[-1] < moment <= latest:
+            return None
+        moments.append(moment)
+    return moments
+
+
+def _forward(start: datetime, gaps: list[timedelta], human: list[bool], rng: random.Random,
+             snap: bool) -> list[datetime]:
+    """The creation at `start` and the steps after it, each `gap` after the one before; people's
+    steps moved into office hours when `snap`."""
+    moments = [_office_hours(start, rng) if snap else start]
+    for gap, person in zip(gaps, human[1:], strict=False):
+        moment = moments[-1] + gap
+        moments.append(_office_hours(moment, rng) if snap and person else moment)
+    return moments
 
 
 def _office_hours(moment: datetime, rng: random.Random) -> datetime:
@@ -730,6 +1062,16 @@ def _print_summary(cast: dict, echo) -> None:
     echo(f"  银行流水 bank statements {len(statements)} for {len({s.enterprise_id for s in statements})} "
          f"enterprises, {sum(s.row_count for s in statements)} rows; layouts: "
          + ", ".join(f"{layout} ×{n}" if n > 1 else layout for layout, n in sorted(layouts.items())))
+    offers = Counter(db.session.scalars(select(Offer.status)))
+    guarantee_states = Counter(db.session.scalars(select(Guarantee.status)))
+    fees = Counter(db.session.scalars(select(Payment.status)))
+    loans = db.session.scalars(select(Loan)).all()
+    echo(f"  报价 offers {sum(offers.values())}, 担保 guarantees {sum(guarantee_states.values())} "
+         f"(已出具 issued {guarantee_states['issued']}), 担保费 fees {sum(fees.values())} "
+         f"(待确认 pending {fees['pending']}), 借款 loans {len(loans)} "
+         f"(还款计划 {sum(len(loan.instalments) for loan in loans)} 期 instalments, "
+         f"逾期 {db.session.scalar(select(func.count(Instalment.id)).where(Instalment.overdue_flagged_at.is_not(None)))}"
+         " overdue)")
     echo("")
     echo(f"打开 Open: {_base_url()}   (启动 start: make serve, or .venv/bin/flask --app wsgi run)")
     echo(f"所有账号的密码均为 Every login's password: {demo_data.PASSWORD}")
@@ -763,4 +1105,41 @@ def _print_summary(cast: dict, echo) -> None:
     echo(f"债务人视角 Debtor view: {cast['admins'][demo_data.DEBTOR_LOGIN].email}（{debtor.name}）"
          f"有 {awaiting} 笔应收账款待其确认 has {awaiting} receivables awaiting its confirmation:")
     echo(f"  待我确认 {_base_url()}receivables/confirmations")
+    echo("")
+    _print_scenarios(echo)
     echo(rule)
+
+
+def _print_scenarios(echo) -> None:
+    """Where to look for the requests past an offer: who logs in, which page."""
+    def admin_of(request: FinancingRequest) -> str:
+        return db.session.scalar(select(User.email).where(User.organisation_id == request.enterprise.organisation_id,
+                                                          User.role == Role.ENTERPRISE_ADMIN))
+
+    def staff_of(org_id: int, role: Role) -> str:
+        return db.session.scalar(select(User.email).where(User.organisation_id == org_id, User.role == role))
+
+    lines = []
+    with current_app.test_request_context("/", base_url=_base_url()):
+        for request in db.session.scalars(select(FinancingRequest).where(FinancingRequest.state == "offer_made")):
+            made = db.session.scalar(select(func.count(Offer.id)).where(Offer.request_id == request.id,
+                                                                         Offer.status == "made"))
+            if made > 1:
+                lines.append(f"  {made} 家银行报价待选择 {made} offers side by side: {admin_of(request)} "
+                             f"{url_for('desk_enterprise.offers', request_id=request.id, _external=True)}")
+        for guarantee in db.session.scalars(select(Guarantee).where(Guarantee.status == "issued")):
+            lines.append(f"  担保函 guarantee letter {guarantee.letter_no}: {admin_of(guarantee.request)} "
+                         f"{url_for('guarantees.enterprise_guarantee', request_id=guarantee.request_id, _external=True)}")
+        for fee in db.session.scalars(select(Payment).where(Payment.status == "pending", Payment.method == "offline")):
+            lines.append(f"  担保费待确认到账 fee awaiting the transfer: {staff_of(fee.payee_org_id, Role.GUARANTOR_OFFICER)} "
+                         f"{url_for('payments.received', _external=True)}   ({admin_of(fee.request)} "
+                         f"{url_for('payments.detail', payment_id=fee.id, _external=True)})")
+        for loan in db.session.scalars(select(Loan).where(Loan.instalments.any(Instalment.overdue_flagged_at.is_not(None)))):
+            lines.append(f"  逾期还款 overdue instalment: {admin_of(loan.request)} "
+                         f"{url_for('loans.enterprise_loan', request_id=loan.request_id, _external=True)}   "
+                         f"({staff_of(loan.institution_id, Role.BANK_OFFICER)} "
+                         f"{url_for('loans.institution_loan', request_id=loan.request_id, _external=True)})")
+    if lines:
+        echo("演示场景 Scenarios past an offer:")
+        for line in lines:
+            echo(line)

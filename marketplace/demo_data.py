@@ -189,63 +189,74 @@ CONSENTS = [
 
 # ---- financing requests ----------------------------------------------------------------------
 # A pledge spec is (tag, confirmation, age): the demo creates a receivable of that confirmation
-# state (fresh: issued in the last two months and not due; old: issued 4-5 months ago) and
+# state and age (marketplace.demo.AGES: fresh, issued in the last two months and not due; old,
+# 4-5 months; funded and seasoned, old enough to back a loan paid out weeks or months ago) and
 # tags it; a later request may name the same tag to re-pledge a receivable a withdrawn request
-# released. A step is (transition, actor, note): actor "ent" is the request's creator,
-# "ent:admin" the enterprise admin, "sys" the platform, "<org slug>:<role>" a staff member.
-# Notes may name organisations as {slug}.
+# released. `targets`: the institutions whose products the enterprise picked when it submitted
+# (its best-fitting product of each), else the platform picks the top matches.
+#
+# A step is (name, actor, argument). Actor "ent" is the request's creator, "ent:admin" the
+# enterprise admin, "sys" the platform, "<org slug>:<role>" a staff member. The name is a
+# workflow transition, done through the service that does it in the application (a claim starts
+# the review, an offer through the desk, a fee confirmed by the guarantor, a disbursement, ...),
+# or one of three desk actions that move no state: "claim" (another institution claims it too),
+# "offer" (another bank's offer) and "repay" (the repayments of `loan`). A transition the
+# previous step's service applied by itself (a route after the fee is paid, a reroute after a
+# decline, the close after the last repayment) is listed too, so the timeline reads in full.
+# `loan`: the disbursement day (days ago) and how many instalments were repaid on time ("all").
 
 _CHECKED = [("submit", "ent", None), ("start_verification", "sys", None),
             ("complete_verification", "sys", "已完成收支流水与应收账款的交叉核验")]
-
-
-def _to_bank(bank: str) -> list:
-    return [*_CHECKED, ("route_to_bank", "sys", "资产质量：优，按企业选择推送{" + bank + "}")]
-
-
-def _to_guarantor(guarantor: str) -> list:
-    return [*_CHECKED, ("route_to_guarantor", "sys",
-                        "资产质量：良莠不齐（部分应收账款尚待债务人确认），推送{" + guarantor + "}提供担保")]
-
-
-_OFFER_NOTE = "授信额度{amount}，年化利率{rate}，期限{term}天，按月付息、到期还本"
+_TO_BANK = [*_CHECKED, ("route_to_bank", "sys", "资产质量：优，按企业选择推送{targets}")]
+_TO_GUARANTOR = [*_CHECKED, ("route_to_guarantor", "sys",
+                             "资产质量：良莠不齐（部分应收账款尚待债务人确认），按企业选择推送{targets}提供担保")]
+_CONDITIONS = "办妥应收账款质押登记（中登网）后放款；按月付息，按还款计划分期还本"
 
 REQUESTS = [
     {"key": "hengda-withdrawn", "enterprise": "hengda", "creator": "admin", "term": 90,
      "purpose": "支付原材料（钢材）采购款",
      "pledges": [("hd-reuse", "pending", "fresh")],
      "steps": [("submit", "ent", None), ("withdraw", "ent", "债务人确认前先撤回，待确认后重新申请")]},
+    # two banks' offers side by side, waiting for the enterprise to choose: more money or a lower rate
     {"key": "hengda-offer", "enterprise": "hengda", "creator": "admin", "term": 180,
      "purpose": "补充日常经营流动资金，支付供应商货款",
      "pledges": [("hd-1", "confirmed", "fresh"), ("hd-2", "confirmed", "fresh")],
-     "steps": [*_to_bank("ccb-suzhou"), ("start_bank_review", "ccb-suzhou:officer", None),
-               ("make_offer", "ccb-suzhou:approver", _OFFER_NOTE)]},
+     "targets": ["ccb-suzhou", "szbank-wuzhong"],
+     "steps": [*_TO_BANK, ("start_bank_review", "ccb-suzhou:officer", None),
+               ("claim", "szbank-wuzhong:officer", None),
+               ("make_offer", "ccb-suzhou:officer", {"rate": "3.85", "conditions": _CONDITIONS}),
+               ("offer", "szbank-wuzhong:officer",
+                {"rate": "3.60", "share": "0.9",
+                 "conditions": "授信额度为申请金额的90%；应收账款回款账户须开立在我行；按月付息，按还款计划分期还本"})]},
     {"key": "hengda-draft", "enterprise": "hengda", "creator": "applicant", "term": 120,
      "purpose": "采购数控机床配件", "pledges": [("hd-reuse", None, None)], "steps": []},
     {"key": "xinrui-review", "enterprise": "xinrui", "creator": "applicant", "term": 120,
      "purpose": "支付晶圆及封装材料采购款",
-     "pledges": [("xr-1", "confirmed", "fresh"), ("xr-2", "confirmed", "fresh")],
-     "steps": [*_to_bank("jsbank-suzhou"), ("start_bank_review", "jsbank-suzhou:officer", None)]},
+     "pledges": [("xr-1", "confirmed", "fresh"), ("xr-2", "confirmed", "fresh")], "targets": ["jsbank-suzhou"],
+     "steps": [*_TO_BANK, ("start_bank_review", "jsbank-suzhou:officer", None)]},
     {"key": "xinrui-withdrawn", "enterprise": "xinrui", "creator": "admin", "term": 90,
      "purpose": "支付员工工资及社保", "pledges": [("xr-3", "pending", "fresh")],
      "steps": [("submit", "ent", None), ("withdraw", "ent", "已通过股东借款解决资金需求")]},
     {"key": "jinhe-guarantor", "enterprise": "jinhe", "creator": "admin", "term": 180,
      "purpose": "采购涤纶长丝原料", "pledges": [("jh-1", "confirmed", "fresh"), ("jh-2", "pending", "fresh")],
-     "steps": _to_guarantor("chuangxin-guarantee")},
+     "targets": ["chuangxin-guarantee"], "steps": _TO_GUARANTOR},
+    # paid out three days ago; the bank has not recorded the repayment schedule yet
     {"key": "tianyu-disbursed", "enterprise": "tianyu", "creator": "applicant", "term": 180,
      "purpose": "支付模具开发费及原材料采购款",
-     "pledges": [("ty-1", "confirmed", "fresh"), ("ty-2", "confirmed", "fresh")],
-     "steps": [*_to_bank("szbank-wuzhong"), ("start_bank_review", "szbank-wuzhong:officer", None),
-               ("make_offer", "szbank-wuzhong:approver", _OFFER_NOTE),
-               ("accept_offer", "ent:admin", None),
-               ("disburse", "szbank-wuzhong:officer", "已放款至企业基本存款账户")]},
+     "pledges": [("ty-1", "confirmed", "funded"), ("ty-2", "confirmed", "funded")], "targets": ["szbank-wuzhong"],
+     "loan": {"disbursed_days_ago": 3},
+     "steps": [*_TO_BANK, ("start_bank_review", "szbank-wuzhong:officer", None),
+               ("make_offer", "szbank-wuzhong:officer", {"rate": "3.75", "conditions": _CONDITIONS}),
+               ("accept_offer", "ent:admin", None), ("disburse", "szbank-wuzhong:officer", None)]},
+    # repaid on time and closed
     {"key": "jingcheng-closed", "enterprise": "jingcheng", "creator": "admin", "term": 60,
      "purpose": "支付模具钢采购款", "pledges": [("jc-1", "confirmed", "old"), ("jc-2", "confirmed", "old")],
-     "steps": [*_to_bank("ccb-suzhou"), ("start_bank_review", "ccb-suzhou:officer", None),
-               ("make_offer", "ccb-suzhou:approver", _OFFER_NOTE), ("accept_offer", "ent:admin", None),
-               ("disburse", "ccb-suzhou:officer", "已放款至企业基本存款账户"),
-               ("start_repayment", "ccb-suzhou:officer", "已登记还款计划：按月付息，到期一次还本"),
-               ("close", "sys", "本息已全部结清，质押的应收账款已解除质押")]},
+     "targets": ["ccb-suzhou"], "loan": {"disbursed_days_ago": 95, "repaid": "all"},
+     "steps": [*_TO_BANK, ("start_bank_review", "ccb-suzhou:officer", None),
+               ("make_offer", "ccb-suzhou:officer", {"rate": "3.65", "conditions": _CONDITIONS}),
+               ("accept_offer", "ent:admin", None), ("disburse", "ccb-suzhou:officer", None),
+               ("start_repayment", "ccb-suzhou:officer", None), ("repay", "ccb-suzhou:officer", None),
+               ("close", "sys", None)]},
     {"key": "huatai-submitted", "enterprise": "huatai", "creator": "admin", "term": 120,
      "purpose": "支付化工原料采购款", "pledges": [("ht-1", "confirmed", "fresh"), ("ht-2", "pending", "fresh")],
      "steps": [("submit", "ent", None)]},
@@ -253,55 +264,60 @@ REQUESTS = [
      "purpose": "秋冬季面料备货", "pledges": [("df-1", "confirmed", "fresh"), ("df-2", "pending", "fresh")],
      "steps": [("submit", "ent", None), ("start_verification", "sys", None)]},
     {"key": "jiaxin-info", "enterprise": "jiaxin", "creator": "admin", "term": 90,
-     "purpose": "购置仓储叉车及支付运费垫款", "pledges": [("jx-1", "confirmed", "fresh")],
-     "steps": [*_to_bank("szbank-wuzhong"), ("start_bank_review", "szbank-wuzhong:officer", None),
+     "purpose": "购置仓储叉车及支付运费垫款", "pledges": [("jx-1", "confirmed", "fresh")], "targets": ["szbank-wuzhong"],
+     "steps": [*_TO_BANK, ("start_bank_review", "szbank-wuzhong:officer", None),
                ("request_info", "szbank-wuzhong:officer",
                 "请补充近6个月增值税纳税申报表，以及与债务人的运输服务对账单")]},
+    # the guarantee fee waits for the guarantor to confirm the bank transfer
     {"key": "kangze-fee", "enterprise": "kangze", "creator": "admin", "term": 180,
      "purpose": "采购医用高分子材料", "pledges": [("kz-1", "confirmed", "fresh"), ("kz-2", "pending", "fresh")],
-     "steps": [*_to_guarantor("rongxin-guarantee"), ("start_guarantor_review", "rongxin-guarantee:officer", None),
-               ("offer_guarantee", "rongxin-guarantee:approver", "担保比例80%，担保费率1.5%/年"),
+     "targets": ["rongxin-guarantee"],
+     "steps": [*_TO_GUARANTOR, ("start_guarantor_review", "rongxin-guarantee:officer", None),
+               ("offer_guarantee", "rongxin-guarantee:officer", {"coverage": "80", "fee_rate": "1.5"}),
                ("accept_guarantee", "ent:admin", None)]},
     {"key": "mingguang-returned", "enterprise": "mingguang", "creator": "admin", "term": 120,
      "purpose": "支付LED芯片采购款", "pledges": [("mg-1", "disputed", "old"), ("mg-2", "pending", "old")],
      "steps": [*_CHECKED, ("return_request", "sys",
                            "资产质量：差。R1 债务人对质押的应收账款提出异议；R4 部分应收账款账龄超过90天。"
                            "请与债务人核对异议后，更换为已确认、未到期的应收账款再提交")]},
+    # the fee paid by bank transfer, the guarantee issued with its letter, the request gone on to the bank
     {"key": "haoyu-guaranteed", "enterprise": "haoyu", "creator": "admin", "term": 120,
      "purpose": "扩大光学模组产能，采购原材料",
      "pledges": [("hy-1", "confirmed", "fresh"), ("hy-2", "pending", "fresh")],
-     "steps": [*_to_guarantor("chuangxin-guarantee"),
-               ("start_guarantor_review", "chuangxin-guarantee:officer", None),
-               ("offer_guarantee", "chuangxin-guarantee:approver", "担保比例70%，担保费率1.2%/年"),
-               ("accept_guarantee", "ent:admin", None),
-               ("confirm_fee", "chuangxin-guarantee:officer", "担保费已通过对公转账到账"),
-               ("route_guaranteed_to_bank", "sys", "已担保，推送{jsbank-suzhou}")]},
+     "targets": ["chuangxin-guarantee", "jsbank-suzhou"],
+     "steps": [*_TO_GUARANTOR, ("start_guarantor_review", "chuangxin-guarantee:officer", None),
+               ("offer_guarantee", "chuangxin-guarantee:officer", {"coverage": "70", "fee_rate": "1.2"}),
+               ("accept_guarantee", "ent:admin", None), ("confirm_fee", "chuangxin-guarantee:officer", None),
+               ("route_guaranteed_to_bank", "sys", None)]},
     {"key": "xiangfeng-rerouted", "enterprise": "xiangfeng", "creator": "admin", "term": 90,
      "purpose": "中秋、春节旺季原料备货", "pledges": [("xf-1", "confirmed", "fresh"), ("xf-2", "confirmed", "fresh")],
-     "steps": [*_to_bank("ccb-suzhou"), ("start_bank_review", "ccb-suzhou:officer", None),
-               ("decline", "ccb-suzhou:approver", "食品行业集中度风险限额已满，本季度暂不新增"),
-               ("reroute_to_bank", "sys", "推送下一家银行：{szbank-wuzhong}"),
-               ("start_bank_review", "szbank-wuzhong:officer", None)]},
+     "targets": ["ccb-suzhou"],
+     "steps": [*_TO_BANK, ("start_bank_review", "ccb-suzhou:officer", None),
+               ("decline", "ccb-suzhou:officer", {"reason": "industry_limit", "note": "食品行业集中度风险限额已满，本季度暂不新增"}),
+               ("reroute_to_bank", "sys", None), ("start_bank_review", "szbank-wuzhong:officer", None)]},
     {"key": "runtong-withdrawn", "enterprise": "runtong", "creator": "admin", "term": 90,
-     "purpose": "支付注塑原料（PP、ABS）采购款", "pledges": [("rt-1", "confirmed", "fresh")],
-     "steps": [*_to_bank("jsbank-suzhou"), ("withdraw", "ent", "已通过其他银行获得流动资金贷款")]},
+     "purpose": "支付注塑原料（PP、ABS）采购款", "pledges": [("rt-1", "confirmed", "fresh")], "targets": ["jsbank-suzhou"],
+     "steps": [*_TO_BANK, ("withdraw", "ent", "已通过其他银行获得流动资金贷款")]},
     {"key": "yifan-second-guarantor", "enterprise": "yifan", "creator": "admin", "term": 180,
      "purpose": "采购船用阀门铸件", "pledges": [("yf-1", "confirmed", "fresh"), ("yf-2", "pending", "fresh")],
-     "steps": [*_to_guarantor("chuangxin-guarantee"),
-               ("start_guarantor_review", "chuangxin-guarantee:officer", None),
-               ("decline_guarantee", "chuangxin-guarantee:approver", "船舶配套行业不在本公司当期担保准入范围内"),
-               ("reroute_to_guarantor", "sys", "推送下一家担保机构：{rongxin-guarantee}"),
-               ("start_guarantor_review", "rongxin-guarantee:officer", None)]},
+     "targets": ["chuangxin-guarantee", "rongxin-guarantee"],
+     "steps": [*_TO_GUARANTOR, ("start_guarantor_review", "chuangxin-guarantee:officer", None),
+               ("decline_guarantee", "chuangxin-guarantee:officer",
+                {"reason": "policy", "note": "船舶配套行业不在本公司当期担保准入范围内"}),
+               ("reroute_to_guarantor", "sys", None), ("start_guarantor_review", "rongxin-guarantee:officer", None)]},
     {"key": "boyuan-guarantee-offered", "enterprise": "boyuan", "creator": "admin", "term": 120,
      "purpose": "智慧园区项目实施人员费用", "pledges": [("by-1", "confirmed", "fresh"), ("by-2", "pending", "fresh")],
-     "steps": [*_to_guarantor("rongxin-guarantee"), ("start_guarantor_review", "rongxin-guarantee:officer", None),
-               ("offer_guarantee", "rongxin-guarantee:approver", "担保比例80%，担保费率1.0%/年（科技型企业优惠）")]},
+     "targets": ["rongxin-guarantee"],
+     "steps": [*_TO_GUARANTOR, ("start_guarantor_review", "rongxin-guarantee:officer", None),
+               ("offer_guarantee", "rongxin-guarantee:officer", {"coverage": "80", "fee_rate": "1.0"})]},
+    # two instalments repaid on time, the third overdue and flagged for the credit file
     {"key": "derun-repaying", "enterprise": "derun", "creator": "admin", "term": 180,
-     "purpose": "采购精密轴承及加工刀具", "pledges": [("dr-1", "confirmed", "fresh"), ("dr-2", "confirmed", "fresh")],
-     "steps": [*_to_bank("jsbank-suzhou"), ("start_bank_review", "jsbank-suzhou:officer", None),
-               ("make_offer", "jsbank-suzhou:approver", _OFFER_NOTE), ("accept_offer", "ent:admin", None),
-               ("disburse", "jsbank-suzhou:officer", "已放款至企业基本存款账户"),
-               ("start_repayment", "jsbank-suzhou:officer", "已登记还款计划：按月付息，到期一次还本")]},
+     "purpose": "采购精密轴承及加工刀具", "pledges": [("dr-1", "confirmed", "seasoned"), ("dr-2", "confirmed", "seasoned")],
+     "targets": ["jsbank-suzhou"], "loan": {"disbursed_days_ago": 100, "repaid": 2},
+     "steps": [*_TO_BANK, ("start_bank_review", "jsbank-suzhou:officer", None),
+               ("make_offer", "jsbank-suzhou:officer", {"rate": "3.70", "conditions": _CONDITIONS}),
+               ("accept_offer", "ent:admin", None), ("disburse", "jsbank-suzhou:officer", None),
+               ("start_repayment", "jsbank-suzhou:officer", None), ("repay", "jsbank-suzhou:officer", None)]},
     {"key": "qiming-draft", "enterprise": "qiming", "creator": "admin", "term": 90,
      "purpose": "购置检测仪器", "pledges": [("qm-1", "pending", "fresh")], "steps": []},
     {"key": "lvyuan-draft", "enterprise": "lvyuan", "creator": "admin", "term": 180,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import pytest
+from flask import url_for
 
 from marketplace.accounts.roles import Role
 from marketplace.permissions import ANONYMOUS, ROUTE_ACCESS
@@ -85,3 +89,32 @@ def test_an_unlisted_endpoint_is_refused(app, client, login):
     finally:
         table[endpoint] = saved
     assert response.status_code == 403
+
+
+# Pages each role must find in the navigation bar (endpoints); every link there must open.
+NAV_MUST_SHOW = {
+    "enterprise": ("financing.index", "payments.index", "receivables.index", "statements.index"),
+    "bank": ("desk.index", "leads.index", "supermarket.desk", "payments.received"),
+    "guarantor": ("desk.index", "leads.index", "supermarket.desk", "payments.received"),
+    "bureau": ("main.dashboard",),
+    "platform": ("admin.institutions", "admin.audit_log"),
+}
+
+
+def _nav_links(html: str) -> list[str]:
+    nav = re.search(r'<nav class="nav" data-testid="nav">(.*?)</nav>', html, re.S).group(1)
+    return [unescape(href) for href in re.findall(r'<a [^>]*href="([^"]+)"', nav)]
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_sees_its_pages_in_the_nav_and_every_nav_link_opens(app, client, login, role):
+    login(_user_for(role))
+    home = client.get("/dashboard", follow_redirects=True)
+    assert home.status_code == 200
+    links = _nav_links(home.get_data(as_text=True))
+    with app.test_request_context():
+        expected = {url_for(endpoint) for endpoint in NAV_MUST_SHOW[Role(role).kind]}
+    assert expected <= set(links), f"{role}: missing {expected - set(links)}"
+    for href in links:
+        response = client.get(href, follow_redirects=True)
+        assert response.status_code == 200, f"{role}: {href} -> {response.status_code}"

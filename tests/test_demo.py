@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,16 +15,29 @@ from marketplace import create_app, demo_statements
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import OrgKind, Role
 from marketplace.audit import AuditEvent, verify_chain
+from marketplace.db import utcnow
 from marketplace.demo import seed
+from marketplace.desks.models import Assignment, InfoRequest, Offer
 from marketplace.enterprises.models import CommitmentSignature, Consent, Enterprise
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest, RequestPledge, WorkflowEvent
-from marketplace.formatting import today_shanghai
+from marketplace.formatting import local, today_shanghai
+from marketplace.guarantees.models import Guarantee
+from marketplace.loans import services as loan_services
+from marketplace.loans.models import Instalment, Loan, Repayment
+from marketplace.notifications.models import Notification
+from marketplace.payments.models import Payment
 from marketplace.receivables.models import ConfirmationLink, Receivable
 from marketplace.reference.industries import INDUSTRY_DIVISIONS
 from marketplace.reference.regions import is_region_prefix
 from marketplace.statements.models import StatementFile, StatementTransaction
-from marketplace.supermarket.models import PRODUCT_TYPES, Product, ProductStat, ProductVersion
+from marketplace.supermarket.models import (
+    PRODUCT_TYPES,
+    Product,
+    ProductStat,
+    ProductVersion,
+    RequestTarget,
+)
 from workflows.financing import TERMINAL_STATES
 from workflows.identifiers import resident_id_problem, uscc_problem
 
@@ -32,7 +46,8 @@ pytestmark = [pytest.mark.sqlite, pytest.mark.xdist_group("demo")]
 AUDIT_KEY = "y"
 TABLES = (Organisation, User, Enterprise, CommitmentSignature, Consent, Receivable, ConfirmationLink,
           FinancingRequest, RequestPledge, WorkflowEvent, AuditEvent, Product, ProductVersion, ProductStat,
-          StatementFile, StatementTransaction)
+          StatementFile, StatementTransaction, RequestTarget, Assignment, Offer, Guarantee, Payment, Loan,
+          Instalment, Repayment, Notification)
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +67,24 @@ def seeded(tmp_path_factory):
         seed(reset=True, echo=lines.append)
         yield app, "\n".join(lines)
         db.session.remove()
+
+
+def _get(app, user: User, path: str):
+    """GET `path` signed in as `user`, in an app context of its own (Flask-Login keeps the user on g)."""
+    with app.app_context():
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"], session["_fresh"] = user.get_id(), True
+        return client.get(path)
+
+
+def _admin_of(request: FinancingRequest) -> User:
+    return db.session.scalar(select(User).where(User.organisation_id == request.enterprise.organisation_id,
+                                                User.role == Role.ENTERPRISE_ADMIN))
+
+
+def _in_state(state: str) -> list[FinancingRequest]:
+    return list(db.session.scalars(select(FinancingRequest).where(FinancingRequest.state == state)))
 
 
 def _counts() -> dict[str, int]:
@@ -133,6 +166,164 @@ def test_requests_span_the_workflow_and_pledges_stay_consistent(seeded):
         .group_by(RequestPledge.receivable_id).having(func.count() > 1)
     ).all()
     assert twice == []
+
+
+def _statuses(model, request: FinancingRequest) -> list[str]:
+    return sorted(db.session.scalars(select(model.status).where(model.request_id == request.id)))
+
+
+def test_requests_past_a_routing_have_the_rows_their_states_imply(seeded):
+    """Targets, claims, offers, guarantees, fees and loans, as the services leave them."""
+    seen = set()
+    for request in db.session.scalars(select(FinancingRequest)):
+        state, targets, offers = request.state, _statuses(RequestTarget, request), _statuses(Offer, request)
+        guarantee_states, fees = _statuses(Guarantee, request), _statuses(Payment, request)
+        loan = loan_services.loan_of(request.id)
+        passed = {e.transition for e in request.events}
+        seen.add(state)
+        if "route_to_bank" in passed or "route_to_guarantor" in passed:
+            assert request.classification in ("excellent", "mixed"), request.id
+        if state in ("bank_review", "info_requested", "guarantor_review"):
+            assert {"reviewing", "info_requested"} & set(targets), request.id
+            assert db.session.scalar(select(func.count(Assignment.id)).where(Assignment.request_id == request.id))
+        if state == "info_requested":
+            assert db.session.scalar(select(InfoRequest.id).where(InfoRequest.request_id == request.id,
+                                                                  InfoRequest.answered_at.is_(None)))
+        if state == "offer_made":
+            assert offers.count("made") >= 1, request.id
+        if state in ("offer_accepted", "disbursed", "repaying", "closed"):
+            assert offers.count("accepted") == 1 and "made" not in offers, request.id
+        assert (loan is not None) == (state in ("disbursed", "repaying", "closed")), request.id
+        if loan is not None:
+            assert loan.offer.status == "accepted" and loan.amount <= loan.offer.amount
+            assert bool(loan.instalments) == (state != "disbursed"), request.id
+        if state == "closed" and loan is not None:
+            assert loan_services.allocation(loan).outstanding == 0
+        if state == "guarantee_offered":
+            assert guarantee_states == ["offered"] and fees == [], request.id
+        if state == "fee_pending":
+            assert guarantee_states == ["accepted"] and fees == ["pending"], request.id
+        if "confirm_fee" in passed:
+            assert guarantee_states == ["issued"] and fees == ["succeeded"], request.id
+    assert {"offer_made", "disbursed", "repaying", "closed", "fee_pending", "guarantee_offered",
+            "info_requested"} <= seen
+
+
+def test_two_bank_offers_wait_side_by_side_for_the_enterprise(seeded):
+    app, _output = seeded
+    today = today_shanghai()
+    waiting = [r for r in _in_state("offer_made")
+               if len(db.session.scalars(select(Offer).where(Offer.request_id == r.id, Offer.status == "made")).all()) > 1]
+    assert waiting
+    request = waiting[0]
+    offers = db.session.scalars(select(Offer).where(Offer.request_id == request.id)).all()
+    assert len({o.institution_id for o in offers}) == len(offers) == 2
+    assert all(o.expires_on >= today and o.institution.kind == OrgKind.BANK for o in offers)
+    assert len({(o.amount, o.annual_rate) for o in offers}) == 2  # a real choice: more money or a lower rate
+    page = _get(app, _admin_of(request), f"/financing/{request.id}/offers")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert html.count('data-testid="offer-card"') == 2 and html.count('data-testid="accept-offer"') == 2
+
+
+def test_an_issued_guarantee_has_its_letter_and_took_the_request_on_to_a_bank(seeded):
+    app, _output = seeded
+    guarantee = db.session.scalar(select(Guarantee).where(Guarantee.status == "issued"))
+    request = guarantee.request
+    assert request.state == "routed_to_bank" and guarantee.letter_no.startswith("DB-")
+    fee = db.session.scalar(select(Payment).where(Payment.request_id == request.id))
+    assert (fee.status, fee.method, fee.amount) == ("succeeded", "offline", guarantee.fee)
+    assert fee.confirmed_by.organisation_id == guarantee.institution_id and fee.offline_reference
+    banks = db.session.scalars(select(RequestTarget).where(RequestTarget.request_id == request.id,
+                                                           RequestTarget.status == "routed")).all()
+    assert banks and all(t.institution.kind == OrgKind.BANK for t in banks)
+    letter = _get(app, _admin_of(request), f"/financing/{request.id}/guarantee/letter.pdf")
+    assert letter.status_code == 200 and letter.mimetype == "application/pdf"
+    assert letter.data.startswith(b"%PDF")
+
+
+def test_a_guarantee_fee_waits_for_the_guarantor_to_confirm_the_bank_transfer(seeded):
+    app, _output = seeded
+    [fee] = db.session.scalars(select(Payment).where(Payment.status == "pending")).all()
+    assert fee.method == "offline" and fee.request.state == "fee_pending"
+    officer = db.session.scalar(select(User).where(User.organisation_id == fee.payee_org_id,
+                                                   User.role == Role.GUARANTOR_OFFICER))
+    page = _get(app, officer, "/payments/received")
+    assert page.status_code == 200 and fee.transfer_code in page.get_data(as_text=True)
+    assert _get(app, _admin_of(fee.request), f"/payments/{fee.id}").status_code == 200
+
+
+def test_a_loan_repays_on_schedule_with_one_instalment_overdue_and_flagged(seeded):
+    app, _output = seeded
+    today = today_shanghai()
+    [request] = _in_state("repaying")
+    loan = loan_services.loan_of(request.id)
+    assert len(loan.instalments) >= 3 and len(loan.repayments) >= 1
+    summary = loan_services.summary(loan, today)
+    assert [row.due_on for row in summary.overdue] == [
+        row.due_on for row in loan.instalments if row.overdue_flagged_at is not None]
+    [overdue] = summary.overdue
+    assert overdue.due_on < today and local(overdue.overdue_flagged_at).date() > overdue.due_on
+    paid = [state for row, state in summary.rows if state.covered_on is not None]
+    assert paid and all(state.covered_on <= state.line.due_on for state in paid)  # the others on time
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "loan.overdue")) == 1
+    page = _get(app, _admin_of(request), f"/financing/{request.id}/loan")
+    assert page.status_code == 200 and 'data-testid="overdue-warning"' in page.get_data(as_text=True)
+    [closed] = _in_state("closed")
+    assert loan_services.loan_of(closed.id).repayments
+
+
+def test_business_timestamps_follow_each_request_timeline(seeded):
+    now, today = utcnow(), today_shanghai()
+    for request in db.session.scalars(select(FinancingRequest)):
+        start, end = request.created_at, request.events[-1].occurred_at
+        for offer in db.session.scalars(select(Offer).where(Offer.request_id == request.id)):
+            assert start < offer.created_at < now and (offer.decided_at is None
+                                                       or offer.created_at <= offer.decided_at <= end), request.id
+        for guarantee in db.session.scalars(select(Guarantee).where(Guarantee.request_id == request.id)):
+            assert start < guarantee.created_at <= (guarantee.issued_at or end) <= end, request.id
+        loan = loan_services.loan_of(request.id)
+        if loan is not None:
+            assert local(loan.offer.decided_at).date() <= loan.disbursed_on <= today
+            assert all(loan.disbursed_on <= r.paid_on <= today for r in loan.repayments)
+            assert all(row.due_on > loan.disbursed_on for row in loan.instalments)
+    assert max(db.session.scalars(select(Notification.created_at))) <= now
+    assert db.session.scalar(select(func.count(Notification.id)).where(Notification.emailed_at.is_(None))) == 0
+
+
+# a request's state -> the links its page must show the enterprise (data-testid)
+REQUEST_PAGE_LINKS = {
+    "offer_made": {"offers-link"}, "info_requested": {"questions-link"},
+    "guarantee_offered": {"guarantee-link"}, "fee_pending": {"guarantee-link", "fee-link"},
+    "disbursed": {"offers-link", "loan-link"}, "repaying": {"offers-link", "loan-link"},
+    "closed": {"offers-link", "loan-link"},
+}
+
+
+def test_the_request_page_links_the_enterprise_to_what_the_institutions_made_of_it(seeded):
+    app, _output = seeded
+    checked = set()
+    for request in db.session.scalars(select(FinancingRequest)):
+        expected = set(REQUEST_PAGE_LINKS.get(request.state, ()))
+        if db.session.scalar(select(Guarantee.id).where(Guarantee.request_id == request.id,
+                                                        Guarantee.status == "issued")):
+            expected |= {"guarantee-link", "guarantee-letter-link", "fee-link"}
+        if not expected:
+            continue
+        admin = _admin_of(request)
+        html = _get(app, admin, f"/financing/{request.id}").get_data(as_text=True)
+        links = dict(re.findall(r'href="([^"]+)" data-testid="([a-z-]+-link)"', html))
+        assert expected <= set(links.values()), (request.id, request.state, links)
+        for href, testid in links.items():
+            assert _get(app, admin, href).status_code == 200, (request.id, testid, href)
+        checked.add(request.state)
+    assert set(REQUEST_PAGE_LINKS) <= checked
+
+
+def test_the_printout_points_at_the_scenarios_past_an_offer(seeded):
+    _app, output = seeded
+    for what in ("offers side by side", "guarantee letter", "fee awaiting the transfer", "overdue instalment"):
+        assert what in output
 
 
 def test_the_supermarket_has_30_published_products_of_every_type_from_the_five_lenders(seeded):

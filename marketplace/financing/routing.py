@@ -78,6 +78,16 @@ def routing_targets(request: FinancingRequest, kind: str, matches: list[Match] |
     return chosen
 
 
+def mark_routed(targets: list[RequestTarget], kind: str) -> None:
+    """Banks all receive the request at once; guarantors are asked one at a time, best first,
+    the others wait their turn."""
+    now = utcnow()
+    for position, target in enumerate(targets):
+        sequential_wait = kind == "guarantor" and position > 0
+        target.status = "waiting" if sequential_wait else "routed"
+        target.routed_at = None if sequential_wait else now
+
+
 def route_verified(request: FinancingRequest, report) -> WorkflowEvent:
     """Apply route_to_bank, route_to_guarantor or return_request, by the report's class."""
     from marketplace.financing.services import apply_transition
@@ -88,14 +98,10 @@ def route_verified(request: FinancingRequest, report) -> WorkflowEvent:
     targets = routing_targets(request, kind, matches) if kind else []
     facts = {"classification": classification, "route_targets": len(targets)}
     if targets:
-        now = utcnow()
-        for position, target in enumerate(targets):
-            sequential_wait = kind == "guarantor" and position > 0
-            target.status = "waiting" if sequential_wait else "routed"
-            target.routed_at = None if sequential_wait else now
+        mark_routed(targets, kind)
         event = apply_transition(request, ROUTE_TRANSITION[kind], facts=facts, report_id=report.id,
                                  institutions=[t.institution_id for t in targets if t.status == "routed"])
-        _tell_institutions(request, [t for t in targets if t.status == "routed"], kind)
+        tell_institutions(request, [t for t in targets if t.status == "routed"], kind)
     else:
         note = None if classification == "poor" else _no_institution_note(kind)
         event = apply_transition(request, "return_request", note=note, facts=facts, report_id=report.id)
@@ -126,7 +132,7 @@ def _tell_enterprise(request: FinancingRequest, report, targets: list[RequestTar
     notify(_enterprise_users(request), "verification.done", title, body, link)
 
 
-def _tell_institutions(request: FinancingRequest, targets: list[RequestTarget], kind: str) -> None:
+def tell_institutions(request: FinancingRequest, targets: list[RequestTarget], kind: str) -> None:
     role = OFFICER_ROLES[kind]
     for target in targets:
         staff = db.session.scalars(select(User).where(User.organisation_id == target.institution_id,

@@ -7,15 +7,18 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask import request as flask_request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from marketplace.desks.models import InfoRequest, Offer
 from marketplace.extensions import db
 from marketplace.financing import services, targets
 from marketplace.financing.forms import RequestForm, SubmitForm, VersionedForm
 from marketplace.financing.models import FinancingRequest
+from marketplace.guarantees.models import Guarantee
 from marketplace.i18n import is_english
 from marketplace.pagination import paginate
+from marketplace.payments.models import Payment
 from marketplace.permissions import current_enterprise, require_owned
 from marketplace.receivables.models import CONFIRMATION_LABELS
 from marketplace.supermarket.matching import ranked_matches
@@ -146,7 +149,27 @@ def detail(request_id: int):
         reports=reports, class_labels=CLASS_LABELS, class_badges=CLASS_BADGES, returned=returned, return_reasons=latest.get(f"reasons_{_locale()}", []),
         advice=advice_for(latest, _locale()) if returned else [],
         progress_steps=_progress_steps(request) if request.state in VERIFICATION_PENDING else [],
+        **_work_on(request),
     )
+
+
+def _work_on(request: FinancingRequest) -> dict:
+    """What the institutions made of the request, for the page's links: the offers (and how many
+    wait for an answer), the questions (and how many are open), the latest guarantee, the fees."""
+    offers = dict(db.session.execute(
+        select(Offer.status, func.count()).where(Offer.request_id == request.id,
+                                                 Offer.status.not_in(("pending_approval", "withdrawn")))
+        .group_by(Offer.status)).all())
+    questions = db.session.execute(
+        select(func.count(), func.count(InfoRequest.answered_at)).where(InfoRequest.request_id == request.id)).one()
+    return {
+        "offer_count": sum(offers.values()), "offers_waiting": offers.get("made", 0),
+        "question_count": questions[0], "questions_open": questions[0] - questions[1],
+        "guarantee": db.session.scalar(select(Guarantee).where(Guarantee.request_id == request.id)
+                                       .order_by(Guarantee.id.desc()).limit(1)),
+        "fees": db.session.scalars(select(Payment).where(Payment.request_id == request.id)
+                                   .order_by(Payment.id)).all(),
+    }
 
 
 def _progress_steps(request: FinancingRequest) -> list[tuple[str, str]]:
