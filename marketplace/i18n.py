@@ -36,6 +36,11 @@ def pick(pair: tuple[str, str]) -> str:
     return pair[1] if is_english() else pair[0]
 
 
+def sentences(parts, zh: str = "；", en: str = "; ") -> str:
+    """Several messages shown as one: separated by a full-width semicolon, or by "; " in English."""
+    return (en if is_english() else zh).join(str(part) for part in parts)
+
+
 def translations():
     """Flask-Babel's translations for the current locale, found once per request and locale.
 
@@ -89,3 +94,12 @@ def init_app(app: Flask) -> None:
             unread = 0
         return {"unread_notifications": unread,"is_english": is_english(), "current_locale": select_locale(),
                 "languages": app.config["LANGUAGES"], "request_path": request.path}
+
+
+def input_error(error: ValueError) -> str:
+    """A bad input's message (workflows.identifiers.InputError, e.g. from parse_money) in the
+    page's language; any other ValueError as it is."""
+    from flask_babel import gettext
+
+    template, params = getattr(error, "template", None), getattr(error, "params", {})
+    return gettext(template, **params) if template else str(error)

@@ -169,24 +169,38 @@ _MONEY = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _CENT = Decimal("0.01")
 
 
+class InputError(ValueError):
+    """A value a user typed that is not one. `str()` is the Chinese sentence; `template` (a msgid,
+    with %(value)s where it quotes the input) and `params` let the application translate it."""
+
+    def __init__(self, template: str, **params):
+        self.template, self.params = template, params
+        super().__init__(template % params if params else template)
+
+
+MONEY_EMPTY = "金额为空"
+MONEY_NOT_A_NUMBER = "金额“%(value)s”不是有效的数字"
+MONEY_TOO_PRECISE = "金额最多两位小数"
+
+
 def parse_money(text: str) -> Decimal:
     """Parse an amount in yuan ("¥1,234.50", "-300", "1000.5元") into a Decimal with 2 places.
 
-    Raises ValueError with a Chinese sentence. Never goes through float.
+    Raises InputError (a ValueError) with a Chinese sentence. Never goes through float.
     """
     raw = str(text or "")
     value = unicodedata.normalize("NFKC", raw).strip()  # full-width ￥，１ become ¥ , 1
     if not value:
-        raise ValueError("金额为空")
+        raise InputError(MONEY_EMPTY)
     negative, digits = _split_money_sign(value)
     if not _MONEY.fullmatch(digits):
-        raise ValueError(f"金额“{raw.strip()}”不是有效的数字")
+        raise InputError(MONEY_NOT_A_NUMBER, value=raw.strip())
     try:
         amount = Decimal(digits.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the pattern admits only digits
-        raise ValueError(f"金额“{raw.strip()}”不是有效的数字") from exc
+        raise InputError(MONEY_NOT_A_NUMBER, value=raw.strip()) from exc
     if amount != amount.quantize(_CENT):
-        raise ValueError("金额最多两位小数")
+        raise InputError(MONEY_TOO_PRECISE)
     amount = amount.quantize(_CENT)
     return -amount if negative else amount
 

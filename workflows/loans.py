@@ -90,31 +90,41 @@ def equal_principal_schedule(amount: Decimal, annual_rate: Decimal, start: date,
     return lines
 
 
-def schedule_problems(lines: Sequence[Line], loan_amount: Decimal, disbursed_on: date) -> list[str]:
-    """Every problem with a schedule the bank entered, row by row (1-based), in Chinese."""
+def schedule_problems(lines: Sequence[Line], loan_amount: Decimal, disbursed_on: date,
+                      locale: str = "zh") -> list[str]:
+    """Every problem with a schedule the bank entered, row by row (1-based), in Chinese or,
+    for an `en` locale, in English."""
+    english = locale.startswith("en")
+
+    def say(zh: str, en: str) -> str:
+        return en if english else zh
+
     problems: list[str] = []
     if not lines:
-        return ["还款计划至少需要一期"]
+        return [say("还款计划至少需要一期", "The schedule needs at least one instalment")]
     previous: date | None = None
     for number, line in enumerate(lines, start=1):
         row: list[str] = []
         if line.due_on <= disbursed_on:
-            row.append(f"到期日须晚于放款日 {disbursed_on.isoformat()}")
+            row.append(say(f"到期日须晚于放款日 {disbursed_on.isoformat()}",
+                           f"the due date must be after the disbursement date, {disbursed_on.isoformat()}"))
         if previous is not None and line.due_on <= previous:
-            row.append("到期日须晚于上一期")
+            row.append(say("到期日须晚于上一期", "the due date must be after the previous instalment's"))
         if line.principal < 0 or line.interest < 0:
-            row.append("本金和利息不能为负数")
+            row.append(say("本金和利息不能为负数", "principal and interest cannot be negative"))
         elif line.total <= 0:
-            row.append("本金与利息不能同时为零")
+            row.append(say("本金与利息不能同时为零", "principal and interest cannot both be zero"))
         if line.principal != to_fen(line.principal) or line.interest != to_fen(line.interest):
-            row.append("金额最多两位小数")
+            row.append(say("金额最多两位小数", "amounts have at most two decimals"))
         if row:
-            problems.append(f"第{number}行：" + "，".join(row))
+            problems.append(say(f"第{number}行：" + "，".join(row), f"Row {number}: " + ", ".join(row)))
         previous = line.due_on
     principal = sum((line.principal for line in lines), ZERO)
     if principal != loan_amount:
-        problems.append(f"各期本金合计 ¥{principal:,.2f} 与放款金额 ¥{loan_amount:,.2f} 不一致"
-                        f"（相差 ¥{loan_amount - principal:,.2f}）")
+        problems.append(say(f"各期本金合计 ¥{principal:,.2f} 与放款金额 ¥{loan_amount:,.2f} 不一致"
+                            f"（相差 ¥{loan_amount - principal:,.2f}）",
+                            f"The instalments' principal, ¥{principal:,.2f}, does not match the amount disbursed, "
+                            f"¥{loan_amount:,.2f} (a difference of ¥{loan_amount - principal:,.2f})"))
     return problems
 
 

@@ -17,6 +17,7 @@ exist. Each action commits after the service succeeds and rolls back when it ref
 from __future__ import annotations
 
 from flask import abort
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -370,7 +371,7 @@ def record_disbursement(body: dict, request_id: int):
 
     def action(user):
         if offer is None:
-            raise loans.LoanRefused("只有企业已接受本机构报价的申请才能登记放款")
+            raise loans.LoanRefused(_("只有企业已接受本机构报价的申请才能登记放款"))
         return loans.record_disbursement(offer, user, body["amount"], body["disbursed_on"], body["reference"])
 
     return loan_payload(_act(target, action))
@@ -393,7 +394,7 @@ def record_repayment(body: dict, request_id: int):
 
     def action(user):
         if loan is None or loan.institution_id != target.institution_id:
-            raise loans.LoanRefused("该申请尚未由本机构登记放款")
+            raise loans.LoanRefused(_("该申请尚未由本机构登记放款"))
         return loans.record_repayment(loan, user, body["paid_on"], body["amount"], body["reference"])
 
     repayment = _act(target, action)

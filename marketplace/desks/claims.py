@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -32,7 +33,7 @@ STAFF_ROLES = {"bank": (Role.BANK_OFFICER, Role.BANK_APPROVER),
 
 
 class ClaimRefused(ValueError):
-    """The claim cannot be made; the message says why (Chinese)."""
+    """The claim cannot be made; the message says why (in the user's language)."""
 
 
 class ClaimLost(ClaimRefused):
@@ -60,9 +61,9 @@ def can_work(target: RequestTarget, user) -> bool:
 def claim(target: RequestTarget, user) -> Assignment:
     """Claim the target for `user` or raise ClaimRefused / ClaimLost; the caller commits."""
     if not can_work(target, user):
-        raise ClaimRefused("只能认领推送给本机构的申请")
+        raise ClaimRefused(_("只能认领推送给本机构的申请"))
     if target.status not in WORKABLE_STATUSES:
-        raise ClaimRefused("该申请已处理完毕，不能认领")
+        raise ClaimRefused(_("该申请已处理完毕，不能认领"))
     now = utcnow()
     assignment = Assignment(target_id=target.id, request_id=target.request_id, institution_id=target.institution_id,
                             user_id=user.id, claimed_at=now, touched_at=now, expires_at=idle_deadline(now))
@@ -72,10 +73,10 @@ def claim(target: RequestTarget, user) -> Assignment:
             db.session.flush()
     except IntegrityError:
         holder = open_assignment(target.id)
-        name = holder.user.name if holder is not None else "其他同事"
+        name = holder.user.name if holder is not None else _("其他同事")
         if holder is not None and holder.user_id == user.id:
-            raise ClaimLost("您已认领该申请") from None
-        raise ClaimLost(f"该申请已由{name}认领，请处理其他申请") from None
+            raise ClaimLost(_("您已认领该申请")) from None
+        raise ClaimLost(_("该申请已由%(name)s认领，请处理其他申请", name=name)) from None
     audit.record("desk.claimed", assignment, enterprise_id=target.request.enterprise_id, actor=user,
                  request_id=target.request_id, target_id=target.id)
     _start_review(target, user)
@@ -98,9 +99,9 @@ def release(target: RequestTarget, user, reason: str = "released") -> Assignment
     """End the open claim (the holder releasing it, or the work being decided)."""
     assignment = open_assignment(target.id)
     if assignment is None:
-        raise ClaimRefused("该申请当前没有人认领")
+        raise ClaimRefused(_("该申请当前没有人认领"))
     if reason == "released" and assignment.user_id != user.id:
-        raise ClaimRefused("只能释放自己认领的申请")
+        raise ClaimRefused(_("只能释放自己认领的申请"))
     end(assignment, reason, actor=user)
     return assignment
 
@@ -123,7 +124,8 @@ def held_by(target: RequestTarget, user) -> Assignment:
     """The open claim, which must be `user`'s: work on a request needs the claim."""
     assignment = open_assignment(target.id)
     if assignment is None or assignment.user_id != user.id:
-        raise ClaimRefused("请先认领该申请再处理" if assignment is None else f"该申请已由{assignment.user.name}认领")
+        raise ClaimRefused(_("请先认领该申请再处理") if assignment is None
+                           else _("该申请已由%(name)s认领", name=assignment.user.name))
     return assignment
 
 

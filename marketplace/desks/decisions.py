@@ -22,6 +22,7 @@ from marketplace.desks.people import enterprise_users, institution_staff
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.formatting import today_shanghai
+from marketplace.i18n import sentences
 from marketplace.notifications.services import notify
 from marketplace.supermarket.models import RequestTarget
 from workflows.financing import State
@@ -31,7 +32,7 @@ RATE_MIN, RATE_MAX = Decimal("0.01"), Decimal("35.99")
 
 
 class DecisionRefused(ValueError):
-    """The decision cannot be made; the message says why (Chinese)."""
+    """The decision cannot be made; the message says why (in the user's language)."""
 
 
 @dataclass(frozen=True)
@@ -56,22 +57,22 @@ def decline_reasons() -> dict[str, tuple[str, str]]:
 
 
 def check_terms(request: FinancingRequest, terms: OfferTerms) -> list[str]:
-    """Every problem with the terms, in Chinese (empty when they are acceptable)."""
+    """Every problem with the terms, in the user's language (empty when they are acceptable)."""
     problems = []
     if terms.amount <= 0:
-        problems.append("报价金额必须大于零")
+        problems.append(_("报价金额必须大于零"))
     elif terms.amount > request.amount:
-        problems.append(f"报价金额不能超过申请金额（¥{request.amount:,.2f}）")
+        problems.append(_("报价金额不能超过申请金额（¥%(amount)s）", amount=f"{request.amount:,.2f}"))
     if not RATE_MIN <= terms.annual_rate <= RATE_MAX:
-        problems.append(f"年化利率须在 {RATE_MIN}% 与 {RATE_MAX}% 之间")
+        problems.append(_("年化利率须在 %(low)s%% 与 %(high)s%% 之间", low=RATE_MIN, high=RATE_MAX))
     if not 1 <= terms.term_days <= 1825:
-        problems.append("期限须在 1 至 1825 天之间")
+        problems.append(_("期限须在 1 至 1825 天之间"))
     today = today_shanghai()
     latest = today + timedelta(days=current_app.config["OFFER_VALID_DAYS_MAX"])
     if terms.expires_on < today:
-        problems.append("报价有效期不能早于今天")
+        problems.append(_("报价有效期不能早于今天"))
     elif terms.expires_on > latest:
-        problems.append(f"报价有效期不能晚于 {latest.isoformat()}")
+        problems.append(_("报价有效期不能晚于 %(day)s", day=latest.isoformat()))
     return problems
 
 
@@ -79,14 +80,14 @@ def make_offer(target: RequestTarget, user, terms: OfferTerms) -> Offer:
     """Record an offer: made at once up to the four-eyes amount, else waiting for an approver."""
     claims.touch(claims.held_by(target, user))
     if target.institution.kind != "bank":
-        raise DecisionRefused("只有银行可以报价")
+        raise DecisionRefused(_("只有银行可以报价"))
     request = target.request
     problems = check_terms(request, terms)
     if problems:
-        raise DecisionRefused("；".join(problems))
+        raise DecisionRefused(sentences(problems))
     if db.session.scalar(select(Offer.id).where(Offer.target_id == target.id,
                                                 Offer.status.in_(("pending_approval", "made")))):
-        raise DecisionRefused("本机构对该申请已有有效报价或待审批的报价")
+        raise DecisionRefused(_("本机构对该申请已有有效报价或待审批的报价"))
     offer = Offer(target_id=target.id, request_id=request.id, institution_id=target.institution_id,
                   amount=terms.amount, annual_rate=terms.annual_rate, term_days=terms.term_days,
                   conditions=terms.conditions.strip(), expires_on=terms.expires_on, made_by_id=user.id,
@@ -105,15 +106,15 @@ def make_offer(target: RequestTarget, user, terms: OfferTerms) -> Offer:
 def approve_offer(offer: Offer, approver) -> Offer:
     """The second pair of eyes: an approver of the same bank who did not propose the offer."""
     if offer.status != "pending_approval":
-        raise DecisionRefused("该报价不在待审批状态")
+        raise DecisionRefused(_("该报价不在待审批状态"))
     if approver.organisation_id != offer.institution_id or approver.role != Role.BANK_APPROVER:
-        raise DecisionRefused("只有本机构的审批人可以审批报价")
+        raise DecisionRefused(_("只有本机构的审批人可以审批报价"))
     if approver.id == offer.made_by_id:
-        raise DecisionRefused("四眼原则：报价人不能审批自己的报价，请由另一位审批人审批")
+        raise DecisionRefused(_("四眼原则：报价人不能审批自己的报价，请由另一位审批人审批"))
     problems = check_terms(offer.request, OfferTerms(offer.amount, offer.annual_rate, offer.term_days,
                                                      offer.expires_on, offer.conditions))
     if problems:
-        raise DecisionRefused("；".join(problems))
+        raise DecisionRefused(sentences(problems))
     _publish(offer, approver)
     return offer
 
@@ -152,11 +153,11 @@ def decline(target: RequestTarget, user, reason_code: str, note: str) -> Decline
     bank the matching finds, or back to the enterprise."""
     claims.held_by(target, user)
     if reason_code not in decline_reasons():
-        raise DecisionRefused("请选择拒绝原因")
+        raise DecisionRefused(_("请选择拒绝原因"))
     if reason_code == "other" and not note.strip():
-        raise DecisionRefused("选择“其他原因”时请填写说明")
+        raise DecisionRefused(_("选择“其他原因”时请填写说明"))
     if db.session.scalar(select(Offer.id).where(Offer.target_id == target.id, Offer.status == "made")):
-        raise DecisionRefused("本机构已向企业报价，不能再拒绝；如需撤回请联系平台")
+        raise DecisionRefused(_("本机构已向企业报价，不能再拒绝；如需撤回请联系平台"))
     if target.institution.kind == "guarantor":
         from marketplace.guarantees import services as guarantees
 
@@ -213,11 +214,11 @@ def accept_offer(offer: Offer, user) -> Offer:
 
     request = offer.request
     if offer.status != "made":
-        raise DecisionRefused("该报价已失效，不能接受")
+        raise DecisionRefused(_("该报价已失效，不能接受"))
     if offer.expires_on < today_shanghai():
-        raise DecisionRefused(f"该报价已于 {offer.expires_on.isoformat()} 过期，不能接受")
+        raise DecisionRefused(_("该报价已于 %(day)s 过期，不能接受", day=offer.expires_on.isoformat()))
     if request.state != State.OFFER_MADE:
-        raise DecisionRefused("当前状态下不能接受报价")
+        raise DecisionRefused(_("当前状态下不能接受报价"))
     now = utcnow()
     offer.status, offer.decided_at = "accepted", now
     offer.target.status = "accepted"

@@ -14,6 +14,7 @@ from marketplace.desks.models import InfoRequest, Offer
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.formatting import today_shanghai
+from marketplace.i18n import sentences
 from marketplace.permissions import require_owned
 from marketplace.receivables.documents import DocumentRefused
 
@@ -66,7 +67,7 @@ def answer(request_id: int, question_id: int):
         abort(404)
     form = AnswerForm()
     if not form.validate():
-        flash("；".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+        flash(sentences(e for errors in form.errors.values() for e in errors), "danger")
         return redirect(url_for("desk_enterprise.questions", request_id=request_id))
     try:
         info.answer(question, current_user._get_current_object(), form.answer.data, form.attachments.data or [])

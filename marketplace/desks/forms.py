@@ -17,6 +17,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from marketplace.i18n import input_error
 from workflows.identifiers import parse_money
 
 
@@ -35,7 +36,7 @@ class OfferForm(FlaskForm):
         try:
             self.parsed_amount = parse_money(field.data or "")
         except ValueError as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(input_error(error)) from None
 
     def validate_annual_rate(self, field):
         try:

@@ -31,7 +31,7 @@ def add_note(target: RequestTarget, user, body: str) -> InternalNote:
     claims.touch(claims.held_by(target, user))
     body = body.strip()
     if not body:
-        raise DecisionRefused("备注内容不能为空")
+        raise DecisionRefused(_("备注内容不能为空"))
     note = InternalNote(target_id=target.id, author_id=user.id, body=body[:4000])
     db.session.add(note)
     db.session.flush()
@@ -50,11 +50,11 @@ def ask(target: RequestTarget, user, question: str) -> InfoRequest:
     claims.touch(claims.held_by(target, user))
     question = question.strip()
     if not question:
-        raise DecisionRefused("请填写需要企业补充的内容")
+        raise DecisionRefused(_("请填写需要企业补充的内容"))
     if len(question) > QUESTION_MAX:
-        raise DecisionRefused(f"问题不能超过{QUESTION_MAX}个字")
+        raise DecisionRefused(_("问题不能超过%(n)s个字", n=QUESTION_MAX))
     if target.status not in ("reviewing",):
-        raise DecisionRefused("只有审查中的申请可以要求补充材料")
+        raise DecisionRefused(_("只有审查中的申请可以要求补充材料"))
     request = target.request
     row = InfoRequest(target_id=target.id, request_id=request.id, asked_by_id=user.id, question=question)
     db.session.add(row)
@@ -75,13 +75,13 @@ def answer(info: InfoRequest, user, text: str, uploads: list[FileStorage]) -> In
     from marketplace.financing.services import apply_transition
 
     if info.answered_at is not None:
-        raise DecisionRefused("该问题已经回复过了")
+        raise DecisionRefused(_("该问题已经回复过了"))
     text = text.strip()
     if not text:
-        raise DecisionRefused("请填写回复内容")
+        raise DecisionRefused(_("请填写回复内容"))
     uploads = [u for u in uploads if u and u.filename]
     if len(uploads) > MAX_ATTACHMENTS:
-        raise DecisionRefused(f"最多上传{MAX_ATTACHMENTS}个附件")
+        raise DecisionRefused(_("最多上传%(n)s个附件", n=MAX_ATTACHMENTS))
     limit = current_app.config["DOCUMENT_MAX_BYTES"]
     files = []
     for upload in uploads:

@@ -18,7 +18,7 @@ from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
 from marketplace.guarantees import services as guarantees
 from marketplace.guarantees.forms import GuaranteeOfferForm
-from marketplace.i18n import is_english
+from marketplace.i18n import is_english, sentences
 from marketplace.receivables.documents import storage_dir
 from marketplace.receivables.models import CONFIRMATION_LABELS
 from marketplace.reference.industries import industry_name
@@ -150,7 +150,7 @@ def add_note(request_id: int):
 def ask(request_id: int):
     form = QuestionForm()
     if not form.validate():
-        flash("；".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+        flash(sentences(e for errors in form.errors.values() for e in errors), "danger")
         return redirect(url_for("desk.detail", request_id=request_id))
     return _act(request_id, lambda target: info.ask(target, _user(), form.question.data),
                 _("已通知企业补充材料，等待期间时限暂停计算"))
@@ -160,7 +160,7 @@ def ask(request_id: int):
 def make_offer(request_id: int):
     form = OfferForm()
     if not form.validate():
-        flash("；".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+        flash(sentences(e for errors in form.errors.values() for e in errors), "danger")
         return redirect(url_for("desk.detail", request_id=request_id))
     terms = decisions.OfferTerms(form.parsed_amount, form.parsed_rate, form.term_days.data, form.expires_on.data,
                                  form.conditions.data or "")
@@ -178,7 +178,7 @@ def offer_guarantee(request_id: int):
     """A guarantor's staff, holding the claim, offer a guarantee (coverage and fee rate)."""
     form = GuaranteeOfferForm()
     if not form.validate():
-        flash("；".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+        flash(sentences(e for errors in form.errors.values() for e in errors), "danger")
         return redirect(url_for("desk.detail", request_id=request_id))
     return _act(request_id, lambda target: guarantees.offer_guarantee(target, _user(), form.parsed_coverage,
                                                                       form.parsed_fee_rate),
@@ -198,7 +198,7 @@ def approve_offer(request_id: int, offer_id: int):
 def decline(request_id: int):
     form = DeclineForm(reasons=decisions.decline_reasons(), locale=_locale())
     if not form.validate():
-        flash("；".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+        flash(sentences(e for errors in form.errors.values() for e in errors), "danger")
         return redirect(url_for("desk.detail", request_id=request_id))
     return _act(request_id, lambda target: decisions.decline(target, _user(), form.reason_code.data,
                                                              form.note.data or ""), _("已拒绝，企业将收到通知"))

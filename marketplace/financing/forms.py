@@ -8,6 +8,7 @@ from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField,
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from marketplace.i18n import input_error
 from workflows.financing import MAX_TARGETS
 from workflows.identifiers import parse_money
 
@@ -47,7 +48,7 @@ class RequestForm(VersionedForm):
         try:
             self.parsed_amount = parse_money(field.data or "")
         except ValueError as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(input_error(error)) from None
         if self.parsed_amount <= 0:
             raise ValidationError(_l("融资金额必须大于零"))
 

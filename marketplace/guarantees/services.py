@@ -27,6 +27,7 @@ from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.formatting import local, yuan
 from marketplace.guarantees.models import Guarantee
+from marketplace.i18n import pick, sentences
 from marketplace.notifications.services import notify
 from marketplace.payments.hooks import on_paid
 from marketplace.supermarket.models import RequestTarget
@@ -70,19 +71,19 @@ def offer_guarantee(target: RequestTarget, user, coverage_ratio: Decimal, fee_ra
 
     claims.touch(claims.held_by(target, user))
     if target.institution.kind != "guarantor":
-        raise GuaranteeRefused("只有担保机构可以出具担保方案")
+        raise GuaranteeRefused(_("只有担保机构可以出具担保方案"))
     request = target.request
     if request.state != State.GUARANTOR_REVIEW or target.status not in ("reviewing", "info_requested"):
-        raise GuaranteeRefused("当前状态下不能出具担保方案")
+        raise GuaranteeRefused(_("当前状态下不能出具担保方案"))
     problems = term_problems(coverage_ratio, fee_rate)
     if problems:
-        raise GuaranteeRefused("；".join(zh for zh, _en in problems))
+        raise GuaranteeRefused(sentences(pick(problem) for problem in problems))
     if live_guarantee(request.id) is not None:
-        raise GuaranteeRefused("该申请已有有效的担保方案")
+        raise GuaranteeRefused(_("该申请已有有效的担保方案"))
     coverage_ratio, fee_rate = coverage_ratio.quantize(CENT), fee_rate.quantize(CENT)  # as stored: 80.00
     amounts = guarantee_amounts(request.amount, coverage_ratio, fee_rate, request.term_days)
     if amounts.fee <= 0:
-        raise GuaranteeRefused("按此比例和费率计算的担保费不足一分钱，请调整")
+        raise GuaranteeRefused(_("按此比例和费率计算的担保费不足一分钱，请调整"))
     guarantee = Guarantee(target_id=target.id, request_id=request.id, institution_id=target.institution_id,
                           coverage_ratio=coverage_ratio, fee_rate=fee_rate,
                           guaranteed_amount=amounts.guaranteed_amount, fee=amounts.fee,
@@ -112,9 +113,9 @@ def accept_guarantee(guarantee: Guarantee, enterprise_user):
 
     request = guarantee.request
     if enterprise_user.organisation_id != request.enterprise.organisation_id:
-        raise GuaranteeRefused("只能接受本企业申请的担保方案")
+        raise GuaranteeRefused(_("只能接受本企业申请的担保方案"))
     if guarantee.status != "offered" or request.state != State.GUARANTEE_OFFERED:
-        raise GuaranteeRefused("该担保方案当前不能接受")
+        raise GuaranteeRefused(_("该担保方案当前不能接受"))
     try:  # first, so that a refused fee leaves the guarantee and the request as they were
         payment = payments.create_fee(request, guarantee.institution, FEE_PURPOSE, guarantee.fee,
                                       actor=enterprise_user)
@@ -212,7 +213,7 @@ def check_guarantor_may_decline(target: RequestTarget) -> None:
     """A guarantor that has offered a guarantee cannot decline any more (called before the decline)."""
     guarantee = guarantee_of_target(target)
     if guarantee is not None and guarantee.status in LIVE_STATUSES:
-        raise GuaranteeRefused("本机构已出具担保方案，不能再拒绝；如需撤回请联系平台")
+        raise GuaranteeRefused(_("本机构已出具担保方案，不能再拒绝；如需撤回请联系平台"))
 
 
 def after_guarantor_decline(request: FinancingRequest, user, row: Decline) -> RequestTarget | None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, FieldList, Form, FormField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from marketplace.i18n import input_error, sentences
 from workflows.identifiers import parse_money
 
 
@@ -24,7 +26,7 @@ class _MoneyDayForm(FlaskForm):
         try:
             self.parsed_amount = parse_money(field.data or "")
         except ValueError as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(input_error(error)) from None
 
 
 class DisbursementForm(_MoneyDayForm):
@@ -64,22 +66,22 @@ class ScheduleForm(FlaskForm):
             row = entry.form
             problems = []
             if row.is_blank():
-                problems.append("空行（请把后面各期上移，或填写完整）")
+                problems.append(_("空行（请把后面各期上移，或填写完整）"))
             elif row.due_on.errors or row.due_on.data is None:
-                problems.append("到期日无效（格式 YYYY-MM-DD）")
+                problems.append(_("到期日无效（格式 YYYY-MM-DD）"))
             amounts = []
-            for label, field in (("本金", row.principal), ("利息", row.interest)):
+            for label, field in ((_("本金"), row.principal), (_("利息"), row.interest)):
                 text = (field.data or "").strip()
                 if row.is_blank():
                     break
                 try:
                     amounts.append(parse_money(text) if text else Decimal("0.00"))
                 except ValueError as error:
-                    problems.append(f"{label}：{error}")
+                    problems.append(_("%(label)s：%(problem)s", label=label, problem=input_error(error)))
             if problems:
-                self.row_problems.append(f"第{number}行：" + "，".join(problems))
+                self.row_problems.append(_("第%(n)s行：%(problems)s", n=number, problems=sentences(problems, "，", ", ")))
             else:
                 self.parsed_rows.append((row.due_on.data, *amounts))
         if not entries:
-            self.row_problems.append("还款计划至少需要一期")
+            self.row_problems.append(_("还款计划至少需要一期"))
         return ok and not self.row_problems

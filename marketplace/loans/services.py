@@ -28,6 +28,7 @@ from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.financing.services import apply_transition
 from marketplace.formatting import local, today_shanghai
+from marketplace.i18n import is_english, sentences
 from marketplace.loans.models import Instalment, Loan, Repayment
 from marketplace.notifications.services import notify
 from workflows.financing import State
@@ -52,7 +53,7 @@ REFERENCE_MAX = 64
 
 
 class LoanRefused(ValueError):
-    """The loan action cannot be recorded; the message says why (Chinese)."""
+    """The loan action cannot be recorded; the message says why (in the user's language)."""
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -117,29 +118,29 @@ def proposed_schedule(loan: Loan, months: int | None = 1) -> list[Line]:
 
 def _require_bank_staff(user, institution_id: int) -> None:
     if user.role not in BANK_ROLES or user.organisation_id != institution_id:
-        raise LoanRefused("只有放款银行的工作人员可以登记放款与还款")
+        raise LoanRefused(_("只有放款银行的工作人员可以登记放款与还款"))
 
 
 def _common_problems(amount: Decimal, day: date, reference: str, earliest: date, earliest_label: str) -> list[str]:
     problems = []
     if amount is None or amount <= 0:
-        problems.append("金额必须大于零")
+        problems.append(_("金额必须大于零"))
     if day is None:
-        problems.append("请填写日期")
+        problems.append(_("请填写日期"))
     elif day > today_shanghai():
-        problems.append("日期不能晚于今天")
+        problems.append(_("日期不能晚于今天"))
     elif day < earliest:
-        problems.append(f"日期不能早于{earliest_label}（{earliest.isoformat()}）")
+        problems.append(_("日期不能早于%(label)s（%(day)s）", label=earliest_label, day=earliest.isoformat()))
     if not reference:
-        problems.append("请填写业务流水号/凭证号")
+        problems.append(_("请填写业务流水号/凭证号"))
     elif len(reference) > REFERENCE_MAX:
-        problems.append(f"流水号最多 {REFERENCE_MAX} 个字符")
+        problems.append(_("流水号最多 %(n)s 个字符", n=REFERENCE_MAX))
     return problems
 
 
 def _refuse_if(problems: list[str]) -> None:
     if problems:
-        raise LoanRefused("；".join(problems))
+        raise LoanRefused(sentences(problems))
 
 
 def _lock(loan: Loan) -> Loan:
@@ -157,13 +158,13 @@ def record_disbursement(offer: Offer, user, amount: Decimal, disbursed_on: date,
     _require_bank_staff(user, offer.institution_id)
     request: FinancingRequest = offer.request
     if offer.status != "accepted" or request.state != State.OFFER_ACCEPTED:
-        raise LoanRefused("只有企业已接受、尚未放款的报价才能登记放款")
+        raise LoanRefused(_("只有企业已接受、尚未放款的报价才能登记放款"))
     if loan_of(request.id) is not None:
-        raise LoanRefused("该申请已登记放款")
+        raise LoanRefused(_("该申请已登记放款"))
     reference = (reference or "").strip()
-    problems = _common_problems(amount, disbursed_on, reference, accepted_on(offer), "企业接受报价的日期")
+    problems = _common_problems(amount, disbursed_on, reference, accepted_on(offer), _("企业接受报价的日期"))
     if amount is not None and amount > offer.amount:
-        problems.append(f"放款金额不能超过报价金额（¥{offer.amount:,.2f}）")
+        problems.append(_("放款金额不能超过报价金额（¥%(amount)s）", amount=f"{offer.amount:,.2f}"))
     _refuse_if(problems)
     loan = Loan(request_id=request.id, offer_id=offer.id, institution_id=offer.institution_id, amount=amount,
                 disbursed_on=disbursed_on, reference=reference, recorded_by_id=user.id)
@@ -172,7 +173,7 @@ def record_disbursement(offer: Offer, user, amount: Decimal, disbursed_on: date,
             db.session.add(loan)
             db.session.flush()
     except IntegrityError as error:  # a colleague recorded it a moment ago
-        raise LoanRefused("该申请已登记放款") from error
+        raise LoanRefused(_("该申请已登记放款")) from error
     apply_transition(request, "disburse", user, loan_id=loan.id, offer_id=offer.id, amount=amount,
                      disbursed_on=disbursed_on, reference=reference)
     notify(enterprise_users(request), "loan.disbursed", _("融资申请 #%(id)s 已放款", id=request.id),
@@ -189,9 +190,9 @@ def record_schedule(loan: Loan, user, instalments: Iterable[tuple[date, Decimal,
     _require_bank_staff(user, loan.institution_id)
     request = loan.request
     if request.state != State.DISBURSED or loan.instalments:
-        raise LoanRefused("还款计划已登记，或该申请尚未放款")
+        raise LoanRefused(_("还款计划已登记，或该申请尚未放款"))
     lines = [Line(due_on, principal, interest) for due_on, principal, interest in instalments]
-    _refuse_if(schedule_problems(lines, loan.amount, loan.disbursed_on))
+    _refuse_if(schedule_problems(lines, loan.amount, loan.disbursed_on, "en" if is_english() else "zh"))
     rows = [Instalment(loan=loan, due_on=line.due_on, principal=line.principal, interest=line.interest)
             for line in lines]
     db.session.add_all(rows)
@@ -215,12 +216,12 @@ def record_repayment(loan: Loan, user, paid_on: date, amount: Decimal, reference
     loan = _lock(loan)
     request = loan.request
     if request.state != State.REPAYING:
-        raise LoanRefused("只有进入还款阶段（已登记还款计划）且未结清的借款才能登记还款")
+        raise LoanRefused(_("只有进入还款阶段（已登记还款计划）且未结清的借款才能登记还款"))
     reference = (reference or "").strip()
-    problems = _common_problems(amount, paid_on, reference, loan.disbursed_on, "放款日")
+    problems = _common_problems(amount, paid_on, reference, loan.disbursed_on, _("放款日"))
     owed = allocation(loan).outstanding
     if amount is not None and amount > owed:
-        problems.append(f"还款金额不能超过尚欠金额（¥{owed:,.2f}）")
+        problems.append(_("还款金额不能超过尚欠金额（¥%(amount)s）", amount=f"{owed:,.2f}"))
     _refuse_if(problems)
     repayment = Repayment(loan=loan, paid_on=paid_on, amount=amount, reference=reference, recorded_by_id=user.id)
     db.session.add(repayment)

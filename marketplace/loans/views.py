@@ -14,6 +14,7 @@ from flask_login import current_user
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.formatting import today_shanghai
+from marketplace.i18n import sentences
 from marketplace.loans import services
 from marketplace.loans.forms import DisbursementForm, RepaymentForm, ScheduleForm
 from marketplace.permissions import require_owned
@@ -57,7 +58,7 @@ def _bank_loan(request_id: int):
 
 
 def _errors(form) -> str:
-    return "；".join(str(e) for errors in form.errors.values() for e in errors if isinstance(e, str))
+    return sentences(e for errors in form.errors.values() for e in errors if not isinstance(e, (dict, list)))
 
 
 def _back(request_id: int):
@@ -117,13 +118,13 @@ def schedule(request_id: int):
                 flash(_("还款计划已登记，借款进入还款阶段"), "success")
                 return _back(request_id)
         else:
-            flash("；".join(form.row_problems) or _errors(form), "danger")
+            flash(sentences(form.row_problems) or _errors(form), "danger")
         status = 422
     else:
         try:
             proposal = services.proposed_schedule(loan, months)
         except ValueError as error:  # e.g. an amount too small for that many instalments
-            flash(str(error), "warning")
+            flash(_(str(error)), "warning")  # workflows.loans' messages, in runtime_msgids.py
             proposal = []
         form = ScheduleForm(formdata=None, data={"rows": [
             *({"due_on": line.due_on, "principal": f"{line.principal:.2f}", "interest": f"{line.interest:.2f}"}

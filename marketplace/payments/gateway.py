@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import stripe
 from flask import current_app
+from flask_babel import gettext as _
 
 PAYMENT_METHOD_TYPES = ("card", "alipay", "wechat_pay")
 # Stripe's largest amount: 8 digits in the smallest unit (¥999,999.99); above it, a bank transfer
@@ -86,9 +87,10 @@ def _call(operation) -> Intent:
         intent = operation(client().v1)
     except stripe.APIConnectionError as error:
         current_app.logger.warning("Stripe unreachable: %s", error)
-        raise GatewayError("暂时无法连接支付服务，请稍后重试") from error
+        raise GatewayError(_("暂时无法连接支付服务，请稍后重试")) from error
     except stripe.StripeError as error:
         current_app.logger.warning("Stripe refused the call: %s", error)
-        raise GatewayError(f"支付服务拒绝了本次请求：{error.user_message or '请稍后重试'}") from error
+        raise GatewayError(_("支付服务拒绝了本次请求：%(message)s",
+                             message=error.user_message or _("请稍后重试"))) from error
     return Intent(id=intent.id, status=intent.status, client_secret=intent.get("client_secret"),
                   amount_fen=intent.amount, currency=intent.currency)

@@ -11,6 +11,7 @@ import secrets
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +19,7 @@ from marketplace import audit
 from marketplace.accounts.roles import OrgKind
 from marketplace.db import utcnow
 from marketplace.extensions import db
+from marketplace.i18n import pick
 from marketplace.payments import gateway
 from marketplace.payments.events import handle_event  # noqa: F401  (the webhook's service)
 from marketplace.payments.models import Payment
@@ -37,7 +39,7 @@ CENT = Decimal("0.01")
 
 
 class PaymentRefused(ValueError):
-    """The action is refused and nothing changed; the message says why (Chinese)."""
+    """The action is refused and nothing changed; the message says why (in the user's language)."""
 
 
 def new_idempotency_key() -> str:
@@ -48,13 +50,13 @@ def create_fee(request, payee_org, purpose: str, amount, *, actor=None) -> Payme
     """A fee the request's enterprise owes `payee_org`, paid online when Stripe is configured
     (and the amount is within Stripe's limit), else by bank transfer."""
     if purpose not in PURPOSES:
-        raise PaymentRefused("未知的费用类型")
+        raise PaymentRefused(_("未知的费用类型"))
     amount = _valid_amount(amount)
     if payee_org is None or payee_org.kind not in PAYEE_KINDS or not payee_org.active:
-        raise PaymentRefused("收款机构须为有效的银行或担保公司")
-    label = PURPOSE_LABELS[purpose][0]
+        raise PaymentRefused(_("收款机构须为有效的银行或担保公司"))
+    duplicate = _("该申请已有一笔未取消的%(fee)s，不能重复收取", fee=pick(PURPOSE_LABELS[purpose]))
     if _open_fee(request.id, purpose) is not None:
-        raise PaymentRefused(f"该申请已有一笔未取消的{label}，不能重复收取")
+        raise PaymentRefused(duplicate)
     online = current_app.config.get("PAYMENTS") == "stripe" and gateway.fits_online(amount)
     payment = Payment(request_id=request.id, enterprise_id=request.enterprise_id, payee_org_id=payee_org.id,
                       purpose=purpose, amount=amount, currency="cny", method="stripe" if online else "offline",
@@ -63,7 +65,7 @@ def create_fee(request, payee_org, purpose: str, amount, *, actor=None) -> Payme
         with db.session.begin_nested():  # a concurrent twin trips the partial unique index
             db.session.add(payment)
     except IntegrityError:
-        raise PaymentRefused(f"该申请已有一笔未取消的{label}，不能重复收取") from None
+        raise PaymentRefused(duplicate) from None
     audit.record("payment.created", payment, enterprise_id=payment.enterprise_id, actor=actor,
                  amount=str(amount), purpose=purpose, method=payment.method, payee_org_id=payee_org.id)
     return payment
@@ -72,7 +74,7 @@ def create_fee(request, payee_org, purpose: str, amount, *, actor=None) -> Payme
 def start_stripe_payment(payment: Payment, *, actor=None) -> gateway.Intent:
     """The fee's PaymentIntent: created once (key committed first), then reused on every call."""
     if payment.method != "stripe":
-        raise PaymentRefused("该笔费用须通过银行转账支付")
+        raise PaymentRefused(_("该笔费用须通过银行转账支付"))
     _refuse_unless_payable(payment)
     db.session.commit()  # the key is durable before Stripe hears of it
     if payment.stripe_payment_intent_id:
@@ -95,16 +97,16 @@ def confirm_offline_transfer(payment: Payment, user, reference: str) -> Payment:
     """The payee's staff confirm the bank transfer arrived; the fee is paid."""
     lock(payment)
     if not (user.is_staff and user.organisation_id == payment.payee_org_id):
-        raise PaymentRefused("只有收款机构的工作人员可以确认收款")
+        raise PaymentRefused(_("只有收款机构的工作人员可以确认收款"))
     if payment.method != "offline":
-        raise PaymentRefused("该笔费用为在线支付，到账由支付结果自动确认")
+        raise PaymentRefused(_("该笔费用为在线支付，到账由支付结果自动确认"))
     if payment.status in PAID_STATUSES:
-        raise PaymentRefused("该笔费用已支付，不能重复确认")
+        raise PaymentRefused(_("该笔费用已支付，不能重复确认"))
     if payment.status == CANCELLED:
-        raise PaymentRefused("该笔费用已取消，不能确认收款")
+        raise PaymentRefused(_("该笔费用已取消，不能确认收款"))
     reference = (reference or "").strip()
     if not reference or len(reference) > 64:
-        raise PaymentRefused("请填写银行转账流水号（不超过64个字符）")
+        raise PaymentRefused(_("请填写银行转账流水号（不超过64个字符）"))
     payment.offline_reference = reference
     payment.confirmed_by_id = user.id
     payment.confirmed_at = utcnow()
@@ -117,7 +119,7 @@ def cancel_fee(payment: Payment, *, actor=None, reason: str = "") -> Payment:
     lock(payment)
     _refuse_unless_payable(payment)
     if payment.status == PROCESSING:
-        raise PaymentRefused("支付正在处理中，暂不能取消")
+        raise PaymentRefused(_("支付正在处理中，暂不能取消"))
     if payment.stripe_payment_intent_id:
         gateway.cancel_intent(payment.stripe_payment_intent_id)
     move(payment, CANCELLED, actor=actor, reason=reason)
@@ -136,9 +138,9 @@ def payments_to_institution(org_id: int) -> list[Payment]:
 
 def _refuse_unless_payable(payment: Payment) -> None:
     if payment.status in PAID_STATUSES:
-        raise PaymentRefused("该笔费用已支付，不能重复支付")
+        raise PaymentRefused(_("该笔费用已支付，不能重复支付"))
     if payment.status == CANCELLED:
-        raise PaymentRefused("该笔费用已取消")
+        raise PaymentRefused(_("该笔费用已取消"))
 
 
 def _open_fee(request_id: int, purpose: str) -> Payment | None:
@@ -150,9 +152,9 @@ def _valid_amount(amount) -> Decimal:
     try:
         value = Decimal(str(amount)) if not isinstance(amount, Decimal) else amount
     except (InvalidOperation, ValueError):
-        raise PaymentRefused("金额格式不正确") from None
+        raise PaymentRefused(_("金额格式不正确")) from None
     if not value.is_finite() or value <= 0:
-        raise PaymentRefused("金额必须大于零")
+        raise PaymentRefused(_("金额必须大于零"))
     if value != value.quantize(CENT):
-        raise PaymentRefused("金额最多两位小数")
+        raise PaymentRefused(_("金额最多两位小数"))
     return value.quantize(CENT)

@@ -16,10 +16,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from marketplace.extensions import csrf, db
 from marketplace.formatting import capitals, yuan
+from marketplace.i18n import sentences
 from marketplace.payments import gateway, services
 from marketplace.payments.forms import ConfirmTransferForm
 from marketplace.payments.models import Payment
@@ -29,13 +31,13 @@ bp = Blueprint("payments", __name__, url_prefix="/payments")
 WEBHOOK_TOLERANCE_SECONDS = 300
 # Stripe's PaymentIntent statuses, as the enterprise reads them
 INTENT_STATUS_LABELS = {
-    "requires_payment_method": "等待付款",
-    "requires_confirmation": "等待确认",
-    "requires_action": "等待您在支付页面完成验证",
-    "processing": "支付处理中",
-    "requires_capture": "已授权，等待扣款",
-    "succeeded": "支付成功",
-    "canceled": "已取消",
+    "requires_payment_method": _l("等待付款"),
+    "requires_confirmation": _l("等待确认"),
+    "requires_action": _l("等待您在支付页面完成验证"),
+    "processing": _l("支付处理中"),
+    "requires_capture": _l("已授权，等待扣款"),
+    "succeeded": _l("支付成功"),
+    "canceled": _l("已取消"),
 }
 
 
@@ -99,7 +101,7 @@ def confirm_transfer(payment_id: int):
     payment = _payee_payment(payment_id)
     form = ConfirmTransferForm()
     if not form.validate():
-        flash("；".join(str(e) for errors in form.errors.values() for e in errors), "danger")
+        flash(sentences(e for errors in form.errors.values() for e in errors), "danger")
         return redirect(url_for("payments.received"))
     try:
         services.confirm_offline_transfer(payment, current_user._get_current_object(), form.reference.data)

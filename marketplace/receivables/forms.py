@@ -9,6 +9,7 @@ from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
 from marketplace.formatting import today_shanghai
+from marketplace.i18n import input_error
 from marketplace.receivables import services
 from workflows.identifiers import normalise_uscc, parse_money, uscc_problem
 
@@ -55,7 +56,7 @@ class ReceivableForm(FlaskForm):
         try:
             amount = parse_money(field.data)
         except ValueError as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(input_error(error)) from None
         if amount <= 0:
             raise ValidationError(_l("金额必须大于0"))
         problem = services.amount_problem(amount)

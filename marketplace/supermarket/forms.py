@@ -26,33 +26,38 @@ from wtforms.validators import (
 )
 
 from marketplace.financing.forms import MAX_TERM_DAYS
-from marketplace.i18n import pick
+from marketplace.i18n import input_error, pick
 from marketplace.reference.industries import INDUSTRY_DIVISIONS, industry_choices
 from marketplace.reference.regions import is_region_prefix, region_prefix_name
 from marketplace.supermarket.models import GRADES, PRODUCT_TYPES, RATE_CEILING, ProductVersion
 from marketplace.supermarket.services import Terms
-from workflows.identifiers import parse_money
+from workflows.identifiers import InputError, parse_money
 
 CENT = Decimal("0.01")
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
 
 
+RATE_EMPTY = "利率为空"
+RATE_NOT_A_NUMBER = "利率“%(value)s”不是有效的数字"
+RATE_TOO_PRECISE = "利率最多两位小数"
+
+
 def parse_rate(text: str) -> Decimal:
     """An annual rate in percent ("4.35", "4.35%", full-width digits) with at most 2 decimals.
 
-    Raises ValueError with a Chinese sentence.
+    Raises InputError (a ValueError) with a Chinese sentence.
     """
     value = unicodedata.normalize("NFKC", str(text or "")).strip().removesuffix("%").strip()
     if not value:
-        raise ValueError("利率为空")
+        raise InputError(RATE_EMPTY)
     if not re.fullmatch(r"\d+(\.\d+)?", value):
-        raise ValueError(f"利率“{str(text).strip()}”不是有效的数字")
+        raise InputError(RATE_NOT_A_NUMBER, value=str(text).strip())
     try:
         rate = Decimal(value)
     except InvalidOperation as exc:  # pragma: no cover - the pattern admits only digits
-        raise ValueError(f"利率“{str(text).strip()}”不是有效的数字") from exc
+        raise InputError(RATE_NOT_A_NUMBER, value=str(text).strip()) from exc
     if rate != rate.quantize(CENT):
-        raise ValueError("利率最多两位小数")
+        raise InputError(RATE_TOO_PRECISE)
     return rate.quantize(CENT)
 
 
@@ -128,7 +133,7 @@ class ProductForm(FlaskForm):
         try:
             amount = parse_money(field.data or "")
         except ValueError as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(input_error(error)) from None
         if amount <= 0:
             raise ValidationError(_l("%(label)s必须大于零", label=label))
         self.parsed[field.name] = amount
@@ -143,7 +148,7 @@ class ProductForm(FlaskForm):
         try:
             rate = parse_rate(field.data or "")
         except ValueError as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(input_error(error)) from None
         if rate <= 0 or rate > RATE_CEILING:
             raise ValidationError(_l("年化利率应大于0且不超过%(ceiling)s%%", ceiling=f"{RATE_CEILING:.2f}"))
         self.parsed[field.name] = rate
@@ -234,7 +239,7 @@ class MarketFilterForm(FlaskForm):
         try:
             amount = parse_money(field.data)
         except ValueError as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(input_error(error)) from None
         if amount <= 0:
             raise ValidationError(_l("融资金额必须大于零"))
         self.parsed["amount"] = amount
@@ -245,7 +250,7 @@ class MarketFilterForm(FlaskForm):
         try:
             self.parsed["max_rate"] = parse_rate(field.data)
         except ValueError as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(input_error(error)) from None
 
     def filters(self) -> dict:
         """The CatalogueFilter arguments of the fields that are valid (an invalid one is ignored)."""

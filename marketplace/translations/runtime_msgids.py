@@ -1,7 +1,7 @@
 """Msgids that the code translates at run time from a variable, so `pybabel extract` cannot see them.
 
 Never imported: it exists only so that extraction puts these strings in messages.pot.
-Keep in step with marketplace/errors.py (MESSAGES) and marketplace/accounts/views.py (LOGIN_FAILED);
+Keep in step with the sources named above each group below;
 delete an entry here once its source wraps the literal in a no-op marker (e.g. lazy_gettext / N_).
 """
 
@@ -33,3 +33,19 @@ _("系统出现了问题，我们已记录并会尽快处理。请稍后再试�
 # in marketplace/supermarket/views.py
 _("该产品已上架")
 _("只有已上架的产品可以下架")
+
+# workflows/loans.py: ValueError messages of due_dates() and equal_principal_schedule(), shown through
+# _(str(error)) in marketplace/loans/views.py (schedule) when the proposed schedule cannot be made
+_("期限须至少1天")
+_("还款间隔须至少1个月")
+_("金额必须大于零")
+_("金额太小，不能分成这么多期")
+
+# InputError templates of workflows/identifiers.py parse_money() and marketplace/supermarket/forms.py
+# parse_rate(), shown through marketplace.i18n.input_error() in the forms
+_("金额为空")
+_("金额“%(value)s”不是有效的数字")
+_("金额最多两位小数")
+_("利率为空")
+_("利率“%(value)s”不是有效的数字")
+_("利率最多两位小数")
