@@ -4,8 +4,9 @@ a trivial endpoint on the same server in the same run.
 Run from the project root:  .venv/bin/python bench/desks.py [--rows 100000] [--duration 15]
 
 It builds a PostgreSQL database of its own (bench_desks, dropped first) holding `--rows`
-financing requests routed to one bank (about a third claimed, spread over states, amounts,
-industries, regions and classes), starts gunicorn (4 workers x 2 threads) on it, and drives each
+financing requests routed to one bank (about three quarters claimed, spread over states, amounts,
+industries, regions and classes), starts gunicorn on it (sync workers, 2 per core by default:
+threads only add GIL contention to a CPU-bound app, measured 2026-12-02), and drives each
 endpoint with wrk at 8 connections: requests per second and p95 latency. The queue is read as
 a bank officer would: the page with a session cookie, the API with a bearer token, both the
 first page of the default order. Needs `wrk` (apt-get install wrk).
@@ -185,6 +186,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15, help="seconds per endpoint")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -200,7 +203,7 @@ def main() -> None:
                         "FLASK_AUDIT_KEY": AUDIT_KEY, "FLASK_DEPLOYMENT": "production",
                         "MARKETPLACE_INSTANCE_PATH": instance}
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-w", "4", "--threads", "2", "-b",
+        [str(Path(sys.executable).with_name("gunicorn")), "-w", str(args.workers), "--threads", str(args.threads), "-b",
          f"127.0.0.1:{args.port}", "--access-logfile", "/dev/null", "--error-logfile", "-", "wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     base = f"http://127.0.0.1:{args.port}"
@@ -235,7 +238,8 @@ def main() -> None:
             share = result["rps"] / trivial["rps"]
             print(f"{result['label']}: {share:.0%} of the trivial endpoint's throughput "
                   f"(target >= 25%), p95 {result['p95_ms']:.1f} ms (target < 50 ms)")
-    print(json.dumps({"rows": args.rows, "connections": args.connections, "machine": platform.platform(),
+    print(json.dumps({"rows": args.rows, "connections": args.connections, "workers": args.workers,
+                      "threads": args.threads, "machine": platform.platform(),
                       "cpus": os.cpu_count(), "results": results}, ensure_ascii=False))
     with app.app_context():
         from marketplace.extensions import db

@@ -3,10 +3,12 @@ for the JSON API (marketplace.accounts.tokens)."""
 
 from flask import flash, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from marketplace.accounts import tokens
 from marketplace.extensions import db
+from marketplace.notifications.services import remember_unread_count, unread_count_column
 
 
 def init_login_manager(login_manager) -> None:
@@ -23,10 +25,17 @@ def init_login_manager(login_manager) -> None:
         user_id, _, generation = session_id.partition(".")
         if not user_id.isdigit() or not generation.isdigit():
             return None
-        # every page asks whether the user and the organisation are active: one query for both
-        user = db.session.get(User, int(user_id), options=[joinedload(User.organisation)])
-        if user is None or user.auth_generation != int(generation) or not user.is_active:
+        # every page asks whether the user and the organisation are active, and shows the unread
+        # notifications: one query for all three
+        row = db.session.execute(
+            select(User, unread_count_column(User.id)).options(joinedload(User.organisation))
+            .where(User.id == int(user_id))).first()
+        if row is None:
             return None
+        user, unread = row
+        if user.auth_generation != int(generation) or not user.is_active:
+            return None
+        remember_unread_count(user, unread)
         return user
 
     @login_manager.request_loader

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask import has_request_context, request
+from sqlalchemy import func, select
+
 from marketplace.after_commit import after_commit
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification
@@ -25,9 +28,23 @@ def notify(users: Iterable, kind: str, title: str, body: str, link: str | None =
     return rows
 
 
-def unread_count(user) -> int:
-    from sqlalchemy import func, select
+def unread_count_column(user_id):
+    """A scalar subquery: the user's unread notifications, to load with the user."""
+    return (select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+            .correlate_except(Notification).scalar_subquery())
 
+
+def remember_unread_count(user, count: int) -> None:
+    """Keep the count loaded with the user for this request's page."""
+    user._unread_loaded = count
+
+
+def unread_count(user) -> int:
+    """The user's unread notifications. A GET page uses the count loaded with the user (nothing
+    it does marks notifications read or sends the user one); any other request counts afresh."""
+    loaded = getattr(user, "_unread_loaded", None)
+    if loaded is not None and has_request_context() and request.method in ("GET", "HEAD"):
+        return loaded
     return db.session.scalar(
         select(func.count()).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     )
