@@ -128,3 +128,16 @@ def test_a_bad_amount_or_rate_is_explained_in_the_pages_language(app):
                 "The amount “abc” is not a valid number", "The amount is empty",
                 "The amount can have at most two decimal places", "The rate “x%” is not a valid number"]
         assert input_error(ValueError("别的错误")) == "别的错误"
+
+
+def test_templates_follow_a_forced_locale_and_return_to_the_pages_own(app):
+    """Template strings look their catalog up once per request and locale (marketplace.i18n.translations);
+    force_locale, as SLA and routing notices use it, still switches them, and leaving it switches back."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context():
+        assert render_template_string("{{ _('审查队列') }}") == "审查队列"
+        with force_locale("en"):
+            assert render_template_string("{{ _('审查队列') }}") == "Review queue"
+        assert render_template_string("{{ _('审查队列') }}") == "审查队列"
