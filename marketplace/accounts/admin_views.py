@@ -30,7 +30,10 @@ def institutions():
     page = paginate(
         select(Organisation).where(Organisation.kind != OrgKind.ENTERPRISE).order_by(Organisation.kind, Organisation.id)
     )
-    return render_template("admin/institutions.html", page=page, kind_labels=ORG_KIND_LABELS)
+    from marketplace.sla.services import uncovered_years
+
+    return render_template("admin/institutions.html", page=page, kind_labels=ORG_KIND_LABELS,
+                           uncovered_years=uncovered_years())
 
 
 @bp.route("/institutions/new", methods=["GET", "POST"])
