@@ -59,5 +59,10 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+def sql_values(values) -> str:
+    """'a', 'b', 'c': the literal list a CHECK constraint's IN (...) takes (values are our own codes)."""
+    return ", ".join(f"'{value}'" for value in values)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request, session
 from flask_babel import get_locale, get_translations
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -99,7 +100,5 @@ def init_app(app: Flask) -> None:
 def input_error(error: ValueError) -> str:
     """A bad input's message (workflows.identifiers.InputError, e.g. from parse_money) in the
     page's language; any other ValueError as it is."""
-    from flask_babel import gettext
-
     template, params = getattr(error, "template", None), getattr(error, "params", {})
-    return gettext(template, **params) if template else str(error)
+    return _(template, **params) if template else str(error)

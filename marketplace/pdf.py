@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from flask import current_app, render_template
+from flask import current_app, make_response, render_template
 
 STATIC_PREFIX = "static:"
 
@@ -52,3 +52,11 @@ def render_pdf(template: str, **context) -> bytes:
 
     html = render_template(template, **context)
     return HTML(string=html, url_fetcher=SafeFetcher(current_app.static_folder)).write_pdf()
+
+
+def pdf_response(template: str, filename: str, **context):
+    """The rendered PDF as a response the browser shows inline, saved as `filename`."""
+    response = make_response(render_pdf(template, **context))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f"inline; filename={filename}"
+    return response

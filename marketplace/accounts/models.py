@@ -9,12 +9,12 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.roles import STAFF_ROLES, OrgKind, Role
-from marketplace.db import UTCDateTime, utcnow
+from marketplace.db import UTCDateTime, sql_values, utcnow
 from marketplace.extensions import db
 
 
 def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in sorted(str(v) for v in values))
+    return sql_values(sorted(str(v) for v in values))
 
 
 class Organisation(db.Model):

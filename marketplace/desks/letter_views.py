@@ -3,14 +3,14 @@ offer is made (or accepted)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response
+from flask import Blueprint, abort
 from flask_login import current_user
 
 from marketplace.desks.models import Offer
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.formatting import ymd
-from marketplace.pdf import render_pdf
+from marketplace.pdf import pdf_response
 from marketplace.permissions import require_owned
 
 bp = Blueprint("offer_letters", __name__)
@@ -26,13 +26,9 @@ def _offer(request_id: int, offer_id: int) -> Offer:
 
 
 def _letter(offer: Offer):
-    pdf = render_pdf("pdf/offer_letter.html", offer=offer, req=offer.request, ent=offer.request.enterprise,
-                     bank=offer.institution, letter_no=f"SX-{offer.id:06d}",
-                     dated=ymd(offer.approved_at or offer.created_at))
-    response = make_response(pdf)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f"inline; filename=offer-{offer.id}.pdf"
-    return response
+    return pdf_response("pdf/offer_letter.html", f"offer-{offer.id}.pdf", offer=offer, req=offer.request,
+                        ent=offer.request.enterprise, bank=offer.institution, letter_no=f"SX-{offer.id:06d}",
+                        dated=ymd(offer.approved_at or offer.created_at))
 
 
 @bp.get("/financing/<int:request_id>/offers/<int:offer_id>/letter.pdf")

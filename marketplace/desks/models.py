@@ -22,15 +22,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Money, UTCDateTime, utcnow
+from marketplace.db import Money, UTCDateTime, sql_values, utcnow
 from marketplace.extensions import db
 
 ASSIGNMENT_END_REASONS = ("released", "expired", "decided", "closed")
 OFFER_STATUSES = ("pending_approval", "made", "accepted", "closed", "expired", "withdrawn")
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
 
 
 class Assignment(db.Model):
@@ -41,7 +37,7 @@ class Assignment(db.Model):
     __table_args__ = (
         Index("uq_assignments_open_target", "target_id", unique=True,
               sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
-        CheckConstraint(f"end_reason IS NULL OR end_reason IN ({_in(ASSIGNMENT_END_REASONS)})", name="end_reason"),
+        CheckConstraint(f"end_reason IS NULL OR end_reason IN ({sql_values(ASSIGNMENT_END_REASONS)})", name="end_reason"),
         CheckConstraint("(ended_at IS NULL) = (end_reason IS NULL)", name="ended_with_reason"),
     )
 
@@ -123,7 +119,7 @@ class Offer(db.Model):
 
     __tablename__ = "offers"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_in(OFFER_STATUSES)})", name="status"),
+        CheckConstraint(f"status IN ({sql_values(OFFER_STATUSES)})", name="status"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("annual_rate > 0 AND annual_rate < 36", name="rate_range"),
         CheckConstraint("term_days > 0", name="term_positive"),

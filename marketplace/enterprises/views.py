@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -33,7 +32,7 @@ from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
 from marketplace.i18n import pick
 from marketplace.pagination import paginate
-from marketplace.pdf import render_pdf
+from marketplace.pdf import pdf_response
 from marketplace.permissions import current_enterprise, require_owned
 from marketplace.reference.industries import industry_name
 from marketplace.reference.regions import region_name
@@ -99,11 +98,8 @@ def commitment_pdf():
     signature = services.current_signature(enterprise)
     if signature is None:
         abort(404)
-    pdf = render_pdf("pdf/commitment.html", ent=enterprise, signature=signature, text=signature.text)
-    response = make_response(pdf)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f"inline; filename=commitment-{enterprise.uscc}.pdf"
-    return response
+    return pdf_response("pdf/commitment.html", f"commitment-{enterprise.uscc}.pdf", ent=enterprise,
+                        signature=signature, text=signature.text)
 
 
 @bp.get("/enterprise/consents")

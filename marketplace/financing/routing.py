@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import Role
 from marketplace.db import utcnow
+from marketplace.desks.people import enterprise_users
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest, WorkflowEvent
 from marketplace.notifications.services import notify
@@ -115,10 +116,6 @@ def _no_institution_note(kind: str) -> str:
             else "暂无符合条件的担保机构可以承接本申请，可调整金额或期限后重新提交")
 
 
-def _enterprise_users(request: FinancingRequest) -> list[User]:
-    return [u for u in request.enterprise.organisation.users if u.active]
-
-
 def _tell_enterprise(request: FinancingRequest, report, targets: list[RequestTarget], kind: str | None) -> None:
     label = CLASS_LABELS[report.classification][0]
     link = url_for("reports.enterprise_report", request_id=request.id, report_id=report.id)
@@ -129,7 +126,7 @@ def _tell_enterprise(request: FinancingRequest, report, targets: list[RequestTar
     else:
         title = _("融资申请 #%(id)s 已退回", id=request.id)
         body = _("资产质量：%(label)s。请查看核验报告中的原因和改进建议，修改后可重新提交。", label=label)
-    notify(_enterprise_users(request), "verification.done", title, body, link)
+    notify(enterprise_users(request), "verification.done", title, body, link)
 
 
 def tell_institutions(request: FinancingRequest, targets: list[RequestTarget], kind: str) -> None:

@@ -3,7 +3,7 @@ the guarantee letter (担保函) PDF, for the enterprise and for the guarantor's
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from marketplace.formatting import ymd
 from marketplace.guarantees import services
 from marketplace.guarantees.models import Guarantee
 from marketplace.payments.models import Payment
-from marketplace.pdf import render_pdf
+from marketplace.pdf import pdf_response
 from marketplace.permissions import require_owned
 
 bp = Blueprint("guarantees", __name__)
@@ -57,13 +57,9 @@ def accept(request_id: int):
 
 
 def _letter(guarantee: Guarantee):
-    pdf = render_pdf("pdf/guarantee_letter.html", guarantee=guarantee, req=guarantee.request,
-                     ent=guarantee.request.enterprise, guarantor=guarantee.institution,
-                     issued_on=ymd(guarantee.issued_at))
-    response = make_response(pdf)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f"inline; filename={guarantee.letter_no}.pdf"
-    return response
+    return pdf_response("pdf/guarantee_letter.html", f"{guarantee.letter_no}.pdf", guarantee=guarantee,
+                        req=guarantee.request, ent=guarantee.request.enterprise, guarantor=guarantee.institution,
+                        issued_on=ymd(guarantee.issued_at))
 
 
 @bp.get("/financing/<int:request_id>/guarantee/letter.pdf")

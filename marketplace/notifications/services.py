@@ -28,10 +28,13 @@ def notify(users: Iterable, kind: str, title: str, body: str, link: str | None =
     return rows
 
 
+def _count_unread(user_id):
+    return select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+
+
 def unread_count_column(user_id):
     """A scalar subquery: the user's unread notifications, to load with the user."""
-    return (select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
-            .correlate_except(Notification).scalar_subquery())
+    return _count_unread(user_id).correlate_except(Notification).scalar_subquery()
 
 
 def remember_unread_count(user, count: int) -> None:
@@ -45,6 +48,4 @@ def unread_count(user) -> int:
     loaded = getattr(user, "_unread_loaded", None)
     if loaded is not None and has_request_context() and request.method in ("GET", "HEAD"):
         return loaded
-    return db.session.scalar(
-        select(func.count()).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    )
+    return db.session.scalar(_count_unread(user.id))

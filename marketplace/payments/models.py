@@ -8,13 +8,9 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Money, UTCDateTime, utcnow
+from marketplace.db import Money, UTCDateTime, sql_values, utcnow
 from marketplace.extensions import db
 from marketplace.payments.status import METHODS, OPEN_STATUSES, PENDING, PURPOSES, STATUSES
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)
 
 
 class Payment(db.Model):
@@ -26,9 +22,9 @@ class Payment(db.Model):
 
     __tablename__ = "payments"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_in(STATUSES)})", name="status"),
-        CheckConstraint(f"purpose IN ({_in(PURPOSES)})", name="purpose"),
-        CheckConstraint(f"method IN ({_in(METHODS)})", name="method"),
+        CheckConstraint(f"status IN ({sql_values(STATUSES)})", name="status"),
+        CheckConstraint(f"purpose IN ({sql_values(PURPOSES)})", name="purpose"),
+        CheckConstraint(f"method IN ({sql_values(METHODS)})", name="method"),
         CheckConstraint("currency = 'cny'", name="currency"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("status <> 'succeeded' OR paid_at IS NOT NULL", name="succeeded_with_paid_at"),
@@ -40,8 +36,8 @@ class Payment(db.Model):
                         "AND (confirmed_by_id IS NULL) = (offline_reference IS NULL)", name="confirmed_together"),
         # one open fee per request and purpose (a cancelled or refunded one does not count)
         Index("uq_payments_open_request_purpose", "request_id", "purpose", unique=True,
-              sqlite_where=text(f"status IN ({_in(OPEN_STATUSES)})"),
-              postgresql_where=text(f"status IN ({_in(OPEN_STATUSES)})")),
+              sqlite_where=text(f"status IN ({sql_values(OPEN_STATUSES)})"),
+              postgresql_where=text(f"status IN ({sql_values(OPEN_STATUSES)})")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

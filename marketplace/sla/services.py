@@ -20,6 +20,7 @@ from marketplace import audit
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import OrgKind, Role
 from marketplace.db import utcnow
+from marketplace.desks.people import enterprise_users
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.formatting import SHANGHAI, ymd_hm
@@ -127,10 +128,6 @@ def uncovered_years(now: datetime | None = None, horizon_days: int = 60) -> list
 
 
 # ---- who is told ---------------------------------------------------------------------------
-
-def enterprise_users(request: FinancingRequest) -> list[User]:
-    return [u for u in request.enterprise.organisation.users if u.active]
-
 
 def institution_staff(request: FinancingRequest, kind: str) -> list[User]:
     """Officers and approvers of the institutions of `kind` holding the request."""

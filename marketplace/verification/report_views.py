@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import Blueprint, abort, make_response, render_template, url_for
+from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,7 +16,7 @@ from marketplace.enterprises.services import has_consent
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.i18n import is_english
-from marketplace.pdf import render_pdf
+from marketplace.pdf import pdf_response
 from marketplace.permissions import require_owned
 from marketplace.statements.views import INFLOW_COLOR, OUTFLOW_COLOR
 from marketplace.supermarket.charts import bar_chart, line_chart
@@ -121,11 +121,9 @@ def _page(request: FinancingRequest, report: VerificationReport, *, pdf_url: str
 
 
 def _pdf(request: FinancingRequest, report: VerificationReport):
-    response = make_response(render_pdf("pdf/verification_report.html", **report_context(request, report)))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = (
-        f"inline; filename=verification-report-{request.id}-{report.submission_no}.pdf")
-    return response
+    return pdf_response("pdf/verification_report.html",
+                        f"verification-report-{request.id}-{report.submission_no}.pdf",
+                        **report_context(request, report))
 
 
 @bp.get("/financing/<int:request_id>/reports/<int:report_id>")
