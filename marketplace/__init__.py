@@ -31,11 +31,12 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     import marketplace.models  # noqa: F401  (every table registered before anything queries)
     _register_blueprints(app)
 
-    from marketplace import errors, i18n, permissions
+    from marketplace import errors, i18n, permissions, read_transactions
 
     i18n.init_app(app)
     errors.init_app(app)
     permissions.init_app(app)
+    read_transactions.init_app(app)
 
     from marketplace.cli import register_cli
 
