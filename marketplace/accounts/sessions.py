@@ -1,9 +1,11 @@
 """Flask-Login wiring: a session id that carries the user's auth generation; bearer tokens
 for the JSON API (marketplace.accounts.tokens)."""
 
+from functools import cache
+
 from flask import flash, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from marketplace.accounts import tokens
@@ -11,9 +13,18 @@ from marketplace.extensions import db
 from marketplace.notifications.services import remember_unread_count, unread_count_column
 
 
-def init_login_manager(login_manager) -> None:
+@cache
+def _user_with_unread_count():
+    """Every page asks whether the user and the organisation are active, and shows the unread
+    notifications: one query for all three, built once (SQLAlchemy then skips rebuilding and
+    hashing it on each request)."""
     from marketplace.accounts.models import User
 
+    return (select(User, unread_count_column(User.id)).options(joinedload(User.organisation))
+            .where(User.id == bindparam("user_id")))
+
+
+def init_login_manager(login_manager) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("请先登录")
     login_manager.session_protection = "basic"
@@ -25,11 +36,7 @@ def init_login_manager(login_manager) -> None:
         user_id, _, generation = session_id.partition(".")
         if not user_id.isdigit() or not generation.isdigit():
             return None
-        # every page asks whether the user and the organisation are active, and shows the unread
-        # notifications: one query for all three
-        row = db.session.execute(
-            select(User, unread_count_column(User.id)).options(joinedload(User.organisation))
-            .where(User.id == int(user_id))).first()
+        row = db.session.execute(_user_with_unread_count(), {"user_id": int(user_id)}).first()
         if row is None:
             return None
         user, unread = row

@@ -14,11 +14,12 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 import click
 from flask import g
 from flask.cli import AppGroup
-from sqlalchemy import ForeignKey, String, or_, select, update
+from sqlalchemy import ForeignKey, String, bindparam, or_, select, update
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from marketplace import audit
@@ -137,10 +138,7 @@ def authenticate(request):
     if presented is None:
         return None
     digest = hash_token(presented)
-    from marketplace.accounts.models import User
-
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest)
-                              .options(joinedload(ApiToken.user).joinedload(User.organisation)))
+    token = db.session.scalar(_token_with_user(), {"digest": digest})
     if token is None or not hmac.compare_digest(token.token_hash, digest) or token.revoked_at is not None:
         return None
     user = token.user
@@ -149,6 +147,15 @@ def authenticate(request):
     _touch(token)
     g.api_token = token
     return user
+
+
+@cache
+def _token_with_user():
+    """The token by its digest, with its user and organisation: built once for every API call."""
+    from marketplace.accounts.models import User
+
+    return (select(ApiToken).where(ApiToken.token_hash == bindparam("digest"))
+            .options(joinedload(ApiToken.user).joinedload(User.organisation)))
 
 
 def _touch(token: ApiToken) -> None:
