@@ -16,7 +16,7 @@ exist. Each action commits after the service succeeds and rolls back when it ref
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, current_app
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from sqlalchemy import select
 from marketplace import audit
 from marketplace.api import BEARER, ApiBlueprint
 from marketplace.api import desk_schemas as schemas
+from marketplace.api.fields import two_decimals, utc_iso
 from marketplace.desks import claims, decisions, queue
 from marketplace.desks.models import Assignment, Decline, Offer
 from marketplace.enterprises.services import has_consent
@@ -188,20 +189,26 @@ def list_queue(limit: int, order: str, **args):
         classification=args.get("classification"), sla=args.get("sla"), mine=args["mine"], sort=args["sort"],
         descending=order == "desc", after=args.get("after"))
     result = queue.page(user, filters, size=limit)
-    return {
-        "items": [{
-            "request_id": row.request_id, "target_id": row.target_id, "target_status": row.target_status,
-            "state": row.state, "amount": row.amount, "term_days": row.term_days,
-            "classification": row.classification,
-            "enterprise": {"id": row.enterprise_id, "name": row.enterprise_name,
-                           "industry_code": row.industry_code, "region_code": row.region_code},
-            "routed_at": row.routed_at, "sla_due_at": row.sla_due_at, "sla_state": row.sla_state,
-            "claimed_by": None if row.claimed_by_id is None else {"id": row.claimed_by_id,
-                                                                  "name": row.claimed_by_name},
-            "claimed_by_me": row.claimed_by_id == user.id,
-        } for row in result.rows],
+    # written as QueuePageSchema would dump it, without marshmallow (a fifth of the call for 20
+    # rows); tests/api/test_desk_api.py holds the two to the same output
+    return current_app.json.response({
+        "items": [queue_item(row, user.id) for row in result.rows],
         "next_cursor": result.next_cursor,
         "counts": {str(state): count for state, count in result.counts.items()},
+    })
+
+
+def queue_item(row: queue.Row, user_id: int) -> dict:
+    """One queue line, JSON-ready, as QueueItemSchema documents it."""
+    return {
+        "request_id": row.request_id, "target_id": row.target_id, "target_status": row.target_status,
+        "state": row.state, "amount": two_decimals(row.amount), "term_days": row.term_days,
+        "classification": row.classification,
+        "enterprise": {"id": row.enterprise_id, "name": row.enterprise_name, "industry_code": row.industry_code,
+                       "region_code": row.region_code},
+        "routed_at": utc_iso(row.routed_at), "sla_due_at": utc_iso(row.sla_due_at), "sla_state": row.sla_state,
+        "claimed_by": None if row.claimed_by_id is None else {"id": row.claimed_by_id, "name": row.claimed_by_name},
+        "claimed_by_me": row.claimed_by_id == user_id,
     }
 
 

@@ -17,6 +17,20 @@ CENT = Decimal("0.01")
 TWO_DECIMALS_PATTERN = r"^-?\d+\.\d{2}$"
 
 
+def two_decimals(value) -> str | None:
+    """"1200.00" for Decimal("1200"), half up; None stays None."""
+    if value is None:
+        return None
+    return str(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def utc_iso(value: datetime | None) -> str | None:
+    """"2026-11-22T03:44:15Z" for an aware datetime; None stays None."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 class TwoDecimals(fields.String):
     """A Decimal sent as a string with exactly 2 decimals: Decimal("1200") -> "1200.00"."""
 
@@ -25,9 +39,7 @@ class TwoDecimals(fields.String):
         super().__init__(metadata=metadata, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return str(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP))
+        return two_decimals(value)
 
 
 class DecimalQuery(fields.String):
@@ -53,6 +65,4 @@ class UtcDateTime(fields.DateTime):
     """An aware datetime as ISO 8601 in UTC with a Z: "2026-11-22T03:44:15Z"."""
 
     def _serialize(self, value: datetime | None, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return utc_iso(value)

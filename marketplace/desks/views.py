@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from marketplace import audit
 from marketplace.accounts.roles import Role
-from marketplace.desks import claims, decisions, info, queue
+from marketplace.desks import claims, decisions, info, queue, rows
 from marketplace.desks.forms import DeclineForm, NoteForm, OfferForm, QuestionForm
 from marketplace.desks.models import InfoAttachment, InfoRequest, InternalNote, Offer
 from marketplace.enterprises.models import SCOPE_LABELS, Consent
@@ -27,7 +27,6 @@ from marketplace.statements.models import StatementFile
 from marketplace.supermarket.models import RequestTarget
 from marketplace.verification.routed import routed_target
 from marketplace.verification.services import reports_of
-from workflows.financing import state_label
 
 bp = Blueprint("desk", __name__, url_prefix="/institution/requests")
 
@@ -46,12 +45,7 @@ def _user():
 def index():
     filters = queue.Filters.from_args(request.args)
     result = queue.page(_user(), filters)
-    locale = _locale()
-    # what every row repeats is worked out once for the page: state names, the detail link's prefix
-    state_names = {row.state: state_label(row.state, locale) for row in result.rows}
-    return render_template("desks/index.html", page=result, filters=filters, state_names=state_names,
-                           detail_prefix=url_for("desk.detail", request_id=0).removesuffix("0"), industry_name=industry_name,
-                           region_name=region_name)
+    return render_template("desks/index.html", page=result, filters=filters, rows_html=rows.rows_html(result.rows))
 
 
 @bp.post("/claim-next")

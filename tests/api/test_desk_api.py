@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.accounts.roles import Role
+from marketplace.api.desk import queue_item
 from marketplace.audit import AuditEvent
 from marketplace.desks import claims
 from marketplace.desks.models import Assignment, Decline, Offer
@@ -112,6 +113,30 @@ def test_the_queue_lists_the_institutions_requests_and_the_cursor_walks_every_pa
 
     another_bank = lender(Role.BANK_OFFICER, name="另一家银行")
     assert client.get(BASE, headers=bearer(another_bank)).json == {"items": [], "next_cursor": None, "counts": {}}
+
+
+def test_the_queue_items_are_what_the_documented_schema_dumps(app, client, bearer, case):
+    """The queue is written without marshmallow for speed: it must say what the schema would."""
+    from dataclasses import asdict
+
+    from marketplace.api.desk_schemas import QueueItemSchema
+    from marketplace.desks import queue
+
+    bank = case.bank_staff
+    claim(client, case, bearer(bank))
+    with app.test_request_context():
+        rows = queue.page(bank, queue.Filters(status="all")).rows
+    assert rows and rows[0].claimed_by_id == bank.id
+    for row in rows:
+        raw = asdict(row)
+        raw["enterprise"] = {"id": row.enterprise_id, "name": row.enterprise_name,
+                             "industry_code": row.industry_code, "region_code": row.region_code}
+        raw["claimed_by"] = None if row.claimed_by_id is None else {"id": row.claimed_by_id,
+                                                                    "name": row.claimed_by_name}
+        raw["claimed_by_me"] = row.claimed_by_id == bank.id
+        assert queue_item(row, bank.id) == QueueItemSchema().dump(raw)
+    served = client.get(BASE, query_string={"status": "all"}, headers=bearer(bank)).json["items"]
+    assert served == [queue_item(row, bank.id) for row in rows]
 
 
 @pytest.mark.parametrize("args", [
