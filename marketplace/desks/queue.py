@@ -97,12 +97,12 @@ class Filters:
 
     def args(self, **changes) -> dict:
         """The filters as query-string arguments (for links), with `changes` applied."""
-        f = {name: getattr(self, name) for name in self.__dataclass_fields__} | changes
-        values = {"state": f["state"], "status": None if f["status"] == "open" else f["status"],
-                  "amount_min": f["amount_min"], "amount_max": f["amount_max"], "industry": f["industry"],
-                  "region": f["region"], "classification": f["classification"], "sla": f["sla"],
-                  "mine": "1" if f["mine"] else None, "sort": None if f["sort"] == "routed" else f["sort"],
-                  "order": "desc" if f["descending"] else None, "after": f["after"]}
+        f = replace(self, **changes)
+        values = {"state": f.state, "status": None if f.status == "open" else f.status,
+                  "amount_min": f.amount_min, "amount_max": f.amount_max, "industry": f.industry,
+                  "region": f.region, "classification": f.classification, "sla": f.sla,
+                  "mine": "1" if f.mine else None, "sort": None if f.sort == "routed" else f.sort,
+                  "order": "desc" if f.descending else None, "after": f.after}
         return {k: str(v) for k, v in values.items() if v is not None}
 
 

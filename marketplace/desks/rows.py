@@ -28,19 +28,15 @@ _lock = threading.Lock()
 def rows_html(rows: list[Row]) -> Markup:
     """The <tr> lines of `rows`, for the current request's language."""
     key_prefix = ("en" if is_english() else "zh", request.script_root)
-    lines, missing = [], []
     with _lock:
-        for row in rows:
-            html = _rendered.get((*key_prefix, row))
-            lines.append(html)
-            if html is None:
-                missing.append(row)
+        lines = [_rendered.get((*key_prefix, row)) for row in rows]
+    missing = [row for row, line in zip(rows, lines, strict=True) if line is None]
     if missing:
         made = _render(missing)
         with _lock:
             for row, html in made.items():
                 _rendered[(*key_prefix, row)] = html
-        lines = [line if line is not None else made[row] for line, row in zip(lines, rows, strict=True)]
+        lines = [made[row] if line is None else line for row, line in zip(rows, lines, strict=True)]
     return Markup("\n      ").join(lines)
 
 
