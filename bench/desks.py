@@ -131,6 +131,11 @@ def seed(app, rows: int) -> tuple[str, str]:
                 submitted_at, submitted_at
             FROM financing_requests"""), params)
         db.session.execute(text("""
+            INSERT INTO consents (enterprise_id, grantee_org_id, scopes, purpose, valid_from, valid_to,
+                granted_by_id, granted_at)
+            SELECT id, :bank, '["bank_statements"]', '融资审查', current_date - 1, current_date + 365, :owner, now()
+            FROM enterprises"""), params)  # a bank sees only the requests of enterprises that consented
+        db.session.execute(text("""
             INSERT INTO assignments (target_id, request_id, institution_id, user_id, claimed_at, touched_at,
                 expires_at)
             SELECT id, request_id, institution_id, CASE WHEN id % 2 = 0 THEN :officer ELSE :colleague END,

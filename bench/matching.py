@@ -102,7 +102,13 @@ def make_records(rng: random.Random, institutions: int) -> dict[int, Institution
     return records
 
 
+# The kinds of the pledged receivables' debtors (workflows.identifiers.DEBTOR_KINDS), with weights.
+DEBTOR_MIXES = ([frozenset({"enterprise"}), frozenset({"public_body"}), frozenset({"enterprise", "public_body"}),
+                 frozenset({"individual_business"}), frozenset({"enterprise", "unknown"})], [14, 3, 1, 1, 1])
+
+
 def make_requests(rng: random.Random, count: int) -> list[RequestProfile]:
+    debtors = random.Random(SEED + count)  # a stream of its own: the other facts stay as they were
     requests = []
     for request_id in range(1, count + 1):
         amount = Decimal(round(10 ** rng.uniform(5, 7.5), -3))
@@ -118,6 +124,8 @@ def make_requests(rng: random.Random, count: int) -> list[RequestProfile]:
                 region_code=rng.choice(REQUEST_REGIONS),
                 has_guarantee=rng.random() < 0.25,
                 all_debtors_confirmed=rng.random() < 0.6,
+                debtor_kinds=debtors.choices(*DEBTOR_MIXES)[0],
+                all_have_contract_numbers=debtors.random() < 0.7,
             )
         )
     return requests

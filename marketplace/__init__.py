@@ -32,6 +32,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     _register_blueprints(app)
 
     from marketplace import errors, i18n, permissions, read_transactions
+    from marketplace.desks import consent_ended  # noqa: F401  (subscribes to consents revoked and granted)
 
     i18n.init_app(app)
     errors.init_app(app)

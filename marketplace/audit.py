@@ -81,9 +81,12 @@ def record(
     enterprise_id: int | None = None,
     purpose: str | None = None,
     actor=None,
+    occurred_at: datetime | None = None,
     **details: Any,
 ) -> AuditEvent:
-    """Append one event in the current transaction (the caller's commit makes it durable)."""
+    """Append one event in the current transaction (the caller's commit makes it durable).
+    `occurred_at` (default: now) is for events recorded after the fact, such as the demo's
+    history; the chain orders events by id whatever their times."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
     if obj is not None:
@@ -92,7 +95,7 @@ def record(
     _lock_chain()
     previous = db.session.scalar(select(AuditEvent.hmac).order_by(AuditEvent.id.desc()).limit(1))
     event = AuditEvent(
-        occurred_at=utcnow(),
+        occurred_at=occurred_at or utcnow(),
         actor_user_id=getattr(actor, "id", None),
         actor_org_id=getattr(actor, "organisation_id", None),
         action=action,

@@ -8,7 +8,7 @@ from flask import Flask
 
 # Every module that defines tasks, imported once the app is made so a worker knows them all.
 TASK_MODULES = ("marketplace.notifications.tasks", "marketplace.verification.tasks", "marketplace.sla.tasks",
-                "marketplace.loans.tasks", "marketplace.desks.tasks")
+                "marketplace.loans.tasks", "marketplace.desks.tasks", "marketplace.receivables.tasks")
 
 # Periodic tasks for `celery beat`; a beat_schedule in the CELERY configuration adds to these.
 BEAT_SCHEDULE = {
@@ -16,9 +16,16 @@ BEAT_SCHEDULE = {
                            "options": {"expires": 10 * 60}},
     "sla-sweep": {"task": "marketplace.sla.tasks.sweep_sla_breaches", "schedule": 15 * 60,
                   "options": {"expires": 15 * 60}},  # a sweep queued while no worker ran is dropped
+    # daily, just after midnight in Shanghai: reviews by institutions whose consent expired close
+    "desk-close-reviews-without-consent": {"task": "marketplace.desks.tasks.close_reviews_without_consent",
+                                           "schedule": crontab(hour=0, minute=10),
+                                           "options": {"expires": 12 * 3600}},
     # daily, just after midnight in Shanghai: yesterday's unpaid instalments become overdue facts
     "loans-flag-overdue": {"task": "marketplace.loans.tasks.flag_overdue_instalments",
                            "schedule": crontab(hour=0, minute=20), "options": {"expires": 12 * 3600}},
+    # daily at 09:30 in Shanghai (office hours): debtors who have not answered, or their creditors
+    "receivables-remind-debtors": {"task": "marketplace.receivables.tasks.remind_unanswered_debtors",
+                                   "schedule": crontab(hour=9, minute=30), "options": {"expires": 12 * 3600}},
 }
 
 

@@ -50,6 +50,7 @@ class Defaults:
     DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
     UPLOAD_FOLDER: str | None = None  # None: instance/uploads
     DEBTOR_LINK_DAYS = 7
+    DEBTOR_REMINDER_DAYS = 3  # a debtor who has not answered is reminded at most this often
     PUBLIC_BASE_URL: str | None = None  # used in links sent by email; None: the request's host
     TOTP_ISSUER = "应收账款融资服务平台"
     PAGE_SIZE = 20

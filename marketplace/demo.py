@@ -1,11 +1,16 @@
 """Demo data: `flask --app wsgi demo seed [--reset]`.
 
-Builds the cast of marketplace.demo_data (platform, banks, guarantors, bureau, twenty Suzhou
-enterprises, their receivables and financing requests in many states) through the services
-where they exist, so the audit chain holds, all in one transaction. A request's steps go through
-the services that do them in the application (claims, offers side by side, guarantees with their
-fee paid by a confirmed bank transfer, disbursements, schedules, repayments), so every row a
-state implies exists; the business timestamps they write are then moved to a plausible timeline.
+Builds the cast of marketplace.demo_data (platform, banks, guarantors, bureau, twenty-one Suzhou
+enterprises, one of them an individual business, their receivables, bank statements and
+financing requests in many states) through the services where they exist, so the audit chain
+holds, all in one transaction. Debtors answer through the confirmation service (the signed link,
+or their own enterprise account); statements are imported before the requests; every request
+past submission is verified for real and routed by its report's class; a request's other steps
+go through the services that do them in the application (claims, offers side by side, guarantees
+with their fee paid by a confirmed bank transfer, disbursements, schedules, repayments), so every
+row a state implies exists; the business timestamps they write are then moved to a plausible
+timeline. The institutions' staff's reads of what they reviewed go to the enterprises' access
+logs at the moments they happened.
 Deterministic apart from secrets (TOTP secrets, link nonces, payment keys) and the dates, which
 are relative to today: random.Random(2026) and streams derived from the same seed, one per
 enterprise and per request.
@@ -15,10 +20,10 @@ from __future__ import annotations
 
 import os
 import random
-import secrets
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -27,6 +32,7 @@ import click
 import pyotp
 from flask import current_app, url_for
 from flask_migrate import upgrade
+from sqlalchemy import event as orm_events
 from sqlalchemy import func, inspect, select
 from stdnum.cn import ric
 
@@ -38,11 +44,11 @@ from marketplace.db import UTCDateTime, utcnow
 from marketplace.desks import claims, decisions, info
 from marketplace.desks.models import Assignment, Decline, InfoRequest, Offer
 from marketplace.enterprises import services as enterprise_services
-from marketplace.enterprises.models import Enterprise
+from marketplace.enterprises.models import Consent, Enterprise
 from marketplace.extensions import db
 from marketplace.financing import routing, targets
 from marketplace.financing import services as financing_services
-from marketplace.financing.models import FinancingRequest
+from marketplace.financing.models import FinancingRequest, WorkflowEvent
 from marketplace.formatting import SHANGHAI, local, today_shanghai
 from marketplace.guarantees import services as guarantees
 from marketplace.guarantees.models import Guarantee
@@ -51,7 +57,8 @@ from marketplace.loans.models import Instalment, Loan
 from marketplace.notifications.models import Notification
 from marketplace.payments import services as payments
 from marketplace.payments.models import Payment
-from marketplace.receivables.models import ConfirmationLink, Receivable
+from marketplace.receivables import services as receivable_services
+from marketplace.receivables.models import Receivable
 from marketplace.reference.industries import INDUSTRY_DIVISIONS, industry_name
 from marketplace.reference.regions import is_region_code, is_region_prefix
 from marketplace.sla import services as sla_services
@@ -67,6 +74,8 @@ from marketplace.supermarket.models import (
     ProductStat,
     RequestTarget,
 )
+from marketplace.verification import services as verification
+from marketplace.verification.models import VerificationReport
 from workflows.financing import TRANSITIONS
 from workflows.guarantees import letter_number
 from workflows.identifiers import uscc_check_char
@@ -75,18 +84,11 @@ from workflows.loans import due_dates
 SEED = 2026
 TOTP_COMMAND = ".venv/bin/flask --app wsgi totp code EMAIL"
 
-# The scripted requests' enterprises have no bank statements to verify, so no report decides their
-# class: the demo asserts it (routing to the bank or guarantor the steps name, or a return), says
-# so in the audit event, and stores it on the request as a report would. Every later step goes
-# through its service (STEP_ACTIONS).
-ASSERTED_FACTS = {
-    "return_request": {"classification": "poor"},
-}
-
 # The _Seeder method that takes each step of demo_data.REQUESTS. A name not listed is a plain
 # transition; None: the previous step's service applied it (the paid fee, a decline, the last repayment).
 STEP_ACTIONS = {
-    "submit": "_submit", "route_to_bank": "_route", "route_to_guarantor": "_route",
+    "submit": "_submit", "start_verification": "_start_verification", "complete_verification": "_verify",
+    "route_to_bank": "_route", "route_to_guarantor": "_route", "return_request": "_route",
     "start_bank_review": "_claim", "start_guarantor_review": "_claim", "claim": "_claim",
     "request_info": "_ask", "make_offer": "_offer", "offer": "_offer", "accept_offer": "_accept_offer",
     "decline": "_decline", "decline_guarantee": "_decline", "offer_guarantee": "_offer_guarantee",
@@ -95,6 +97,13 @@ STEP_ACTIONS = {
     "route_guaranteed_to_bank": None, "reroute_to_bank": None, "reroute_to_guarantor": None, "close": None,
 }
 TRANSITION_NAMES = frozenset(t.name for t in TRANSITIONS)
+# The class a verified request must have for the routing step its story names.
+ROUTE_CLASSES = {"route_to_bank": "excellent", "route_to_guarantor": "mixed", "return_request": "poor"}
+# What an institution's officer reads when reviewing a request, as the desk pages log it: the
+# request page (with the statements the consent covers) and the verification report.
+REQUEST_PAGE, REPORT_PAGE = "financing_request", "verification_report"
+READ_PURPOSE = "financing review"
+STATEMENTS_SCOPE = "bank_statements"
 # The request's rows whose business timestamps a step's services write (see _stamp_rows).
 STAMPED_MODELS = (RequestTarget, Assignment, Offer, Decline, InfoRequest, Guarantee, Payment, Loan)
 OFFER_VALID_DAYS = 15
@@ -119,6 +128,7 @@ ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714 organisation code check
 AGES = {
     "fresh": ((8, 55), (90, 180)),  # recent and not yet due: what a bank finances directly
     "old": ((125, 150), (150, 180)),  # four to five months old
+    "overdue": ((150, 170), (90, 120)),  # five months old and past its due date
     "funded": ((25, 55), (120, 180)),  # behind a loan paid out in the last days
     "seasoned": ((125, 145), (170, 180)),  # behind a loan paid out about three months ago, not yet due
     "any": ((1, 150), (30, 180)),
@@ -298,6 +308,13 @@ class _Seeder:
         self.tags: dict[str, Receivable] = {}
         self.free_after: dict[int, datetime] = {}  # receivable id -> earliest time it may be pledged
         self.logins: list[tuple[Role, str, str]] = []  # (role, organisation, email)
+        self.statement_specs = {spec["enterprise"]: spec for spec in demo_data.STATEMENTS}
+        self.uploads: dict[str, list[datetime]] = {}  # enterprise slug -> when each statement was uploaded
+        self.histories: dict[str, tuple[str, list[demo_statements.Row]]] = {}  # slug -> (account no, rows)
+        self.reads: list[_Read] = []  # the staff's reads of reviewed requests, written at the end
+        # every demo login shares one password: the users the seed makes itself share its hash
+        # too (argon2 is slow on purpose; registration hashes its own)
+        self.password_hash = security.hash_password(demo_data.PASSWORD)
 
     def run(self) -> dict:
         self._check_reference_data()
@@ -309,10 +326,14 @@ class _Seeder:
             self._product(spec)
         for spec in demo_data.ENTERPRISES:
             self._enterprise(spec)
+        for spec in demo_data.STATEMENTS:
+            self._plan_uploads(spec)
         for spec in demo_data.CONSENTS:
             self._consent(*spec)
         for spec in demo_data.ENTERPRISES:
             self._receivables(spec)
+        for spec in demo_data.STATEMENTS:  # the statements the requests are verified against
+            self._statements(spec, refresh=False)
         payments_mode = current_app.config.get("PAYMENTS")
         current_app.config["PAYMENTS"] = "offline"  # demo fees are bank transfers: no card is ever charged
         try:
@@ -323,8 +344,9 @@ class _Seeder:
         self._overdue_sweep()
         self._expire_idle_claims()
         self._sla_sweep()
-        for spec in demo_data.STATEMENTS:
-            self._statement(spec)
+        self._record_reads()
+        for spec in demo_data.STATEMENTS:  # uploaded since, for the requests submitted today
+            self._statements(spec, refresh=True)
         for spec in demo_data.LIVE_REQUESTS:
             self._live_request(spec)
         db.session.flush()
@@ -373,7 +395,7 @@ class _Seeder:
         """A staff user with the second factor already enrolled, so the demo can log straight in."""
         email = f"{role_short}@{slug}.demo"
         user = User(organisation=org, name=person, email=email, role=role,
-                    password_hash=security.hash_password(demo_data.PASSWORD),
+                    password_hash=self.password_hash,
                     totp_secret=pyotp.random_base32(), totp_enrolled_at=self.now,
                     created_at=org.created_at + timedelta(hours=self.rng.randint(1, 48)))
         db.session.add(user)
@@ -433,8 +455,10 @@ class _Seeder:
     def _enterprise(self, spec: dict) -> None:
         rng = self.rng
         rep_name, gender = spec["legal_rep"]
+        # 91: a company registered in Suzhou; 92: an individual business registered in its district
+        prefix = f"92{spec['region']}" if spec.get("individual") else "91320500"
         admin = enterprise_services.register_enterprise(
-            name=spec["name"], uscc=_uscc(rng, "91320500", self.codes), legal_rep_name=rep_name,
+            name=spec["name"], uscc=_uscc(rng, prefix, self.codes), legal_rep_name=rep_name,
             legal_rep_id_number=_resident_id(rng, gender), industry_code=spec["industry"],
             region_code=spec["region"], park=spec["park"], address=spec["address"],
             contact_phone=_mobile(rng), user_name=spec["admin"],
@@ -451,7 +475,7 @@ class _Seeder:
             applicant = User(organisation_id=enterprise.organisation_id, name=spec["applicant"],
                              email=f"{spec['slug']}-jb@{demo_data.ENTERPRISE_EMAIL_DOMAIN}",
                              role=Role.ENTERPRISE_APPLICANT,
-                             password_hash=security.hash_password(demo_data.PASSWORD),
+                             password_hash=self.password_hash,
                              created_at=registered + timedelta(days=rng.randint(1, 10)))
             db.session.add(applicant)
             db.session.flush()
@@ -464,6 +488,8 @@ class _Seeder:
             signature.signed_at = max(registered + timedelta(minutes=rng.randint(5, 3 * 24 * 60)), in_force)
 
     def _consent(self, slug: str, grantee: str, scopes: list[str], kind: str) -> None:
+        """Granted (and perhaps revoked) through the service; an active one before the enterprise
+        first uploaded a statement, so it covers every request the institution reviews."""
         rng = self.rng
         enterprise, admin = self.enterprises[slug], self.admins[slug]
         if kind == "expired":
@@ -471,6 +497,9 @@ class _Seeder:
             valid_to = self.today - timedelta(days=rng.randint(10, 30))
         else:
             valid_from = self.today - timedelta(days=rng.randint(20, 110))
+            if slug in self.uploads:
+                valid_from = min(valid_from, local(self.uploads[slug][0]).date() - timedelta(days=rng.randint(1, 10)))
+            valid_from = max(valid_from, local(self.registered_at[slug]).date() + timedelta(days=1))
             valid_to = valid_from + timedelta(days=365)
         purpose = demo_data.CONSENT_PURPOSES[1 if grantee.endswith("guarantee") else 0]
         consent = enterprise_services.grant_consent(
@@ -487,17 +516,22 @@ class _Seeder:
     def _receivables(self, spec: dict) -> None:
         """Those the requests pledge, one awaiting each platform customer's confirmation, then
         a random mix up to 3-8 per enterprise. Each enterprise draws from its own stream, every
-        draw made whatever the branch, so the data does not shift with the time of day."""
+        draw made whatever the branch, so the data does not shift with the time of day. A pledged
+        one is 15-25% of the monthly turnover of the enterprise's statement, an amount its debtor's
+        past payments support (R3)."""
         rng, slug = _stream("receivables", spec["slug"]), spec["slug"]
-        external = [c for c in spec["customers"] if not c.startswith("@")]
+        scale = self.statement_specs.get(slug, {}).get("scale")
         planned: list[dict] = []
         for request in demo_data.REQUESTS:
             if request["enterprise"] != slug:
                 continue
-            for tag, confirmation, age in request["pledges"]:
+            for tag, confirmation, age, debtor in request["pledges"]:
                 if confirmation is not None:
-                    planned.append({"tag": tag, "debtor": rng.choice(external), "confirmation": confirmation,
-                                    "age": age})
+                    if debtor not in spec["customers"]:
+                        raise ValueError(f"demo data: {tag}'s debtor {debtor} is not a customer of {slug}")
+                    share = Decimal(str(rng.uniform(0.15, 0.25)))
+                    planned.append({"tag": tag, "debtor": debtor, "confirmation": confirmation, "age": age,
+                                    "amount": (scale * share).quantize(Decimal("0.01")) if scale else None})
         for customer in spec["customers"]:
             if customer.startswith("@"):
                 planned.append({"debtor": customer, "confirmation": "pending", "age": "any"})
@@ -510,24 +544,56 @@ class _Seeder:
             sequence += rng.randint(1, 9)
             self._receivable(spec, plan, sequence, _ReceivableDraw(rng, plan["age"]))
 
+    def _plan_uploads(self, spec: dict) -> None:
+        """When the enterprise uploaded each of its statements (office hours, before now)."""
+        rng = _stream("uploads", spec["enterprise"])
+        moments = [min(_office_time(rng, _workday(self.today - timedelta(days=rng.randint(*days)))),
+                       self.now - timedelta(hours=1))
+                   for days in spec.get("uploads", demo_data.DEFAULT_UPLOADS)]
+        if moments != sorted(moments):
+            raise ValueError(f"demo data: {spec['enterprise']}'s statement uploads are not in order")
+        self.uploads[spec["enterprise"]] = moments
+
     # -- bank statements (流水)
 
-    def _statement(self, spec: dict) -> None:
-        """Twelve months ending last month, written in the spec's layout and imported through the
-        statements service (parsed, checked against the holder, stored whole, audited)."""
-        rng, slug = _stream("statement", spec["enterprise"]), spec["enterprise"]
+    def _statements(self, spec: dict, refresh: bool) -> None:
+        """Each file holds the twelve whole months before its upload, cut from the account's one
+        history, written in the spec's layout and imported through the statements service
+        (parsed, checked against the holder, stored whole, audited): the first upload, or
+        (`refresh`) the later ones."""
+        slug = spec["enterprise"]
         enterprise, admin = self.enterprises[slug], self.admins[slug]
-        payers = [(self._debtor(key)[0], kind) for key, kind in spec["payers"].items()]
-        last_month = self.today.replace(day=1) - timedelta(days=1)
-        rows = demo_statements.transactions(rng, demo_statements.month_starts(last_month), payers, spec["scale"],
-                                            overdraft=spec.get("overdraft", False))
-        account_no = "".join(str(rng.randrange(10)) for _ in range(19))
+        account_no, history = self._history(spec)
+        # an individual business banks on its operator's personal card, in the operator's name
+        holder = enterprise.legal_rep_name if spec["layout"] == "icbc_personal" else enterprise.name
         title, writer = demo_statements.LAYOUTS[spec["layout"]]
-        suffix, data = writer(enterprise.name, account_no, rows)
-        filename = f"{title}_{rows[0].moment:%Y%m}-{rows[-1].moment:%Y%m}{suffix}"
-        record = statement_services.import_statement(enterprise, admin, data, filename)
-        record.uploaded_at = min(_office_time(rng, _workday(self.today - timedelta(days=rng.randint(1, 6)))),
-                                 self.now - timedelta(hours=1))
+        for number, uploaded in enumerate(self.uploads[slug]):
+            if (number > 0) != refresh:
+                continue
+            last = local(uploaded).date().replace(day=1) - timedelta(days=1)
+            rows = demo_statements.period(history, demo_statements.month_starts(last)[0], last)
+            suffix, data = writer(holder, account_no, rows)
+            filename = f"{title}_{rows[0].moment:%Y%m}-{rows[-1].moment:%Y%m}{suffix}"
+            record = statement_services.import_statement(enterprise, admin, data, filename)
+            record.uploaded_at = uploaded
+
+    def _history(self, spec: dict) -> tuple[str, list[demo_statements.Row]]:
+        """The account's number and its transactions over every month any of its files holds."""
+        slug = spec["enterprise"]
+        if slug not in self.histories:
+            rng = _stream("statement", slug)
+            uploads = self.uploads[slug]
+            last = local(uploads[-1]).date().replace(day=1) - timedelta(days=1)
+            first = demo_statements.month_starts(local(uploads[0]).date().replace(day=1) - timedelta(days=1))[0]
+            count = (last.year - first.year) * 12 + last.month - first.month + 1
+            payers = [(self._debtor(key)[0], kind) for key, kind in spec["payers"].items()]
+            profile = "personal" if spec["layout"] == "icbc_personal" else "company"
+            rows = demo_statements.transactions(rng, demo_statements.month_starts(last, count), payers, spec["scale"],
+                                                overdraft=spec.get("overdraft", False), profile=profile)
+            digits = "".join(str(rng.randrange(10)) for _ in range(19))
+            account_no = "6222" + digits[4:] if profile == "personal" else digits  # a debit card's BIN
+            self.histories[slug] = (account_no, rows)
+        return self.histories[slug]
 
     def _debtor(self, key: str) -> tuple[str, str, User | None]:
         """(name, credit code, the debtor's admin user when it is on the platform)."""
@@ -556,45 +622,48 @@ class _Seeder:
             invoice = f"{draw.invoice_digits % 10**8:08d}"
         receivable = Receivable(
             enterprise_id=enterprise.id, debtor_name=debtor_name, debtor_uscc=debtor_uscc, invoice_no=invoice,
-            contract_no=f"{spec['abbr']}-{kind}-{issue.year}-{sequence:04d}", face_amount=draw.amount,
+            contract_no=f"{spec['abbr']}-{kind}-{issue.year}-{sequence:04d}", face_amount=plan.get("amount") or draw.amount,
             issue_date=issue, due_date=due, confirmation="pending", created_at=created, updated_at=created,
         )
-        link = None
-        if confirmation != "pending":
-            answered = min(asked + timedelta(hours=draw.answer_after_hours), self.now - timedelta(hours=1))
-            receivable.confirmation = confirmation
-            receivable.confirmed_at = receivable.updated_at = answered
-            if confirmation == "disputed":
-                receivable.dispute_reason = draw.dispute_reason
-            if debtor_user is not None:  # the debtor answered from its own account
-                receivable.confirmed_via = "account"
-                receivable.confirmed_by_user_id = debtor_user.id
-                receivable.confirmed_by_name = debtor_user.name
-            else:
-                receivable.confirmed_via = "link"
-                receivable.confirmed_by_name = draw.confirmer
-                receivable.confirmed_ip = draw.ip
-                link = ConfirmationLink(nonce=secrets.token_hex(16), created_by_id=admin.id, created_at=asked,
-                                        expires_at=asked + timedelta(days=7), used_at=answered)
-        elif debtor_user is None and asked > created and draw.link_sent:  # a link sent, open or lapsed
-            link = ConfirmationLink(nonce=secrets.token_hex(16), created_by_id=admin.id, created_at=asked,
-                                    expires_at=asked + timedelta(days=7))
-        if link is not None:
-            receivable.links.append(link)
         db.session.add(receivable)
         db.session.flush()
         audit.record("receivable.created", receivable, enterprise_id=enterprise.id, actor=admin,
                      debtor_uscc=debtor_uscc, invoice_no=invoice, face_amount=receivable.face_amount)
-        if link is not None:
-            audit.record("receivable.link_issued", receivable, enterprise_id=enterprise.id, actor=admin,
-                         link_id=link.id, expires_at=link.expires_at)
         if confirmation != "pending":
-            audit.record(f"receivable.{confirmation}", receivable, enterprise_id=enterprise.id, actor=debtor_user,
-                         via=receivable.confirmed_via, confirmed_by_name=receivable.confirmed_by_name,
-                         dispute_reason=receivable.dispute_reason)
+            answered = min(asked + timedelta(hours=draw.answer_after_hours), self.now - timedelta(hours=1))
+            self._debtor_answers(receivable, admin, debtor_user, confirmation == "confirmed", asked, answered,
+                                 name=draw.confirmer, ip=draw.ip, reason=draw.dispute_reason)
+        elif debtor_user is None and asked > created and draw.link_sent:  # a link sent, open or lapsed
+            self._link_issued(receivable, admin, asked)
         if "tag" in plan:
             self.tags[plan["tag"]] = receivable
         self.free_after[receivable.id] = receivable.confirmed_at or created
+
+    def _link_issued(self, receivable: Receivable, admin: User, at: datetime):
+        """The enterprise made a confirmation link for the debtor at `at` (the service's link, its
+        validity counted from then)."""
+        receivable_services.issue_confirmation_link(receivable, admin)
+        link = max(receivable.links, key=lambda link: link.id)
+        link.expires_at = at + (link.expires_at - link.created_at)
+        link.created_at = at
+        return link
+
+    def _debtor_answers(self, receivable: Receivable, admin: User, debtor_user: User | None, confirm: bool,
+                        asked: datetime, answered: datetime, name: str, ip: str, reason: str) -> None:
+        """The debtor's own answer through the confirmation service: from its enterprise account
+        when it is on the platform, else by the signed link the enterprise sent it at `asked`."""
+        last_notice = db.session.scalar(select(func.max(Notification.id))) or 0
+        with self._request_context():  # the creditor is told, with a link to the receivable
+            if debtor_user is not None:
+                receivable_services.answer(receivable, receivable_services.Answer(
+                    confirm=confirm, name=debtor_user.name, via="account", ip=ip, reason=reason, user=debtor_user))
+            else:
+                link = self._link_issued(receivable, admin, asked)
+                receivable_services.answer_by_link(link, receivable_services.Answer(
+                    confirm=confirm, name=name, via="link", ip=ip, reason=reason))
+                link.used_at = answered
+        receivable.confirmed_at = receivable.updated_at = answered
+        self._stamp_notices(last_notice, answered)
 
     # -- financing requests
 
@@ -618,24 +687,26 @@ class _Seeder:
                              f"not {spec['expect']}: {report.payload['reasons_zh']}")
 
     def _live_receivable(self, enterprise: Enterprise, admin: User, item: tuple, rng: random.Random) -> Receivable:
+        """Recorded a day after its invoice; its debtor asked by link and answering 1-5 days ago."""
         debtor, confirmation, issued_days_ago, term_days, amount = item
-        debtor_name, debtor_uscc, _user = self._debtor(debtor)
+        debtor_name, debtor_uscc, debtor_user = self._debtor(debtor)
         issue = _workday(self.today - timedelta(days=issued_days_ago))
+        created = min(_office_time(rng, issue + timedelta(days=1)), self.now - timedelta(days=6))
         receivable = Receivable(
             enterprise_id=enterprise.id, debtor_name=debtor_name, debtor_uscc=debtor_uscc,
             invoice_no=f"{issue:%y}32{rng.randint(10**15, 10**16 - 1)}", contract_no=None,
             face_amount=Decimal(amount), issue_date=issue, due_date=issue + timedelta(days=term_days),
-            confirmation=confirmation,
+            confirmation="pending", created_at=created, updated_at=created,
         )
-        if confirmation != "pending":
-            receivable.confirmed_via, receivable.confirmed_by_name = "link", "财务部"
-            receivable.confirmed_at = self.now - timedelta(days=rng.randint(1, 5))
-            if confirmation == "disputed":
-                receivable.dispute_reason = "货物验收不合格，已办理部分退货，金额有争议"
         db.session.add(receivable)
         db.session.flush()
         audit.record("receivable.created", receivable, enterprise_id=enterprise.id, actor=admin,
                      debtor_uscc=debtor_uscc, invoice_no=receivable.invoice_no, face_amount=receivable.face_amount)
+        if confirmation != "pending":
+            answered = self.now - timedelta(days=rng.randint(1, 5), hours=rng.uniform(0, 6))
+            self._debtor_answers(receivable, admin, debtor_user, confirmation == "confirmed",
+                                 answered - timedelta(hours=rng.uniform(2, 20)), answered, name="财务部",
+                                 ip=f"203.0.113.{rng.randint(2, 254)}", reason="货物验收不合格，已办理部分退货，金额有争议")
         return receivable
 
     def _request(self, spec: dict) -> None:
@@ -644,7 +715,7 @@ class _Seeder:
         rng, slug = _stream("request", spec["key"]), spec["enterprise"]
         enterprise, admin = self.enterprises[slug], self.admins[slug]
         creator = self.applicants[slug] if spec["creator"] == "applicant" else admin
-        receivables = [self.tags[tag] for tag, _state, _age in spec["pledges"]]
+        receivables = [self.tags[tag] for tag, _state, _age, _debtor in spec["pledges"]]
         pledged = sum((r.face_amount for r in receivables), Decimal("0"))
         share = Decimal(str(rng.choice((0.6, 0.7, 0.75, 0.8, 0.85, 0.9))))
         amount = max((pledged * share / 10000).quantize(Decimal("1"), rounding=ROUND_DOWN) * 10000,
@@ -657,7 +728,8 @@ class _Seeder:
         moments = self._plan(spec, receivables, loan, _stream("timeline", spec["key"]))
         run = _Run(spec, request, creator, admin, rng, moments, loan)
         with self._request_context():
-            for step, at in zip(spec["steps"], moments[1:], strict=True):
+            for step, previous, at in zip(spec["steps"], moments[:-1], moments[1:], strict=True):
+                run.previous, run.at = previous, at
                 self._step(run, step, at)
         self._stamp_timeline(run)
 
@@ -695,14 +767,17 @@ class _Seeder:
               rng: random.Random) -> list[datetime]:
         """When the request was created and each step happened: after the pledged receivables
         were registered and answered, each step taking a plausible time (STEP_HOURS), people
-        acting in Shanghai office hours, all before now. A loan pins the disbursement and the
+        acting in Shanghai office hours, all before now, and after the enterprise's first statement
+        upload (it is verified against it). A loan pins the disbursement and the
         last repayment to their days. (The audit log keeps the seed's real times; only the rows'
-        business timestamps follow the plan.)"""
+        business timestamps follow the plan, and the staff's reads, written for the enterprises'
+        access logs at the moments they happened.)"""
         steps = spec["steps"]
         gaps = [timedelta(hours=rng.uniform(*STEP_HOURS.get(name, (1, 24)))) for name, _actor, _arg in steps]
         human = [True, *(actor != "sys" for _name, actor, _arg in steps)]
         latest = self.now - timedelta(hours=1)
-        floor = max(self.free_after[r.id] for r in receivables) + timedelta(hours=rng.uniform(1, 20))
+        ready = [self.free_after[r.id] for r in receivables] + self.uploads.get(spec["enterprise"], [])[:1]
+        floor = max(ready) + timedelta(hours=rng.uniform(1, 20))
         floor = min(floor, latest - timedelta(hours=2))
         if loan is None:
             return _recent_timeline(gaps, human, floor, latest, rng)
@@ -729,21 +804,44 @@ class _Seeder:
         self._stamp_notices(last_notice, at)
 
     def _transition(self, run: _Run, name: str, actor: User | None, note: str | None) -> None:
-        """A step with no service of its own: the verification's steps, a return, a withdrawal."""
-        facts = ASSERTED_FACTS.get(name)
-        if facts:
-            run.request.classification = facts["classification"]
-            financing_services.apply_transition(run.request, name, actor, note, facts=facts, source="demo seed")
-        else:
-            financing_services.apply_transition(run.request, name, actor, note)
+        """A step with no service of its own: a withdrawal."""
+        financing_services.apply_transition(run.request, name, actor, note)
 
     def _submit(self, run: _Run, _name: str, actor: User, _note: None) -> None:
         """Submitted with the products the enterprise picked (else the top matches), as
-        submit_request does, but no verification is queued: see ASSERTED_FACTS."""
+        submit_request does (only institutions holding its consent), at the step's moment; the
+        verification is the next steps', not a queued task's."""
         matches = ranked_matches(run.request)
         picked = [self._best_product(run, matches, slug) for slug in run.spec.get("targets", [])]
         chosen = targets.choose_targets(run.request, picked or None, matches)
         financing_services.apply_transition(run.request, "submit", actor, targets=[t.institution_id for t in chosen])
+        run.request.submitted_at = run.at  # the verification's as-of day
+
+    def _start_verification(self, run: _Run, name: str, _actor: None, _note: None) -> None:
+        financing_services.apply_transition(run.request, name,
+                                            submission_no=verification.submission_number(run.request))
+
+    def _verify(self, run: _Run, _name: str, _actor: None, _note: None) -> None:
+        """The real verification, as run_verification does it: the policy against the statements
+        and receivables as of the day the request was submitted; the immutable report is written
+        at the step's moment. The seed stops when the class is not the one the story routes."""
+        request = run.request
+        expected = next(ROUTE_CLASSES[name] for name, _actor, _arg in run.spec["steps"] if name in ROUTE_CLASSES)
+        report, _inputs, _policy, digest = verification.evaluate(request)
+        if report.classification != expected:
+            raise ValueError(f"demo data: {run.spec['key']} verified as {report.classification}, not {expected}: "
+                             + " ".join(report.reasons_zh))
+        with _inserted_at(VerificationReport, run.at):
+            run.report = verification.store_report(request, verification.submission_number(request), report, digest)
+
+    def _route(self, run: _Run, name: str, _actor: None, _note: None) -> None:
+        """Routed by the report's class, as after every verification: to every bank the
+        enterprise picked, or to the first guarantor while the others wait, or back to it."""
+        routing.route_verified(run.request, run.report)
+        done = db.session.scalar(select(WorkflowEvent).where(WorkflowEvent.request_id == run.request.id)
+                                 .order_by(WorkflowEvent.id.desc()).limit(1))
+        if done.transition != name:
+            raise ValueError(f"demo data: {run.spec['key']} was routed by {done.transition}, not {name}: {done.note}")
 
     def _best_product(self, run: _Run, matches: list, slug: str) -> int:
         institution_id = self.orgs[slug].id
@@ -751,21 +849,6 @@ class _Seeder:
             if match.institution_id == institution_id and match.eligible:
                 return match.product_id
         raise ValueError(f"demo data: no product of {slug} fits {run.spec['key']}")
-
-    def _route(self, run: _Run, name: str, _actor: None, note: str) -> None:
-        """Verified (the class asserted) and routed: to every bank the enterprise picked, or to
-        the first guarantor it picked while the others wait, as routing.route_verified does."""
-        request, kind = run.request, "bank" if name == "route_to_bank" else "guarantor"
-        classification = "excellent" if kind == "bank" else "mixed"
-        chosen = routing.routing_targets(request, kind)
-        routing.mark_routed(chosen, kind)
-        routed = [t for t in chosen if t.status == "routed"]
-        request.classification = classification
-        financing_services.apply_transition(
-            request, name, None, note.format(targets="、".join(t.institution.name for t in routed)),
-            facts={"classification": classification, "route_targets": len(chosen)}, source="demo seed",
-            institutions=[t.institution_id for t in routed])
-        routing.tell_institutions(request, routed, kind)
 
     def _target(self, run: _Run, user: User) -> RequestTarget:
         target = db.session.scalar(select(RequestTarget).where(RequestTarget.request_id == run.request.id,
@@ -775,30 +858,39 @@ class _Seeder:
         return target
 
     def _claim(self, run: _Run, _name: str, actor: User, _note: None) -> None:
-        claims.claim(self._target(run, actor), actor)  # the first claim starts the review
+        """The officer opens the request and its verification report, then claims it (the first
+        claim starts the review)."""
+        self._reads(run, actor, REQUEST_PAGE, REPORT_PAGE)
+        claims.claim(self._target(run, actor), actor)
 
     def _ask(self, run: _Run, _name: str, actor: User, question: str) -> None:
+        self._reads(run, actor, REQUEST_PAGE)
         info.ask(self._target(run, actor), actor, question)
 
     def _offer(self, run: _Run, _name: str, actor: User, terms: dict) -> None:
         """The officer's offer on the term asked for; above the four-eyes amount an approver of
         the same bank approves it."""
         request = run.request
+        self._reads(run, actor, REQUEST_PAGE, REPORT_PAGE)
         amount = (request.amount * Decimal(terms.get("share", "1")) / 10000).quantize(Decimal("1"), ROUND_DOWN) * 10000
         offer = decisions.make_offer(self._target(run, actor), actor, decisions.OfferTerms(
             amount, Decimal(terms["rate"]), request.term_days, self.today + timedelta(days=OFFER_VALID_DAYS),
             terms.get("conditions", "")))
         if offer.status == "pending_approval":
-            decisions.approve_offer(offer, self.staff[f"{self.slugs[actor.organisation_id]}:approver"])
+            approver = self.staff[f"{self.slugs[actor.organisation_id]}:approver"]
+            self._reads(run, approver, REQUEST_PAGE, REPORT_PAGE)
+            decisions.approve_offer(offer, approver)
 
     def _accept_offer(self, run: _Run, _name: str, actor: User, _note: None) -> None:
         [offer] = db.session.scalars(select(Offer).where(Offer.request_id == run.request.id, Offer.status == "made"))
         decisions.accept_offer(offer, actor)
 
     def _decline(self, run: _Run, _name: str, actor: User, decision: dict) -> None:
+        self._reads(run, actor, REQUEST_PAGE)
         decisions.decline(self._target(run, actor), actor, decision["reason"], decision["note"])
 
     def _offer_guarantee(self, run: _Run, _name: str, actor: User, terms: dict) -> None:
+        self._reads(run, actor, REQUEST_PAGE, REPORT_PAGE)
         guarantees.offer_guarantee(self._target(run, actor), actor, Decimal(terms["coverage"]),
                                    Decimal(terms["fee_rate"]))
 
@@ -834,6 +926,31 @@ class _Seeder:
                                                        _reference("HK", paid_on, run.rng))
             if number < len(repaid):
                 repayment.created_at = _office_time(run.rng, paid_on)
+
+    # -- what the institutions' staff read
+
+    def _reads(self, run: _Run, user: User, *pages: str) -> None:
+        """`user` opened these pages of the request, in order, in the minutes before the step
+        (the report page only once there is a report)."""
+        pages = tuple(page for page in pages if page != REPORT_PAGE or run.report is not None)
+        room = min((run.at - run.previous) / 2, timedelta(minutes=45))
+        offsets = sorted((room * run.rng.uniform(0.05, 1.0) for _ in pages), reverse=True)
+        for page, offset in zip(pages, offsets, strict=True):
+            self.reads.append(_Read(run.at - offset, run.request, user, page,
+                                    run.report.id if run.report is not None else None))
+
+    def _record_reads(self) -> None:
+        """The reads, oldest first, through the log the desk pages write (the enterprise's access
+        log): the request page with the sections the consent opened that day, the report."""
+        for read in sorted(self.reads, key=lambda read: read.at):
+            request, day = read.request, local(read.at).date()
+            scopes = _consented_scopes(request.enterprise_id, read.user.organisation_id, day)
+            if STATEMENTS_SCOPE not in scopes:
+                raise ValueError(f"demo data: {read.user.organisation.name} reviewed request {request.id} on {day} "
+                                 "without the enterprise's consent")
+            details = {"sections": sorted(scopes)} if read.page == REQUEST_PAGE else {"report_id": read.report_id}
+            audit.record_credit_read(request.enterprise_id, read.page, purpose=READ_PURPOSE, actor=read.user,
+                                     occurred_at=read.at, request_id=request.id, **details)
 
     # -- moving what the services wrote to when it happened
 
@@ -937,6 +1054,41 @@ class _Run:
     rng: random.Random  # the request's own stream: amounts, references
     moments: list[datetime]  # when it was created, then when each step happened
     loan: _LoanPlan | None
+    previous: datetime | None = None  # when the step before the current one happened
+    at: datetime | None = None  # when the current step happens
+    report: VerificationReport | None = field(default=None)  # the latest verification's
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A staff member's read of a request's page, for the enterprise's access log."""
+
+    at: datetime
+    request: FinancingRequest
+    user: User
+    page: str  # REQUEST_PAGE or REPORT_PAGE
+    report_id: int | None
+
+
+def _consented_scopes(enterprise_id: int, org_id: int, day: date) -> set[str]:
+    """The scopes of the enterprise's data the institution may read on `day`."""
+    consents = db.session.scalars(select(Consent).where(Consent.enterprise_id == enterprise_id,
+                                                        Consent.grantee_org_id == org_id))
+    return {scope for consent in consents for scope in consent.scopes if consent.covers(scope, day)}
+
+
+@contextmanager
+def _inserted_at(model, moment: datetime):
+    """Rows of `model` inserted in the block are created at `moment`: an immutable row (a
+    verification report) cannot be moved to its planned time after the insert."""
+    def stamp(_mapper, _connection, row) -> None:
+        row.created_at = moment
+
+    orm_events.listen(model, "before_insert", stamp)
+    try:
+        yield
+    finally:
+        orm_events.remove(model, "before_insert", stamp)
 
 
 def _product_terms(spec: dict) -> supermarket_services.Terms:
@@ -1062,6 +1214,11 @@ def _print_summary(cast: dict, echo) -> None:
     echo(f"  银行流水 bank statements {len(statements)} for {len({s.enterprise_id for s in statements})} "
          f"enterprises, {sum(s.row_count for s in statements)} rows; layouts: "
          + ", ".join(f"{layout} ×{n}" if n > 1 else layout for layout, n in sorted(layouts.items())))
+    classes = Counter(db.session.scalars(select(VerificationReport.classification)))
+    reads = db.session.scalar(select(func.count(audit.AuditEvent.id)).where(audit.AuditEvent.action == "credit_data.read"))
+    echo(f"  核验报告 verification reports {sum(classes.values())}: 优质 excellent {classes['excellent']}, "
+         f"一般 mixed {classes['mixed']}, 较差 poor {classes['poor']}; 机构查阅记录 institutions' reads "
+         f"in the enterprises' access logs {reads}")
     offers = Counter(db.session.scalars(select(Offer.status)))
     guarantee_states = Counter(db.session.scalars(select(Guarantee.status)))
     fees = Counter(db.session.scalars(select(Payment.status)))
@@ -1141,5 +1298,34 @@ def _print_scenarios(echo) -> None:
                          f"{url_for('loans.institution_loan', request_id=loan.request_id, _external=True)})")
     if lines:
         echo("演示场景 Scenarios past an offer:")
+        for line in lines:
+            echo(line)
+    _print_evidence(echo, admin_of)
+
+
+def _print_evidence(echo, admin_of) -> None:
+    """Where to see what the verification and the reviews left: a report as the reviewing bank
+    sees it, an enterprise's access log, the individual business's personal-card statement."""
+    lines = []
+    with current_app.test_request_context("/", base_url=_base_url()):
+        reviewed = db.session.scalars(select(Assignment).where(Assignment.ended_at.is_(None))
+                                      .join(Organisation, Organisation.id == Assignment.institution_id)
+                                      .where(Organisation.kind == OrgKind.BANK).order_by(Assignment.id)).first()
+        if reviewed is not None:
+            report = verification.reports_of(reviewed.request_id)[0]
+            lines.append(f"  银行查看核验报告 a report as the reviewing bank sees it: {db.session.get(User, reviewed.user_id).email} "
+                         f"{url_for('reports.institution_report', request_id=reviewed.request_id, report_id=report.id, _external=True)}")
+            lines.append(f"  企业的数据访问记录 the enterprise's access log (the banks' reads): "
+                         f"{admin_of(db.session.get(FinancingRequest, reviewed.request_id))} "
+                         f"{url_for('enterprises.access_log', _external=True)}")
+        for enterprise in db.session.scalars(select(Enterprise).where(Enterprise.uscc.startswith("92"))):
+            card = db.session.scalar(select(StatementFile).where(StatementFile.enterprise_id == enterprise.id))
+            owner = db.session.scalar(select(User.email).where(User.organisation_id == enterprise.organisation_id,
+                                                               User.role == Role.ENTERPRISE_ADMIN))
+            if card is not None:
+                lines.append(f"  个体工商户的个人借记卡流水 an individual business's personal-card statement "
+                             f"({enterprise.name}): {owner} {url_for('statements.detail', statement_id=card.id, _external=True)}")
+    if lines:
+        echo("核验与查阅 Verification and access:")
         for line in lines:
             echo(line)

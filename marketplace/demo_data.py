@@ -41,7 +41,8 @@ BUREAU = {
 }
 
 # Large buyers outside the platform. `prefix` is the first 8 characters of the credit code:
-# registrar and kind (91 company, 12 public institution) and the registering region.
+# registrar and kind (91 company, 11 government body, 12 public institution) and the registering
+# region. Only public bodies' receivables fit a government procurement loan (政采贷).
 DEBTORS = {
     "huayu": ("江苏华宇汽车集团有限公司", "91320500"),
     "huadong": ("华东重型机械（昆山）有限公司", "91320583"),
@@ -62,11 +63,15 @@ DEBTORS = {
     "xinyang": ("江苏新阳化纤有限公司", "91320281"),
     "yishang": ("上海衣尚品牌管理有限公司", "91310000"),
     "jinjihu": ("苏州金湖酒店管理有限公司", "91320500"),
+    "jinlong": ("苏州金龙精工机械有限公司", "91320506"),
+    "chengguan": ("苏州市相城区城市管理局", "11320507"),
 }
 
-# The twenty enterprises. `customers` name debtors: keys of DEBTORS, or "@slug" for another
+# The twenty-one enterprises. `customers` name debtors: keys of DEBTORS, or "@slug" for another
 # enterprise on the platform (its admin then finds the receivable under 待我确认).
-# `signed`: whether the enterprise has signed the credit commitment.
+# `signed`: whether the enterprise has signed the credit commitment. `individual`: an individual
+# business (个体工商户, credit code 92...), run by its operator (the legal representative), who
+# banks on a personal debit card.
 ENTERPRISES = [
     {"slug": "hengda", "abbr": "HD", "name": "苏州恒达精密机械有限公司", "industry": "34", "region": "320506",
      "park": "吴中经济技术开发区", "address": "苏州市吴中区吴中经济技术开发区东吴南路188号",
@@ -87,7 +92,7 @@ ENTERPRISES = [
     {"slug": "lvyuan", "abbr": "LY", "name": "苏州绿源环保科技有限公司", "industry": "77", "region": "320507",
      "park": "相城高新区", "address": "苏州市相城区澄阳街道华元路28号",
      "legal_rep": ("徐志刚", "M"), "admin": "徐蕾",
-     "signed": False, "customers": ["chengtou", "dongwu"]},
+     "signed": False, "customers": ["chengguan", "chengtou", "dongwu"]},
     {"slug": "kangze", "abbr": "KZ", "name": "苏州康泽医疗器械有限公司", "industry": "35", "region": "320505",
      "park": "苏州医疗器械产业园", "address": "苏州市虎丘区锦峰路8号医疗器械产业园12栋",
      "legal_rep": ("林晓东", "M"), "admin": "林芳",
@@ -148,6 +153,10 @@ ENTERPRISES = [
      "park": "太仓高新技术产业开发区", "address": "太仓市城厢镇北京西路6号",
      "legal_rep": ("邓润生", "M"), "admin": "邓悦",
      "signed": True, "customers": ["borui", "huayu"]},
+    {"slug": "jianming", "abbr": "JM", "name": "吴中区胥口建明五金加工厂", "industry": "33", "region": "320506",
+     "park": None, "address": "苏州市吴中区胥口镇新峰村工业坊12号", "individual": True,
+     "legal_rep": ("吴建明", "M"), "admin": "吴建明",
+     "signed": True, "customers": ["@hengda", "jinlong"]},
 ]
 
 # The enterprise whose login shows receivables waiting for its confirmation as a debtor.
@@ -167,9 +176,12 @@ DISPUTE_REASONS = [
 
 CONSENT_PURPOSES = ["应收账款质押融资授信审查", "融资担保业务尽职调查", "贷后管理与风险监测"]
 
-# Consents: (enterprise, grantee, scopes, kind) with kind active / expired / revoked.
+# Consents: (enterprise, grantee, scopes, kind) with kind active / expired / revoked. Every
+# institution a request reaches holds the enterprise's consent covering bank_statements (routing
+# goes only there); an active one was granted before the enterprise's first statement upload.
 CONSENTS = [
     ("hengda", "ccb-suzhou", ["bank_statements", "tax", "social_insurance"], "active"),
+    ("hengda", "szbank-wuzhong", ["bank_statements", "tax"], "active"),
     ("hengda", "jsbank-suzhou", ["bank_statements", "tax"], "expired"),
     ("xinrui", "jsbank-suzhou", ["bank_statements", "tax", "utilities"], "active"),
     ("jinhe", "chuangxin-guarantee", ["bank_statements", "tax", "court", "penalties"], "active"),
@@ -179,21 +191,33 @@ CONSENTS = [
     ("kangze", "rongxin-guarantee", ["bank_statements", "tax", "court"], "active"),
     ("haoyu", "chuangxin-guarantee", ["bank_statements", "tax", "court", "penalties"], "active"),
     ("haoyu", "jsbank-suzhou", ["bank_statements", "tax"], "active"),
-    ("xiangfeng", "ccb-suzhou", ["bank_statements", "tax"], "revoked"),
+    ("xiangfeng", "ccb-suzhou", ["bank_statements", "tax"], "active"),
+    ("xiangfeng", "jsbank-suzhou", ["bank_statements", "tax"], "revoked"),
     ("xiangfeng", "szbank-wuzhong", ["bank_statements", "tax", "social_insurance"], "active"),
     ("derun", "jsbank-suzhou", ["bank_statements", "tax", "social_insurance"], "active"),
     ("yifan", "chuangxin-guarantee", ["bank_statements", "tax"], "active"),
     ("yifan", "rongxin-guarantee", ["bank_statements", "tax", "court"], "active"),
     ("boyuan", "rongxin-guarantee", ["bank_statements", "tax", "social_insurance"], "active"),
+    ("runtong", "jsbank-suzhou", ["bank_statements", "tax"], "active"),
+    ("jianming", "szbank-wuzhong", ["bank_statements", "tax"], "active"),
 ]
 
 # ---- financing requests ----------------------------------------------------------------------
-# A pledge spec is (tag, confirmation, age): the demo creates a receivable of that confirmation
-# state and age (marketplace.demo.AGES: fresh, issued in the last two months and not due; old,
-# 4-5 months; funded and seasoned, old enough to back a loan paid out weeks or months ago) and
-# tags it; a later request may name the same tag to re-pledge a receivable a withdrawn request
-# released. `targets`: the institutions whose products the enterprise picked when it submitted
-# (its best-fitting product of each), else the platform picks the top matches.
+# A pledge spec is (tag, confirmation, age, debtor): the demo creates a receivable of that
+# debtor (a key of the enterprise's `customers`), answered that way by the debtor itself (by the
+# signed link, or from its enterprise account when it is on the platform) and of that age
+# (marketplace.demo.AGES: fresh, issued in the last two months and not due; old, 4-5 months;
+# overdue, past its due date; funded and seasoned, old enough to back a loan paid out weeks or
+# months ago) and tags it; a later request may name the same tag to re-pledge a receivable a
+# withdrawn request released. `targets`: the institutions whose products the enterprise picked
+# when it submitted (its best-fitting product of each), else the platform picks the top matches.
+#
+# Every request past submission is verified for real (the policy against the statements below,
+# as of the day it was submitted): the steps name the class the story needs (a route to a bank
+# is excellent, to a guarantor mixed, a return poor) and the seed stops when the report says
+# otherwise. So a bank story pledges receivables the debtor confirmed and has paid for in most
+# months, a guarantor story one still awaiting its debtor, a returned one a disputed and an
+# overdue one.
 #
 # A step is (name, actor, argument). Actor "ent" is the request's creator, "ent:admin" the
 # enterprise admin, "sys" the platform, "<org slug>:<role>" a staff member. The name is a
@@ -205,22 +229,20 @@ CONSENTS = [
 # decline, the close after the last repayment) is listed too, so the timeline reads in full.
 # `loan`: the disbursement day (days ago) and how many instalments were repaid on time ("all").
 
-_CHECKED = [("submit", "ent", None), ("start_verification", "sys", None),
-            ("complete_verification", "sys", "已完成收支流水与应收账款的交叉核验")]
-_TO_BANK = [*_CHECKED, ("route_to_bank", "sys", "资产质量：优，按企业选择推送{targets}")]
-_TO_GUARANTOR = [*_CHECKED, ("route_to_guarantor", "sys",
-                             "资产质量：良莠不齐（部分应收账款尚待债务人确认），按企业选择推送{targets}提供担保")]
+_CHECKED = [("submit", "ent", None), ("start_verification", "sys", None), ("complete_verification", "sys", None)]
+_TO_BANK = [*_CHECKED, ("route_to_bank", "sys", None)]
+_TO_GUARANTOR = [*_CHECKED, ("route_to_guarantor", "sys", None)]
 _CONDITIONS = "办妥应收账款质押登记（中登网）后放款；按月付息，按还款计划分期还本"
 
 REQUESTS = [
     {"key": "hengda-withdrawn", "enterprise": "hengda", "creator": "admin", "term": 90,
      "purpose": "支付原材料（钢材）采购款",
-     "pledges": [("hd-reuse", "pending", "fresh")],
+     "pledges": [("hd-reuse", "pending", "fresh", "huayu")],
      "steps": [("submit", "ent", None), ("withdraw", "ent", "债务人确认前先撤回，待确认后重新申请")]},
     # two banks' offers side by side, waiting for the enterprise to choose: more money or a lower rate
     {"key": "hengda-offer", "enterprise": "hengda", "creator": "admin", "term": 180,
      "purpose": "补充日常经营流动资金，支付供应商货款",
-     "pledges": [("hd-1", "confirmed", "fresh"), ("hd-2", "confirmed", "fresh")],
+     "pledges": [("hd-1", "confirmed", "fresh", "huadong"), ("hd-2", "confirmed", "fresh", "borui")],
      "targets": ["ccb-suzhou", "szbank-wuzhong"],
      "steps": [*_TO_BANK, ("start_bank_review", "ccb-suzhou:officer", None),
                ("claim", "szbank-wuzhong:officer", None),
@@ -229,28 +251,28 @@ REQUESTS = [
                 {"rate": "3.60", "share": "0.9",
                  "conditions": "授信额度为申请金额的90%；应收账款回款账户须开立在我行；按月付息，按还款计划分期还本"})]},
     {"key": "hengda-draft", "enterprise": "hengda", "creator": "applicant", "term": 120,
-     "purpose": "采购数控机床配件", "pledges": [("hd-reuse", None, None)], "steps": []},
+     "purpose": "采购数控机床配件", "pledges": [("hd-reuse", None, None, None)], "steps": []},
     {"key": "xinrui-review", "enterprise": "xinrui", "creator": "applicant", "term": 120,
      "purpose": "支付晶圆及封装材料采购款",
-     "pledges": [("xr-1", "confirmed", "fresh"), ("xr-2", "confirmed", "fresh")], "targets": ["jsbank-suzhou"],
+     "pledges": [("xr-1", "confirmed", "fresh", "jinghua"), ("xr-2", "confirmed", "fresh", "jinghua")], "targets": ["jsbank-suzhou"],
      "steps": [*_TO_BANK, ("start_bank_review", "jsbank-suzhou:officer", None)]},
     {"key": "xinrui-withdrawn", "enterprise": "xinrui", "creator": "admin", "term": 90,
-     "purpose": "支付员工工资及社保", "pledges": [("xr-3", "pending", "fresh")],
+     "purpose": "支付员工工资及社保", "pledges": [("xr-3", "pending", "fresh", "zhengda")],
      "steps": [("submit", "ent", None), ("withdraw", "ent", "已通过股东借款解决资金需求")]},
     {"key": "jinhe-guarantor", "enterprise": "jinhe", "creator": "admin", "term": 180,
-     "purpose": "采购涤纶长丝原料", "pledges": [("jh-1", "confirmed", "fresh"), ("jh-2", "pending", "fresh")],
+     "purpose": "采购涤纶长丝原料", "pledges": [("jh-1", "confirmed", "fresh", "jiali"), ("jh-2", "pending", "fresh", "@dongfang")],
      "targets": ["chuangxin-guarantee"], "steps": _TO_GUARANTOR},
     # paid out three days ago; the bank has not recorded the repayment schedule yet
     {"key": "tianyu-disbursed", "enterprise": "tianyu", "creator": "applicant", "term": 180,
      "purpose": "支付模具开发费及原材料采购款",
-     "pledges": [("ty-1", "confirmed", "funded"), ("ty-2", "confirmed", "funded")], "targets": ["szbank-wuzhong"],
+     "pledges": [("ty-1", "confirmed", "funded", "huayu"), ("ty-2", "confirmed", "funded", "huadong")], "targets": ["szbank-wuzhong"],
      "loan": {"disbursed_days_ago": 3},
      "steps": [*_TO_BANK, ("start_bank_review", "szbank-wuzhong:officer", None),
                ("make_offer", "szbank-wuzhong:officer", {"rate": "3.75", "conditions": _CONDITIONS}),
                ("accept_offer", "ent:admin", None), ("disburse", "szbank-wuzhong:officer", None)]},
     # repaid on time and closed
     {"key": "jingcheng-closed", "enterprise": "jingcheng", "creator": "admin", "term": 60,
-     "purpose": "支付模具钢采购款", "pledges": [("jc-1", "confirmed", "old"), ("jc-2", "confirmed", "old")],
+     "purpose": "支付模具钢采购款", "pledges": [("jc-1", "confirmed", "old", "huayu"), ("jc-2", "confirmed", "old", "@hengda")],
      "targets": ["ccb-suzhou"], "loan": {"disbursed_days_ago": 95, "repaid": "all"},
      "steps": [*_TO_BANK, ("start_bank_review", "ccb-suzhou:officer", None),
                ("make_offer", "ccb-suzhou:officer", {"rate": "3.65", "conditions": _CONDITIONS}),
@@ -258,70 +280,75 @@ REQUESTS = [
                ("start_repayment", "ccb-suzhou:officer", None), ("repay", "ccb-suzhou:officer", None),
                ("close", "sys", None)]},
     {"key": "huatai-submitted", "enterprise": "huatai", "creator": "admin", "term": 120,
-     "purpose": "支付化工原料采购款", "pledges": [("ht-1", "confirmed", "fresh"), ("ht-2", "pending", "fresh")],
+     "purpose": "支付化工原料采购款", "pledges": [("ht-1", "confirmed", "fresh", "xinyang"), ("ht-2", "pending", "fresh", "jiali")],
      "steps": [("submit", "ent", None)]},
     {"key": "dongfang-verifying", "enterprise": "dongfang", "creator": "admin", "term": 90,
-     "purpose": "秋冬季面料备货", "pledges": [("df-1", "confirmed", "fresh"), ("df-2", "pending", "fresh")],
+     "purpose": "秋冬季面料备货", "pledges": [("df-1", "confirmed", "fresh", "yishang"), ("df-2", "pending", "fresh", "wanjia")],
      "steps": [("submit", "ent", None), ("start_verification", "sys", None)]},
     {"key": "jiaxin-info", "enterprise": "jiaxin", "creator": "admin", "term": 90,
-     "purpose": "购置仓储叉车及支付运费垫款", "pledges": [("jx-1", "confirmed", "fresh")], "targets": ["szbank-wuzhong"],
+     "purpose": "购置仓储叉车及支付运费垫款", "pledges": [("jx-1", "confirmed", "fresh", "lianhui")], "targets": ["szbank-wuzhong"],
      "steps": [*_TO_BANK, ("start_bank_review", "szbank-wuzhong:officer", None),
                ("request_info", "szbank-wuzhong:officer",
                 "请补充近6个月增值税纳税申报表，以及与债务人的运输服务对账单")]},
     # the guarantee fee waits for the guarantor to confirm the bank transfer
     {"key": "kangze-fee", "enterprise": "kangze", "creator": "admin", "term": 180,
-     "purpose": "采购医用高分子材料", "pledges": [("kz-1", "confirmed", "fresh"), ("kz-2", "pending", "fresh")],
+     "purpose": "采购医用高分子材料", "pledges": [("kz-1", "confirmed", "fresh", "renhe"), ("kz-2", "pending", "fresh", "kangheng")],
      "targets": ["rongxin-guarantee"],
      "steps": [*_TO_GUARANTOR, ("start_guarantor_review", "rongxin-guarantee:officer", None),
                ("offer_guarantee", "rongxin-guarantee:officer", {"coverage": "80", "fee_rate": "1.5"}),
                ("accept_guarantee", "ent:admin", None)]},
     {"key": "mingguang-returned", "enterprise": "mingguang", "creator": "admin", "term": 120,
-     "purpose": "支付LED芯片采购款", "pledges": [("mg-1", "disputed", "old"), ("mg-2", "pending", "old")],
-     "steps": [*_CHECKED, ("return_request", "sys",
-                           "资产质量：差。R1 债务人对质押的应收账款提出异议；R4 部分应收账款账龄超过90天。"
-                           "请与债务人核对异议后，更换为已确认、未到期的应收账款再提交")]},
+     "purpose": "支付LED芯片采购款", "pledges": [("mg-1", "disputed", "old", "jincheng"), ("mg-2", "pending", "overdue", "chengtou")],
+     "steps": [*_CHECKED, ("return_request", "sys", None)]},
     # the fee paid by bank transfer, the guarantee issued with its letter, the request gone on to the bank
     {"key": "haoyu-guaranteed", "enterprise": "haoyu", "creator": "admin", "term": 120,
      "purpose": "扩大光学模组产能，采购原材料",
-     "pledges": [("hy-1", "confirmed", "fresh"), ("hy-2", "pending", "fresh")],
+     "pledges": [("hy-1", "confirmed", "fresh", "jinghua"), ("hy-2", "pending", "fresh", "zhengda")],
      "targets": ["chuangxin-guarantee", "jsbank-suzhou"],
      "steps": [*_TO_GUARANTOR, ("start_guarantor_review", "chuangxin-guarantee:officer", None),
                ("offer_guarantee", "chuangxin-guarantee:officer", {"coverage": "70", "fee_rate": "1.2"}),
                ("accept_guarantee", "ent:admin", None), ("confirm_fee", "chuangxin-guarantee:officer", None),
                ("route_guaranteed_to_bank", "sys", None)]},
     {"key": "xiangfeng-rerouted", "enterprise": "xiangfeng", "creator": "admin", "term": 90,
-     "purpose": "中秋、春节旺季原料备货", "pledges": [("xf-1", "confirmed", "fresh"), ("xf-2", "confirmed", "fresh")],
+     "purpose": "中秋、春节旺季原料备货", "pledges": [("xf-1", "confirmed", "fresh", "wanjia"), ("xf-2", "confirmed", "fresh", "furun")],
      "targets": ["ccb-suzhou"],
      "steps": [*_TO_BANK, ("start_bank_review", "ccb-suzhou:officer", None),
                ("decline", "ccb-suzhou:officer", {"reason": "industry_limit", "note": "食品行业集中度风险限额已满，本季度暂不新增"}),
                ("reroute_to_bank", "sys", None), ("start_bank_review", "szbank-wuzhong:officer", None)]},
     {"key": "runtong-withdrawn", "enterprise": "runtong", "creator": "admin", "term": 90,
-     "purpose": "支付注塑原料（PP、ABS）采购款", "pledges": [("rt-1", "confirmed", "fresh")], "targets": ["jsbank-suzhou"],
+     "purpose": "支付注塑原料（PP、ABS）采购款", "pledges": [("rt-1", "confirmed", "fresh", "zhengda")], "targets": ["jsbank-suzhou"],
      "steps": [*_TO_BANK, ("withdraw", "ent", "已通过其他银行获得流动资金贷款")]},
     {"key": "yifan-second-guarantor", "enterprise": "yifan", "creator": "admin", "term": 180,
-     "purpose": "采购船用阀门铸件", "pledges": [("yf-1", "confirmed", "fresh"), ("yf-2", "pending", "fresh")],
+     "purpose": "采购船用阀门铸件", "pledges": [("yf-1", "confirmed", "fresh", "xinhang"), ("yf-2", "pending", "fresh", "yuanyang")],
      "targets": ["chuangxin-guarantee", "rongxin-guarantee"],
      "steps": [*_TO_GUARANTOR, ("start_guarantor_review", "chuangxin-guarantee:officer", None),
                ("decline_guarantee", "chuangxin-guarantee:officer",
                 {"reason": "policy", "note": "船舶配套行业不在本公司当期担保准入范围内"}),
                ("reroute_to_guarantor", "sys", None), ("start_guarantor_review", "rongxin-guarantee:officer", None)]},
     {"key": "boyuan-guarantee-offered", "enterprise": "boyuan", "creator": "admin", "term": 120,
-     "purpose": "智慧园区项目实施人员费用", "pledges": [("by-1", "confirmed", "fresh"), ("by-2", "pending", "fresh")],
+     "purpose": "智慧园区项目实施人员费用", "pledges": [("by-1", "confirmed", "fresh", "jinghua"), ("by-2", "pending", "fresh", "chengtou")],
      "targets": ["rongxin-guarantee"],
      "steps": [*_TO_GUARANTOR, ("start_guarantor_review", "rongxin-guarantee:officer", None),
                ("offer_guarantee", "rongxin-guarantee:officer", {"coverage": "80", "fee_rate": "1.0"})]},
     # two instalments repaid on time, the third overdue and flagged for the credit file
     {"key": "derun-repaying", "enterprise": "derun", "creator": "admin", "term": 180,
-     "purpose": "采购精密轴承及加工刀具", "pledges": [("dr-1", "confirmed", "seasoned"), ("dr-2", "confirmed", "seasoned")],
+     "purpose": "采购精密轴承及加工刀具", "pledges": [("dr-1", "confirmed", "seasoned", "borui"), ("dr-2", "confirmed", "seasoned", "huayu")],
      "targets": ["jsbank-suzhou"], "loan": {"disbursed_days_ago": 100, "repaid": 2},
      "steps": [*_TO_BANK, ("start_bank_review", "jsbank-suzhou:officer", None),
                ("make_offer", "jsbank-suzhou:officer", {"rate": "3.70", "conditions": _CONDITIONS}),
                ("accept_offer", "ent:admin", None), ("disburse", "jsbank-suzhou:officer", None),
                ("start_repayment", "jsbank-suzhou:officer", None), ("repay", "jsbank-suzhou:officer", None)]},
     {"key": "qiming-draft", "enterprise": "qiming", "creator": "admin", "term": 90,
-     "purpose": "购置检测仪器", "pledges": [("qm-1", "pending", "fresh")], "steps": []},
+     "purpose": "购置检测仪器", "pledges": [("qm-1", "pending", "fresh", "huayu")], "steps": []},
+    # an individual business: its operator's personal card verified against its customers' receivables
+    {"key": "jianming-review", "enterprise": "jianming", "creator": "admin", "term": 90,
+     "purpose": "采购冷轧钢板及数控刀具",
+     "pledges": [("jm-1", "confirmed", "fresh", "@hengda"), ("jm-2", "confirmed", "fresh", "jinlong")],
+     "targets": ["szbank-wuzhong"],
+     "steps": [*_TO_BANK, ("start_bank_review", "szbank-wuzhong:officer", None)]},
+    # owed by a government body: the government procurement loans (政采贷) fit it
     {"key": "lvyuan-draft", "enterprise": "lvyuan", "creator": "admin", "term": 180,
-     "purpose": "污水处理设备采购及安装", "pledges": [("ly-1", "confirmed", "fresh")], "steps": []},
+     "purpose": "污水处理设备采购及安装", "pledges": [("ly-1", "confirmed", "fresh", "chengguan")], "steps": []},
 ]
 
 # ---- financing products (金融超市) --------------------------------------------------------------
@@ -468,25 +495,51 @@ PRODUCTS = [
      "description": "面向从未获得银行贷款的企业（白名单培育池），担保费率0.5%/年，帮助企业获得首笔贷款。"},
 ]
 
-# Bank statements (流水) the enterprises uploaded: twelve months ending last month, in the layout
-# of one bank's export each (marketplace.demo_statements.LAYOUTS). `payers` says how often each
-# customer (a key of its `customers`) paid: regular (most months), irregular (3-5 months), few
-# (2), once, none; customers not named never pay into this account, so the verification rule R2
-# ("the debtor paid before") finds a history for some receivables and not for others. `scale` is
-# the monthly turnover in yuan; `overdraft`: the balance goes below zero for a few days.
+# Bank statements (流水) the enterprises uploaded, in the layout of one bank's export each
+# (marketplace.demo_statements.LAYOUTS), through the statements service. Each file holds the
+# twelve whole months before its upload, cut from one account history, so two uploads of one
+# account overlap and the verification merges them. `uploads`: when each file was uploaded, in
+# days ago (low, high); the first comes before the enterprise's requests (they are submitted
+# after it), a later one is a refresh uploaded after them, for the request verified today.
+# Default: one upload 12-24 days ago. `payers` says how often each customer (a key of its
+# `customers`) paid: regular (most months), irregular (3-5 months), few (2), once, none;
+# customers not named never pay into this account, so the verification rule R2 ("the debtor paid
+# before") finds a history for some receivables and not for others. `scale` is the monthly
+# turnover in yuan: pledged receivables are 15-25% of it, so a debtor that paid before paid
+# enough for R3; `overdraft`: the balance goes below zero for a few days. An individual business
+# banks on its operator's personal card (layout icbc_personal, the operator named as holder).
+DEFAULT_UPLOADS = [(12, 24)]
 STATEMENTS = [
     {"enterprise": "hengda", "layout": "icbc", "scale": 1_800_000,
      "payers": {"huadong": "regular", "borui": "regular", "huayu": "irregular"}},
     {"enterprise": "xinrui", "layout": "ccb", "scale": 1_200_000,
      "payers": {"jinghua": "regular", "zhengda": "none"}},
+    {"enterprise": "jinhe", "layout": "boc", "scale": 1_300_000,
+     "payers": {"jiali": "regular", "@dongfang": "none"}},
     {"enterprise": "tianyu", "layout": "abc", "scale": 1_500_000,
-     "payers": {"huayu": "irregular", "huadong": "few"}},
+     "payers": {"huayu": "regular", "huadong": "regular"}},
+    {"enterprise": "jingcheng", "layout": "icbc", "scale": 3_000_000, "uploads": [(105, 112)],
+     "payers": {"huayu": "regular", "@hengda": "regular", "@tianyu": "few"}},
+    {"enterprise": "jiaxin", "layout": "signed", "scale": 1_500_000,
+     "payers": {"lianhui": "regular", "@huatai": "once", "@dongfang": "irregular"}},
     {"enterprise": "kangze", "layout": "boc", "scale": 900_000,
-     "payers": {"kangheng": "once", "renhe": "regular"}},
+     "payers": {"renhe": "regular", "kangheng": "none"}},
+    {"enterprise": "mingguang", "layout": "ccb", "scale": 1_000_000,
+     "payers": {"chengtou": "regular", "jincheng": "irregular", "@yongsheng": "few"}},
+    {"enterprise": "haoyu", "layout": "abc", "scale": 1_400_000,
+     "payers": {"jinghua": "regular", "zhengda": "regular"}},
+    {"enterprise": "xiangfeng", "layout": "icbc", "scale": 1_200_000,
+     "payers": {"wanjia": "regular", "furun": "regular"}},
+    {"enterprise": "runtong", "layout": "ccb", "scale": 1_500_000,
+     "payers": {"zhengda": "regular", "@hengda": "irregular", "@tianyu": "few", "@kangze": "none"}},
     {"enterprise": "yifan", "layout": "icbc", "scale": 1_000_000, "overdraft": True,
      "payers": {"xinhang": "regular", "yuanyang": "few"}},
-    {"enterprise": "derun", "layout": "signed", "scale": 800_000,
+    {"enterprise": "boyuan", "layout": "abc", "scale": 1_200_000,
+     "payers": {"jinghua": "regular", "chengtou": "irregular"}},
+    {"enterprise": "derun", "layout": "ccb", "scale": 800_000, "uploads": [(110, 118), (2, 6)],
      "payers": {"borui": "regular", "huayu": "regular"}},
+    {"enterprise": "jianming", "layout": "icbc_personal", "scale": 700_000,
+     "payers": {"@hengda": "regular", "jinlong": "regular"}},
 ]
 
 # Requests submitted at the end of the seed and verified for real against the statements above,

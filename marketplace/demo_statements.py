@@ -5,8 +5,10 @@
 
 Layouts follow tests/fixtures/statements/make_fixtures.py: ICBC-style GBK CSV with title and
 account rows and 借方发生额/贷方发生额; CCB-style UTF-8-BOM CSV with one amount column and
-借贷标志; ABC-style XLSX; BOC-style HTML table saved as ".xls"; and a plain CSV with a signed
-amount. Deterministic: every value comes from the stream passed in, the XLSX has fixed times.
+借贷标志; ABC-style XLSX; BOC-style HTML table saved as ".xls"; a plain CSV with a signed
+amount; and an ICBC personal debit-card export (卡号, 子账户, 交易金额 and 记账金额 column pairs),
+the account an individual business (个体工商户) banks on. Deterministic: every value comes from
+the stream passed in, the XLSX has fixed times.
 """
 
 from __future__ import annotations
@@ -22,26 +24,58 @@ from decimal import Decimal
 
 ZERO = Decimal("0.00")
 
-# How often a debtor pays in the twelve months: the months (0..11) it pays in, drawn from the stream.
+# How often a debtor pays: the months (0..n-1 of an n-month history) it pays in, drawn from the
+# stream. Regular: most months; irregular: 3-5 a year; few: 2 a year; once; none.
 PAYMENT_MONTHS = {
-    "regular": lambda rng: [m for m in range(12) if rng.random() < 0.92],
-    "irregular": lambda rng: sorted(rng.sample(range(12), rng.randint(3, 5))),
-    "few": lambda rng: sorted(rng.sample(range(12), 2)),
-    "once": lambda rng: [rng.randrange(12)],
-    "none": lambda rng: [],
+    "regular": lambda rng, n: [m for m in range(n) if rng.random() < 0.92],
+    "irregular": lambda rng, n: sorted(rng.sample(range(n), max(3, rng.randint(3, 5) * n // 12))),
+    "few": lambda rng, n: sorted(rng.sample(range(n), max(2, 2 * n // 12))),
+    "once": lambda rng, n: [rng.randrange(n)],
+    "none": lambda rng, n: [],
 }
 
-OTHER_CUSTOMERS = ["苏州瑞丰机电设备有限公司", "常州恒远贸易有限公司", "无锡新达工业技术有限公司",
-                   "南通德胜实业有限公司", "嘉兴华通商贸有限公司"]
-SUPPLIERS = ["江苏沙钢集团淮钢特钢股份有限公司", "苏州金宏气体股份有限公司", "常州瑞信包装材料有限公司",
-             "无锡华新电子科技有限公司", "杭州信达新材料有限公司", "南京华泰物流有限公司"]
-FIXED_PAYEES = {
-    "salary": ("本单位代发工资户", "工资"),
-    "social": ("苏州市社会保险基金管理中心", "社保"),
-    "fund": ("苏州市住房公积金管理中心", "公积金"),
-    "tax": ("国家金库苏州市中心支库", "税款"),
-    "power": ("国网江苏省电力有限公司苏州供电分公司", "电费"),
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who else pays into and out of an account of this kind, and its monthly fixed costs:
+    (payee, summary, share of the monthly payroll or None for a share of the turnover, day)."""
+
+    other_customers: tuple[str, ...]
+    suppliers: tuple[str, ...]
+    fixed: tuple[tuple[str, str, str, int], ...]  # (payee, summary, basis, day of the month)
+    supplier_summaries: tuple[str, ...]
+    small_spending: bool = False  # a person's card: everyday card payments beside the business
+
+
+PROFILES = {
+    # a company's basic account (基本存款账户)
+    "company": Profile(
+        other_customers=("苏州瑞丰机电设备有限公司", "常州恒远贸易有限公司", "无锡新达工业技术有限公司",
+                         "南通德胜实业有限公司", "嘉兴华通商贸有限公司"),
+        suppliers=("江苏沙钢集团淮钢特钢股份有限公司", "苏州金宏气体股份有限公司", "常州瑞信包装材料有限公司",
+                   "无锡华新电子科技有限公司", "杭州信达新材料有限公司", "南京华泰物流有限公司"),
+        fixed=(("本单位代发工资户", "工资", "payroll", 10), ("苏州市社会保险基金管理中心", "社保", "social", 15),
+               ("苏州市住房公积金管理中心", "公积金", "fund", 15), ("国家金库苏州市中心支库", "税款", "tax", 15),
+               ("国网江苏省电力有限公司苏州供电分公司", "电费", "power", 20)),
+        supplier_summaries=("支付货款", "采购款", "材料款", "运费"),
+    ),
+    # the operator's personal debit card an individual business banks on: customers' transfers,
+    # materials, wages paid person to person, the workshop's rent and power, and daily life
+    "personal": Profile(
+        other_customers=("苏州市吴中区木渎宏发机械配件厂", "苏州捷达精工科技有限公司", "沈建华", "昆山锐丰五金制品有限公司"),
+        suppliers=("苏州市吴中区胥口镇金鑫金属材料经营部", "苏州锐克刀具有限公司", "吴江区松陵永兴钢材经营部",
+                   "苏州润滑油销售有限公司"),
+        fixed=(("周小兵", "转账-工资", "payroll", 10), ("李国庆", "转账-工资", "payroll", 10),
+               ("苏州市吴中区胥口镇新峰村股份经济合作社", "厂房租金", "rent", 5),
+               ("国网江苏省电力有限公司苏州供电分公司", "电费", "power", 20),
+               ("国家税务总局苏州市吴中区税务局", "个体定额税", "tax", 15)),
+        supplier_summaries=("转账", "材料款", "网银转账", "货款"),
+        small_spending=True,
+    ),
 }
+EVERYDAY = (("财付通-微信支付", "消费"), ("支付宝-消费", "消费"), ("中国石化苏州分公司", "POS消费"),
+            ("苏州市吴中区胥口镇华联超市", "POS消费"), ("中国移动苏州分公司", "话费"))
 
 
 @dataclass(frozen=True)
@@ -69,22 +103,24 @@ def _at(rng: random.Random, day: date) -> datetime:
     return datetime(day.year, day.month, day.day, rng.randint(8, 17), rng.randint(0, 59), rng.randint(0, 59))
 
 
-def month_starts(last_month: date) -> list[date]:
-    """The first days of the twelve months ending with `last_month`'s month."""
+def month_starts(last_month: date, count: int = 12) -> list[date]:
+    """The first days of the `count` months ending with `last_month`'s month."""
     y, m = last_month.year, last_month.month
     months = []
-    for _ in range(12):
+    for _ in range(count):
         months.append(date(y, m, 1))
         y, m = (y - 1, 12) if m == 1 else (y, m - 1)
     return months[::-1]
 
 
 def transactions(rng: random.Random, months: list[date], payers: list[tuple[str, str]], scale: int,
-                 overdraft: bool = False) -> list[Row]:
-    """A year of an account: `payers` are (debtor name, PAYMENT_MONTHS key); `scale` is the
-    monthly turnover in yuan. Ends with a running balance; with `overdraft`, a few days below zero."""
-    accounts = {name: _account(rng) for name in [p for p, _ in payers] + OTHER_CUSTOMERS + SUPPLIERS}
-    paying = [(name, set(PAYMENT_MONTHS[kind](rng))) for name, kind in payers]
+                 overdraft: bool = False, profile: str = "company") -> list[Row]:
+    """The account over `months`: `payers` are (debtor name, PAYMENT_MONTHS key); `scale` is the
+    monthly turnover in yuan; `profile` a key of PROFILES. Ends with a running balance that never
+    goes below zero, except, with `overdraft`, for a few days in the eighth month."""
+    kind = PROFILES[profile]
+    accounts = {name: _account(rng) for name in [p for p, _ in payers] + [*kind.other_customers, *kind.suppliers]}
+    paying = [(name, set(PAYMENT_MONTHS[how](rng, len(months)))) for name, how in payers]
     rows: list[Row] = []
     for index, first in enumerate(months):
         days = ((first.replace(day=28) + timedelta(days=4)).replace(day=1) - first).days
@@ -98,23 +134,30 @@ def transactions(rng: random.Random, months: list[date], payers: list[tuple[str,
                     rows.append(Row(_at(rng, day(3, 27)), _money(rng, scale // 12, scale // 4), name, accounts[name],
                                     rng.choice(("货款", "货款", "支付货款", "应付账款结算"))))
         for _ in range(rng.randint(2, 5)):
-            name = rng.choice(OTHER_CUSTOMERS)
+            name = rng.choice(kind.other_customers)
             rows.append(Row(_at(rng, day(1, 28)), _money(rng, scale // 40, scale // 10), name, accounts[name], "货款"))
         income = sum((r.amount for r in rows if r.moment.date() >= first and r.amount > 0), ZERO)
-        staff = _money(rng, scale // 8, scale // 6)
-        fixed = [("salary", staff, 10), ("social", staff * Decimal("0.32"), 15), ("fund", staff * Decimal("0.1"), 15),
-                 ("tax", _money(rng, scale // 40, scale // 15), 15), ("power", _money(rng, scale // 200, scale // 80), 20)]
-        for key, amount, on in fixed:
-            party, summary = FIXED_PAYEES[key]
+        payroll = _money(rng, scale // 8, scale // 6)
+        basis = {"payroll": payroll, "social": payroll * Decimal("0.32"), "fund": payroll * Decimal("0.1"),
+                 "tax": _money(rng, scale // 40, scale // 15) if profile == "company" else _money(rng, 300, 900),
+                 "power": _money(rng, scale // 200, scale // 80), "rent": Decimal("8500.00")}
+        if profile == "personal":  # two workers paid person to person
+            basis["payroll"] = _money(rng, 6500, 9800)
+        fixed = [(party, summary, basis[what], on) for party, summary, what, on in kind.fixed]
+        for party, summary, amount, on in fixed:
             rows.append(Row(_at(rng, day(on, on + 2)), -amount.quantize(Decimal("0.01")), party, "", summary))
-        spent = sum(amount for _key, amount, _on in fixed)
+        spent = sum(amount for _party, _summary, amount, _on in fixed)
         budget = max(Decimal(scale) * Decimal("0.2"), income * Decimal(str(rng.uniform(0.75, 1.0))) - spent)
         while budget > 0:
             amount = min(budget, _money(rng, scale // 30, scale // 6))
-            name = rng.choice(SUPPLIERS)
+            name = rng.choice(kind.suppliers)
             rows.append(Row(_at(rng, day(1, 28)), -amount.quantize(Decimal("0.01")), name, accounts[name],
-                            rng.choice(("支付货款", "采购款", "材料款", "运费"))))
+                            rng.choice(kind.supplier_summaries)))
             budget -= amount
+        if kind.small_spending:
+            for _ in range(rng.randint(3, 8)):
+                party, summary = rng.choice(EVERYDAY)
+                rows.append(Row(_at(rng, day(1, 28)), -_money(rng, 20, 800), party, "", summary))
         rows.append(Row(_at(rng, day(21, 21)), _money(rng, 5, 400), "", "", "利息"))
         rows.append(Row(_at(rng, day(25, 28)), -_money(rng, 10, 80), "", "", "手续费"))
     end = (months[-1].replace(day=28) + timedelta(days=4)).replace(day=1)
@@ -130,7 +173,8 @@ def transactions(rng: random.Random, months: list[date], payers: list[tuple[str,
         before = opening + sum((r.amount for r in rows[:at]), ZERO)
         paid = rows[at].moment - timedelta(minutes=30)
         out = before + _money(rng, scale // 12, scale // 6)
-        rows.insert(at, Row(paid, -out, SUPPLIERS[0], accounts[SUPPLIERS[0]], "设备款"))
+        supplier = kind.suppliers[0]
+        rows.insert(at, Row(paid, -out, supplier, accounts[supplier], "设备款"))
         rows.append(Row(paid + timedelta(days=4, hours=1), out + _money(rng, 50_000, 100_000), "中国工商银行苏州分行",
                         "", "流动资金贷款放款"))
         rows.sort(key=lambda r: r.moment)
@@ -139,6 +183,11 @@ def transactions(rng: random.Random, months: list[date], payers: list[tuple[str,
         balance += row.amount
         result.append(replace(row, balance=balance))
     return result
+
+
+def period(rows: list[Row], first: date, last: date) -> list[Row]:
+    """The rows dated from `first` to `last` inclusive: one export of a longer account history."""
+    return [r for r in rows if first <= r.moment.date() <= last]
 
 
 def _amount(value: Decimal) -> str:
@@ -254,6 +303,25 @@ def boc_html(holder: str, account_no: str, rows: list[Row]) -> tuple[str, bytes]
     return ".xls", html.encode("gbk")
 
 
+def icbc_personal_csv(holder: str, account_no: str, rows: list[Row]) -> tuple[str, bytes]:
+    """GBK CSV of a personal debit card's history (ICBC style): 卡号 and 户名 on one line, 子账户
+    below, then income and expense in a 记账金额 (posted) column pair, the 交易金额 (original
+    currency) pair holding only `-` (the card is in yuan, nothing was converted); a disclaimer
+    under the table."""
+    header = ["交易日期", "摘要", "交易场所", "交易国家或地区简称", "钞/汇", "交易金额(收入)", "交易金额(支出)",
+              "交易币种", "记账金额(收入)", "记账金额(支出)", "记账币种", "余额", "对方户名", "对方账户"]
+    lines = [["中国工商银行借记卡账户历史明细"], [f"卡号：{account_no}", f"户名：{holder}"],
+             ["子账户：00000", "子账户类别：活期", "币种：人民币", "钞汇标志：钞"],
+             [f"起止日期：{rows[0].moment:%Y-%m-%d} 至 {rows[-1].moment:%Y-%m-%d}"], header]
+    for r in rows:
+        place = "网上银行" if r.party_account or not r.party else "银联入网机构"
+        lines.append([f"{r.moment:%Y-%m-%d}", r.summary, place, "CHN", "钞", "-", "-", "-",
+                      _amount(r.amount) if r.amount > 0 else "", _amount(-r.amount) if r.amount < 0 else "",
+                      "人民币", _amount(r.balance), r.party, r.party_account])
+    lines.append(["以上数据仅供参考，具体以账户的实际交易为准。"])
+    return ".csv", _csv(lines).encode("gbk")
+
+
 # layout -> (bank's short name for the file name, writer)
 LAYOUTS = {
     "icbc": ("工商银行对账单", icbc_csv),
@@ -261,4 +329,5 @@ LAYOUTS = {
     "abc": ("农业银行交易明细", abc_xlsx),
     "boc": ("中国银行交易流水", boc_html),
     "signed": ("网银流水导出", signed_csv),
+    "icbc_personal": ("工商银行借记卡明细", icbc_personal_csv),
 }

@@ -100,6 +100,7 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "statements.index": ENTERPRISE_USER,
     "statements.upload": ENTERPRISE_USER,
     "statements.detail": ENTERPRISE_USER,
+    "statements.sample": ENTERPRISE_USER,
     # the debtor's signed link: no account needed, the token is the credential
     "debtor.confirm": PUBLIC,
     # notifications: each user's own
@@ -115,6 +116,9 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "financing.withdraw": ENTERPRISE_USER,
     "financing.matches": ENTERPRISE_USER,
     "financing.progress": ENTERPRISE_USER,
+    # granting an institution the consent a chosen product needs, from the request page: the
+    # enterprise admin only, as on the consents page (an applicant is told to ask the admin)
+    "financing.grant_consent": ENTERPRISE_ADMIN,
     # verification reports: the enterprise's own (object check in the view); a routed
     # institution's staff within the enterprise's consent, each view logged
     "reports.enterprise_report": ENTERPRISE_USER,
@@ -134,6 +138,9 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "desk.decline": LENDER_STAFF,
     "desk.offer_guarantee": LENDER_STAFF,  # and only a guarantor's staff holding the claim (service check)
     "desk.attachment": LENDER_STAFF,
+    # the pledged receivables' invoices and contracts: the request must be routed to the user's
+    # institution, the receivable pledged to it, and the enterprise's consent valid (view checks)
+    "desk.document": LENDER_STAFF,
     # the enterprise's side: offers side by side, questions to answer (its own requests only)
     "desk_enterprise.offers": ENTERPRISE_USER,
     "desk_enterprise.accept": ENTERPRISE_USER,
@@ -189,6 +196,7 @@ ROUTE_ACCESS: dict[str, Rule] = {
     # routed to the user's institution (else 404), the services check claims, kinds and approvers
     "api_desk.list_queue": LENDER_STAFF,
     "api_desk.get_request": LENDER_STAFF,
+    "api_desk.get_document": LENDER_STAFF,
     "api_desk.claim": LENDER_STAFF,
     "api_desk.release": LENDER_STAFF,
     "api_desk.make_offer": LENDER_STAFF,

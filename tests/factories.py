@@ -17,7 +17,8 @@ from stdnum.cn import ric
 from marketplace.accounts import security
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import OrgKind, Role
-from marketplace.enterprises.models import Enterprise
+from marketplace.db import utcnow
+from marketplace.enterprises.models import Consent, Enterprise
 from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
 from marketplace.receivables.models import Receivable
@@ -110,6 +111,10 @@ class ReceivableFactory(BaseFactory):
     issue_date = factory.LazyFunction(lambda: today_shanghai() - timedelta(days=30))
     due_date = factory.LazyFunction(lambda: today_shanghai() + timedelta(days=60))
     confirmation = "pending"
+    # Only the debtor's own act answers: a confirmed or disputed one came by the signed link.
+    confirmed_via = factory.LazyAttribute(lambda o: None if o.confirmation == "pending" else "link")
+    confirmed_at = factory.LazyAttribute(lambda o: None if o.confirmation == "pending" else utcnow())
+    dispute_reason = factory.LazyAttribute(lambda o: "金额不符" if o.confirmation == "disputed" else None)
 
 
 def make_enterprise_user(role: Role = Role.ENTERPRISE_ADMIN, enterprise: Enterprise | None = None,
@@ -117,3 +122,19 @@ def make_enterprise_user(role: Role = Role.ENTERPRISE_ADMIN, enterprise: Enterpr
     """A user of `enterprise` (a new one when None) with an enterprise role; user.enterprise works."""
     enterprise = enterprise or EnterpriseFactory()
     return UserFactory(role=role, organisation=enterprise.organisation, **user_fields)
+
+
+def grant_consent_to(enterprise: Enterprise, *institution_ids: int, scopes=("bank_statements",),
+                     valid_from: date | None = None, valid_to: date | None = None) -> list[Consent]:
+    """The enterprise consents to each institution reading `scopes` (bank statements: a request may
+    be routed to it), valid from yesterday for a year unless told otherwise. Rows only: no signal."""
+    today = today_shanghai()
+    admin = next((u for u in enterprise.organisation.users if u.role == Role.ENTERPRISE_ADMIN), None) \
+        or UserFactory(role=Role.ENTERPRISE_ADMIN, organisation=enterprise.organisation)
+    consents = [Consent(enterprise_id=enterprise.id, grantee_org_id=institution_id, scopes=sorted(scopes),
+                        purpose="融资申请审查", valid_from=valid_from or today - timedelta(days=1),
+                        valid_to=valid_to or today + timedelta(days=365), granted_by_id=admin.id)
+                for institution_id in institution_ids]
+    db.session.add_all(consents)
+    db.session.flush()
+    return consents

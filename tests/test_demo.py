@@ -31,6 +31,7 @@ from marketplace.receivables.models import ConfirmationLink, Receivable
 from marketplace.reference.industries import INDUSTRY_DIVISIONS
 from marketplace.reference.regions import is_region_prefix
 from marketplace.statements.models import StatementFile, StatementTransaction
+from marketplace.supermarket.matching import ranked_matches
 from marketplace.supermarket.models import (
     PRODUCT_TYPES,
     Product,
@@ -38,8 +39,11 @@ from marketplace.supermarket.models import (
     ProductVersion,
     RequestTarget,
 )
+from marketplace.verification.models import VerificationReport
+from marketplace.verification.services import reports_of
 from workflows.financing import TERMINAL_STATES
 from workflows.identifiers import resident_id_problem, uscc_problem
+from workflows.verification.statements import parse_statement
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.xdist_group("demo")]
 
@@ -94,7 +98,7 @@ def _counts() -> dict[str, int]:
 def test_seed_creates_every_kind_of_organisation_and_a_user_for_every_role(seeded):
     kinds = Counter(db.session.scalars(select(Organisation.kind)))
     assert kinds == {OrgKind.BANK: 3, OrgKind.GUARANTOR: 2, OrgKind.BUREAU: 1, OrgKind.PLATFORM: 1,
-                     OrgKind.ENTERPRISE: 20}
+                     OrgKind.ENTERPRISE: 21}
     roles = set(db.session.scalars(select(User.role)))
     assert roles == {str(role) for role in Role}
 
@@ -106,7 +110,7 @@ def test_staff_have_their_second_factor_enrolled_and_enterprise_users_do_not_nee
 
 def test_enterprise_identifiers_are_valid_and_unique(seeded):
     enterprises = db.session.scalars(select(Enterprise)).all()
-    assert len({e.uscc for e in enterprises}) == 20
+    assert len({e.uscc for e in enterprises}) == 21
     for enterprise in enterprises:
         assert uscc_problem(enterprise.uscc) is None, enterprise.name
         assert resident_id_problem(enterprise.legal_rep_id_number) is None, enterprise.name
@@ -116,7 +120,7 @@ def test_enterprise_identifiers_are_valid_and_unique(seeded):
 
 def test_most_but_not_all_enterprises_signed_the_commitment(seeded):
     signed = db.session.scalar(select(func.count(func.distinct(CommitmentSignature.enterprise_id))))
-    assert 10 < signed < 20
+    assert 10 < signed < 21
 
 
 def test_consents_include_active_expired_and_revoked(seeded):
@@ -129,7 +133,7 @@ def test_receivables_are_in_all_three_confirmation_states_with_plausible_facts(s
     receivables = db.session.scalars(select(Receivable)).all()
     per_enterprise = Counter(r.enterprise_id for r in receivables)
     # 3-8 each, plus 2 for each request verified live at the end of the seed
-    assert all(3 <= n <= 10 for n in per_enterprise.values()) and len(per_enterprise) == 20
+    assert all(2 <= n <= 10 for n in per_enterprise.values()) and len(per_enterprise) == 21
     assert {r.confirmation for r in receivables} == {"pending", "confirmed", "disputed"}
     for r in receivables:
         assert 50_000 <= r.face_amount <= 3_000_000
@@ -139,6 +143,7 @@ def test_receivables_are_in_all_three_confirmation_states_with_plausible_facts(s
             assert r.confirmed_at is None
         else:
             assert r.confirmed_at is not None and r.confirmed_via in ("link", "account") and r.confirmed_by_name
+            assert r.declared_confirmation is None  # the debtor's own answer, not the enterprise's say-so
         assert (r.confirmation == "disputed") == (r.dispute_reason is not None)
 
 
@@ -322,7 +327,8 @@ def test_the_request_page_links_the_enterprise_to_what_the_institutions_made_of_
 
 def test_the_printout_points_at_the_scenarios_past_an_offer(seeded):
     _app, output = seeded
-    for what in ("offers side by side", "guarantee letter", "fee awaiting the transfer", "overdue instalment"):
+    for what in ("offers side by side", "guarantee letter", "fee awaiting the transfer", "overdue instalment",
+                 "a report as the reviewing bank sees it", "access log", "personal-card statement"):
         assert what in output
 
 
@@ -386,8 +392,12 @@ def test_statements_in_several_layouts_were_accepted_for_several_enterprises(see
     for s in statements:
         rows = db.session.scalar(select(func.count()).where(StatementTransaction.statement_id == s.id))
         assert 100 <= s.row_count == rows <= 400, s.original_name
-        assert s.account_name in ("", db.session.get(Enterprise, s.enterprise_id).name)
-        assert s.last_date <= last_month_end and (last_month_end - s.first_date).days > 330
+        enterprise = db.session.get(Enterprise, s.enterprise_id)
+        holders = {"", enterprise.name} | ({enterprise.legal_rep_name} if enterprise.uscc.startswith("92") else set())
+        assert s.account_name in holders, s.original_name
+        # the twelve whole months before the upload
+        assert s.last_date < local(s.uploaded_at).date().replace(day=1) <= last_month_end + timedelta(days=1)
+        assert 330 < (s.last_date - s.first_date).days < 366
         assert s.inflow_total > 0 and s.outflow_total > 0
     imported = db.session.scalar(select(func.count()).where(AuditEvent.action == "statement.imported"))
     assert imported == len(statements)
@@ -447,3 +457,162 @@ def test_demo_statement_bytes_are_deterministic():
                 for _title, writer in demo_statements.LAYOUTS.values()]
 
     assert files() == files()
+
+
+# the class a report must give for the transition that routed the request after it
+ROUTE_CLASSES = {"route_to_bank": "excellent", "route_to_guarantor": "mixed", "return_request": "poor"}
+PRE_VERIFICATION = ("draft", "submitted", "verifying", "withdrawn")
+
+
+def test_every_request_past_verification_has_the_report_that_routed_it(seeded):
+    """Verified for real: the report's class is the route the request took, made as of the day it
+    was submitted, against statements uploaded before, at the moment its timeline shows."""
+    now = utcnow()
+    verified = 0
+    for request in db.session.scalars(select(FinancingRequest)):
+        events = list(request.events)
+        done = [e for e in events if e.transition == "complete_verification"]
+        if not done:
+            assert request.state in PRE_VERIFICATION, (request.id, request.state)
+            continue
+        verified += 1
+        [report] = reports_of(request.id)  # one submission each
+        routed = events[events.index(done[-1]) + 1]
+        assert ROUTE_CLASSES[routed.transition] == report.classification == request.classification, request.id
+        submitted = [e for e in events if e.transition == "submit"][-1]
+        assert report.as_of == local(submitted.occurred_at).date(), request.id
+        assert abs(report.created_at - done[-1].occurred_at) < timedelta(minutes=1), request.id
+        assert submitted.occurred_at <= report.created_at <= routed.occurred_at <= now, request.id
+        files = db.session.scalars(select(StatementFile).where(
+            StatementFile.enterprise_id == request.enterprise_id,
+            StatementFile.sha256.in_(report.statement_sha256s))).all()
+        assert len(files) == len(report.statement_sha256s) >= 1, request.id
+        assert all(f.uploaded_at < submitted.occurred_at for f in files), request.id
+    assert verified >= 15
+    assert {r.classification for r in db.session.scalars(select(VerificationReport))} == {"excellent", "mixed", "poor"}
+
+
+def test_a_request_in_review_shows_its_report_to_the_institution_reviewing_it(seeded):
+    app, _output = seeded
+    pages = 0
+    for state in ("bank_review", "guarantor_review", "info_requested"):
+        for request in _in_state(state):
+            [report] = reports_of(request.id)
+            reviewer = db.session.scalar(select(Assignment).where(Assignment.request_id == request.id,
+                                                                  Assignment.ended_at.is_(None))).user_id
+            page = _get(app, db.session.get(User, reviewer), f"/institution/requests/{request.id}/reports/{report.id}")
+            assert page.status_code == 200, (request.id, page.status_code)
+            pages += 1
+    assert pages >= 4
+
+
+def test_every_institution_a_request_reached_holds_the_enterprise_consent_to_its_statements(seeded):
+    today = today_shanghai()
+    reached = db.session.scalars(select(RequestTarget).where(RequestTarget.routed_at.is_not(None))).all()
+    assert len(reached) >= 15
+    for target in reached:
+        request = db.session.get(FinancingRequest, target.request_id)
+        consents = db.session.scalars(select(Consent).where(Consent.enterprise_id == request.enterprise_id,
+                                                            Consent.grantee_org_id == target.institution_id)).all()
+        for day in (local(request.submitted_at).date(), local(target.routed_at).date(), today):
+            assert any(c.covers("bank_statements", day) for c in consents), (request.id, target.institution.name, day)
+
+
+def test_the_staff_reads_of_reviewed_requests_are_in_the_enterprises_access_logs(seeded):
+    """Whoever claimed a request read its page and its report, at times on its timeline; the
+    enterprise sees those reads on its access-log page."""
+    app, _output = seeded
+    now = utcnow()
+    claims_by_enterprise: dict[int, set[int]] = {}
+    for assignment in db.session.scalars(select(Assignment)):
+        request = db.session.get(FinancingRequest, assignment.request_id)
+        claims_by_enterprise.setdefault(request.enterprise_id, set()).add(assignment.institution_id)
+    assert len(claims_by_enterprise) >= 8
+    bank_readers = set()
+    for enterprise_id, institutions in claims_by_enterprise.items():
+        reads = db.session.scalars(select(AuditEvent).where(AuditEvent.enterprise_id == enterprise_id,
+                                                            AuditEvent.action == "credit_data.read")
+                                   .order_by(AuditEvent.id)).all()
+        assert institutions <= {r.actor_org_id for r in reads}, enterprise_id
+        assert {"financing_request", "verification_report"} <= {r.object_type for r in reads}, enterprise_id
+        times = [r.occurred_at for r in reads]
+        assert times == sorted(times) and times[-1] < now  # in the order they happened, in the past
+        for read in reads:
+            target = db.session.scalar(select(RequestTarget).where(
+                RequestTarget.request_id == read.details["request_id"], RequestTarget.institution_id == read.actor_org_id))
+            assert target.routed_at <= read.occurred_at, read.id  # only once the request had reached it
+            if read.object_type == "financing_request":
+                assert "bank_statements" in read.details["sections"]
+            bank_readers |= {read.actor_org_id} if db.session.get(Organisation, read.actor_org_id).kind == OrgKind.BANK else set()
+    assert len(bank_readers) == 3
+    hengda = db.session.scalar(select(Enterprise).where(Enterprise.name == "苏州恒达精密机械有限公司"))
+    admin = db.session.scalar(select(User).where(User.organisation_id == hengda.organisation_id,
+                                                 User.role == Role.ENTERPRISE_ADMIN))
+    html = _get(app, admin, "/enterprise/access-log").get_data(as_text=True)
+    assert "中国建设银行苏州分行" in html and "苏州银行吴中支行" in html
+
+
+def test_debtors_answered_themselves_by_the_signed_link_or_from_their_account(seeded):
+    answered = db.session.scalars(select(Receivable).where(Receivable.confirmation != "pending")).all()
+    via = Counter(r.confirmed_via for r in answered)
+    assert via["link"] >= 20 and via["account"] >= 3
+    for receivable in answered:
+        if receivable.confirmed_via == "link":
+            [used] = [link for link in receivable.links if link.used_at is not None]
+            assert used.created_at < used.used_at == receivable.confirmed_at <= used.expires_at
+        else:
+            debtor = db.session.scalar(select(Enterprise).where(Enterprise.uscc == receivable.debtor_uscc))
+            user = db.session.get(User, receivable.confirmed_by_user_id)
+            assert user.organisation_id == debtor.organisation_id
+
+
+def _owed_by_public_bodies(request: FinancingRequest) -> bool:
+    return all(p.receivable.debtor_uscc[:2] in ("11", "12") for p in request.pledges)
+
+
+def test_government_procurement_loans_fit_only_requests_owed_by_public_bodies(seeded):
+    for target in db.session.scalars(select(RequestTarget)):
+        if target.product_version.product_type == "gov_procurement_loan":
+            assert _owed_by_public_bodies(db.session.get(FinancingRequest, target.request_id)), target.request_id
+    requests = db.session.scalars(select(FinancingRequest)).all()
+    [public] = [r for r in requests if _owed_by_public_bodies(r)]
+    private = next(r for r in requests if r.state == "offer_made")
+    types = {p.id: p.current_version.product_type for p in db.session.scalars(select(Product))}
+    assert "gov_procurement_loan" in {types[m.product_id] for m in ranked_matches(public) if m.eligible}
+    assert "gov_procurement_loan" not in {types[m.product_id] for m in ranked_matches(private) if m.eligible}
+
+
+def test_an_individual_business_banks_on_its_operators_personal_card_and_was_verified(seeded):
+    app, _output = seeded
+    [business] = db.session.scalars(select(Enterprise).where(Enterprise.uscc.startswith("92"))).all()
+    assert uscc_problem(business.uscc) is None and business.name.endswith("厂")
+    [card] = db.session.scalars(select(StatementFile).where(StatementFile.enterprise_id == business.id)).all()
+    assert card.account_name == business.legal_rep_name and card.account_no.startswith("62")
+    debtors = set(db.session.scalars(select(Receivable.debtor_name).where(Receivable.enterprise_id == business.id)))
+    payers = set(db.session.scalars(select(StatementTransaction.counterparty).where(
+        StatementTransaction.statement_id == card.id, StatementTransaction.amount > 0)))
+    assert debtors <= payers  # its customers pay into the operator's card
+    requests = db.session.scalars(select(FinancingRequest).where(FinancingRequest.enterprise_id == business.id)).all()
+    reports = [report for request in requests for report in reports_of(request.id)]
+    assert reports and card.sha256 in reports[0].statement_sha256s
+    assert reports[0].classification == "excellent" and reports[0].request.state == "bank_review"
+    admin = db.session.scalar(select(User).where(User.organisation_id == business.organisation_id))
+    assert _get(app, admin, f"/statements/{card.id}").status_code == 200
+
+
+def test_the_personal_card_export_has_both_amount_pairs_and_reads_back_whole():
+    rng = random.Random("2026/statement/card")
+    rows = demo_statements.transactions(rng, demo_statements.month_starts(date(2026, 10, 1)),
+                                        [("苏州恒达精密机械有限公司", "regular")], 700_000, profile="personal")
+    _suffix, data = demo_statements.icbc_personal_csv("吴建明", "6222021102012345678", rows)
+    text = data.decode("gbk")
+    assert "卡号：6222021102012345678" in text and "子账户" in text
+    header = next(line for line in text.splitlines() if line.startswith("交易日期")).split(",")
+    spent, posted = header.index("交易金额(收入)"), header.index("记账金额(收入)")
+    body = [line.split(",") for line in text.splitlines() if line[:4].isdigit()]
+    assert {cells[spent] for cells in body} == {cells[spent + 1] for cells in body} == {"-"}
+    assert all(cells[posted] or cells[posted + 1] for cells in body)
+    statement = parse_statement(data, "card.csv")
+    assert not statement.errors and statement.account_name == "吴建明"
+    assert len(statement.transactions) == len(rows)
+    assert sum(t.amount for t in statement.transactions) == sum(r.amount for r in rows)

@@ -270,6 +270,15 @@ TRANSITIONS = [
     _t("reroute_to_bank", S.BANK_DECLINED, S.ROUTED_TO_BANK, SYSTEM, (has_next_bank,),
        "推送下一家银行", "Route to next bank"),
     _t("return_after_bank", S.BANK_DECLINED, S.RETURNED, SYSTEM, (no_next_bank,), "退回企业", "Return"),
+    # the enterprise's consent to the last institution holding the request ended (revoked or
+    # expired) before it decided: as if it had declined, the request goes on to the next one or back
+    _t("consent_ended_bank", {S.ROUTED_TO_BANK, S.BANK_REVIEW, S.INFO_REQUESTED, S.OFFER_MADE}, S.BANK_DECLINED,
+       SYSTEM, (), "授权终止，银行退出审查", "Consent ended: the bank left the review"),
+    _t("consent_ended_guarantor", {S.ROUTED_TO_GUARANTOR, S.GUARANTOR_REVIEW, S.GUARANTEE_OFFERED},
+       S.GUARANTOR_DECLINED, SYSTEM, (), "授权终止，担保机构退出审查", "Consent ended: the guarantor left the review"),
+    # the only offer left closed with its bank's consent while other banks still review the request
+    _t("resume_bank_review", S.OFFER_MADE, S.BANK_REVIEW, SYSTEM, (), "报价已关闭，继续审查",
+       "Offer closed: review goes on"),
     # the enterprise may withdraw before a decision binds it
     _t("withdraw", WITHDRAWABLE_STATES, S.WITHDRAWN, ENTERPRISE, (), "撤回", "Withdraw"),
 ]

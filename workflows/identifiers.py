@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from stdnum.cn import ric
 
@@ -271,3 +273,129 @@ def _valid_time(text: str) -> bool:
     hour, minute = int(parts[0]), int(parts[1])
     second = int(parts[2].split(".")[0]) if len(parts) > 2 else 0
     return hour < 24 and minute < 60 and second < 60
+
+
+# --- The kind of an organisation, from its credit code ------------------------------------------
+# GB 32100-2015 (with its later additions A and N): character 1 is the registration authority
+# (登记管理部门), character 2 the category it registered the organisation under (机构类别).
+# Products may accept only some kinds of debtor (政采贷: a government body or public institution).
+
+DEBTOR_KINDS: dict[str, tuple[str, str]] = {  # the kinds a product may accept, in display order
+    "public_body": ("机关、事业单位等公共机构", "government bodies and public institutions"),
+    "enterprise": ("企业", "enterprises"),
+    "individual_business": ("个体工商户", "individual businesses"),
+    "cooperative": ("农民专业合作社", "farmers' cooperatives"),
+    "social_organisation": ("社会组织", "social organisations"),
+    "other": ("其他组织", "other organisations"),
+}
+UNKNOWN_DEBTOR_KIND = "unknown"  # an invalid code or a category the standard does not list
+DEBTOR_KIND_LABELS: dict[str, tuple[str, str]] = {
+    **DEBTOR_KINDS, UNKNOWN_DEBTOR_KIND: ("无法识别的类型", "unrecognised kinds"),
+}
+
+USCC_AUTHORITIES: dict[str, tuple[str, str]] = {
+    "1": ("机构编制", "establishment administration"),
+    "2": ("外交", "foreign affairs"),
+    "3": ("司法行政", "judicial administration"),
+    "4": ("文化", "culture"),
+    "5": ("民政", "civil affairs"),
+    "6": ("旅游", "tourism"),
+    "7": ("宗教", "religious affairs"),
+    "8": ("工会", "trade unions"),
+    "9": ("工商", "market regulation (industry and commerce)"),
+    "A": ("中央军委改革和编制办公室", "CMC Reform and Establishment Office"),
+    "N": ("农业", "agriculture and rural affairs"),
+    "Y": ("其他", "other"),
+}
+
+# characters 1-2 -> (category zh, category en, debtor kind)
+USCC_CATEGORIES: dict[str, tuple[str, str, str]] = {
+    "11": ("机关", "Government body", "public_body"),
+    "12": ("事业单位", "Public institution", "public_body"),
+    "13": ("中央编办直接管理机构编制的群众团体", "People's organisation staffed by the central establishment office",
+           "public_body"),
+    "19": ("其他（机构编制）", "Other body registered by the establishment administration", "public_body"),
+    "21": ("外国常驻新闻机构", "Resident foreign news agency", "other"),
+    "29": ("其他（外交）", "Other body registered by foreign affairs", "other"),
+    "31": ("律师执业机构", "Law firm", "other"),
+    "32": ("公证处", "Notary office", "other"),
+    "33": ("基层法律服务所", "Grassroots legal service office", "other"),
+    "34": ("司法鉴定机构", "Forensic appraisal institution", "other"),
+    "35": ("仲裁委员会", "Arbitration commission", "other"),
+    "39": ("其他（司法行政）", "Other body registered by judicial administration", "other"),
+    "41": ("外国在华文化中心", "Foreign cultural centre in China", "other"),
+    "49": ("其他（文化）", "Other body registered by culture authorities", "other"),
+    "51": ("社会团体", "Social association", "social_organisation"),
+    "52": ("民办非企业单位", "Private non-enterprise unit", "social_organisation"),
+    "53": ("基金会", "Foundation", "social_organisation"),
+    "59": ("其他（民政）", "Other body registered by civil affairs", "social_organisation"),
+    "61": ("外国旅游部门常驻代表机构", "Resident office of a foreign tourism authority", "other"),
+    "62": ("港澳台地区旅游部门常驻内地（大陆）代表机构",
+           "Resident mainland office of a Hong Kong, Macao or Taiwan tourism authority", "other"),
+    "69": ("其他（旅游）", "Other body registered by tourism authorities", "other"),
+    "71": ("宗教活动场所", "Place of religious activity", "other"),
+    "72": ("宗教院校", "Religious college", "other"),
+    "79": ("其他（宗教）", "Other body registered by religious affairs", "other"),
+    "81": ("基层工会", "Grassroots trade union", "other"),
+    "89": ("其他（工会）", "Other body registered by trade unions", "other"),
+    "91": ("企业", "Enterprise", "enterprise"),
+    "92": ("个体工商户", "Individual business", "individual_business"),
+    "93": ("农民专业合作社", "Farmers' specialised cooperative", "cooperative"),
+    "A1": ("军队事业单位", "Military public institution", "public_body"),
+    "A9": ("其他（军队）", "Other military body", "public_body"),
+    "N1": ("组级集体经济组织", "Village-group collective economic organisation", "other"),
+    "N2": ("村级集体经济组织", "Village collective economic organisation", "other"),
+    "N3": ("乡镇级集体经济组织", "Township collective economic organisation", "other"),
+    "N9": ("其他（农业）", "Other body registered by agriculture authorities", "other"),
+    "Y1": ("其他", "Other organisation", "other"),
+}
+
+
+@dataclass(frozen=True)
+class DebtorKind:
+    """What a credit code says about the organisation that holds it.
+
+    `code` is the coarse kind a product can accept (a key of DEBTOR_KINDS, or "unknown");
+    `category` the code's characters 1-2 ("" when the code is not a valid credit code);
+    zh/en name the category as the standard does.
+    """
+
+    code: str
+    category: str
+    zh: str
+    en: str
+
+    @property
+    def is_public_body(self) -> bool:
+        """A government body, a public institution or another body on the state's establishment."""
+        return self.code == "public_body"
+
+    @property
+    def label(self) -> tuple[str, str]:
+        """The coarse kind's name (zh, en), e.g. ("企业", "enterprises")."""
+        return DEBTOR_KIND_LABELS[self.code]
+
+
+@lru_cache(maxsize=4096)
+def debtor_kind(uscc: str) -> DebtorKind:
+    """The kind of organisation a credit code belongs to (GB 32100 characters 1-2).
+
+    An invalid code, or a valid one whose category the standard does not list, is "unknown":
+    no product that asks for a kind of debtor accepts it.
+    """
+    value = normalise_uscc(uscc)
+    if uscc_problem(value):
+        return DebtorKind(UNKNOWN_DEBTOR_KIND, "", "无效的统一社会信用代码", "Invalid credit code")
+    category = value[:2]
+    known = USCC_CATEGORIES.get(category)
+    if known is None:
+        authority_zh, authority_en = USCC_AUTHORITIES[value[0]]
+        return DebtorKind(UNKNOWN_DEBTOR_KIND, category, f"{authority_zh}登记的未知类别{value[1]}",
+                          f"Unknown category {value[1]} of the {authority_en} register")
+    zh, en, kind = known
+    return DebtorKind(kind, category, zh, en)
+
+
+def is_public_body(uscc: str) -> bool:
+    """Whether the code belongs to a government body or public institution (机关、事业单位 ...)."""
+    return debtor_kind(uscc).is_public_body

@@ -4,7 +4,8 @@ Every product gets a `Match` that explains itself criterion by criterion, in zh 
 the numbers, so a credit officer or an enterprise can see why a product fits or fails.
 
 Hard criteria (all must pass for the product to be eligible), in this order:
-  amount, term, grade, industry, region, guarantee, debtor_confirmation.
+  amount, term, grade, industry, region, guarantee, debtor_confirmation, debtor_kind,
+  contract_number.
 
   - grade: A > B > C > D. min_grade "B" admits A and B; min_grade None admits every grade.
     An ungraded enterprise (grade None) passes only where the product accepts_ungraded.
@@ -12,6 +13,13 @@ Hard criteria (all must pass for the product to be eligible), in this order:
     as the "C" of "C3911" is ignored) must be among the product's divisions; empty means all.
   - region: the request's 6-digit division code must start with one of the product's prefixes
     (2, 4 or 6 digits: province, city, county); empty means all.
+  - The pledged receivables must fit the product (`RequestProfile` carries the facts, computed
+    once per request): debtor_confirmation, every one confirmed by its debtor, where the product
+    asks for it or is a factoring product (保理); debtor_kind, every debtor of a kind the product
+    accepts (GB 32100 characters 1-2 of its credit code, see workflows.identifiers.debtor_kind):
+    the product's own list, else its type's (政采贷: government bodies and public institutions),
+    else every kind; contract_number, every one with a contract number, for order and contract
+    loans (订单贷, 合同贷). A rule the product asks for fails while nothing is pledged.
 
 Soft criteria (never fail; they rank the eligible products), in this order:
   rate, turnaround, acceptance. Each yields a sub-score s in 0..1:
@@ -51,6 +59,8 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 from operator import attrgetter, itemgetter
 
+from workflows.identifiers import DEBTOR_KIND_LABELS, DEBTOR_KINDS
+
 PRODUCT_TYPES: dict[str, tuple[str, str]] = {
     "receivable_pledge": ("应收账款质押", "Receivable pledge"),
     "factoring": ("保理", "Factoring"),
@@ -64,7 +74,8 @@ INSTITUTION_KINDS = frozenset({"bank", "guarantor"})
 GRADES = ("A", "B", "C", "D")  # best first
 GRADE_RANK = {grade: index for index, grade in enumerate(GRADES)}
 
-HARD_CRITERIA = ("amount", "term", "grade", "industry", "region", "guarantee", "debtor_confirmation")
+HARD_CRITERIA = ("amount", "term", "grade", "industry", "region", "guarantee", "debtor_confirmation", "debtor_kind",
+                 "contract_number")
 SOFT_CRITERIA = ("rate", "turnaround", "acceptance")
 
 NEUTRAL = 0.5  # the sub-score used when an institution has no history yet
@@ -72,6 +83,11 @@ FIXED_RATE_SCALE = (Decimal("2.50"), Decimal("12.00"))  # rate_min at which the 
 TURNAROUND_BEST_DAYS = 1.0
 TURNAROUND_WORST_DAYS = 30.0
 MAX_INSTITUTIONS = 3  # routing sends a request to at most this many institutions
+
+# What a product's type says about the pledged receivables, whatever the product's own settings.
+TYPE_DEBTOR_KINDS: dict[str, frozenset[str]] = {"gov_procurement_loan": frozenset({"public_body"})}
+CONFIRMATION_TYPES = frozenset({"factoring"})  # the debtor's confirmation is what factoring buys
+CONTRACT_NUMBER_TYPES = frozenset({"order_loan", "contract_loan"})  # the loan follows a contract
 
 _DECIMAL = Context(prec=28)  # a fixed context: scores do not depend on the caller's context
 _CENT = Decimal("0.01")
@@ -101,6 +117,7 @@ class ProductTerms:
     regions: frozenset[str]  # division-code prefixes of 2, 4 or 6 digits; empty: all
     requires_guarantee: bool
     requires_debtor_confirmation: bool
+    debtor_kinds: frozenset[str] = frozenset()  # keys of DEBTOR_KINDS; empty: the type's default
 
     def __post_init__(self) -> None:
         if self.product_type not in PRODUCT_TYPES:
@@ -109,6 +126,40 @@ class ProductTerms:
             raise ValueError(f"unknown institution kind {self.institution_kind!r}")
         if self.min_grade is not None and self.min_grade not in GRADE_RANK:
             raise ValueError(f"unknown grade {self.min_grade!r}")
+        if not self.debtor_kinds <= DEBTOR_KINDS.keys():
+            raise ValueError(f"unknown debtor kinds {sorted(self.debtor_kinds - DEBTOR_KINDS.keys())!r}")
+
+    @property
+    def accepted_debtor_kinds(self) -> frozenset[str]:
+        return accepted_debtor_kinds(self.product_type, self.debtor_kinds)
+
+    @property
+    def needs_debtor_confirmation(self) -> bool:
+        return needs_debtor_confirmation(self.product_type, self.requires_debtor_confirmation)
+
+    @property
+    def needs_contract_numbers(self) -> bool:
+        return needs_contract_numbers(self.product_type)
+
+
+def accepted_debtor_kinds(product_type: str, chosen: Iterable[str] = ()) -> frozenset[str]:
+    """The debtor kinds a product accepts (empty: every kind): those the institution chose,
+    within what its type allows (a 政采贷 accepts public bodies only, whatever was chosen)."""
+    chosen = frozenset(chosen)
+    implied = TYPE_DEBTOR_KINDS.get(product_type)
+    if implied is None:
+        return chosen
+    return (chosen & implied) or implied
+
+
+def needs_debtor_confirmation(product_type: str, required: bool) -> bool:
+    """Whether every pledged receivable must be confirmed by its debtor (always for factoring)."""
+    return required or product_type in CONFIRMATION_TYPES
+
+
+def needs_contract_numbers(product_type: str) -> bool:
+    """Whether every pledged receivable must name its contract (order and contract loans)."""
+    return product_type in CONTRACT_NUMBER_TYPES
 
 
 @dataclass(frozen=True)
@@ -123,10 +174,14 @@ class RequestProfile:
     region_code: str  # 6-digit administrative division code
     has_guarantee: bool
     all_debtors_confirmed: bool  # every pledged receivable confirmed by its debtor
+    debtor_kinds: frozenset[str] = frozenset()  # the kinds of the pledged receivables' debtors
+    all_have_contract_numbers: bool = False  # every pledged receivable names its contract
 
     def __post_init__(self) -> None:
         if self.grade is not None and self.grade not in GRADE_RANK:
             raise ValueError(f"unknown grade {self.grade!r}")
+        if not self.debtor_kinds <= DEBTOR_KIND_LABELS.keys():
+            raise ValueError(f"unknown debtor kinds {sorted(self.debtor_kinds - DEBTOR_KIND_LABELS.keys())!r}")
 
 
 @dataclass(frozen=True)
@@ -390,19 +445,80 @@ def guarantee_criterion(p: ProductTerms, r: RequestProfile) -> Criterion:
                  "The product requires a guarantee and the request has none")
 
 
+def _rule_owner(product_type: str, implied: bool) -> tuple[str, str, str]:
+    """Who asks for a rule, for the sentence: the product, or its type ("保理产品"). Returns the
+    Chinese subject, the English subject and the English verb ending (the type is plural)."""
+    if not implied:
+        return "产品", "The product", "s"
+    zh, en = PRODUCT_TYPES[product_type]
+    return f"{zh}产品", f"{en} products", ""
+
+
 def debtor_confirmation_criterion(p: ProductTerms, r: RequestProfile) -> Criterion:
     value = "yes" if r.all_debtors_confirmed else "no"
-    if not p.requires_debtor_confirmation:
+    if not p.needs_debtor_confirmation:
         return _hard("debtor_confirmation", True, value, "optional",
                      "产品不要求债务人确认应收账款",
                      "The product does not require debtor confirmation")
+    owner_zh, owner_en, s = _rule_owner(p.product_type, not p.requires_debtor_confirmation)
     if r.all_debtors_confirmed:
         return _hard("debtor_confirmation", True, value, "required",
-                     "产品要求债务人确认，全部质押应收账款均已确认",
-                     "The product requires debtor confirmation and every pledged receivable is confirmed")
+                     f"{owner_zh}要求债务人确认，全部质押应收账款均已确认",
+                     f"{owner_en} require{s} debtor confirmation and every pledged receivable is confirmed")
     return _hard("debtor_confirmation", False, value, "required",
-                 "产品要求债务人确认，尚有质押应收账款未获确认",
-                 "The product requires debtor confirmation and not every pledged receivable is confirmed")
+                 f"{owner_zh}要求债务人确认，尚有质押应收账款未获确认",
+                 f"{owner_en} require{s} debtor confirmation and not every pledged receivable is confirmed")
+
+
+@lru_cache(maxsize=512)
+def debtor_kinds_listed(kinds: frozenset[str]) -> tuple[str, str]:
+    """Debtor kinds by name, in DEBTOR_KINDS order: ("企业、个体工商户", "enterprises, individual businesses")."""
+    ordered = [DEBTOR_KIND_LABELS[k] for k in DEBTOR_KIND_LABELS if k in kinds]
+    return "、".join(zh for zh, _en in ordered), ", ".join(en for _zh, en in ordered)
+
+
+def _codes(kinds: frozenset[str]) -> str:
+    return ",".join(k for k in DEBTOR_KIND_LABELS if k in kinds)
+
+
+def debtor_kind_criterion(p: ProductTerms, r: RequestProfile) -> Criterion:
+    accepted, present = p.accepted_debtor_kinds, r.debtor_kinds
+    value = _codes(present) or "none"
+    if not accepted:
+        return _hard("debtor_kind", True, value, "any",
+                     "产品不限债务人类型", "The product accepts debtors of every kind")
+    expected = _codes(accepted)
+    accepted_zh, accepted_en = debtor_kinds_listed(accepted)
+    owner_zh, owner_en, s = _rule_owner(p.product_type, p.product_type in TYPE_DEBTOR_KINDS)
+    rule_zh = f"{owner_zh}只接受债务人为{accepted_zh}的应收账款"
+    rule_en = f"{owner_en} accept{s} only receivables owed by {accepted_en}"
+    if not present:
+        return _hard("debtor_kind", False, value, expected, f"{rule_zh}，本申请尚未质押应收账款",
+                     f"{rule_en}; the request pledges none")
+    outside = present - accepted
+    if outside:
+        outside_zh, outside_en = debtor_kinds_listed(outside)
+        return _hard("debtor_kind", False, value, expected,
+                     f"{rule_zh}，本申请有应收账款的债务人为{outside_zh}（按统一社会信用代码第1-2位判断）",
+                     f"{rule_en}; some pledged receivables are owed by {outside_en} "
+                     "(by characters 1-2 of the debtor's credit code)")
+    return _hard("debtor_kind", True, value, expected, f"{rule_zh}，全部质押应收账款的债务人均符合",
+                 f"{rule_en}; every pledged receivable's debtor qualifies")
+
+
+def contract_number_criterion(p: ProductTerms, r: RequestProfile) -> Criterion:
+    value = "yes" if r.all_have_contract_numbers else "no"
+    if not p.needs_contract_numbers:
+        return _hard("contract_number", True, value, "optional",
+                     "产品不要求合同编号", "The product does not require contract numbers")
+    owner_zh, owner_en, _s = _rule_owner(p.product_type, True)
+    if r.all_have_contract_numbers:
+        return _hard("contract_number", True, value, "required",
+                     f"{owner_zh}要求质押应收账款载明合同编号，全部均已载明",
+                     f"{owner_en} require a contract number on every pledged receivable, and every one has one")
+    return _hard("contract_number", False, value, "required",
+                 f"{owner_zh}要求质押应收账款载明合同编号，尚有应收账款未填写合同编号",
+                 f"{owner_en} require a contract number on every pledged receivable, and not every one has one")
 
 
 # Each check with the product fields it reads (and nothing else of the product): ranking reuses
@@ -414,7 +530,9 @@ HARD_CHECKS = (
     (industry_criterion, attrgetter("industries")),
     (region_criterion, attrgetter("regions")),
     (guarantee_criterion, attrgetter("requires_guarantee", "institution_kind")),
-    (debtor_confirmation_criterion, attrgetter("requires_debtor_confirmation")),
+    (debtor_confirmation_criterion, attrgetter("requires_debtor_confirmation", "product_type")),
+    (debtor_kind_criterion, attrgetter("debtor_kinds", "product_type")),
+    (contract_number_criterion, attrgetter("product_type")),
 )
 
 
@@ -620,5 +738,5 @@ def top_institutions(matches: Iterable[Match], limit: int = MAX_INSTITUTIONS) ->
 
 def clear_caches() -> None:
     """Forget the cached formatting and soft criteria (for cold-start measurements)."""
-    for cached in (yuan, percent, _listed, _rate_criterion, _history_criteria):
+    for cached in (yuan, percent, _listed, debtor_kinds_listed, _rate_criterion, _history_criteria):
         cached.cache_clear()

@@ -8,9 +8,10 @@ products, same order, same scores) but works on numpy arrays built once per cata
   columns are stored in rank order (score descending, then product_id, version_id). The top
   eligible products of a request are then simply its first eligible columns.
 - The hard criteria become one boolean row per request: amounts are compared as exact scaled
-  integers (fen, or finer if a product needs it), terms as integers; grade, guarantee and
-  debtor confirmation (5 x 2 x 2 combinations) are a precomputed table of rows; industries and
-  regions are rows computed once per distinct code and cached.
+  integers (fen, or finer if a product needs it), terms as integers; grade, guarantee, debtor
+  confirmation and contract numbers (5 x 2 x 2 x 2 combinations) are a precomputed table of
+  rows; industries, regions and the set of debtor kinds are rows computed once per distinct
+  value and cached.
 
 Requests are processed in chunks, so memory stays at a few megabytes whatever their number.
 A BatchMatcher caches as it goes and is not meant to be shared between threads.
@@ -24,6 +25,7 @@ from itertools import islice
 
 import numpy as np
 
+from workflows.identifiers import DEBTOR_KIND_LABELS
 from workflows.matching import (
     DEFAULT_WEIGHTS,
     GRADES,
@@ -135,15 +137,25 @@ class BatchMatcher:
         self._prefix_lengths = sorted({len(prefix) for prefix in self._prefix_rows})
         self._regions = _RowCache(width, self._region_row)
 
+        accepted = [p.accepted_debtor_kinds for p in ordered]
+        self._any_debtor = np.array([not kinds for kinds in accepted], dtype=bool)
+        self._accepts_debtor = {  # kind -> products that accept a debtor of that kind
+            kind: self._any_debtor | np.array([kind in kinds for kinds in accepted], dtype=bool)
+            for kind in DEBTOR_KIND_LABELS
+        }
+        self._debtors = _RowCache(width, self._debtor_row)
+
     # ---- precomputed rows ---------------------------------------------------------------------
 
     @staticmethod
     def _build_profile_rows(ordered: Sequence[ProductTerms]) -> np.ndarray:
-        """Rows for every (grade, has_guarantee, all_debtors_confirmed): 5 x 2 x 2."""
+        """Rows for every (grade, has_guarantee, all_debtors_confirmed, all_have_contract_numbers):
+        5 x 2 x 2 x 2."""
         # a guarantor's product provides the guarantee it requires (matching.guarantee_criterion)
         needs_guarantee = np.array([p.requires_guarantee and p.institution_kind != "guarantor" for p in ordered],
                                    dtype=bool)
-        needs_confirmation = np.array([p.requires_debtor_confirmation for p in ordered], dtype=bool)
+        needs_confirmation = np.array([p.needs_debtor_confirmation for p in ordered], dtype=bool)
+        needs_contracts = np.array([p.needs_contract_numbers for p in ordered], dtype=bool)
         rows = []
         for grade in _GRADE_SLOTS:
             admits = np.array(
@@ -151,20 +163,32 @@ class BatchMatcher:
             )
             for has_guarantee in (False, True):
                 for confirmed in (False, True):
-                    rows.append(
-                        admits
-                        & (has_guarantee | ~needs_guarantee)
-                        & (confirmed | ~needs_confirmation)
-                    )
+                    for contracts in (False, True):
+                        rows.append(
+                            admits
+                            & (has_guarantee | ~needs_guarantee)
+                            & (confirmed | ~needs_confirmation)
+                            & (contracts | ~needs_contracts)
+                        )
         return np.array(rows, dtype=bool).reshape(len(rows), len(ordered))
 
     @staticmethod
     def _profile_index(request: RequestProfile) -> int:
         return (
-            _GRADE_INDEX[request.grade] * 4
-            + 2 * bool(request.has_guarantee)
-            + bool(request.all_debtors_confirmed)
+            _GRADE_INDEX[request.grade] * 8
+            + 4 * bool(request.has_guarantee)
+            + 2 * bool(request.all_debtors_confirmed)
+            + bool(request.all_have_contract_numbers)
         )
+
+    def _debtor_row(self, kinds: frozenset[str]) -> np.ndarray:
+        """Products that accept every one of the debtor kinds (with none pledged: those that ask for no kind)."""
+        row = self._any_debtor.copy()
+        if kinds:
+            row[:] = True
+            for kind in kinds:
+                row &= self._accepts_debtor[kind]
+        return row
 
     def _industry_row(self, industry_code: str) -> np.ndarray:
         division = industry_division(industry_code)
@@ -192,10 +216,12 @@ class BatchMatcher:
         profile = np.array([self._profile_index(r) for r in requests], dtype=np.intp)
         industry = self._industries.indices(r.industry_code for r in requests)
         region = self._regions.indices(r.region_code for r in requests)
+        debtors = self._debtors.indices(r.debtor_kinds for r in requests)
 
         mask = self._profile_rows[profile]
         mask &= self._industries.matrix[industry]
         mask &= self._regions.matrix[region]
+        mask &= self._debtors.matrix[debtors]
         mask &= floor[:, None] >= self._amount_min
         mask &= ceiling[:, None] <= self._amount_max
         mask &= term[:, None] >= self._term_min

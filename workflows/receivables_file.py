@@ -3,6 +3,10 @@
 Every row is checked and every problem is reported with the line number the user sees in the
 file, naming the column ("金额：最多两位小数"). Whether a file with bad rows is stored at all is
 the caller's decision; the usual one is to reject it whole.
+
+The 确认状态 column is what the file's author states about the debtor's answer. What that is worth
+is the caller's decision too: the platform's import keeps it as the enterprise's declaration (only
+the debtor's own act confirms), the offline verification takes it as given by whoever runs it.
 """
 
 from __future__ import annotations
@@ -33,12 +37,16 @@ HEADERS: dict[str, str] = {
     "amount": "金额",
     "issue_date": "开票日期",
     "due_date": "到期日",
-    "confirmation": "确认状态",
+    "confirmation": "企业声明确认状态",
+    "reason": "异议原因",
 }
 # Each field is also recognised by its English name (find_header adds it).
 ALIASES: dict[str, set[str]] = {field: {header} for field, header in HEADERS.items()}
 ALIASES["amount"] |= {"金额（元）", "金额(元)"}
-REQUIRED: set[str] = set(HEADERS) - {"contract_no"}
+ALIASES["confirmation"] |= {"确认状态", "declared_confirmation"}
+ALIASES["reason"] |= {"异议说明", "dispute_reason"}
+OPTIONAL: set[str] = {"contract_no", "confirmation", "reason"}
+REQUIRED: set[str] = set(HEADERS) - OPTIONAL
 
 CONFIRMATIONS: dict[str, str] = {
     "已确认": "confirmed",
@@ -50,7 +58,8 @@ CONFIRMATIONS: dict[str, str] = {
 }
 CONFIRMATION_LABELS = {"confirmed": "已确认", "pending": "待确认", "disputed": "有异议"}
 
-MAX_LENGTHS = {"debtor_name": 200, "invoice_no": 64, "contract_no": 64}
+MAX_LENGTHS = {"debtor_name": 200, "invoice_no": 64, "contract_no": 64, "reason": 500}
+CODE_FIELDS = {"invoice_no", "contract_no"}  # numbers Excel may have turned into 1.23E+19
 _SCIENTIFIC = re.compile(r"[-+]?\d+(?:\.\d+)?[eE][-+]?\d+")
 
 
@@ -66,7 +75,8 @@ class ReceivableRow:
     amount: Decimal
     issue_date: date
     due_date: date
-    confirmation: str
+    confirmation: str  # what the file states: confirmed | pending | disputed
+    reason: str = ""  # the stated dispute's reason, if the file gives one
 
 
 @dataclass
@@ -118,7 +128,7 @@ def _parse_row(
     values: dict[str, object] = {}
     for field, reader in _FIELD_READERS.items():
         text = cells.get(field, "")
-        if not text and field in REQUIRED and field != "confirmation":
+        if not text and field in REQUIRED:
             problems.append(f"{HEADERS[field]}：不能为空")
             continue
         try:
@@ -145,7 +155,7 @@ def _read_text(field: str) -> Callable[[str], str]:
     """A reader for a free-text column: kept as written, within a length limit."""
 
     def read(text: str) -> str:
-        if _SCIENTIFIC.fullmatch(text) and field != "debtor_name":
+        if _SCIENTIFIC.fullmatch(text) and field in CODE_FIELDS:
             raise ValueError("疑似被Excel转换为科学计数法，请把该列设为文本格式后重新填写")
         limit = MAX_LENGTHS[field]
         if len(text) > limit:
@@ -187,6 +197,7 @@ _FIELD_READERS = {
     "issue_date": parse_date,
     "due_date": parse_date,
     "confirmation": _read_confirmation,
+    "reason": _read_text("reason"),
 }
 
 
@@ -218,7 +229,8 @@ EXAMPLE_ROW: dict[str, object] = {
     "amount": Decimal("128000.00"),
     "issue_date": date(2024, 3, 1),
     "due_date": date(2024, 6, 30),
-    "confirmation": "confirmed",
+    "confirmation": "pending",
+    "reason": "",
 }
 CSV_EXAMPLE_INVOICE = "12345678"  # digits that Excel keeps intact when it opens a CSV
 
@@ -243,7 +255,7 @@ def template_csv() -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-_TEXT_COLUMNS = ("debtor_name", "debtor_uscc", "invoice_no", "contract_no", "confirmation")
+_TEXT_COLUMNS = ("debtor_name", "debtor_uscc", "invoice_no", "contract_no", "confirmation", "reason")
 _COLUMN_WIDTHS = {
     "debtor_name": 32,
     "debtor_uscc": 26,
@@ -252,7 +264,8 @@ _COLUMN_WIDTHS = {
     "amount": 16,
     "issue_date": 13,
     "due_date": 13,
-    "confirmation": 11,
+    "confirmation": 18,
+    "reason": 30,
 }
 _TEMPLATE_ROWS = 1000  # rows offered the confirmation drop-down
 
@@ -300,10 +313,13 @@ def _add_instructions(sheet) -> None:
         "amount": "必填，单位：元，大于0，最多两位小数",
         "issue_date": "必填，格式YYYY-MM-DD，不能晚于今天",
         "due_date": "必填，格式YYYY-MM-DD，不能早于开票日期",
-        "confirmation": "已确认、待确认或有异议，留空视为待确认",
+        "confirmation": "选填，本企业对债务人确认情况的声明：已确认、待确认或有异议，留空视为待确认。"
+                        "该声明仅作记录，不视为债务人确认：只有债务人通过确认链接或其平台企业账户确认，"
+                        "应收账款才计为已确认",
+        "reason": "选填，声明有异议时填写异议原因，最多500字",
     }
     sheet.append(["列名", "说明"])
     for field, note in notes.items():
         sheet.append([HEADERS[field], note])
     sheet.column_dimensions["A"].width = 26
-    sheet.column_dimensions["B"].width = 48
+    sheet.column_dimensions["B"].width = 60

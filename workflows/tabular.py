@@ -29,10 +29,17 @@ _CONTROL_CHARS = re.compile("[\x00-\x08\x0e-\x19\x1b-\x1f\x7f-\x9f]")  # Cc less
 _MAX_CONTROL_RATIO = 0.01
 _EXCEL_TEXT_FORMULA = re.compile(r'="(.*)"', re.DOTALL)  # ="0012" keeps leading zeros in Excel
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+_BINARY_EN = "the file holds binary content: it is not a CSV, Excel or web-page table file"
+_ENCODING_EN = "the file's text encoding is not recognised: save it as a UTF-8 or GBK CSV file"
 
 
 class TableError(ValueError):
-    """The file as a whole cannot be read as a table; the message is Chinese and shown as is."""
+    """The file as a whole cannot be read as a table; the message is Chinese and shown as is,
+    `en` says the same in English where the raiser gives it."""
+
+    def __init__(self, message: str, en: str = "") -> None:
+        super().__init__(message)
+        self.en = en
 
 
 @dataclass(frozen=True)
@@ -53,18 +60,18 @@ class Row:
 def decode_text(data: bytes) -> str:
     """Decode a text file: UTF-16 with a BOM, UTF-8 (BOM or not), GB18030, else the best guess."""
     if not data or not data.strip(b" \t\r\n\x00"):
-        raise TableError("文件为空")
+        raise TableError("文件为空", "the file is empty")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = _decode_utf16(data)
     elif b"\x00" in data:
-        raise TableError("文件含有二进制内容，不是CSV、Excel或网页表格文件")
+        raise TableError("文件含有二进制内容，不是CSV、Excel或网页表格文件", _BINARY_EN)
     else:
         text = _decode_8bit(data)
     text = text.removeprefix("\ufeff")
     if not text.strip():
-        raise TableError("文件为空")
+        raise TableError("文件为空", "the file is empty")
     if _looks_binary(text):
-        raise TableError("文件含有二进制内容，不是CSV、Excel或网页表格文件")
+        raise TableError("文件含有二进制内容，不是CSV、Excel或网页表格文件", _BINARY_EN)
     return text
 
 
@@ -72,7 +79,7 @@ def _decode_utf16(data: bytes) -> str:
     try:
         return data.decode("utf-16")
     except UnicodeDecodeError as exc:
-        raise TableError("文件编码无法识别，请另存为UTF-8或GBK编码的CSV文件") from exc
+        raise TableError("文件编码无法识别，请另存为UTF-8或GBK编码的CSV文件", _ENCODING_EN) from exc
 
 
 def _decode_8bit(data: bytes) -> str:
@@ -83,7 +90,7 @@ def _decode_8bit(data: bytes) -> str:
             continue
     best = from_bytes(data).best()
     if best is None:
-        raise TableError("文件编码无法识别，请另存为UTF-8或GBK编码的CSV文件")
+        raise TableError("文件编码无法识别，请另存为UTF-8或GBK编码的CSV文件", _ENCODING_EN)
     return str(best)
 
 
@@ -101,7 +108,7 @@ def read_table(data: bytes, filename: str) -> list[Row]:
     The filename only appears in messages. Raises TableError for empty or unreadable files.
     """
     if not data or not data.strip(b" \t\r\n\x00"):
-        raise TableError(f"文件“{filename}”为空")
+        raise TableError(f"文件“{filename}”为空", f"the file “{filename}” is empty")
     if data.startswith(ZIP_SIGNATURE):
         raw_rows = _xlsx_rows(data, filename)
     elif data.startswith(OLE_SIGNATURE):
@@ -161,7 +168,8 @@ def _xlsx_rows(data: bytes, filename: str) -> list[tuple[int, tuple[object, ...]
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # a damaged or foreign zip fails in many ways
-        raise TableError(f"文件“{filename}”不是有效的Excel（.xlsx）文件") from exc
+        raise TableError(f"文件“{filename}”不是有效的Excel（.xlsx）文件",
+                         f"the file “{filename}” is not a valid Excel (.xlsx) file") from exc
     try:
         sheet = workbook.worksheets[0]
         sheet.reset_dimensions()  # some exporters write a wrong sheet size
@@ -170,7 +178,8 @@ def _xlsx_rows(data: bytes, filename: str) -> list[tuple[int, tuple[object, ...]
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
         ]
     except Exception as exc:
-        raise TableError(f"文件“{filename}”不是有效的Excel（.xlsx）文件") from exc
+        raise TableError(f"文件“{filename}”不是有效的Excel（.xlsx）文件",
+                         f"the file “{filename}” is not a valid Excel (.xlsx) file") from exc
     finally:
         workbook.close()
 
@@ -178,22 +187,27 @@ def _xlsx_rows(data: bytes, filename: str) -> list[tuple[int, tuple[object, ...]
 def _xls_rows(data: bytes, filename: str) -> list[tuple[int, tuple[object, ...]]]:
     """Rows of the first sheet of a legacy XLS (BIFF) file, read with xlrd."""
     if _ENCRYPTED_MARK in data:
-        raise TableError(f"文件“{filename}”设置了打开密码，请取消密码后重新上传")
+        raise TableError(f"文件“{filename}”设置了打开密码，请取消密码后重新上传",
+                         f"the file “{filename}” is password-protected: remove the password and upload it again")
     try:
         import xlrd
     except ImportError as exc:
         raise TableError(
-            "暂不支持旧版Excel（.xls）文件，请在Excel中另存为.xlsx或CSV后上传"
+            "暂不支持旧版Excel（.xls）文件，请在Excel中另存为.xlsx或CSV后上传",
+            "legacy Excel (.xls) files cannot be read here: save the file as .xlsx or CSV in Excel",
         ) from exc
     try:
-        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+        # xlrd writes its complaints about a damaged file to stdout: keep them off (the CLI's
+        # JSON goes there).
+        book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=io.StringIO())
         sheet = book.sheet_by_index(0)
         return [
             (number + 1, tuple(_xls_value(book, cell) for cell in sheet.row(number)))
             for number in range(sheet.nrows)
         ]
     except Exception as exc:
-        raise TableError(f"文件“{filename}”不是有效的Excel（.xls）文件") from exc
+        raise TableError(f"文件“{filename}”不是有效的Excel（.xls）文件",
+                         f"the file “{filename}” is not a valid Excel (.xls) file") from exc
 
 
 def _xls_value(book: object, cell: object) -> object:
@@ -317,7 +331,7 @@ def _csv_rows(text: str) -> Iterator[tuple[int, tuple[object, ...]]]:
             yield start, tuple(_unwrap_excel_text(cell) for cell in cells)
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise TableError(f"第{start}行：CSV格式错误（{exc}）") from exc
+        raise TableError(f"第{start}行：CSV格式错误（{exc}）", f"line {start}: CSV format error ({exc})") from exc
 
 
 def _unwrap_excel_text(cell: str) -> str:

@@ -16,7 +16,7 @@ exist. Each action commits after the service succeeds and rolls back when it ref
 
 from __future__ import annotations
 
-from flask import abort, current_app
+from flask import abort, current_app, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -25,12 +25,13 @@ from marketplace import audit
 from marketplace.api import BEARER, ApiBlueprint
 from marketplace.api import desk_schemas as schemas
 from marketplace.api.fields import two_decimals, utc_iso
-from marketplace.desks import claims, decisions, queue
+from marketplace.desks import claims, decisions, evidence, queue
 from marketplace.desks.models import Assignment, Decline, Offer
 from marketplace.enterprises.services import has_consent
 from marketplace.extensions import db
 from marketplace.guarantees import services as guarantees
 from marketplace.loans import services as loans
+from marketplace.receivables.documents import ALLOWED_TYPES, document_response
 from marketplace.supermarket.models import RequestTarget
 from marketplace.verification.routed import routed_target
 from marketplace.verification.services import reports_of
@@ -135,6 +136,12 @@ def _criterion(stored: dict) -> dict:
             "reason_zh": str(stored.get("zh", "")), "reason_en": str(stored.get("en", ""))}
 
 
+def document_payload(request_id: int, document) -> dict:
+    return {"id": document.id, "name": document.original_name, "content_type": document.content_type,
+            "size": document.size, "sha256": document.sha256, "uploaded_at": document.uploaded_at,
+            "url": url_for("api_desk.get_document", request_id=request_id, document_id=document.id)}
+
+
 def target_payload(target: RequestTarget) -> dict:
     version = target.product_version
     explanation = target.explanation
@@ -222,8 +229,11 @@ def get_request(request_id: int):
     The request, its pledged receivables, the institution's status and why the request
     matched, the open claim, the institution's offers (a guarantor: its guarantee offer; a
     bank after disbursement: the loan), and the verification reports. A report's `payload`
-    is given only with the enterprise's consent to read its bank statements
-    (`report_available`); each report read is written to the enterprise's access log.
+    and the receivables' `documents` (invoices, contracts: fetch each from its `url`) are
+    given only with the enterprise's consent to read its bank statements
+    (`report_available`); each read is written to the enterprise's access log. A request
+    whose enterprise's consent to the institution ended answers 404, unless the enterprise
+    accepted the institution's offer or guarantee.
     """
     target = _target(request_id)
     req = target.request
@@ -235,11 +245,13 @@ def get_request(request_id: int):
     assignment = claims.open_assignment(target.id)
     loan = loans.loan_of(req.id)
     offers = db.session.scalars(select(Offer).where(Offer.target_id == target.id).order_by(Offer.id.desc()))
+    documents = evidence.pledged_documents(req) if available else {}
     return {
         "request": request_payload(req),
         "receivables": [{"id": r.id, "debtor_name": r.debtor_name, "invoice_no": r.invoice_no,
                          "face_amount": r.face_amount, "issue_date": r.issue_date, "due_date": r.due_date,
-                         "confirmation": r.confirmation}
+                         "confirmation": r.confirmation, "document_count": len(r.documents),
+                         "documents": [document_payload(req.id, d) for d in documents.get(r.id, ())]}
                         for r in (p.receivable for p in req.active_pledges)],
         "target": target_payload(target),
         "claim": None if assignment is None else assignment_payload(assignment, user),
@@ -250,6 +262,29 @@ def get_request(request_id: int):
         "report_notice": None if available else NO_CONSENT,
         "reports": reports,
     }
+
+
+@bp.route(REQUEST + "/documents/<int(min=1, max=2147483647):document_id>", methods=["GET"])
+@bp.doc(security=BEARER, responses={"200": {
+    "description": "The document's bytes, with its content type and `Content-Disposition` (its original name)",
+    "content": {mime: {"schema": {"type": "string", "format": "binary"}} for mime in ALLOWED_TYPES}}})
+@bp.error_responses(401, 403, 404)
+def get_document(request_id: int, document_id: int):
+    """A document of a pledged receivable
+
+    An invoice or contract (PDF, JPEG or PNG) of a receivable pledged to the request, within
+    the enterprise's consent to read its bank statements (403 without it; the refusal is
+    logged). Each download is written to the enterprise's access log. 404 for a document of
+    a receivable not pledged to this request.
+    """
+    target = _target(request_id)
+    try:
+        document = evidence.read_document(target, document_id)
+    except evidence.EvidenceRefused as refused:
+        db.session.commit()  # keep the logged refusal
+        abort(refused.status, str(refused))
+    db.session.commit()
+    return document_response(document, download=True)
 
 
 # ---- claims ---------------------------------------------------------------------------------------

@@ -188,6 +188,16 @@ class RequestSchema(Schema):
     enterprise = fields.Nested(EnterpriseSchema, required=True)
 
 
+class DocumentSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True, metadata={"description": "The name the enterprise uploaded it under"})
+    content_type = fields.String(required=True, metadata={"enum": ["application/pdf", "image/jpeg", "image/png"]})
+    size = fields.Integer(required=True, metadata={"description": "Bytes"})
+    sha256 = fields.String(required=True)
+    uploaded_at = UtcDateTime(required=True)
+    url = fields.String(required=True, metadata={"description": "Where to fetch it (each fetch is logged)"})
+
+
 class ReceivableSchema(Schema):
     id = fields.Integer(required=True)
     debtor_name = fields.String(required=True)
@@ -196,6 +206,9 @@ class ReceivableSchema(Schema):
     issue_date = fields.Date(required=True)
     due_date = fields.Date(required=True)
     confirmation = fields.String(required=True, metadata={"enum": ["pending", "confirmed", "disputed"]})
+    document_count = fields.Integer(required=True, metadata={"description": "Documents the enterprise uploaded"})
+    documents = fields.List(fields.Nested(DocumentSchema), required=True, metadata={
+        "description": "Its invoices and contracts; empty without the enterprise's consent (see report_available)"})
 
 
 class ExplanationSchema(Schema):

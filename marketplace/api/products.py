@@ -43,7 +43,9 @@ def product_payload(product: Product) -> dict:
         "industries": list(version.industries or []),
         "regions": list(version.regions or []),
         "requires_guarantee": version.requires_guarantee,
-        "requires_debtor_confirmation": version.requires_debtor_confirmation,
+        "requires_debtor_confirmation": version.needs_debtor_confirmation,
+        "debtor_kinds": version.accepted_debtor_kinds,
+        "requires_contract_numbers": version.needs_contract_numbers,
         "published_at": version.published_at or product.published_at,
     }
 

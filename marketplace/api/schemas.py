@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from marketplace.api.fields import DecimalQuery, TwoDecimals, UtcDateTime
-from marketplace.supermarket.models import GRADES, PRODUCT_TYPES
+from marketplace.supermarket.models import DEBTOR_KINDS, GRADES, PRODUCT_TYPES
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 100_000
@@ -77,7 +77,17 @@ class ProductSchema(Schema):
     regions = fields.List(fields.String(), required=True,
                           metadata={"description": "Division-code prefixes; empty: every region"})
     requires_guarantee = fields.Boolean(required=True)
-    requires_debtor_confirmation = fields.Boolean(required=True)
+    requires_debtor_confirmation = fields.Boolean(
+        required=True, metadata={"description": "Every pledged receivable must be confirmed by its debtor "
+                                                "(always for factoring)"})
+    debtor_kinds = fields.List(
+        fields.String(metadata={"enum": list(DEBTOR_KINDS)}), required=True,
+        metadata={"description": "The kinds of debtor accepted, judged by characters 1-2 of the debtor's "
+                                 "credit code (GB 32100); empty: every kind. 政采贷 (gov_procurement_loan) "
+                                 "accepts public_body only"})
+    requires_contract_numbers = fields.Boolean(
+        required=True, metadata={"description": "Every pledged receivable must name its contract "
+                                                "(order and contract loans)"})
     published_at = UtcDateTime(required=True, allow_none=True, metadata={"description": "ISO 8601, UTC"})
 
 

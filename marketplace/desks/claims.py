@@ -22,7 +22,9 @@ from marketplace.db import utcnow
 from marketplace.desks.models import Assignment
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
+from marketplace.formatting import today_shanghai
 from marketplace.supermarket.models import RequestTarget
+from marketplace.verification.routed import visible_to_institution
 from workflows.financing import State
 
 # Target statuses a desk works (routed: in the queue, not yet started).
@@ -137,13 +139,15 @@ def touch(assignment: Assignment) -> None:
 
 
 def claim_next(user) -> Assignment | None:
-    """Claim the oldest unclaimed request in the user's institution's queue, skipping rows that
-    another transaction is claiming at this moment (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
+    """Claim the oldest unclaimed request in the user's institution's queue (those it may still
+    see: within the enterprise's consent), skipping rows that another transaction is claiming at
+    this moment (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
     taken = select(Assignment.target_id).where(Assignment.ended_at.is_(None))
     query = (select(RequestTarget)
              .join(FinancingRequest, FinancingRequest.id == RequestTarget.request_id)
              .where(RequestTarget.institution_id == user.organisation_id,
-                    RequestTarget.status.in_(WORKABLE_STATUSES), RequestTarget.id.not_in(taken))
+                    RequestTarget.status.in_(WORKABLE_STATUSES), RequestTarget.id.not_in(taken),
+                    visible_to_institution(user.organisation_id, today_shanghai()))
              .order_by(RequestTarget.routed_at, RequestTarget.id)
              .limit(1)
              .with_for_update(skip_locked=True, of=RequestTarget))

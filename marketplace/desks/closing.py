@@ -41,8 +41,10 @@ def close_for_withdrawal(request) -> None:
     told = set()
     for target in db.session.scalars(select(RequestTarget).where(RequestTarget.request_id == request.id,
                                                                  RequestTarget.status.in_(HOLDING))):
-        if target.status != "waiting":
-            told.add(target.institution_id)
+        if target.status == "waiting":  # never reached its institution (and a closed target was routed)
+            db.session.delete(target)
+            continue
+        told.add(target.institution_id)
         target.status = "closed"
     claims.end_all(request.id, "closed")
     for institution_id in told:

@@ -1,4 +1,5 @@
 """An institution's queue: the requests routed to it, filtered, sorted, and paged by keyset.
+Only those it may still see: while it holds the enterprise's valid consent (verification.routed).
 
 Keyset paging ("after this row") keeps a page as cheap at row 90,000 as at row 1: the cursor
 carries the last row's sort value and id, and the index ix_request_targets_queue
@@ -21,6 +22,7 @@ from functools import lru_cache
 from cachetools import TTLCache
 from flask import current_app
 from sqlalchemy import (
+    Date,
     Integer,
     Select,
     and_,
@@ -41,7 +43,9 @@ from marketplace.desks.models import Assignment
 from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
+from marketplace.formatting import today_shanghai
 from marketplace.supermarket.models import RequestTarget
+from marketplace.verification.routed import visible_to_institution
 
 # Target statuses shown in the queue: worked now, plus what the institution already decided.
 QUEUE_STATUSES = (*WORKABLE_STATUSES, "declined", "accepted", "closed")
@@ -222,7 +226,8 @@ def _like_prefix(value: str | None) -> str | None:
 
 def _values(f: Filters, institution_id: int, user_id: int, now: datetime) -> dict:
     """The bound parameters of the filters' statements (a statement ignores those it lacks)."""
-    return {"institution_id": institution_id, "user_id": user_id, "state": f.state, "amount_min": f.amount_min,
+    return {"institution_id": institution_id, "user_id": user_id, "today": today_shanghai(), "state": f.state,
+            "amount_min": f.amount_min,
             "amount_max": f.amount_max, "industry": _like_prefix(f.industry), "region": _like_prefix(f.region),
             "classification": f.classification, "now": now, "due_soon_until": now + DUE_SOON}
 
@@ -234,7 +239,8 @@ def _filtered(shape: Shape, rows: bool = True) -> Select:
     now = bindparam("now")
     query = (select(RequestTarget)
              .join(FinancingRequest, FinancingRequest.id == RequestTarget.request_id)
-             .where(RequestTarget.institution_id == bindparam("institution_id")))
+             .where(RequestTarget.institution_id == bindparam("institution_id"),
+                    visible_to_institution(bindparam("institution_id"), bindparam("today", type_=Date))))
     if rows or shape.industry or shape.region:
         query = query.join(Enterprise, Enterprise.id == FinancingRequest.enterprise_id)
     if rows or shape.mine:

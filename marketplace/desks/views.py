@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from marketplace import audit
 from marketplace.accounts.roles import Role
-from marketplace.desks import claims, decisions, info, queue, rows
+from marketplace.desks import claims, decisions, evidence, info, queue, rows
 from marketplace.desks.forms import DeclineForm, NoteForm, OfferForm, QuestionForm
 from marketplace.desks.models import InfoAttachment, InfoRequest, InternalNote, Offer
 from marketplace.enterprises.models import SCOPE_LABELS, Consent
@@ -19,7 +19,7 @@ from marketplace.formatting import today_shanghai
 from marketplace.guarantees import services as guarantees
 from marketplace.guarantees.forms import GuaranteeOfferForm
 from marketplace.i18n import is_english, sentences
-from marketplace.receivables.documents import storage_dir
+from marketplace.receivables.documents import document_response, storage_dir
 from marketplace.receivables.models import CONFIRMATION_LABELS
 from marketplace.reference.industries import industry_name
 from marketplace.reference.regions import region_name
@@ -85,6 +85,7 @@ def detail(request_id: int):
         "desks/detail.html", req=req, target=target, reports=reports_of(req.id), locale=_locale(),
         assignment=assignment, mine=assignment is not None and assignment.user_id == user.id,
         consent_scopes=consent_scopes, statements=statements,
+        documents=evidence.pledged_documents(req) if STATEMENTS_SCOPE in consent_scopes else None,
         notes=db.session.scalars(select(InternalNote).where(InternalNote.target_id == target.id)
                                  .order_by(InternalNote.id.desc())).all(),
         questions=db.session.scalars(select(InfoRequest).where(InfoRequest.target_id == target.id)
@@ -196,6 +197,20 @@ def decline(request_id: int):
         return redirect(url_for("desk.detail", request_id=request_id))
     return _act(request_id, lambda target: decisions.decline(target, _user(), form.reason_code.data,
                                                              form.note.data or ""), _("已拒绝，企业将收到通知"))
+
+
+@bp.get("/<int:request_id>/documents/<int:document_id>")
+def document(request_id: int, document_id: int):
+    """An invoice or contract of a receivable pledged to the request, within the enterprise's
+    consent, each view logged in its access log; `?download=1` saves it instead of opening it."""
+    target = _target(request_id)
+    try:
+        document = evidence.read_document(target, document_id)
+    except evidence.EvidenceRefused as refused:
+        db.session.commit()  # keep the logged refusal
+        abort(refused.status)
+    db.session.commit()
+    return document_response(document, download=request.args.get("download") == "1")
 
 
 @bp.get("/<int:request_id>/attachments/<int:attachment_id>")

@@ -11,8 +11,10 @@ from marketplace import audit
 from marketplace.accounts import security
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import OrgKind, Role
+from marketplace.db import utcnow
 from marketplace.enterprises import commitment_text
 from marketplace.enterprises.models import CommitmentSignature, CommitmentText, Consent, Enterprise
+from marketplace.enterprises.signals import consent_granted, consent_revoked
 from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
 from workflows.identifiers import normalise_uscc
@@ -94,17 +96,21 @@ def grant_consent(enterprise: Enterprise, user: User, *, grantee_org_id: int, sc
     db.session.flush()
     audit.record("consent.granted", consent, enterprise_id=enterprise.id, actor=user, grantee_org_id=grantee_org_id,
                  scopes=consent.scopes, valid_from=valid_from, valid_to=valid_to)
+    consent_granted.send(consent, actor=user)
     return consent
 
 
-def revoke_consent(consent: Consent, user: User) -> None:
+def revoke_consent(consent: Consent, user: User) -> list:
+    """Revoke the consent; listeners close what the institution was reviewing under it. Returns
+    the ids they report (the requests closed for the institution), empty when already revoked."""
     if consent.revoked_at is not None:
-        return
-    from marketplace.db import utcnow
-
+        return []
     consent.revoked_at = utcnow()
     consent.revoked_by_id = user.id
-    audit.record("consent.revoked", consent, enterprise_id=consent.enterprise_id, actor=user)
+    db.session.flush()
+    audit.record("consent.revoked", consent, enterprise_id=consent.enterprise_id, actor=user,
+                 grantee_org_id=consent.grantee_org_id, scopes=consent.scopes)
+    return [item for _receiver, value in consent_revoked.send(consent, actor=user) for item in value or ()]
 
 
 def has_consent(enterprise_id: int, org_id: int, scope: str, day: date | None = None) -> bool:

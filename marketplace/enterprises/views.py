@@ -136,9 +136,12 @@ def new_consent():
 def revoke_consent(consent_id: int):
     consent = require_owned(db.session.get(Consent, consent_id))
     if RevokeForm().validate_on_submit():
-        services.revoke_consent(consent, current_user._get_current_object())
+        closed = services.revoke_consent(consent, current_user._get_current_object())
         db.session.commit()
         flash(_("授权已撤销，该机构将无法再查询相关数据"), "success")
+        if closed:
+            flash(_("%(name)s 对您 %(n)s 笔融资申请的审查已终止：%(ids)s。详情见各申请页。", name=consent.grantee.name,
+                    n=len(closed), ids="、".join(f"#{i}" for i in closed)), "info")
     return redirect(url_for("enterprises.consents"))
 
 
@@ -153,7 +156,27 @@ def access_log():
     )
     org_ids = {e.actor_org_id for e in page.items if e.actor_org_id}
     org_names = dict(db.session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).all()) if org_ids else {}
-    return render_template("enterprises/access_log.html", page=page, org_names=org_names)
+    user_ids = {e.actor_user_id for e in page.items if e.actor_user_id}
+    user_names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all()) if user_ids else {}
+    return render_template("enterprises/access_log.html", page=page, org_names=org_names, user_names=user_names,
+                           what_labels={**READ_LABELS, **SCOPE_LABELS}, purpose_labels=PURPOSE_LABELS)
+
+
+# What an institution read, and why, as the access log names them (zh, en); unknown codes show as stored.
+READ_LABELS = {
+    "financing_request": ("融资申请", "Financing request"),
+    "verification_report": ("核验报告", "Verification report"),
+    "receivable_document": ("应收账款材料（发票、合同）", "Receivable document (invoice, contract)"),
+    "info_attachment": ("补充材料附件", "Attachment to an answer"),
+    "financing_lead": ("融资线索", "Financing lead"),
+    "enterprise_profile": ("企业信息", "Enterprise profile"),
+}
+PURPOSE_LABELS = {
+    "financing review": ("融资审查", "Financing review"),
+    "lead review": ("融资线索查看", "Lead review"),
+    "platform administration": ("平台管理", "Platform administration"),
+    "no valid consent": ("无有效授权", "No valid consent"),
+}
 
 
 @bp.get("/enterprise/users")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from marketplace.i18n import input_error
+from marketplace.enterprises.consents import ROUTING_SCOPE
+from marketplace.enterprises.forms import ConsentForm
+from marketplace.formatting import today_shanghai
+from marketplace.i18n import input_error, pick
 from workflows.financing import MAX_TARGETS
 from workflows.identifiers import parse_money
 
@@ -76,3 +80,25 @@ class SubmitForm(VersionedForm):
     def validate_products(self, field):
         if len(field.data or ()) > MAX_TARGETS:
             raise ValidationError(_l("最多选择3个产品"))
+
+
+class RoutingConsentForm(ConsentForm):
+    """The consent an institution needs before a request goes to it, granted from the request
+    page: bank statements preset (and required), the purpose and validity shown and editable.
+    One per institution on the page, told apart by a prefix."""
+
+    grantee_org_id = None  # the institution is in the URL
+
+    def __init__(self, *args, request_id: int, institution_id: int, **kwargs):
+        super().__init__(*args, labels=pick, prefix=f"consent-{institution_id}", **kwargs)
+        if not self.is_submitted():
+            self.scopes.data = [ROUTING_SCOPE]
+            self.purpose.data = _("融资申请 #%(id)s 的审查、授信与贷后管理", id=request_id)
+
+    def validate_scopes(self, field):
+        if ROUTING_SCOPE not in (field.data or ()):
+            raise ValidationError(_l("推送融资申请需要授权该机构查询银行流水，请勾选“银行流水”"))
+
+    def validate_valid_from(self, field):
+        if field.data and field.data > today_shanghai():
+            raise ValidationError(_l("生效日期不能晚于今天：推送申请需要当前有效的授权"))

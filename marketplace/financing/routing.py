@@ -5,6 +5,11 @@ Targets: the products the enterprise chose at submission, of the kind the class 
 otherwise the top matches of the financing supermarket among institutions of that kind, at
 most 3. Banks all receive the request at once; guarantors are asked one at a time, the others
 wait their turn. Each routed target keeps why its product matched, for the institution to see.
+
+Only institutions holding the enterprise's valid consent to read its bank statements are
+targets (enterprises.consents). When institutions of the right kind fit but none holds one, the
+request goes back to the enterprise, which is told which institutions to grant it to: nothing
+is routed blind.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import Role
 from marketplace.db import utcnow
 from marketplace.desks.people import enterprise_users
+from marketplace.enterprises.consents import consenting_institutions
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest, WorkflowEvent
+from marketplace.i18n import pick
 from marketplace.notifications.services import notify
 from marketplace.supermarket import pushes
 from marketplace.supermarket.matching import ranked_matches
@@ -49,22 +56,27 @@ def _kinds(institution_ids) -> dict[int, str]:
 
 def routing_targets(request: FinancingRequest, kind: str, matches: list[Match] | None = None) -> list[RequestTarget]:
     """The targets of `kind` the request goes to, best first (created from the top matches when
-    the enterprise chose none of that kind). Unrouted targets of other kinds picked by matching
-    are dropped; the enterprise's own picks stay for a later stage (a bank after the guarantee)."""
+    the enterprise chose none of that kind). Only institutions holding the enterprise's consent
+    count: an enterprise's pick without it stays unrouted, matches without it are passed over.
+    Unrouted targets of other kinds picked by matching are dropped; the enterprise's own picks
+    stay for a later stage (a bank after the guarantee)."""
     matches = ranked_matches(request) if matches is None else matches
     by_version = {m.version_id: m for m in matches}
     existing = list(db.session.scalars(
         select(RequestTarget).where(RequestTarget.request_id == request.id).order_by(RequestTarget.rank)))
-    kinds = _kinds([t.institution_id for t in existing] + [m.institution_id for m in matches])
+    candidates = [t.institution_id for t in existing] + [m.institution_id for m in matches]
+    kinds = _kinds(candidates)
+    consenting = consenting_institutions(request.enterprise_id, candidates)
     chosen = [t for t in existing if t.chosen_by == "enterprise" and t.status == "chosen"
-              and kinds.get(t.institution_id) == kind][:MAX_TARGETS]
+              and kinds.get(t.institution_id) == kind and t.institution_id in consenting][:MAX_TARGETS]
     if not chosen:
         db.session.execute(delete(RequestTarget).where(
             RequestTarget.request_id == request.id, RequestTarget.chosen_by == "match",
             RequestTarget.status == "chosen"))
         taken = {t.institution_id for t in existing if t.chosen_by == "enterprise" or t.status != "chosen"}
         best = top_institutions(
-            (m for m in matches if kinds.get(m.institution_id) == kind and m.institution_id not in taken),
+            (m for m in matches if kinds.get(m.institution_id) == kind and m.institution_id not in taken
+             and m.institution_id in consenting),
             limit=MAX_TARGETS)
         next_rank = max((t.rank for t in existing if t.chosen_by == "enterprise" or t.status != "chosen"),
                         default=0) + 1
@@ -77,6 +89,25 @@ def routing_targets(request: FinancingRequest, kind: str, matches: list[Match] |
         target.explanation = explanation(match) if match is not None else None
     db.session.flush()
     return chosen
+
+
+def awaiting_consent(request: FinancingRequest, kind: str, matches: list[Match] | None = None) -> list[Organisation]:
+    """Institutions of `kind` that could take the request but lack the enterprise's consent: its
+    own unrouted picks first, then the best eligible matches not yet tried (at most 3)."""
+    matches = ranked_matches(request) if matches is None else matches
+    existing = list(db.session.scalars(
+        select(RequestTarget).where(RequestTarget.request_id == request.id).order_by(RequestTarget.rank)))
+    candidates = [t.institution_id for t in existing] + [m.institution_id for m in matches]
+    kinds = _kinds(candidates)
+    consenting = consenting_institutions(request.enterprise_id, candidates)
+    tried = {t.institution_id for t in existing if t.status != "chosen"}
+    picked = [t.institution_id for t in existing if t.chosen_by == "enterprise" and t.status == "chosen"]
+    fitting = [m.institution_id for m in top_institutions(
+        (m for m in matches if kinds.get(m.institution_id) == kind and m.institution_id not in consenting
+         and m.institution_id not in tried), limit=MAX_TARGETS)]
+    ids = [i for i in dict.fromkeys(picked + fitting)
+           if kinds.get(i) == kind and i not in consenting and i not in tried][:MAX_TARGETS]
+    return [db.session.get(Organisation, i) for i in ids]
 
 
 def mark_routed(targets: list[RequestTarget], kind: str) -> None:
@@ -98,15 +129,22 @@ def route_verified(request: FinancingRequest, report) -> WorkflowEvent:
     matches = ranked_matches(request)
     targets = routing_targets(request, kind, matches) if kind else []
     facts = {"classification": classification, "route_targets": len(targets)}
+    waiting: list[Organisation] = []
     if targets:
         mark_routed(targets, kind)
         event = apply_transition(request, ROUTE_TRANSITION[kind], facts=facts, report_id=report.id,
                                  institutions=[t.institution_id for t in targets if t.status == "routed"])
         tell_institutions(request, [t for t in targets if t.status == "routed"], kind)
     else:
-        note = None if classification == "poor" else _no_institution_note(kind)
-        event = apply_transition(request, "return_request", note=note, facts=facts, report_id=report.id)
-    _tell_enterprise(request, report, targets, kind)
+        waiting = awaiting_consent(request, kind, matches) if kind else []
+        note = None if classification == "poor" else (consent_note(kind, waiting) if waiting
+                                                      else _no_institution_note(kind))
+        event = apply_transition(request, "return_request", note=note, facts=facts, report_id=report.id,
+                                 awaiting_consent=[o.id for o in waiting])
+    if waiting:
+        ask_for_consent(request, kind, waiting)
+    else:
+        _tell_enterprise(request, report, targets, kind)
     pushes.on_request_verified(request)
     return event
 
@@ -114,6 +152,26 @@ def route_verified(request: FinancingRequest, report) -> WorkflowEvent:
 def _no_institution_note(kind: str) -> str:
     return ("暂无符合条件的银行产品可以承接本申请，可调整金额或期限后重新提交" if kind == "bank"
             else "暂无符合条件的担保机构可以承接本申请，可调整金额或期限后重新提交")
+
+
+KIND_NAMES = {"bank": ("银行", "banks"), "guarantor": ("担保机构", "guarantors")}
+
+
+def consent_note(kind: str, waiting: list[Organisation]) -> str:
+    """The timeline's note when fitting institutions lack consent (stored, so in Chinese)."""
+    names = "、".join(o.name for o in waiting)
+    return (f"符合条件的{KIND_NAMES[kind][0]}（{names}）尚未获得贵企业查询银行流水的授权，平台未推送。"
+            "请企业管理员在申请页向其中一家授权后重新提交，或选择其他已授权的机构")
+
+
+def ask_for_consent(request: FinancingRequest, kind: str, waiting: list[Organisation]) -> None:
+    """Tell the enterprise that the request waits for its consent, and to whom."""
+    notify(enterprise_users(request), "routing.consent_needed",
+           _("融资申请 #%(id)s 需要您授权后才能推送", id=request.id),
+           _("符合条件的%(kind)s（%(names)s）尚未获得贵企业查询银行流水的授权，平台没有推送您的申请。"
+             "请企业管理员在申请页授权，或选择其他已授权的机构。",
+             kind=pick(KIND_NAMES[kind]), names="、".join(o.name for o in waiting)),
+           url_for("financing.detail", request_id=request.id, _anchor="consents"))
 
 
 def _tell_enterprise(request: FinancingRequest, report, targets: list[RequestTarget], kind: str | None) -> None:

@@ -3,23 +3,27 @@ verification's progress and reports on the request page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask import request as flask_request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from marketplace.accounts.models import Organisation
+from marketplace.accounts.roles import Role
 from marketplace.desks.models import InfoRequest, Offer
+from marketplace.enterprises import services as enterprises
+from marketplace.enterprises.consents import consenting_institutions
 from marketplace.extensions import db
 from marketplace.financing import services, targets
-from marketplace.financing.forms import RequestForm, SubmitForm, VersionedForm
-from marketplace.financing.models import FinancingRequest
+from marketplace.financing.forms import RequestForm, RoutingConsentForm, SubmitForm, VersionedForm
+from marketplace.financing.models import FinancingRequest, WorkflowEvent
 from marketplace.guarantees.models import Guarantee
-from marketplace.i18n import is_english
+from marketplace.i18n import is_english, sentences
 from marketplace.pagination import paginate
 from marketplace.payments.models import Payment
-from marketplace.permissions import current_enterprise, require_owned
+from marketplace.permissions import current_enterprise, is_enterprise_admin, require_owned
 from marketplace.receivables.models import CONFIRMATION_LABELS
 from marketplace.supermarket.matching import ranked_matches
 from marketplace.supermarket.models import Product, RequestTarget
@@ -87,13 +91,19 @@ def new():
 
 
 def _target_product_from_supermarket(request: FinancingRequest) -> None:
+    """The product becomes the draft's pick even when its institution lacks the enterprise's
+    consent: the request page then asks for it (submission needs it)."""
     product_id = flask_request.args.get("product", type=int)
     if not product_id:
         return
     try:
-        targets.choose_targets(request, [product_id])
+        chosen = targets.choose_targets(request, [product_id], require_consent=False)
     except targets.TargetRefused as error:
         flash(str(error), "warning")
+        return
+    if not consenting_institutions(request.enterprise_id, [t.institution_id for t in chosen]):
+        flash(_("%(name)s 尚未获得贵企业查询银行流水的授权。提交前请在申请页授权，或选择其他机构。",
+                name="、".join(t.institution.name for t in chosen)), "warning")
 
 
 @bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
@@ -141,16 +151,73 @@ def detail(request_id: int):
     reports = reports_of(request.id)
     returned = request.state == State.RETURNED and bool(reports)
     latest = reports[0].payload if returned else {}
+    request_targets = _targets(request)
     return render_template(
         "financing/detail.html", req=request, submit_blockers=submit_blockers, locale=_locale(),
         can_edit=editable, can_withdraw=request.state in WITHDRAWABLE_STATES,
         confirmation_labels=CONFIRMATION_LABELS, matches=matches, products=_products_by_id(matches),
-        targets=_targets(request), chosen={t.product_version.product_id for t in _targets(request)},
+        targets=request_targets, chosen={t.product_version.product_id for t in request_targets
+                                         if t.status == "chosen"},
         reports=reports, class_labels=CLASS_LABELS, class_badges=CLASS_BADGES, returned=returned, return_reasons=latest.get(f"reasons_{_locale()}", []),
+        return_note=_return_note(request) if request.state == State.RETURNED else None,
         advice=advice_for(latest, _locale()) if returned else [],
         progress_steps=_progress_steps(request) if request.state in VERIFICATION_PENDING else [],
+        **_consents_needed(request, matches, request_targets, editable),
         **_work_on(request),
     )
+
+
+def _consents_needed(request: FinancingRequest, matches, request_targets: list[RequestTarget], editable: bool) -> dict:
+    """Which institutions on the page (the draft's picks, the recommended products') hold the
+    enterprise's consent; for those that do not, a form to grant it (the admin) or a hint."""
+    if not editable:
+        return {"consenting": set(), "awaiting_consent": [], "consent_forms": {}, "picked_without_consent": set(),
+                "admins": []}
+    picked = [t.institution_id for t in request_targets if t.status == "chosen" and t.chosen_by == "enterprise"]
+    candidates = list(dict.fromkeys(picked + [m.institution_id for m in matches]))
+    consenting = consenting_institutions(request.enterprise_id, candidates)
+    missing = [i for i in candidates if i not in consenting]
+    institutions = {o.id: o for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(missing)))} \
+        if missing else {}
+    awaiting = [institutions[i] for i in missing]
+    forms = {}
+    if is_enterprise_admin(current_user):
+        forms = {o.id: RoutingConsentForm(formdata=None, request_id=request.id, institution_id=o.id) for o in awaiting}
+    return {"consenting": consenting, "awaiting_consent": awaiting, "consent_forms": forms,
+            "picked_without_consent": set(picked) - consenting, "admins": _admins(request)}
+
+
+def _admins(request: FinancingRequest) -> list:
+    return [u for u in request.enterprise.organisation.users if u.active and u.role == Role.ENTERPRISE_ADMIN]
+
+
+def _return_note(request: FinancingRequest) -> str | None:
+    """Why the request came back, as the timeline says it (e.g. the institutions awaiting consent)."""
+    return db.session.scalar(select(WorkflowEvent.note).where(
+        WorkflowEvent.request_id == request.id, WorkflowEvent.to_state == State.RETURNED)
+        .order_by(WorkflowEvent.id.desc()).limit(1))
+
+
+@bp.post("/<int:request_id>/consents/<int:institution_id>")
+def grant_consent(request_id: int, institution_id: int):
+    """The enterprise admin grants, from the request page, the consent an institution needs
+    before the request can go to it (bank statements preset; purpose and validity confirmed)."""
+    request = _owned_request(request_id)
+    institution = db.session.get(Organisation, institution_id)
+    if institution is None or institution.kind not in ("bank", "guarantor") or not institution.active:
+        abort(404)
+    form = RoutingConsentForm(request_id=request.id, institution_id=institution.id)
+    if not form.validate_on_submit():
+        flash(sentences(e for errors in form.errors.values() for e in errors), "danger")
+        return redirect(url_for("financing.detail", request_id=request.id, _anchor="consents"))
+    enterprises.grant_consent(request.enterprise, current_user._get_current_object(), grantee_org_id=institution.id,
+                              scopes=form.scopes.data, purpose=form.purpose.data, valid_from=form.valid_from.data,
+                              valid_to=form.valid_to.data)
+    db.session.commit()
+    flash(_("已授权%(name)s查询贵企业的银行流水（%(start)s 至 %(end)s）。现在可以选择该机构的产品提交申请。",
+            name=institution.name, start=form.valid_from.data.isoformat(), end=form.valid_to.data.isoformat()),
+          "success")
+    return redirect(url_for("financing.detail", request_id=request.id))
 
 
 def _work_on(request: FinancingRequest) -> dict:
@@ -241,6 +308,12 @@ def submit(request_id: int):
         services.check_version(request, form.version_number)
         services.submit_request(request, current_user._get_current_object(), form.products.data)
         db.session.commit()
+    except targets.ConsentMissing as error:
+        db.session.rollback()  # nothing submitted, nothing routed; the picks stay on the draft
+        targets.keep_picks(request, form.products.data)
+        db.session.commit()
+        flash(str(error), "danger")
+        return redirect(url_for("financing.detail", request_id=request_id, _anchor="consents"))
     except (TransitionError, targets.TargetRefused) as error:
         db.session.rollback()
         flash(error.text(_locale()) if isinstance(error, TransitionError) else str(error), "danger")

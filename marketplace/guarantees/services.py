@@ -23,9 +23,10 @@ from marketplace.desks import claims
 from marketplace.desks.decisions import DecisionRefused, decline_reasons
 from marketplace.desks.models import Decline
 from marketplace.desks.people import enterprise_users, institution_staff
+from marketplace.enterprises.consents import valid_consent
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
-from marketplace.formatting import local, yuan
+from marketplace.formatting import local, today_shanghai, yuan
 from marketplace.guarantees.models import Guarantee
 from marketplace.i18n import pick, sentences
 from marketplace.notifications.services import notify
@@ -177,14 +178,21 @@ def issue(guarantee: Guarantee, payment=None) -> None:
 
 def route_to_banks(request: FinancingRequest, guarantee: Guarantee) -> list[RequestTarget]:
     """guaranteed -> routed_to_bank when bank products fit the guaranteed request."""
-    from marketplace.financing.routing import routing_targets
+    from marketplace.financing.routing import awaiting_consent, routing_targets
     from marketplace.financing.services import apply_transition
 
     targets = routing_targets(request, "bank")
     link = url_for("financing.detail", request_id=request.id)
     if not targets:
+        waiting = awaiting_consent(request, "bank")  # fitting banks the enterprise has not consented to
         audit.record("guarantee.no_bank", request, enterprise_id=request.enterprise_id, request_id=request.id,
-                     guarantee_id=guarantee.id)
+                     guarantee_id=guarantee.id, awaiting_consent=[o.id for o in waiting])
+        if waiting:
+            notify(enterprise_users(request), "guarantee.issued", _("融资申请 #%(id)s 已获担保", id=request.id),
+                   _("担保函 %(no)s 已出具。符合条件的银行（%(names)s）尚未获得贵企业查询银行流水的授权，"
+                     "授权后平台即推送您的申请。", no=guarantee.letter_no, names="、".join(o.name for o in waiting)),
+                   url_for("enterprises.consents"))
+            return []
         notify(enterprise_users(request), "guarantee.issued", _("融资申请 #%(id)s 已获担保", id=request.id),
                _("担保函 %(no)s 已出具，但暂无符合条件的银行产品，平台将继续为您匹配。", no=guarantee.letter_no),
                link)
@@ -216,6 +224,15 @@ def check_guarantor_may_decline(target: RequestTarget) -> None:
         raise GuaranteeRefused(_("本机构已出具担保方案，不能再拒绝；如需撤回请联系平台"))
 
 
+def next_waiting_guarantor(request: FinancingRequest) -> RequestTarget | None:
+    """The best-ranked guarantor waiting its turn that holds the enterprise's valid consent."""
+    return db.session.scalar(select(RequestTarget).where(
+        RequestTarget.request_id == request.id, RequestTarget.status == "waiting",
+        RequestTarget.institution.has(kind="guarantor"),
+        valid_consent(request.enterprise_id, RequestTarget.institution_id, today_shanghai()),
+    ).order_by(RequestTarget.rank, RequestTarget.id).limit(1))
+
+
 def after_guarantor_decline(request: FinancingRequest, user, row: Decline) -> RequestTarget | None:
     """After decisions.decline recorded a guarantor's no: guarantor_declined, then the next
     waiting guarantor (by rank) gets the request, or it goes back to the enterprise. Returns
@@ -230,9 +247,7 @@ def after_guarantor_decline(request: FinancingRequest, user, row: Decline) -> Re
         return None
     apply_transition(request, "decline_guarantee", user, note=f"{label}。{row.note}".rstrip("。") + "。",
                      decline_id=row.id)
-    following = db.session.scalar(select(RequestTarget).where(
-        RequestTarget.request_id == request.id, RequestTarget.status == "waiting",
-        RequestTarget.institution.has(kind="guarantor")).order_by(RequestTarget.rank, RequestTarget.id).limit(1))
+    following = next_waiting_guarantor(request)
     if following is not None:
         following.status, following.routed_at = "routed", utcnow()
         apply_transition(request, "reroute_to_guarantor", facts={"has_next_guarantor": True},

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path, PurePath
 
 import filetype
-from flask import current_app
+from flask import abort, current_app, send_file
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
@@ -86,6 +86,20 @@ def download_name(document: ReceivableDocument) -> str:
     if path.suffix.lower() in _SUFFIXES.get(document.content_type, set()):
         return document.original_name
     return f"{path.stem or 'document'}.{ALLOWED_TYPES[document.content_type]}"
+
+
+def document_response(document: ReceivableDocument, *, download: bool = False):
+    """The stored file, served safely: its checked content type (PDF, JPEG or PNG, judged from the
+    bytes at upload), never sniffed; opened in the browser (inline) or saved (`download`) under
+    its original name; not kept in shared caches. 404 when the file is missing on disk."""
+    path = document_path(document)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=document.content_type, as_attachment=download,
+                         download_name=download_name(document), max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def store_document(receivable: Receivable, user, upload: FileStorage) -> ReceivableDocument:

@@ -17,6 +17,11 @@ CONFIRMATION_LABELS = {
     "confirmed": ("已确认", "Confirmed"),
     "disputed": ("有异议", "Disputed"),
 }
+# The debtor's own acts, the only ways a receivable becomes confirmed or disputed.
+ANSWER_SOURCES = ("link", "account")
+# What the enterprise may state about its own receivable (an import's 确认状态 column): kept and
+# shown as its declaration, never taken for the debtor's answer.
+DECLARATIONS = ("confirmed", "disputed")
 
 
 class Receivable(db.Model):
@@ -27,6 +32,13 @@ class Receivable(db.Model):
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
         CheckConstraint("confirmation IN ('pending', 'confirmed', 'disputed')", name="confirmation"),
         CheckConstraint("confirmation != 'disputed' OR dispute_reason IS NOT NULL", name="dispute_reason"),
+        CheckConstraint("confirmed_via IS NULL OR confirmed_via IN ('link', 'account')", name="confirmed_via"),
+        CheckConstraint("(confirmation = 'pending' AND confirmed_via IS NULL AND confirmed_at IS NULL) OR "
+                        "(confirmation != 'pending' AND confirmed_via IS NOT NULL AND confirmed_at IS NOT NULL)",
+                        name="debtor_answer"),
+        CheckConstraint("declared_confirmation IS NULL OR declared_confirmation IN ('confirmed', 'disputed')",
+                        name="declared_confirmation"),
+        CheckConstraint("(declared_confirmation IS NULL) = (declared_at IS NULL)", name="declared_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,14 +50,21 @@ class Receivable(db.Model):
     face_amount: Mapped[Decimal] = mapped_column(Money)
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
+    # The debtor's answer, set only by the debtor's own act (confirmed_via: link or account).
     confirmation: Mapped[str] = mapped_column(String(16), default="pending")
-    # How the confirmation state was set: link, account, import
     confirmed_via: Mapped[str | None] = mapped_column(String(16))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_ip: Mapped[str | None] = mapped_column(String(64))
     confirmed_by_name: Mapped[str | None] = mapped_column(String(100))
     confirmed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     dispute_reason: Mapped[str | None] = mapped_column(String(500))
+    # The enterprise's own statement of the debtor's answer (from its import), with when and by whom.
+    declared_confirmation: Mapped[str | None] = mapped_column(String(16))
+    declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    declared_reason: Mapped[str | None] = mapped_column(String(500))
+    # When someone was last reminded that the debtor has not answered (at most every N days).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

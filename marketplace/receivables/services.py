@@ -28,13 +28,17 @@ from marketplace.financing.services import is_pledged
 from marketplace.formatting import today_shanghai
 from marketplace.notifications.services import notify
 from marketplace.receivables import links
-from marketplace.receivables.models import ConfirmationLink, Receivable
+from marketplace.receivables.models import (
+    ANSWER_SOURCES,
+    DECLARATIONS,
+    ConfirmationLink,
+    Receivable,
+)
 from workflows.identifiers import normalise_name
 from workflows.receivables_file import ReceivableRow, RowError, parse_receivables
 
 # Changing one of these on a confirmed or disputed receivable makes the debtor's answer stale.
 MATERIAL_FIELDS = ("debtor_name", "debtor_uscc", "invoice_no", "face_amount")
-IMPORT_DISPUTE_REASON = "导入时标记为有异议"
 MAX_AMOUNT = Decimal("9999999999999999.99")  # what Numeric(18, 2) holds
 
 
@@ -166,6 +170,7 @@ def update_receivable(receivable: Receivable, values: ReceivableFields) -> bool:
         if reset:
             _clear_answer(receivable)
         if material:
+            _clear_declaration(receivable)  # it was made about other facts
             links.revoke_open_links(receivable)  # the debtor was asked about other facts
     audit.record("receivable.updated", receivable, enterprise_id=receivable.enterprise_id,
                  changed=sorted(changed), confirmation_reset=reset)
@@ -182,6 +187,11 @@ def _clear_answer(receivable: Receivable) -> None:
     receivable.confirmation = "pending"
     for column in ("confirmed_via", "confirmed_at", "confirmed_ip", "confirmed_by_name",
                    "confirmed_by_user_id", "dispute_reason"):
+        setattr(receivable, column, None)
+
+
+def _clear_declaration(receivable: Receivable) -> None:
+    for column in ("declared_confirmation", "declared_at", "declared_by_id", "declared_reason"):
         setattr(receivable, column, None)
 
 
@@ -202,10 +212,26 @@ def delete_receivable(receivable: Receivable) -> list[str]:
 
 # --- bulk import -----------------------------------------------------------------------------------
 
-def import_receivables(enterprise: Enterprise, data: bytes, filename: str) -> int:
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import stored: how many receivables, and how many rows declared an answer (kept as
+    the enterprise's declaration, awaiting the debtor's own)."""
+
+    count: int
+    declared_confirmed: int = 0
+    declared_disputed: int = 0
+
+    @property
+    def declared(self) -> int:
+        return self.declared_confirmed + self.declared_disputed
+
+
+def import_receivables(enterprise: Enterprise, data: bytes, filename: str, user: User | None = None) -> ImportResult:
     """Store every row of the file or none: any row error raises ImportRejected listing them all.
 
-    A file that cannot be read as a table raises workflows.tabular.TableError.
+    A row's 确认状态 is the enterprise's declaration, never the debtor's answer: the receivable is
+    stored pending, the declaration beside it. A file that cannot be read as a table raises
+    workflows.tabular.TableError.
     """
     rows, errors = parse_receivables(data, filename, today=today_shanghai())
     errors = sorted(errors + _import_rule_errors(enterprise, rows), key=lambda error: error.line)
@@ -214,12 +240,18 @@ def import_receivables(enterprise: Enterprise, data: bytes, filename: str) -> in
     now = utcnow()
     try:
         with _refusing_duplicates():
-            db.session.add_all(_receivable_from_row(enterprise, row, now) for row in rows)
+            db.session.add_all(_receivable_from_row(enterprise, row, now, user) for row in rows)
     except DuplicateReceivable:  # someone stored one of these rows meanwhile
         raise ImportRejected([RowError(0, duplicate_message())]) from None
-    audit.record("receivables.imported", enterprise, enterprise_id=enterprise.id, count=len(rows),
+    result = ImportResult(
+        count=len(rows),
+        declared_confirmed=sum(row.confirmation == "confirmed" for row in rows),
+        declared_disputed=sum(row.confirmation == "disputed" for row in rows),
+    )
+    audit.record("receivables.imported", enterprise, enterprise_id=enterprise.id, actor=user, count=result.count,
+                 declared_confirmed=result.declared_confirmed, declared_disputed=result.declared_disputed,
                  filename=filename, sha256=hashlib.sha256(data).hexdigest())
-    return len(rows)
+    return result
 
 
 def _import_rule_errors(enterprise: Enterprise, rows: list[ReceivableRow]) -> list[RowError]:
@@ -247,18 +279,19 @@ def _existing_keys(enterprise_id: int, usccs: set[str]) -> set[tuple[str, str]]:
     return {(uscc, invoice) for uscc, invoice in pairs}
 
 
-def _receivable_from_row(enterprise: Enterprise, row: ReceivableRow, now) -> Receivable:
-    """A receivable as the file states it; a state other than pending is the enterprise's own claim."""
+def _receivable_from_row(enterprise: Enterprise, row: ReceivableRow, now, user: User | None) -> Receivable:
+    """A pending receivable as the file states it; a stated answer is kept as the declaration."""
     receivable = Receivable(
         enterprise_id=enterprise.id, debtor_name=row.debtor_name, debtor_uscc=row.debtor_uscc,
         invoice_no=row.invoice_no, contract_no=row.contract_no or None, face_amount=row.amount,
-        issue_date=row.issue_date, due_date=row.due_date, confirmation=row.confirmation,
+        issue_date=row.issue_date, due_date=row.due_date, confirmation="pending",
     )
-    if row.confirmation != "pending":
-        receivable.confirmed_via = "import"
-        receivable.confirmed_at = now
-    if row.confirmation == "disputed":
-        receivable.dispute_reason = IMPORT_DISPUTE_REASON
+    if row.confirmation in DECLARATIONS:
+        receivable.declared_confirmation = row.confirmation
+        receivable.declared_at = now
+        receivable.declared_by_id = getattr(user, "id", None)
+        if row.confirmation == "disputed":
+            receivable.declared_reason = row.reason or None
     return receivable
 
 
@@ -288,7 +321,10 @@ def issue_confirmation_link(receivable: Receivable, user: User) -> str:
 
 
 def answer(receivable: Receivable, reply: Answer) -> None:
-    """Record the debtor's confirmation or dispute of a pending receivable."""
+    """Record the debtor's confirmation or dispute of a pending receivable: only the debtor's own
+    act (the signed link, or its enterprise account) comes this way."""
+    if reply.via not in ANSWER_SOURCES:
+        raise ValueError(f"not a debtor's act: {reply.via!r}")
     if receivable.confirmation != "pending":
         raise ReceivableRefused(_("该应收账款已确认或已提出异议"))
     if not reply.confirm and not (reply.reason or "").strip():

@@ -195,14 +195,19 @@ def import_file():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            count = services.import_receivables(enterprise, upload.read(), upload.filename or "")
+            result = services.import_receivables(enterprise, upload.read(), upload.filename or "", _user())
         except TableError as error:
             form.file.errors.append(str(error))
         except services.ImportRejected as rejected:
             errors = rejected.errors
         else:
             db.session.commit()
-            flash(_("已导入 %(n)s 笔应收账款", n=count), "success")
+            flash(_("已导入 %(n)s 笔应收账款", n=result.count), "success")
+            if result.declared:
+                flash(_("其中 %(n)s 笔填写了确认状态（声明已确认 %(confirmed)s 笔，声明有异议 %(disputed)s 笔），"
+                        "已记录为本企业的声明，不视为债务人的确认，状态仍为待确认。请向债务人发送确认链接，"
+                        "债务人本人确认后才计为已确认。", n=result.declared, confirmed=result.declared_confirmed,
+                        disputed=result.declared_disputed), "warning")
             return redirect(url_for("receivables.index"))
     return render_template("receivables/import.html", form=form, errors=errors)
 

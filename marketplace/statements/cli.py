@@ -3,8 +3,10 @@
 The JSON shape (keep it): row_count, inflow_total, outflow_total (strings with 2 decimals, yuan;
 the outflow total as a positive number), first_date, last_date (YYYY-MM-DD or null), account_no,
 account_name, bank, sha256, transactions (date, amount signed, balance or null, counterparty,
-counterparty_account, summary, line) and errors (line, reason). Exit status 0 when the file is
-accepted, 1 when it is rejected (the JSON, with the errors, is printed all the same).
+counterparty_account, summary, line), errors (line, reason) and warnings (code, line, message_zh,
+message_en: what the parser noticed without rejecting the file, such as a masked balance column).
+Exit status 0 when the file is accepted, 1 when it is rejected (the JSON, with the errors, is
+printed all the same).
 
 Imports are kept inside the command: `flask --app wsgi` already imports the whole app.
 """
@@ -82,6 +84,7 @@ def statement_report(statement, *, with_rows: bool = True) -> dict:
         "sha256": statement.sha256,
         "transactions": rows,
         "errors": [{"line": e.line, "reason": e.reason} for e in statement.errors],
+        "warnings": [w.as_dict() for w in statement.warnings],
     }
 
 
@@ -90,6 +93,7 @@ def report_json(statement) -> str:
     which matters to the whole-process benchmark (tests check that both agree)."""
     meta = statement_report(statement, with_rows=False)
     errors = meta.pop("errors")
+    warnings = meta.pop("warnings")
     del meta["transactions"]
     quote = encode_basestring  # the C encoder json.dumps uses with ensure_ascii=False
     iso: dict = {}
@@ -108,7 +112,8 @@ def report_json(statement) -> str:
         )
     head = json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
     tail = json.dumps(errors, ensure_ascii=False, separators=(",", ":"))
-    return f'{head[:-1]},"transactions":[{",".join(rows)}],"errors":{tail}}}'
+    notes = json.dumps(warnings, ensure_ascii=False, separators=(",", ":"))
+    return f'{head[:-1]},"transactions":[{",".join(rows)}],"errors":{tail},"warnings":{notes}}}'
 
 
 def human_summary(filename: str, report: dict) -> str:
@@ -136,4 +141,15 @@ def human_summary(filename: str, report: dict) -> str:
         f"收入合计：{Decimal(report['inflow_total']):,.2f} 元，"
         f"支出合计：{Decimal(report['outflow_total']):,.2f} 元"
     )
+    lines.extend(_warning_lines(report))
     return "\n".join(lines)
+
+
+def _warning_lines(report: dict) -> list[str]:
+    if not report.get("warnings"):
+        return []
+    lines = [f"提示：共{len(report['warnings'])}条"]
+    for warning in report["warnings"]:
+        where = f"第{warning['line']}行：" if warning["line"] else ""
+        lines.append(f"  {where}{warning['message_zh']}")
+    return lines

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Money, UTCDateTime, utcnow
@@ -35,6 +35,8 @@ class StatementFile(db.Model):
     outflow_total: Mapped[Decimal] = mapped_column(Money)  # a positive number
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the importer noticed without refusing the file: [{"line", "zh", "en"}, ...]
+    parse_warnings: Mapped[list[dict] | None] = mapped_column(JSON)
 
     enterprise = relationship("Enterprise")
     uploaded_by = relationship("User")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +13,8 @@ from marketplace.statements import services
 from marketplace.statements.forms import ACCEPT, UploadForm
 from marketplace.statements.models import StatementFile
 from marketplace.supermarket.charts import bar_chart
+from workflows.verification.statement_headers import recognised_headers, recognised_labels
+from workflows.verification.statement_sample import sample_statement_csv
 
 bp = Blueprint("statements", __name__, url_prefix="/statements")
 
@@ -28,7 +30,8 @@ def masked_account(value: str) -> str:
 def _index(form: UploadForm, errors=(), status: int = 200):
     page = paginate(services.statements_query(current_enterprise().id))
     return render_template("statements/index.html", page=page, form=form, errors=list(errors),
-                           accept=ACCEPT), status
+                           accept=ACCEPT, headers=recognised_headers(),
+                           labels=recognised_labels()), status
 
 
 @bp.get("/")
@@ -49,14 +52,24 @@ def upload():
     except services.StatementRejected as rejected:
         return _index(form, rejected.errors, status=422)
     except services.DuplicateStatement as duplicate:
-        flash(str(duplicate), "warning")
+        flash(_("%(message)s。本次未存入任何新数据，以下是此前上传的结果。", message=str(duplicate)), "warning")
         return redirect(url_for("statements.detail", statement_id=duplicate.existing.id))
     except services.StatementRefused as refused:
         form.file.errors.append(str(refused))
         return _index(form, status=422)
     db.session.commit()
-    flash(_("已导入 %(n)s 笔交易", n=statement.row_count), "success")
+    flash(_("已导入 %(n)s 笔交易，期间 %(start)s 至 %(end)s", n=statement.row_count,
+            start=statement.first_date.isoformat(), end=statement.last_date.isoformat()), "success")
+    if statement.parse_warnings:
+        flash(_("导入时有 %(n)s 条提示，请查看下方“解析提示”", n=len(statement.parse_warnings)), "info")
     return redirect(url_for("statements.detail", statement_id=statement.id))
+
+
+@bp.get("/sample.csv")
+def sample():
+    """A sample statement in the layout the importer reads (UTF-8 CSV with a BOM)."""
+    return Response(sample_statement_csv(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=statement-sample.csv"})
 
 
 @bp.get("/<int:statement_id>")

@@ -24,14 +24,22 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.financing.forms import MAX_TERM_DAYS
 from marketplace.i18n import input_error, pick
 from marketplace.reference.industries import INDUSTRY_DIVISIONS, industry_choices
 from marketplace.reference.regions import is_region_prefix, region_prefix_name
-from marketplace.supermarket.models import GRADES, PRODUCT_TYPES, RATE_CEILING, ProductVersion
+from marketplace.supermarket.models import (
+    DEBTOR_KINDS,
+    GRADES,
+    PRODUCT_TYPES,
+    RATE_CEILING,
+    ProductVersion,
+)
 from marketplace.supermarket.services import Terms
 from workflows.identifiers import InputError, parse_money
+from workflows.matching import TYPE_DEBTOR_KINDS
 
 CENT = Decimal("0.01")
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
@@ -77,6 +85,11 @@ class TermDays(NumberRange):
             super().__call__(form, field)
 
 
+def debtor_kind_choices() -> list[tuple[str, str]]:
+    """The kinds of debtor a product may accept, named in the page's language (capitalised)."""
+    return [(kind, pick((zh, en[:1].upper() + en[1:]))) for kind, (zh, en) in DEBTOR_KINDS.items()]
+
+
 def grade_choices() -> list[tuple[str, str]]:
     return [("", _l("不限")), *((g, _l("%(g)s级及以上", g=g)) for g in GRADES)]
 
@@ -99,6 +112,9 @@ class ProductForm(FlaskForm):
     regions = StringField(_l("适用地区（不填即不限）"), validators=[Optional(), Length(max=500)])
     requires_guarantee = BooleanField(_l("需要融资担保"))
     requires_debtor_confirmation = BooleanField(_l("需要债务人确认应收账款"))
+    debtor_kinds = SelectMultipleField(_l("接受的债务人类型（不选即按产品类型：政采贷只接受公共机构，其他类型不限）"),
+                                       validate_choice=False, option_widget=CheckboxInput(),
+                                       widget=ListWidget(prefix_label=False))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,6 +123,7 @@ class ProductForm(FlaskForm):
         ]
         self.min_grade.choices = grade_choices()
         self.industries.choices = dict(industry_choices())  # a dict renders <optgroup>s
+        self.debtor_kinds.choices = debtor_kind_choices()
         self.parsed: dict[str, Decimal] = {}
 
     @classmethod
@@ -121,6 +138,7 @@ class ProductForm(FlaskForm):
             industries=list(version.industries or []), regions=", ".join(version.regions or []),
             requires_guarantee=version.requires_guarantee,
             requires_debtor_confirmation=version.requires_debtor_confirmation,
+            debtor_kinds=list(version.debtor_kinds or []),
         )
 
     # -- one field at a time
@@ -168,6 +186,11 @@ class ProductForm(FlaskForm):
         if unknown:
             raise ValidationError(_l("未知的行业代码：%(codes)s", codes="、".join(unknown)))
 
+    def validate_debtor_kinds(self, field):
+        unknown = [kind for kind in field.data or [] if kind not in DEBTOR_KINDS]
+        if unknown:
+            raise ValidationError(_l("请从列表中选择债务人类型"))
+
     def validate_regions(self, field):
         unknown = [code for code in split_codes(field.data) if not is_region_prefix(code)]
         if unknown:
@@ -190,6 +213,12 @@ class ProductForm(FlaskForm):
         if "rate_min" in p and "rate_max" in p and p["rate_min"] > p["rate_max"]:
             self.rate_min.errors.append(_l("最低利率不能高于最高利率"))
             valid = False
+        implied = TYPE_DEBTOR_KINDS.get(self.product_type.data)
+        if implied is not None and not self.debtor_kinds.errors and not set(self.debtor_kinds.data or ()) <= implied:
+            kinds = "、".join(pick(DEBTOR_KINDS[kind]) for kind in DEBTOR_KINDS if kind in implied)
+            self.debtor_kinds.errors.append(_l("%(type)s产品只接受债务人为%(kinds)s的应收账款，不能选择其他类型",
+                                               type=pick(PRODUCT_TYPES[self.product_type.data]), kinds=kinds))
+            valid = False
         return valid
 
     def region_names(self) -> list[tuple[str, str | None]]:
@@ -207,6 +236,7 @@ class ProductForm(FlaskForm):
             industries=list(self.industries.data or []), regions=split_codes(self.regions.data),
             requires_guarantee=bool(self.requires_guarantee.data),
             requires_debtor_confirmation=bool(self.requires_debtor_confirmation.data),
+            debtor_kinds=list(self.debtor_kinds.data or []),
         )
 
 

@@ -15,6 +15,7 @@ from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.guarantees.models import Guarantee
 from marketplace.supermarket.models import Product, ProductVersion
+from workflows.identifiers import debtor_kind
 from workflows.matching import (
     InstitutionRecord,
     Match,
@@ -43,18 +44,24 @@ def product_terms(product: Product, version: ProductVersion) -> ProductTerms:
         accepts_ungraded=version.accepts_ungraded, industries=frozenset(version.industries or ()),
         regions=frozenset(version.regions or ()), requires_guarantee=version.requires_guarantee,
         requires_debtor_confirmation=version.requires_debtor_confirmation,
+        debtor_kinds=frozenset(version.debtor_kinds or ()),
     )
 
 
 def request_profile(request: FinancingRequest) -> RequestProfile:
-    """What the matcher knows of a request. Grades come with the credit-file capability;
-    until then every enterprise is ungraded (None), which products may accept or refuse."""
+    """What the matcher knows of a request, worked out once for all products. Grades come with
+    the credit-file capability; until then every enterprise is ungraded (None), which products
+    may accept or refuse. The pledged receivables give: whether every debtor confirmed its own
+    (a debtor's act, not the enterprise's declaration), the kinds of their debtors (from the
+    credit codes) and whether every one names its contract."""
     pledged = [p.receivable for p in request.active_pledges]
     return RequestProfile(
         request_id=request.id, amount=request.amount, term_days=request.term_days, grade=None,
         industry_code=request.enterprise.industry_code, region_code=request.enterprise.region_code,
         has_guarantee=has_issued_guarantee(request),
         all_debtors_confirmed=bool(pledged) and all(r.confirmation == "confirmed" for r in pledged),
+        debtor_kinds=frozenset(debtor_kind(r.debtor_uscc).code for r in pledged),
+        all_have_contract_numbers=bool(pledged) and all((r.contract_no or "").strip() for r in pledged),
     )
 
 

@@ -25,7 +25,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Money, UTCDateTime, utcnow
 from marketplace.extensions import db
-from workflows.matching import PRODUCT_TYPES  # noqa: F401  (one table of product types, re-exported)
+from workflows.identifiers import DEBTOR_KINDS
+from workflows.matching import (
+    PRODUCT_TYPES,  # noqa: F401  (one table of product types, re-exported)
+    accepted_debtor_kinds,
+    needs_contract_numbers,
+    needs_debtor_confirmation,
+)
 
 PRODUCT_STATES = {
     "draft": ("草稿", "Draft"),
@@ -93,11 +99,29 @@ class ProductVersion(db.Model):
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)  # division-code prefixes; [] = all
     requires_guarantee: Mapped[bool] = mapped_column(default=False)
     requires_debtor_confirmation: Mapped[bool] = mapped_column(default=False)
+    # keys of DEBTOR_KINDS the institution accepts; [] = the type's default (政采贷: public bodies; else all)
+    debtor_kinds: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     product: Mapped[Product] = relationship(back_populates="versions", foreign_keys=[product_id])
+
+    # What the terms ask of the pledged receivables, the product's type included (workflows.matching).
+
+    @property
+    def accepted_debtor_kinds(self) -> list[str]:
+        """The debtor kinds accepted, in DEBTOR_KINDS order; [] = every kind."""
+        accepted = accepted_debtor_kinds(self.product_type, self.debtor_kinds or ())
+        return [kind for kind in DEBTOR_KINDS if kind in accepted]
+
+    @property
+    def needs_debtor_confirmation(self) -> bool:
+        return needs_debtor_confirmation(self.product_type, self.requires_debtor_confirmation)
+
+    @property
+    def needs_contract_numbers(self) -> bool:
+        return needs_contract_numbers(self.product_type)
 
 
 class ProductStat(db.Model):

@@ -9,6 +9,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from marketplace.enterprises.consents import ROUTING_SCOPE
 from marketplace.enterprises.models import Consent
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
@@ -88,14 +89,14 @@ class Lead:
 
 def leads_for(institution_id: int) -> list[Lead]:
     """Verified requests that one of the institution's published products fits, from enterprises
-    that have granted the institution an active consent. Best fit first."""
+    that have granted the institution a valid consent to read their bank statements. Best fit first."""
     terms = [t for t in published_terms() if t.institution_id == institution_id]
     if not terms:
         return []
     today = today_shanghai()
-    consenting = {
+    consenting = {  # a valid consent to read the bank statements: what a request is routed under
         c.enterprise_id for c in db.session.scalars(select(Consent).where(Consent.grantee_org_id == institution_id))
-        if c.state_on(today) == "active"
+        if c.covers(ROUTING_SCOPE, today)
     }
     records = institution_records()
     leads = []

@@ -16,7 +16,13 @@ from marketplace.accounts.models import Organisation
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
-from marketplace.supermarket.models import PRODUCT_TYPES, Product, ProductStat, ProductVersion
+from marketplace.supermarket.models import (
+    DEBTOR_KINDS,
+    PRODUCT_TYPES,
+    Product,
+    ProductStat,
+    ProductVersion,
+)
 
 
 class ProductRefused(ValueError):
@@ -42,11 +48,13 @@ class Terms:
     regions: list[str] = field(default_factory=list)
     requires_guarantee: bool = False
     requires_debtor_confirmation: bool = False
+    debtor_kinds: list[str] = field(default_factory=list)  # keys of DEBTOR_KINDS; [] = the type's default
 
     def columns(self) -> dict:
         values = dict(self.__dict__)
         values["industries"] = sorted(set(self.industries))
         values["regions"] = sorted(set(self.regions))
+        values["debtor_kinds"] = [kind for kind in DEBTOR_KINDS if kind in set(self.debtor_kinds)]
         values["name"] = self.name.strip()
         values["description"] = (self.description or "").strip()
         return values

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
-from marketplace.i18n import pick
+from marketplace.i18n import is_english, pick
 from marketplace.pagination import paginate
 from marketplace.permissions import LENDER_STAFF
 from marketplace.reference.industries import INDUSTRY_DIVISIONS, INDUSTRY_SECTIONS
@@ -21,7 +21,14 @@ from marketplace.reference.regions import region_prefix_name
 from marketplace.supermarket import pushes, services
 from marketplace.supermarket.charts import bar_chart
 from marketplace.supermarket.forms import ActionForm, MarketFilterForm, ProductForm
-from marketplace.supermarket.models import PRODUCT_STATES, PRODUCT_TYPES, Product, ProductStat
+from marketplace.supermarket.models import (
+    DEBTOR_KINDS,
+    PRODUCT_STATES,
+    PRODUCT_TYPES,
+    Product,
+    ProductStat,
+)
+from workflows.identifiers import DebtorKind, debtor_kind
 
 bp = Blueprint("supermarket", __name__)
 
@@ -43,6 +50,18 @@ def product_state_filter(state: str) -> str:
 def pct_filter(rate) -> str:
     """An annual rate as 4.35%."""
     return "" if rate is None else f"{Decimal(rate).quantize(Decimal('0.01'))}%"
+
+
+@bp.app_template_filter("debtor_kinds")
+def debtor_kinds_filter(kinds) -> str:
+    """Debtor kinds by name in the page's language: 机关、事业单位等公共机构、企业."""
+    return (", " if is_english() else "、").join(pick(DEBTOR_KINDS[k]) for k in kinds or [] if k in DEBTOR_KINDS)
+
+
+@bp.app_template_filter("debtor_kind")
+def debtor_kind_filter(uscc: str) -> DebtorKind:
+    """What a debtor's credit code says about it: category (GB 32100 characters 1-2) and kind."""
+    return debtor_kind(uscc or "")
 
 
 @bp.app_template_filter("region_scope")

@@ -8,8 +8,11 @@ A stable interface checked from outside the project; keep its shape:
 prints one JSON object, workflows.verification.policy.Report.to_dict(): `classification`
 (excellent | mixed | poor), `policy_version`, `receivables` (each with `invoice_no`,
 `debtor_name`, `grade` 优 | 良 | 差 and `checks`), `health` (H0-H5), each check with `code`,
-`level` (ok | weak | fail), `value`, `reason_zh`, `reason_en`; and more keys (thresholds,
-reasons_zh/reasons_en, metrics, inputs with the files' sha256). Without --json a short Chinese
+`level` (ok | weak | fail), `value`, `reason_zh`, `reason_en`; `red_flags` (F1-F4 found, each
+with `code`, `level` high | medium, `numbers`, `reason_zh`, `reason_en`; an empty list when
+none); and more keys (thresholds, reasons_zh/reasons_en, metrics, inputs with the files' sha256).
+--related-party NAME (optional, repeatable) names a related party (the legal representative, a
+sister company): its money is not counted as a debtor's payment (red flag F2). Without --json a short Chinese
 summary is printed instead. Output is UTF-8 whatever the locale says.
 
 Exit status:
@@ -24,12 +27,16 @@ Exit status:
 
 R5 offline: the same debtor and invoice number on two rows of the receivables file is not a file
 error here (the bulk import refuses it); both rows are verified and fail R5, naming each other.
+
+R1 offline: the file's 确认状态 is taken as given (source "file"): whoever runs the command vouches
+for the file. The platform's import, by contrast, keeps it as the enterprise's declaration only.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -89,12 +96,15 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="The enterprise's unified social credit code.")
 @click.option("--amount", required=True, callback=_amount, help="Requested amount in yuan.")
 @click.option("--as-of", "as_of", required=True, callback=_as_of, help="YYYY-MM-DD.")
+@click.option("--related-party", "related", multiple=True,
+              help="A related party's name (legal representative, sister company); repeat for several.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (stable shape).")
 def offline_command(statements: tuple[Path, ...], receivables: Path, enterprise_name: str,
-                    enterprise_uscc: str, amount: Decimal, as_of: date, as_json: bool) -> None:
+                    enterprise_uscc: str, amount: Decimal, as_of: date, related: tuple[str, ...],
+                    as_json: bool) -> None:
     """Verify a request from files: grade the receivables, judge the cash flow, classify."""
     report, errors = run_offline(statements, receivables, enterprise_name, enterprise_uscc,
-                                 amount, as_of)
+                                 amount, as_of, related_parties=related)
     if errors:
         if as_json:
             _echo(json.dumps({"errors": errors}, ensure_ascii=False, separators=(",", ":")))
@@ -114,7 +124,8 @@ def _echo(text: str) -> None:
 
 
 def run_offline(statement_files, receivables_file: Path, enterprise_name: str,
-                enterprise_uscc: str, amount: Decimal, as_of: date) -> tuple[dict | None, list]:
+                enterprise_uscc: str, amount: Decimal, as_of: date,
+                related_parties: tuple[str, ...] = ()) -> tuple[dict | None, list]:
     """The report as a JSON-ready dict, or None and every file problem."""
     from workflows.verification.policy import EnterpriseInput, VerificationInputError, verify
 
@@ -133,7 +144,8 @@ def run_offline(statement_files, receivables_file: Path, enterprise_name: str,
         return None, errors
     try:
         report = verify(
-            enterprise=EnterpriseInput(enterprise_name, enterprise_uscc),
+            enterprise=EnterpriseInput(enterprise_name, enterprise_uscc,
+                                       tuple(n.strip() for n in related_parties if n.strip())),
             receivables=rows,
             statements=statements,
             requested_amount=amount,
@@ -179,10 +191,20 @@ def _read_receivables(data: bytes, filename: str, as_of: date):
         return [], [_error(filename, 0, str(exc))]
     if row_errors:
         return [], [_error(filename, e.line, e.reason) for e in row_errors]
-    return rows, []
+    return [_vouched_for(row) for row in rows], []
+
+
+def _vouched_for(row):
+    """The row with its stated answer taken as the debtor's (source "file"; none when pending)."""
+    from workflows.verification.policy import ReceivableInput
+
+    item = ReceivableInput.of(row)
+    source = "file" if item.confirmation != "pending" else ""
+    return replace(item, confirmation_source=source)
 
 
 _LEVEL_ZH = {"ok": "正常", "weak": "关注", "fail": "未通过"}
+_FLAG_LEVEL_ZH = {"high": "高", "medium": "中"}
 
 
 def human_summary(report: dict) -> str:
@@ -203,6 +225,10 @@ def human_summary(report: dict) -> str:
     lines += ["", "现金流："]
     for check in report["health"]:
         lines.append(f"  {check['code']} {_LEVEL_ZH[check['level']]}：{check['reason_zh']}")
+    flags = report.get("red_flags") or []
+    lines += ["", f"资金流向红旗：{len(flags)}项" if flags else "资金流向红旗：无"]
+    lines += [f"  {flag['code']} {_FLAG_LEVEL_ZH.get(flag['level'], flag['level'])}：{flag['reason_zh']}"
+              for flag in flags]
     lines += ["", "说明："]
     lines += [f"  - {reason}" for reason in report["reasons_zh"]]
     return "\n".join(lines)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from workflows.verification.policy import THRESHOLD_LABELS, Thresholds
 
 THRESHOLD_FIELDS = tuple(THRESHOLD_LABELS)
+# yes/no settings (red_flags_affect_class): a choice, not a number
+SWITCH_FIELDS = frozenset(f.name for f in fields(Thresholds) if f.type in ("bool", bool))
+SWITCH_CHOICES = (("false", _l("否：红旗仅作提示，不改变核验结论")), ("true", _l("是：出现红旗时“优质”降为“一般”")))
 
 
 class _PolicyFormBase(FlaskForm):
@@ -47,5 +52,9 @@ def policy_form(thresholds: Thresholds, **kwargs) -> _PolicyFormBase:
 
     for name in THRESHOLD_FIELDS:
         label = f"{THRESHOLD_LABELS[name][0]}（{name}）"
-        setattr(PolicyForm, name, StringField(label, default=str(values[name])))
+        if name in SWITCH_FIELDS:  # any value is passed on: Thresholds.from_dict names a bad one
+            setattr(PolicyForm, name, SelectField(label, choices=SWITCH_CHOICES, validate_choice=False,
+                                                  default="true" if values[name] else "false"))
+        else:
+            setattr(PolicyForm, name, StringField(label, default=str(values[name])))
     return PolicyForm(**kwargs)

@@ -23,6 +23,7 @@ from marketplace.supermarket.charts import bar_chart, line_chart
 from marketplace.verification.models import VerificationReport
 from marketplace.verification.routed import routed_target
 from workflows.verification.policy import CLASS_LABELS, THRESHOLD_LABELS
+from workflows.verification.red_flags import FLAG_NAMES
 
 bp = Blueprint("reports", __name__)
 
@@ -30,6 +31,7 @@ CONSENT_SCOPE = "bank_statements"
 BALANCE_COLOR = "#2b6cb0"
 CLASS_BADGES = {"excellent": "ok", "mixed": "warn", "poor": "bad"}
 LEVEL_BADGES = {"ok": "ok", "weak": "warn", "fail": "bad"}
+FLAG_BADGES = {"high": "bad", "medium": "warn"}
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,9 @@ def report_context(request: FinancingRequest, report: VerificationReport) -> dic
         "class_badge": CLASS_BADGES[report.classification], "level_badges": LEVEL_BADGES,
         "reasons": payload.get("reasons_en" if english else "reasons_zh") or [],
         "threshold_labels": THRESHOLD_LABELS,
+        # None: a report stored before red flags were checked (its payload has no such key)
+        "red_flags": payload.get("red_flags"), "flag_names": FLAG_NAMES, "flag_badges": FLAG_BADGES,
+        "flags_affect_class": bool((payload.get("thresholds") or {}).get("red_flags_affect_class")),
     }
 
 

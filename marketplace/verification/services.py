@@ -28,7 +28,14 @@ from marketplace.verification.models import VerificationReport
 from marketplace.verification.policies import current_policy
 from workflows.financing import ACTIVE_STATES, State
 from workflows.verification.model import Statement, Transaction
-from workflows.verification.policy import EnterpriseInput, Policy, ReceivableInput, Report, verify
+from workflows.verification.policy import (
+    DECLARED,
+    EnterpriseInput,
+    Policy,
+    ReceivableInput,
+    Report,
+    verify,
+)
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,7 @@ class Inputs:
         body = {
             "request": request.id, "amount": f"{request.amount:.2f}", "as_of": as_of.isoformat(),
             "policy": policy.version, "thresholds": policy.thresholds.as_dict(),
-            "enterprise": [self.enterprise.name, self.enterprise.uscc],
+            "enterprise": [self.enterprise.name, self.enterprise.uscc, *self.enterprise.related_parties],
             "receivables": self.receivables_sha256,
             "statements": sorted(s.sha256 for s in self.statements),
             "elsewhere": sorted(map(list, self.other_active_pledges)),
@@ -74,14 +81,30 @@ def receivable_inputs(request: FinancingRequest) -> tuple[ReceivableInput, ...]:
     return tuple(
         ReceivableInput(invoice_no=r.invoice_no, debtor_name=r.debtor_name, debtor_uscc=r.debtor_uscc or "",
                         amount=r.face_amount, issue_date=r.issue_date, due_date=r.due_date,
-                        confirmation=r.confirmation, contract_no=r.contract_no or "")
+                        confirmation=r.confirmation, contract_no=r.contract_no or "", **_confirmation_evidence(r))
         for r in sorted(rows, key=lambda r: r.id)
     )
 
 
+def _confirmation_evidence(r: Receivable) -> dict:
+    """Where the receivable's state comes from, for R1: the debtor's own act (link or account) and
+    its time; while the debtor has not answered, the enterprise's declaration, if it made one."""
+    if r.confirmation != "pending":
+        return {"confirmation_source": r.confirmed_via or "", "confirmation_time": _local(r.confirmed_at)}
+    if r.declared_confirmation:
+        return {"confirmation_source": DECLARED, "confirmation_time": _local(r.declared_at),
+                "declared": r.declared_confirmation}
+    return {}
+
+
+def _local(moment):
+    return moment.astimezone(SHANGHAI) if moment is not None else None
+
+
 def _receivables_digest(items: tuple[ReceivableInput, ...]) -> str:
     rows = [[r.invoice_no, r.debtor_name, r.debtor_uscc, f"{r.amount:.2f}", r.issue_date.isoformat(),
-             r.due_date.isoformat(), r.confirmation, r.contract_no] for r in items]
+             r.due_date.isoformat(), r.confirmation, r.contract_no, r.confirmation_source,
+             r.confirmation_time.isoformat() if r.confirmation_time else "", r.declared] for r in items]
     return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -123,11 +146,18 @@ def other_active_pledges(request: FinancingRequest, items: tuple[ReceivableInput
     return frozenset((uscc or name, invoice) for uscc, name, invoice in rows)
 
 
+def related_parties(enterprise) -> tuple[str, ...]:
+    """Names whose money is the enterprise's side, not a debtor's (red flag F2): its legal
+    representative (for an individual business, the operator)."""
+    name = (enterprise.legal_rep_name or "").strip()
+    return (name,) if name else ()
+
+
 def gather_inputs(request: FinancingRequest) -> Inputs:
     enterprise = request.enterprise
     items = receivable_inputs(request)
     return Inputs(
-        enterprise=EnterpriseInput(enterprise.name, enterprise.uscc),
+        enterprise=EnterpriseInput(enterprise.name, enterprise.uscc, related_parties=related_parties(enterprise)),
         receivables=items,
         statements=enterprise_statements(enterprise.id),
         other_active_pledges=other_active_pledges(request, items),

@@ -25,7 +25,7 @@ from marketplace.formatting import today_shanghai
 from marketplace.guarantees.models import Guarantee
 from marketplace.loans.models import Loan, Repayment
 from marketplace.verification.services import reports_of
-from tests.desks.helpers import colleague, routed, target_of
+from tests.desks.helpers import accepted_offer, colleague, revoke_consents, routed, target_of
 from tests.guarantees.helpers import mixed, routed_guarantor
 from tests.loans.helpers import accepted, disbursed
 from tests.loans.helpers import scheduled as scheduled_loan
@@ -78,7 +78,7 @@ def test_the_queue_lists_the_institutions_requests_and_the_cursor_walks_every_pa
     bank = case.bank_staff
     more = []
     for _ in range(2):  # two more requests that match only the case's bank's product
-        other = build(app, "excellent", with_products=False)
+        other = build(app, "excellent", with_products=False, consent_to=[bank.organisation_id])
         submit(app, other)
         assert target_of(other, bank.organisation_id) is not None
         more.append(other)
@@ -160,19 +160,30 @@ def test_a_cursor_of_another_sort_is_refused_rather_than_compared(client, bearer
 
 # ---- one request -------------------------------------------------------------------------------------
 
-def test_without_consent_the_request_comes_without_the_report_payload(client, bearer, case):
+def test_the_request_comes_with_its_receivables_target_and_reports(client, bearer, case):
     response = client.get(url(case), headers=bearer(case.bank_staff))
     assert response.status_code == 200
     body = response.json
     assert body["request"]["id"] == case.request.id and body["request"]["amount"] == "250000.00"
     assert body["request"]["state"] == "routed_to_bank" and body["request"]["classification"] == "excellent"
     assert sorted(r["face_amount"] for r in body["receivables"]) == ["150000.00", "150000.00"]
+    assert all(r["documents"] == [] and r["document_count"] == 0 for r in body["receivables"])
     assert body["target"]["status"] == "routed" and body["target"]["explanation"]
     assert all({"code", "passed", "reason_zh", "reason_en"} <= set(c) for c in body["target"]["explanation"])
     assert body["claim"] is None and body["offers"] == [] and body["loan"] is None
+    assert body["report_available"] is True and body["report_notice"] is None
+    assert len(body["reports"]) == 1 and body["reports"][0]["classification"] == "excellent"
+
+
+def test_after_acceptance_without_consent_the_request_comes_without_the_report_payload(app, client, bearer, case):
+    accepted_offer(app, case)
+    revoke_consents(app, case.owner, case.bank_staff.organisation_id)
+    response = client.get(url(case), headers=bearer(case.bank_staff))
+    assert response.status_code == 200
+    body = response.json
+    assert body["request"]["state"] == "offer_accepted" and body["target"]["status"] == "accepted"
     assert body["report_available"] is False and "授权" in body["report_notice"]
     assert len(body["reports"]) == 1 and body["reports"][0]["payload"] is None
-    assert body["reports"][0]["classification"] == "excellent"
     assert events("credit_data.read", "verification_report") == []
     assert len(events("credit_data.denied")) == 1
 

@@ -23,11 +23,13 @@ def test_the_owner_gets_every_published_product_ranked_and_explained(client, cat
     assert [m["eligible"] for m in items] == sorted((m["eligible"] for m in items), reverse=True)
     assert [m["score"] for m in eligible] == sorted((m["score"] for m in eligible), reverse=True)
     by_product = {m["product_id"]: m for m in items}
-    guaranteed_only = by_product[catalogue["published"][3].id]  # 政采贷 requires a guarantee
-    assert guaranteed_only["eligible"] is False
-    failed = [c for c in guaranteed_only["criteria"] if not c["passed"]]
-    assert [c["code"] for c in failed] == ["guarantee"]
-    assert failed[0]["hard"] is True and failed[0]["reason_zh"] and failed[0]["reason_en"]
+    gov_procurement = by_product[catalogue["published"][3].id]  # 政采贷: a guarantee, a public-body debtor
+    assert gov_procurement["eligible"] is False
+    failed = [c for c in gov_procurement["criteria"] if not c["passed"]]
+    assert [c["code"] for c in failed] == ["guarantee", "debtor_kind"]  # the debtor is a company (91...)
+    assert all(c["hard"] is True and c["reason_zh"] and c["reason_en"] for c in failed)
+    assert (failed[1]["value"], failed[1]["expected"]) == ("enterprise", "public_body")
+    assert "机关、事业单位等公共机构" in failed[1]["reason_zh"] and "public institutions" in failed[1]["reason_en"]
     for match in items:
         assert isinstance(match["score"], float | int) and 0 <= match["score"] <= 1
         assert match["version_id"] and match["institution_id"]

@@ -13,7 +13,7 @@ PATHS = {"/api/v1/products", "/api/v1/products/{product_id}", "/api/v1/requests/
 DESK = "/api/v1/desk/requests"
 DESK_PATHS = {DESK, DESK + "/{request_id}", *(DESK + "/{request_id}/" + action for action in (
     "claim", "release", "offers", "offers/{offer_id}/approve", "decline", "guarantee-offers", "disbursement",
-    "repayments"))}
+    "repayments", "documents/{document_id}"))}
 
 
 @pytest.fixture
@@ -78,6 +78,8 @@ def test_the_desk_endpoints_need_a_token_and_document_their_errors_and_bodies(sp
             if "requestBody" in operation:
                 assert operation["requestBody"]["required"] is True, path
                 assert {"400", "422"} <= set(operation["responses"]), path
+    document = spec["paths"][DESK + "/{request_id}/documents/{document_id}"]["get"]["responses"]["200"]
+    assert set(document["content"]) == {"application/pdf", "image/jpeg", "image/png"}
     claim = spec["paths"][DESK + "/{request_id}/claim"]["post"]["responses"]
     assert {"201", "409", "422"} <= set(claim)
     offer = spec["components"]["schemas"]["OfferArgs"]

@@ -41,7 +41,17 @@ def test_a_product_carries_its_terms_with_amounts_and_rates_as_two_decimal_strin
     assert item["term_min_days"] == 30 and item["term_max_days"] == 360
     assert item["min_grade"] is None and item["accepts_ungraded"] is True
     assert item["requires_guarantee"] is False and item["requires_debtor_confirmation"] is False
+    assert item["debtor_kinds"] == [] and item["requires_contract_numbers"] is False
     assert ISO_UTC.match(item["published_at"])
+
+
+def test_what_a_product_asks_of_the_pledged_receivables_includes_what_its_type_implies(client, catalogue):
+    factoring, order_loan, gov = (client.get(f"/api/v1/products/{catalogue['published'][i].id}").json
+                                  for i in (1, 2, 3))
+    assert factoring["requires_debtor_confirmation"] is True  # factoring buys the debtor's confirmation
+    assert factoring["debtor_kinds"] == [] and factoring["requires_contract_numbers"] is False
+    assert order_loan["requires_contract_numbers"] is True and order_loan["requires_debtor_confirmation"] is False
+    assert gov["debtor_kinds"] == ["public_body"] and gov["requires_contract_numbers"] is False
 
 
 def test_criteria_lists_and_grades_come_through(client, catalogue):

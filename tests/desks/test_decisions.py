@@ -17,6 +17,7 @@ from marketplace.formatting import today_shanghai
 from marketplace.notifications.models import Notification
 from marketplace.supermarket.models import RequestTarget
 from tests.desks.helpers import claimed, colleague, routed, target_of, terms
+from tests.factories import grant_consent_to
 from tests.supermarket.products import lender, make_product
 
 
@@ -94,6 +95,7 @@ def competing(app, case):
     """A second bank holding the same request: its product fits and the request goes to it too."""
     other = lender(name="第二家银行")
     make_product(app, other, name="第二家银行应收账款贷")
+    grant_consent_to(case.owner.enterprise, other.organisation_id)
     target = RequestTarget(request_id=case.request.id, product_version_id=target_of(case).product_version_id,
                            institution_id=other.organisation_id, rank=2, chosen_by="match", status="routed",
                            routed_at=target_of(case).routed_at)
@@ -160,7 +162,7 @@ def test_a_question_pauses_the_review_and_the_answer_resumes_it(app, case):
 
 
 def test_queue_lists_filters_and_counts(app, client, login, case):
-    second = routed(app)
+    second = routed(app, consent_to=[case.bank_staff.organisation_id])
     login(case.bank_staff)
     page = client.get("/institution/requests/").get_data(as_text=True)
     assert f'data-request-id="{case.request.id}"' in page and f'data-request-id="{second.request.id}"' in page
@@ -176,8 +178,9 @@ def test_queue_lists_filters_and_counts(app, client, login, case):
 def test_keyset_pages_walk_the_whole_queue_once(app):
     from marketplace.desks import queue
 
-    cases = [routed(app) for _ in range(3)]
+    cases = [routed(app)]
     officer = cases[0].bank_staff
+    cases += [routed(app, consent_to=[officer.organisation_id]) for _ in range(2)]
     seen, cursor = [], None
     with app.test_request_context():
         while True:
@@ -215,7 +218,7 @@ def test_queue_page_costs_the_same_number_of_queries_whatever_the_rows(app):
     few = queries()
     assert few >= 2  # the rows and the counts: the listener sees them
     for _ in range(4):
-        routed(app)
+        routed(app, consent_to=[officer.organisation_id])
     assert queries() == few
     assert Decimal("0") < first.request.amount
 

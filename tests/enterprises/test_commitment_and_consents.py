@@ -155,4 +155,4 @@ def test_enterprise_sees_who_read_its_data(client, login):
     client.get(f"/admin/enterprises/{user.enterprise.id}")
     login(user)
     page = client.get("/enterprise/access-log").get_data(as_text=True)
-    assert "enterprise_profile" in page and "platform administration" in page and admin.organisation.name in page
+    assert "企业信息" in page and "平台管理" in page and admin.organisation.name in page and admin.name in page

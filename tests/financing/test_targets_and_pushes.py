@@ -20,7 +20,7 @@ from marketplace.notifications.models import Notification
 from marketplace.supermarket import pushes
 from marketplace.supermarket import services as products
 from marketplace.supermarket.models import RequestTarget
-from tests.factories import ReceivableFactory, UserFactory, make_enterprise_user
+from tests.factories import ReceivableFactory, UserFactory, grant_consent_to, make_enterprise_user
 
 
 def lender(name: str, kind=OrgKind.BANK):
@@ -41,7 +41,8 @@ def product(staff, name, rate="4.00", amount_max="5000000", publish=True, **over
 
 @pytest.fixture
 def world(app):
-    """An enterprise with a signed commitment and a draft request, and four lenders' products."""
+    """An enterprise with a signed commitment and a draft request, and four lenders' products;
+    the enterprise consents to banks 1-3 reading its statements, not to bank 0 (the cheapest)."""
     with app.test_request_context():
         owner = make_enterprise_user()
         sign_commitment(owner.enterprise, owner, owner.name, None)
@@ -51,6 +52,7 @@ def world(app):
         banks = [lender(f"银行{i}") for i in range(4)]
         made = [product(staff, f"产品{i}", rate=f"{3 + i}.50") for i, staff in enumerate(banks)]
         too_small = product(banks[0], "小额产品", amount_max="500000")
+        grant_consent_to(owner.enterprise, *(b.organisation_id for b in banks[1:]))
         db.session.commit()
     return {"owner": owner, "request": request, "banks": banks, "products": made, "too_small": too_small}
 
@@ -62,7 +64,8 @@ def test_without_picks_the_request_goes_to_the_top_three_institutions(app, clien
     targets = db.session.scalars(select(RequestTarget).where(RequestTarget.request_id == request.id)
                                  .order_by(RequestTarget.rank)).all()
     assert request.state == "submitted"
-    assert [t.institution_id for t in targets] == [b.organisation_id for b in world["banks"][:3]]  # cheapest first
+    # cheapest first, among the banks holding the enterprise's consent: bank 0 is passed over
+    assert [t.institution_id for t in targets] == [b.organisation_id for b in world["banks"][1:]]
     assert {t.chosen_by for t in targets} == {"match"}
 
 
@@ -95,9 +98,9 @@ def test_submission_counts_matches_and_applications(app, client, login, world):
     request = world["request"]
     login(world["owner"])
     client.post(f"/financing/{request.id}/submit", data={"version": request.version,
-                                                         "products": [world["products"][0].id]})
-    assert products.stats_totals(world["products"][0].id) == {"views": 0, "matches": 1, "applications": 1}
-    assert products.stats_totals(world["products"][1].id)["applications"] == 0
+                                                         "products": [world["products"][1].id]})
+    assert products.stats_totals(world["products"][1].id) == {"views": 0, "matches": 1, "applications": 1}
+    assert products.stats_totals(world["products"][2].id)["applications"] == 0
     assert products.stats_totals(world["too_small"].id)["matches"] == 0
 
 

@@ -13,6 +13,7 @@ from marketplace.guarantees import services as guarantees
 from marketplace.payments import services as payments
 from marketplace.payments.models import Payment
 from marketplace.supermarket.models import RequestTarget
+from tests.factories import grant_consent_to
 from tests.supermarket.products import lender, make_product
 from tests.verification.cases import Case, build, submit
 
@@ -33,6 +34,8 @@ def mixed(app, *, more_guarantors: int = 0, guarantee_bank: bool = False) -> tup
         officer = lender(Role.BANK_OFFICER, name="担保贷银行")
         make_product(app, officer, name="担保贷", requires_guarantee=True)
         staff[officer.organisation_id] = officer
+    grant_consent_to(case.owner.enterprise, *(i for i in staff if i not in (case.bank_staff.organisation_id,
+                                                                             case.guarantor_staff.organisation_id)))
     submit(app, case)
     assert case.request.state == "routed_to_guarantor"
     return case, staff

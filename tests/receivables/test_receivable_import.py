@@ -1,4 +1,5 @@
-"""Bulk import: every row or none, errors on the line the user sees, and templates that read back."""
+"""Bulk import: every row or none, errors on the line the user sees, and templates that read back.
+A row's 确认状态 is the enterprise's declaration, never the debtor's answer."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def row(invoice: str, **changes) -> dict[str, str]:
         "issue_date": (today - timedelta(days=20)).isoformat(),
         "due_date": (today + timedelta(days=70)).isoformat(),
         "confirmation": "待确认",
+        "reason": "",
     }
     values.update(changes)
     return values
@@ -73,16 +75,51 @@ def test_a_valid_file_imports_every_row(signed_in, enterprise, data, name):
     assert audit_count("receivables.imported") == 1
 
 
-def test_rows_marked_confirmed_or_disputed_keep_that_state_as_the_enterprises_claim(signed_in, enterprise):
-    data = csv_bytes(row("A-1", confirmation="已确认"), row("A-2", confirmation="有异议"), row("A-3"))
+def test_rows_marked_confirmed_or_disputed_are_stored_pending_with_the_enterprises_declaration(
+        signed_in, enterprise, user):
+    data = csv_bytes(row("A-1", confirmation="已确认"), row("A-2", confirmation="有异议", reason="货物退回一半"),
+                     row("A-3", confirmation="有异议"), row("A-4"))
 
-    post_file(signed_in, data, "a.csv")
+    html = page_text(post_file(signed_in, data, "a.csv"))
 
-    confirmed, disputed, pending = receivables_of(enterprise)
-    assert (confirmed.confirmation, confirmed.confirmed_via) == ("confirmed", "import")
-    assert (disputed.confirmation, disputed.confirmed_via) == ("disputed", "import")
-    assert disputed.dispute_reason == "导入时标记为有异议"
-    assert (pending.confirmation, pending.confirmed_via) == ("pending", None)
+    confirmed, disputed, disputed_without_reason, pending = receivables_of(enterprise)
+    for receivable in (confirmed, disputed, disputed_without_reason, pending):
+        assert receivable.confirmation == "pending"  # only the debtor answers
+        assert (receivable.confirmed_via, receivable.confirmed_at, receivable.dispute_reason) == (None, None, None)
+    assert (confirmed.declared_confirmation, confirmed.declared_by_id) == ("confirmed", user.id)
+    assert confirmed.declared_at is not None and confirmed.declared_reason is None
+    assert (disputed.declared_confirmation, disputed.declared_reason) == ("disputed", "货物退回一半")
+    assert (disputed_without_reason.declared_confirmation, disputed_without_reason.declared_reason) == ("disputed", None)
+    assert (pending.declared_confirmation, pending.declared_at) == (None, None)
+    # the summary says what became of the declarations, and the list shows them as such
+    assert "已导入 4 笔应收账款" in html
+    assert "其中 3 笔填写了确认状态（声明已确认 1 笔，声明有异议 2 笔）" in html and "不视为债务人的确认" in html
+    assert html.count('data-testid="rcv-declared"') == 3 and "企业声明已确认，待债务人确认" in html
+
+
+def test_a_file_with_only_pending_rows_says_nothing_about_declarations(signed_in, enterprise):
+    html = page_text(post_file(signed_in, csv_bytes(row("A-1"), row("A-2", confirmation="")), "a.csv"))
+    assert "已导入 2 笔应收账款" in html and "填写了确认状态" not in html
+
+
+def test_the_old_template_header_is_still_read_as_the_declaration(signed_in, enterprise):
+    header = ",".join(HEADERS.values()).replace("企业声明确认状态", "确认状态").replace(",异议原因", "")
+    body = ",".join(row("A-1", confirmation="已确认")[field] for field in HEADERS if field != "reason")
+    post_file(signed_in, f"{header}\r\n{body}\r\n".encode(), "old.csv")
+
+    (stored,) = receivables_of(enterprise)
+    assert (stored.confirmation, stored.declared_confirmation) == ("pending", "confirmed")
+
+
+def test_the_declaration_shows_on_the_receivable_page_with_its_time(signed_in, enterprise):
+    post_file(signed_in, csv_bytes(row("A-1", confirmation="已确认")), "a.csv")
+    (stored,) = receivables_of(enterprise)
+
+    html = page_text(signed_in.get(f"/receivables/{stored.id}"))
+
+    assert 'data-testid="declaration"' in html and "企业声明已确认，待债务人确认" in html
+    assert "不视为债务人的确认" in html
+    assert 'data-testid="send-link"' in html  # the debtor can still be asked
 
 
 def test_one_bad_row_stores_nothing_and_names_its_line(signed_in, enterprise):
@@ -160,6 +197,11 @@ def test_the_templates_download_under_their_chinese_name_and_parse_back_cleanly(
 def test_the_template_example_row_imports(signed_in, enterprise):
     data = signed_in.get("/receivables/template?format=xlsx").get_data()
     assert "已导入 1 笔应收账款" in page_text(post_file(signed_in, data, "模板.xlsx"))
+
+
+def test_the_import_page_says_a_stated_confirmation_is_only_a_declaration(signed_in):
+    html = page_text(signed_in.get("/receivables/import"))
+    assert 'data-testid="import-declaration-note"' in html and "不视为债务人确认" in html
 
 
 def test_an_unknown_template_format_answers_404(signed_in):

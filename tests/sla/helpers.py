@@ -15,7 +15,7 @@ from marketplace.financing.models import FinancingRequest
 from marketplace.formatting import SHANGHAI
 from marketplace.supermarket import services as products
 from marketplace.supermarket.models import RequestTarget
-from tests.factories import ReceivableFactory, UserFactory, make_enterprise_user
+from tests.factories import ReceivableFactory, UserFactory, grant_consent_to, make_enterprise_user
 
 EXCELLENT = {"classification": "excellent", "route_targets": 1}
 
@@ -111,6 +111,8 @@ def make_scene(monkeypatch, submitted_at: datetime) -> Scene:
         distant_bureau=staff(Role.BUREAU_COORDINATOR, organisation__region_code="110000"),   # Beijing
         platform_admin=staff(Role.PLATFORM_ADMIN),
     )
+    grant_consent_to(owner.enterprise, officer.organisation_id, declined_officer.organisation_id,
+                     guarantor_officer.organisation_id)
     for key, person, status in (("bank", officer, "chosen"), ("declined", declined_officer, "declined"),
                                 ("guarantor", guarantor_officer, "chosen")):
         version = bank_product(person).current_version

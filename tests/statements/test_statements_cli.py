@@ -13,13 +13,15 @@ from pathlib import Path
 import pytest
 
 from marketplace.statements.cli import report_json, statement_report
-from workflows.verification.model import ParseError, Statement, Transaction
+from workflows.verification.model import ParseError, ParseWarning, Statement, Transaction
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "statements"
 TOP_KEYS = {
     "row_count", "inflow_total", "outflow_total", "first_date", "last_date", "account_no",
-    "account_name", "bank", "sha256", "transactions", "errors",
+    "account_name", "bank", "sha256", "transactions", "errors", "warnings",
 }
+WARNING_KEYS = {"code", "line", "message_zh", "message_en"}
+BANKS = FIXTURES / "banks"
 ROW_KEYS = {"line", "date", "amount", "balance", "counterparty", "counterparty_account", "summary"}
 
 
@@ -127,3 +129,38 @@ def test_the_fast_json_writer_matches_json_dumps():
     assert (expected["inflow_total"], expected["outflow_total"]) == ("123456789.00", "0.10")
     rejected = Statement(errors=[ParseError(0, "文件为空")], sha256="1" * 64)
     assert json.loads(report_json(rejected)) == statement_report(rejected)
+    warned = Statement(transactions=statement.transactions, sha256="2" * 64,
+                       warnings=[ParseWarning("balance_masked", "余额“隐藏”", 'balance "masked"', 0)])
+    assert json.loads(report_json(warned)) == statement_report(warned)
+
+
+def test_warnings_are_listed_with_code_line_and_both_languages(app):
+    code, report = parse_json(app, BANKS / "psbc_farm_masked_balance.csv")
+    assert code == 0
+    assert set(report) == TOP_KEYS
+    [warning] = report["warnings"]
+    assert set(warning) == WARNING_KEYS
+    assert warning["code"] == "balance_masked" and warning["line"] == 0
+    assert "余额" in warning["message_zh"] and "balance" in warning["message_en"]
+    assert all(row["balance"] is None for row in report["transactions"])
+
+
+def test_a_clean_file_has_an_empty_warnings_list(app):
+    code, report = parse_json(app, FIXTURES / "icbc_gbk.csv")
+    assert code == 0 and report["warnings"] == []
+
+
+def test_the_human_summary_lists_the_warnings(app):
+    result = run(app, str(BANKS / "pingan_corporate_utf8.csv"))
+    assert result.exit_code == 0
+    assert "提示：共2条" in result.output
+    assert "余额被隐藏" in result.output and "未写明户名" in result.output
+
+
+def test_a_file_that_is_only_a_disclaimer_exits_1_with_a_clear_reason(app, tmp_path):
+    path = tmp_path / "disclaimer.csv"
+    path.write_bytes("以上数据仅供参考，具体以银行记账为准。\r\n".encode("gbk"))
+    code, report = parse_json(app, path)
+    assert code == 1
+    [error] = report["errors"]
+    assert error["line"] == 0 and "只有说明或免责声明" in error["reason"]

@@ -1,6 +1,7 @@
 """Requests that verify to each class, built through the services: an enterprise with a signed
 commitment, a year of bank statements in which its debtors pay it, receivables on those debtors,
-and published products of a bank and a guarantor that fit."""
+and published products of a bank and a guarantor that fit, each holding the enterprise's consent
+to read its bank statements."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from marketplace.enterprises.services import sign_commitment
 from marketplace.financing import services as financing
 from marketplace.formatting import today_shanghai
 from marketplace.statements.services import import_statement
-from tests.factories import ReceivableFactory, make_enterprise_user, make_uscc
+from tests.factories import ReceivableFactory, grant_consent_to, make_enterprise_user, make_uscc
 from tests.supermarket.products import lender, make_product
 
 DEBTORS = ("上海华东机电集团有限公司", "杭州西子装备制造有限公司")
@@ -45,13 +46,16 @@ def institutions(app) -> tuple[object, object]:
     return bank_staff, guarantor_staff
 
 
-def build(app, classification: str, *, with_products: bool = True) -> Case:
-    """A draft request that verifies as `classification` (excellent, mixed or poor)."""
+def build(app, classification: str, *, with_products: bool = True, consent_to=()) -> Case:
+    """A draft request that verifies as `classification` (excellent, mixed or poor). The
+    enterprise consents to the case's own institutions and to those of `consent_to` (ids)."""
     bank_staff = guarantor_staff = None
     if with_products:
         bank_staff, guarantor_staff = institutions(app)
     owner = make_enterprise_user()
     enterprise = owner.enterprise
+    own = (bank_staff.organisation_id, guarantor_staff.organisation_id) if with_products else ()
+    grant_consent_to(enterprise, *own, *consent_to)  # requests go only to institutions holding one
     with app.test_request_context():
         sign_commitment(enterprise, owner, owner.name, "127.0.0.1")
         if classification != "poor":  # poor: no statements, so the cash flow cannot be judged (H0)

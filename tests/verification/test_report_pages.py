@@ -18,6 +18,7 @@ from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
 from marketplace.supermarket.charts import line_chart
 from marketplace.verification.services import reports_of
+from tests.desks.helpers import accepted_offer, revoke_consents
 from tests.factories import make_enterprise_user
 from tests.supermarket.products import lender
 from tests.verification.cases import build, submit
@@ -141,8 +142,20 @@ def test_routed_bank_sees_page_and_pdf_with_consent_and_each_view_is_logged(app,
     assert events("credit_data.denied") == []
 
 
-def test_routed_bank_without_consent_is_refused_and_the_refusal_logged(client, login, excellent):
+def test_a_bank_whose_consent_ended_mid_review_no_longer_finds_the_report(app, client, login, excellent):
     bank = excellent.bank_staff
+    revoke_consents(app, excellent.owner, bank.organisation_id)
+    login(bank)
+    assert client.get(report_url(excellent, institution=True)).status_code == 404
+    assert client.get(report_url(excellent, ".pdf", institution=True)).status_code == 404
+    assert [e for e in events("credit_data.read") if e.object_type == "verification_report"] == []
+
+
+def test_a_bank_holding_an_accepted_offer_without_consent_is_refused_and_the_refusal_logged(
+        app, client, login, excellent):
+    bank = excellent.bank_staff
+    accepted_offer(app, excellent)  # a contract: the request stays visible to the bank
+    revoke_consents(app, excellent.owner, bank.organisation_id)
     login(bank)
     assert client.get(report_url(excellent, institution=True)).status_code == 403
     assert client.get(report_url(excellent, ".pdf", institution=True)).status_code == 403

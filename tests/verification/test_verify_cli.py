@@ -242,3 +242,16 @@ def test_without_json_a_chinese_summary(app, files):
     assert result.exit_code == 0, result.output
     assert "核验结论：一般（mixed）" in result.output
     assert "R1 未通过：债务人对该笔应收账款有异议" in result.output
+
+
+def test_the_files_confirmation_is_taken_as_given_and_named_as_the_files(app, files):
+    """Offline, whoever runs the command vouches for the file: 已确认 is a debtor confirmation
+    (source "file"), unlike the platform's import, where it is only the enterprise's declaration."""
+    rows = [receivable(), receivable(debtor="无锡乙方贸易有限公司", invoice="20000002", state="待确认")]
+    report = report_of(invoke(app, [statement_csv(files / "s.csv")], receivables_csv(files / "r.csv", rows)))
+
+    confirmed, pending = report["receivables"]
+    assert (confirmed["confirmation"], confirmed["confirmation_source"]) == ("confirmed", "file")
+    assert confirmed["checks"][0]["level"] == "ok" and "依据核验文件所载" in confirmed["checks"][0]["reason_zh"]
+    assert (pending["confirmation"], pending["confirmation_source"]) == ("pending", "none")
+    assert pending["checks"][0]["level"] == "weak"

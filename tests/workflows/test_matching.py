@@ -9,6 +9,7 @@ import pytest
 from workflows.matching import (
     DEFAULT_WEIGHTS,
     HARD_CRITERIA,
+    PRODUCT_TYPES,
     SOFT_CRITERIA,
     Criterion,
     InstitutionRecord,
@@ -214,14 +215,111 @@ def test_product_requiring_debtor_confirmation_fails_while_a_receivable_is_uncon
     assert verdict("debtor_confirmation", product(), request(all_debtors_confirmed=False)).passed
 
 
+# --- the pledged receivables fit the product: debtor kind, confirmation, contract numbers ---------
+
+
+def test_factoring_requires_debtor_confirmation_by_its_type_and_says_so():
+    factoring = product(product_type="factoring", requires_debtor_confirmation=False)
+    c = verdict("debtor_confirmation", factoring, request(all_debtors_confirmed=False))
+    assert not c.passed and c.expected == "required"
+    assert c.zh == "保理产品要求债务人确认，尚有质押应收账款未获确认"
+    assert c.en == "Factoring products require debtor confirmation and not every pledged receivable is confirmed"
+    assert verdict("debtor_confirmation", factoring, request(all_debtors_confirmed=True)).passed
+    assert factoring.needs_debtor_confirmation and not product().needs_debtor_confirmation
+
+
+def test_gov_procurement_loan_refuses_receivables_owed_by_companies_naming_the_kind():
+    gov = product(product_type="gov_procurement_loan")
+    c = verdict("debtor_kind", gov, request(debtor_kinds=frozenset({"enterprise"})))
+    assert not c.passed and (c.value, c.expected) == ("enterprise", "public_body")
+    assert c.zh == ("政采贷产品只接受债务人为机关、事业单位等公共机构的应收账款，"
+                    "本申请有应收账款的债务人为企业（按统一社会信用代码第1-2位判断）")
+    assert c.en.startswith("Government procurement loan products accept only receivables owed by "
+                           "government bodies and public institutions; some pledged receivables are owed by enterprises")
+
+
+def test_gov_procurement_loan_accepts_receivables_all_owed_by_public_bodies():
+    c = verdict("debtor_kind", product(product_type="gov_procurement_loan"),
+                request(debtor_kinds=frozenset({"public_body"})))
+    assert c.passed and c.zh.endswith("全部质押应收账款的债务人均符合")
+
+
+@pytest.mark.parametrize("kinds", [{"public_body", "enterprise"}, {"public_body", "unknown"}, set()])
+def test_gov_procurement_loan_needs_every_debtor_to_be_a_public_body(kinds):
+    c = verdict("debtor_kind", product(product_type="gov_procurement_loan"), request(debtor_kinds=frozenset(kinds)))
+    assert not c.passed
+    if not kinds:
+        assert "尚未质押应收账款" in c.zh and "pledges none" in c.en
+    else:
+        assert "公共机构" not in c.zh.split("债务人为")[-1]  # names only the kinds that do not fit
+
+
+def test_a_gov_procurement_loan_cannot_be_opened_to_companies_by_its_own_setting():
+    gov = product(product_type="gov_procurement_loan", debtor_kinds=frozenset({"enterprise", "public_body"}))
+    assert gov.accepted_debtor_kinds == {"public_body"}
+    assert product(product_type="gov_procurement_loan", debtor_kinds=frozenset({"enterprise"})
+                   ).accepted_debtor_kinds == {"public_body"}
+    assert not verdict("debtor_kind", gov, request(debtor_kinds=frozenset({"enterprise"}))).passed
+
+
+def test_a_product_may_name_the_debtor_kinds_it_accepts():
+    companies_only = product(debtor_kinds=frozenset({"enterprise"}))
+    assert verdict("debtor_kind", companies_only, request(debtor_kinds=frozenset({"enterprise"}))).passed
+    c = verdict("debtor_kind", companies_only, request(debtor_kinds=frozenset({"enterprise", "individual_business"})))
+    assert not c.passed
+    assert c.zh.startswith("产品只接受债务人为企业的应收账款，本申请有应收账款的债务人为个体工商户")
+    assert c.en.startswith("The product accepts only receivables owed by enterprises;")
+
+
+def test_products_of_other_types_accept_every_debtor_kind_by_default():
+    for product_type in ("receivable_pledge", "factoring", "order_loan", "credit_loan"):
+        c = verdict("debtor_kind", product(product_type=product_type), request(debtor_kinds=frozenset({"unknown"})))
+        assert c.passed and c.expected == "any" and c.zh == "产品不限债务人类型"
+
+
+@pytest.mark.parametrize("product_type", ["order_loan", "contract_loan"])
+def test_order_and_contract_loans_need_a_contract_number_on_every_receivable(product_type):
+    loan = product(product_type=product_type)
+    c = verdict("contract_number", loan, request(all_have_contract_numbers=False))
+    label = PRODUCT_TYPES[product_type][0]
+    assert not c.passed and c.zh == f"{label}产品要求质押应收账款载明合同编号，尚有应收账款未填写合同编号"
+    assert "not every one has one" in c.en
+    assert verdict("contract_number", loan, request(all_have_contract_numbers=True)).passed
+
+
+def test_other_types_do_not_need_contract_numbers():
+    c = verdict("contract_number", product(product_type="factoring"), request(all_have_contract_numbers=False))
+    assert c.passed and c.zh == "产品不要求合同编号"
+
+
+def test_unknown_debtor_kinds_are_refused_at_construction():
+    with pytest.raises(ValueError):
+        product(debtor_kinds=frozenset({"unknown"}))  # a product cannot accept unrecognised debtors
+    with pytest.raises(ValueError):
+        request(debtor_kinds=frozenset({"company"}))
+
+
+def test_a_cheap_gov_procurement_loan_is_not_ranked_or_picked_for_a_companys_receivables():
+    cheap_gov = product(product_id=1, institution_id=100, product_type="gov_procurement_loan", rate_min=D("2.80"))
+    pledge = product(product_id=2, institution_id=200, rate_min=D("4.50"))
+    companies = request(debtor_kinds=frozenset({"enterprise"}))
+    ranked = rank([cheap_gov, pledge], companies, {})
+    assert [(m.product_id, m.eligible) for m in ranked] == [(2, True), (1, False)]
+    assert [m.product_id for m in top_institutions(ranked)] == [2]
+    assert BatchMatcher([cheap_gov, pledge], {}).best_for(companies) == [(2, ranked[0].score)]
+    public = request(debtor_kinds=frozenset({"public_body"}))
+    assert [m.product_id for m in top_institutions(rank([cheap_gov, pledge], public, {}))] == [1, 2]
+
+
 # --- the match as a whole ------------------------------------------------------------------------
 
 
 def test_match_lists_every_criterion_hard_first_in_a_stable_order():
     match = explain(product(), request(), record())
     assert tuple(c.code for c in match.criteria) == HARD_CRITERIA + SOFT_CRITERIA
-    assert [c.hard for c in match.criteria] == [True] * 7 + [False] * 3
-    assert all(c.passed for c in match.criteria[7:])
+    hard = len(HARD_CRITERIA)
+    assert [c.hard for c in match.criteria] == [True] * hard + [False] * 3
+    assert all(c.passed for c in match.criteria[hard:])
 
 
 def test_one_failing_hard_criterion_makes_the_product_ineligible_and_is_listed_as_a_failure():
@@ -382,6 +480,7 @@ PREFIXES = ["32", "3205", "3206", "320506", "320505", "33"]
 REGIONS = ["320506", "320505", "320611", "320102", "330106"]
 TYPES = ["receivable_pledge", "factoring", "order_loan", "contract_loan", "gov_procurement_loan",
          "credit_loan", "guaranteed_loan"]
+KINDS = ["public_body", "enterprise", "individual_business", "social_organisation"]
 
 
 def random_catalogue(rng: random.Random, count: int) -> list[ProductTerms]:
@@ -398,6 +497,7 @@ def random_catalogue(rng: random.Random, count: int) -> list[ProductTerms]:
             industries=frozenset(rng.sample(INDUSTRIES, rng.randint(0, 2))),
             regions=frozenset(rng.sample(PREFIXES, rng.randint(0, 2))),
             requires_guarantee=rng.random() < 0.2, requires_debtor_confirmation=rng.random() < 0.3,
+            debtor_kinds=frozenset(rng.sample(KINDS, rng.choice([0, 0, 1, 2]))),
         ))
     return products
 
@@ -423,6 +523,8 @@ def random_requests(rng: random.Random, count: int, products: list[ProductTerms]
             grade=rng.choice([None, "A", "B", "C", "D"]),
             industry_code=rng.choice(INDUSTRIES + ["3911", "C52", "99"]), region_code=rng.choice(REGIONS),
             has_guarantee=rng.random() < 0.5, all_debtors_confirmed=rng.random() < 0.5,
+            debtor_kinds=frozenset(rng.sample(KINDS + ["unknown"], rng.choice([0, 1, 1, 1, 2]))),
+            all_have_contract_numbers=rng.random() < 0.6,
         ))
     return requests
 

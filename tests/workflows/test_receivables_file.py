@@ -20,7 +20,9 @@ from workflows.tabular import TableError
 
 USCC_A = "91310115MA1K3ABC0" + uscc_check_char("91310115MA1K3ABC0")
 USCC_B = "91440300MA5E6F7G8" + uscc_check_char("91440300MA5E6F7G8")
+# The first template's header: its 确认状态 is still read (now as the file's declaration).
 HEADER = "债务人名称,债务人统一社会信用代码,发票号码,合同编号,金额,开票日期,到期日,确认状态"
+LINE_FIELDS = [field for field in HEADERS if field != "reason"]  # the columns of HEADER
 
 
 def good_line(invoice="12345678", **changes) -> str:
@@ -35,7 +37,7 @@ def good_line(invoice="12345678", **changes) -> str:
         "confirmation": "已确认",
     }
     values.update(changes)
-    return ",".join(values[field] for field in HEADERS)
+    return ",".join(values[field] for field in LINE_FIELDS)
 
 
 def csv_file(*lines: str, header: str = HEADER, encoding: str = "utf-8") -> bytes:
@@ -194,7 +196,7 @@ def test_all_problems_of_one_row_are_reported():
     assert reasons == [
         "债务人名称：不能为空",
         "金额：必须大于0",
-        "确认状态：无法识别“也许”，应为已确认、待确认或有异议",
+        "企业声明确认状态：无法识别“也许”，应为已确认、待确认或有异议",
     ]
 
 
@@ -296,10 +298,33 @@ def test_junk_file_is_a_table_error():
 
 
 def test_missing_required_column_is_a_table_error_naming_it():
+    header = HEADER.replace(",到期日", "")
+    line = good_line().replace(",2024-06-01", "")
+    with pytest.raises(TableError, match="表头缺少必需的列：到期日"):
+        parse_receivables(csv_file(line, header=header), "a.csv")
+
+
+def test_the_confirmation_column_may_be_left_out_and_then_every_row_states_pending():
     header = HEADER.replace(",确认状态", "")
     line = good_line().rsplit(",", 1)[0]
-    with pytest.raises(TableError, match="表头缺少必需的列：确认状态"):
-        parse_receivables(csv_file(line, header=header), "a.csv")
+    rows, errors = parse_receivables(csv_file(line, header=header), "a.csv")
+    assert errors == [] and rows[0].confirmation == "pending"
+
+
+@pytest.mark.parametrize("header", ["企业声明确认状态", "确认状态", "declared_confirmation", "confirmation"])
+def test_the_confirmation_column_is_read_under_its_new_and_old_names(header):
+    rows, errors = parse_receivables(csv_file(good_line(), header=HEADER.replace("确认状态", header)), "a.csv")
+    assert errors == [] and rows[0].confirmation == "confirmed"
+
+
+def test_a_stated_dispute_keeps_its_reason_from_the_optional_reason_column():
+    header = HEADER + ",异议原因"
+    rows, errors = parse_receivables(csv_file(good_line(confirmation="有异议") + ",质量问题，已退货", header=header),
+                                     "a.csv")
+    assert errors == [] and (rows[0].confirmation, rows[0].reason) == ("disputed", "质量问题，已退货")
+    rows, errors = parse_receivables(csv_file(good_line(confirmation="有异议") + "," + "因" * 501, header=header),
+                                     "a.csv")
+    assert [e.reason for e in errors] == ["异议原因：不能超过500个字符，实际为501个"]
 
 
 def test_file_without_a_header_is_a_table_error_listing_the_columns():
@@ -313,7 +338,18 @@ def test_file_without_a_header_is_a_table_error_listing_the_columns():
 def test_csv_template_is_utf8_with_bom_and_chinese_headers():
     data = template_csv()
     assert data.startswith(b"\xef\xbb\xbf")
-    assert data.decode("utf-8-sig").splitlines()[0] == HEADER
+    assert data.decode("utf-8-sig").splitlines()[0] == ",".join(HEADERS.values())
+    assert "企业声明确认状态" in HEADERS.values()
+
+
+def test_the_templates_example_states_pending_and_explains_the_declaration():
+    workbook = load_workbook(io.BytesIO(template_xlsx()))
+    sheet = workbook.worksheets[0]
+    column = list(HEADERS).index("confirmation") + 1
+    assert sheet.cell(row=2, column=column).value == "待确认"  # no invitation to claim an answer
+    notes = {row[0].value: row[1].value for row in workbook["填写说明"].iter_rows(min_row=2)}
+    assert "不视为债务人确认" in notes["企业声明确认状态"]
+    assert "异议原因" in notes
 
 
 @pytest.mark.parametrize(
@@ -335,7 +371,7 @@ def test_xlsx_template_has_bold_header_text_code_columns_and_widths():
         assert sheet[f"{letter}2"].number_format == "@"
         assert isinstance(sheet[f"{letter}2"].value, str)
     assert sheet["E2"].number_format == "#,##0.00"
-    assert all(sheet.column_dimensions[letter].width >= 10 for letter in "ABCDEFGH")
+    assert all(sheet.column_dimensions[letter].width >= 10 for letter in "ABCDEFGHI")
 
 
 def test_repeats_are_kept_when_the_caller_judges_them_itself():

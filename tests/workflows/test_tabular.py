@@ -393,3 +393,11 @@ def test_workflow_modules_import_no_web_database_or_marketplace_code(module):
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
     assert not imported & {"flask", "sqlalchemy", "flask_sqlalchemy", "marketplace"}
+
+
+def test_a_damaged_legacy_xls_is_refused_without_writing_to_stdout(capfd):
+    """xlrd reports a damaged file on stdout, where the statements CLI writes its JSON."""
+    source = Path(__file__).resolve().parent.parent / "fixtures" / "statements" / "banks" / "ccb_personal.xls"
+    with pytest.raises(TableError):
+        read_table(source.read_bytes()[:3000], "damaged.xls")
+    assert capfd.readouterr().out == ""

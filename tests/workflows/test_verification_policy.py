@@ -3,7 +3,7 @@ the overall class, the thresholds' validation. Pure: transactions are built dire
 
 import json
 from dataclasses import FrozenInstanceError, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
 
@@ -139,6 +139,72 @@ def test_transactions_of_the_running_month_and_older_than_the_window_are_ignored
 @pytest.mark.parametrize("state, expected", [("confirmed", "ok"), ("pending", "weak"), ("disputed", "fail")])
 def test_r1_confirmation(state, expected):
     assert level(run(receivables=two_receivables(confirmation=state)), "R1") == expected
+
+
+SHANGHAI_NOON = datetime(2026, 11, 20, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+
+
+@pytest.mark.parametrize("state, source, level_, zh, en", [
+    ("confirmed", "link", "ok", "债务人于2026-11-20通过签名链接确认该笔应收账款",
+     "The debtor confirmed the receivable via the signed link on 2026-11-20"),
+    ("confirmed", "account", "ok", "债务人于2026-11-20通过其平台企业账户确认该笔应收账款",
+     "The debtor confirmed the receivable through its enterprise account on the platform on 2026-11-20"),
+    ("disputed", "link", "fail", "债务人于2026-11-20通过签名链接对该笔应收账款提出异议",
+     "The debtor disputed the receivable via the signed link on 2026-11-20"),
+    ("disputed", "account", "fail", "债务人于2026-11-20通过其平台企业账户对该笔应收账款提出异议",
+     "The debtor disputed the receivable through its enterprise account on the platform on 2026-11-20"),
+])
+def test_r1_names_the_debtors_act_and_its_date(state, source, level_, zh, en):
+    report = run(receivables=two_receivables(confirmation=state, confirmation_source=source,
+                                             confirmation_time=SHANGHAI_NOON))
+    r1 = check(report, "R1")
+    assert (r1.level, r1.reason_zh, r1.reason_en) == (level_, zh, en)
+    data = report.to_dict()["receivables"][0]
+    assert data["confirmation_source"] == source
+    assert data["confirmation_time"] == "2026-11-20T12:00:00+08:00"
+
+
+@pytest.mark.parametrize("declared, zh, en", [
+    ("confirmed", "企业声明已确认，债务人尚未确认（企业于2026-11-20声明）",
+     "Declared confirmed by the enterprise on 2026-11-20; the debtor has not confirmed it yet"),
+    ("disputed", "企业声明有异议，债务人尚未答复（企业于2026-11-20声明）",
+     "Declared disputed by the enterprise on 2026-11-20; the debtor has not answered yet"),
+])
+def test_r1_treats_the_enterprises_declaration_as_pending_and_says_so(declared, zh, en):
+    report = run(receivables=two_receivables(confirmation="pending", confirmation_source="declared",
+                                             declared=declared, confirmation_time=SHANGHAI_NOON))
+    r1 = check(report, "R1")
+    assert (r1.level, r1.reason_zh, r1.reason_en) == ("weak", zh, en)
+    assert report.receivables[0].grade == "良" and report.classification != "excellent"
+    data = report.to_dict()["receivables"][0]
+    assert (data["confirmation"], data["confirmation_source"], data["declared_confirmation"]) == (
+        "pending", "declared", declared)
+
+
+def test_r1_without_a_source_or_time_keeps_the_plain_sentences():
+    report = run(receivables=two_receivables(confirmation="confirmed"))
+    assert check(report, "R1").reason_zh == "债务人已确认该笔应收账款"
+    assert report.to_dict()["receivables"][0]["confirmation_source"] == "none"
+    assert check(run(receivables=two_receivables(confirmation="pending")), "R1").reason_zh == "该笔应收账款尚待债务人确认"
+
+
+def test_r1_from_a_vouched_file_names_the_file():
+    report = run(receivables=two_receivables(confirmation="disputed", confirmation_source="file"))
+    r1 = check(report, "R1")
+    assert r1.level == "fail" and r1.reason_zh.startswith("债务人对该笔应收账款有异议")
+    assert "依据核验文件所载" in r1.reason_zh and "verified file" in r1.reason_en
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(confirmation="confirmed", confirmation_source="declared", declared="confirmed"),
+     "企业声明不能作为债务人的确认或异议"),
+    (dict(confirmation="pending", confirmation_source="declared", declared="maybe"), "企业声明的确认状态“maybe”无法识别"),
+    (dict(confirmation="confirmed", confirmation_source="import"), "确认来源“import”无法识别"),
+])
+def test_r1_refuses_a_declaration_passed_off_as_an_answer(overrides, message):
+    with pytest.raises(VerificationInputError) as caught:
+        run(receivables=two_receivables(**overrides))
+    assert any(message in problem for problem in caught.value.problems)
 
 
 # ---- R2 ------------------------------------------------------------------------------------------

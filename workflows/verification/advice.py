@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
-from workflows.verification.policy import HEALTH_CHECKS, RECEIVABLE_CHECKS, yuan
+from workflows.verification.policy import FLAG_ADVICE, HEALTH_CHECKS, RECEIVABLE_CHECKS, yuan
 
 # (code, level, cause) -> (zh, en); cause "" is the usual case. Placeholders come from the
 # payload's thresholds ({months}, {min_months}) or from _amount_limit ({limit}).
@@ -119,7 +119,8 @@ _CODE_ORDER = {code: index for index, code in enumerate(HEALTH_CHECKS + RECEIVAB
 
 def advice_for(payload: Mapping[str, Any], locale: str) -> list[str]:
     """What to do about every weak or failed check of the report, fails first (cash-flow checks
-    before receivables, each in code order), each sentence once."""
+    before receivables, each in code order), then about each kind of red flag; each sentence
+    once. Reports stored before red flags existed have none."""
     english = (locale or "").lower().startswith("en")
     keys = [(check.get("code", ""), check.get("level", ""), _cause(check)) for check in _checks(payload)
             if check.get("level") in _LEVEL_ORDER]
@@ -132,6 +133,9 @@ def advice_for(payload: Mapping[str, Any], locale: str) -> list[str]:
         text = _fill(en if english else zh, payload)
         if text not in sentences:
             sentences.append(text)
+    for code in sorted({flag.get("code", "") for flag in payload.get("red_flags") or ()}):
+        if code in FLAG_ADVICE:
+            sentences.append(FLAG_ADVICE[code][1 if english else 0])
     return sentences
 
 

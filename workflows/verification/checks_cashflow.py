@@ -21,9 +21,10 @@ Definitions (documented in policy.py as well, where the checks are):
   genuine repeats within one statement are kept. Statements without an account number are only
   de-duplicated as whole files.
 - Inflow is money in (amount > 0) from anyone but the enterprise itself: a credit whose
-  counterparty (normalised) is the enterprise's own name is a transfer between its own
-  accounts and is reported separately as `own_transfers_in`, never as inflow. Outflow is money
-  out, as a positive figure.
+  counterparty (normalised) is the enterprise's own name, or whose counterparty account is one
+  of the enterprise's own statement accounts (`OwnAccounts`, whatever name the row shows), is a
+  transfer between its own accounts and is reported separately as `own_transfers_in`, never as
+  inflow nor as a debtor's payment. Outflow is money out, as a positive figure.
 - A day's closing balance is the balance of the day's last transaction in the statement's
   own order (statements listed newest first are read backwards); rows without a balance are
   skipped. Between two transaction days the previous closing balance carries over, within a
@@ -34,6 +35,7 @@ Definitions (documented in policy.py as well, where the checks are):
 from __future__ import annotations
 
 import calendar
+import unicodedata
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -45,6 +47,39 @@ from workflows.identifiers import normalise_name
 from workflows.verification.model import Transaction
 
 ZERO = Decimal("0.00")
+
+
+# ---- the enterprise's own accounts -------------------------------------------------------------
+
+_MIN_ACCOUNT_CHARS = 6  # shorter "numbers" (a dash, a branch code) identify nothing
+
+
+def account_key(number: str) -> str:
+    """An account number for comparison: NFKC-folded, its digits and letters (upper case) only;
+    spaces, dashes and the like dropped."""
+    text = unicodedata.normalize("NFKC", number or "")
+    return "".join(c.upper() for c in text if c.isalnum())
+
+
+class OwnAccounts:
+    """The account numbers of the enterprise's own statements, and whether a counterparty account
+    is one of them: equal after `account_key`. A masked number (6222****1234) shows too little to
+    be sure - most cards share their first digits - so it is never taken for an own account."""
+
+    def __init__(self, numbers: Iterable[str] = ()):
+        keys = (_unmasked_key(n) for n in numbers)
+        self.exact = frozenset(k for k in keys if len(k) >= _MIN_ACCOUNT_CHARS)
+
+    def __bool__(self) -> bool:
+        return bool(self.exact)
+
+    def __contains__(self, number: str) -> bool:
+        return bool(self.exact) and bool(number) and _unmasked_key(number) in self.exact
+
+
+def _unmasked_key(number: str) -> str:
+    """`account_key`, or "" for a masked number (asterisks, full-width ones too)."""
+    return "" if "*" in unicodedata.normalize("NFKC", number or "") else account_key(number)
 
 
 # ---- the window --------------------------------------------------------------------------------
@@ -165,6 +200,10 @@ class CashFlow:
     duplicate_transactions: int
     transactions_in_window: int
     transactions_outside_window: int
+    # every distinct transaction of every statement (all dates), and each statement's period:
+    # what the red flags read (workflows.verification.red_flags)
+    transactions: tuple[Transaction, ...] = ()
+    spans: tuple[tuple[date, date], ...] = ()
 
     @property
     def covered_months(self) -> int:
@@ -195,9 +234,11 @@ class CashFlow:
 
 
 def build_cashflow(
-    statements: Sequence[StatementData], window: Window, enterprise_name: str
+    statements: Sequence[StatementData], window: Window, enterprise_name: str,
+    own_accounts: OwnAccounts | None = None,
 ) -> CashFlow:
-    """Merge the statements (see the module docstring) and compute the window's figures."""
+    """Merge the statements (see the module docstring) and compute the window's figures.
+    `own_accounts`: the enterprise's statement accounts (credits from them are own transfers)."""
     kept, duplicate_statements = _distinct_statements(statements)
     groups = _account_groups(kept)
     merged: list[Transaction] = []
@@ -208,6 +249,8 @@ def build_cashflow(
         duplicate_transactions += dropped
 
     own = normalise_name(enterprise_name)
+    # the counterparty account texts that are the enterprise's own, as they appear in the rows
+    own_numbers = {n for n in {tx.counterparty_account for tx in merged} if n in own_accounts} if own_accounts else set()
     names: dict[str, str] = {}
     inflow: dict[int, Decimal] = defaultdict(lambda: ZERO)
     outflow: dict[int, Decimal] = defaultdict(lambda: ZERO)
@@ -226,7 +269,7 @@ def build_cashflow(
             name = names.get(tx.counterparty)
             if name is None:
                 name = names[tx.counterparty] = normalise_name(tx.counterparty)
-            if own and name == own:
+            if (own and name == own) or tx.counterparty_account in own_numbers:
                 own_in[month] += tx.amount
                 continue
             inflow[month] += tx.amount
@@ -262,6 +305,8 @@ def build_cashflow(
         duplicate_transactions=duplicate_transactions,
         transactions_in_window=inside,
         transactions_outside_window=len(merged) - inside,
+        transactions=tuple(merged),
+        spans=tuple(span for span in map(_span, kept) if span),
     )
 
 

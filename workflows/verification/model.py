@@ -23,8 +23,34 @@ class Transaction:
 
 @dataclass(frozen=True)
 class ParseError:
+    """A reason the file is rejected. `reason` is Chinese; `reason_en` the same in English
+    (left out of comparisons, so tests may name the Chinese sentence alone)."""
+
     line: int  # 0 when the problem is the file as a whole
     reason: str  # Chinese, names the column and what is wrong
+    reason_en: str = field(default="", compare=False)
+
+    def text(self, locale: str = "zh") -> str:
+        """The reason in the page's language (English when the locale starts with "en")."""
+        return self.reason_en if str(locale).startswith("en") and self.reason_en else self.reason
+
+
+@dataclass(frozen=True)
+class ParseWarning:
+    """Something the user should know about an accepted file (a masked balance column, amounts
+    taken from a second column pair, no account holder named ...). It does not reject the file."""
+
+    code: str  # stable, for programs: balance_masked, balance_empty, amount_fallback, ...
+    message_zh: str
+    message_en: str
+    line: int = 0  # the first line concerned, 0 when it is the file as a whole
+
+    def text(self, locale: str = "zh") -> str:
+        return self.message_en if str(locale).startswith("en") else self.message_zh
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "line": self.line, "message_zh": self.message_zh,
+                "message_en": self.message_en}
 
 
 @dataclass
@@ -35,8 +61,9 @@ class Statement:
     errors: list[ParseError] = field(default_factory=list)
     bank: str = ""
     account_no: str = ""
-    account_name: str = ""  # the account holder, where the file names one
+    account_name: str = ""  # the account holder, where the file names one beside a 户名 label
     sha256: str = ""
+    warnings: list[ParseWarning] = field(default_factory=list)
 
     @property
     def accepted(self) -> bool:

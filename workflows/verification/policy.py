@@ -24,7 +24,10 @@ Matching debtors. A credit is "from the debtor" when its counterparty, folded by
   debtor's name folded the same way. Statements carry no credit codes, so the name is all
   there is; a bank's abbreviation of the name does not match.
 
-R1 debtor confirmation: confirmed -> ok, pending -> weak, disputed -> fail.
+R1 debtor confirmation: confirmed -> ok, pending -> weak, disputed -> fail. `confirmation` is the
+  debtor's own answer; `confirmation_source` says where it comes from (link, account, file) and
+  the sentence names it with its date. The enterprise's declaration (source "declared") is not an
+  answer: the receivable stays pending, weak, and the sentence says what was declared.
 R2 distinct window months with at least one credit from the debtor: >= r2_ok_months [3] -> ok;
   1 to r2_ok_months - 1 -> weak; 0 -> weak ("no history"). R2 never fails.
 R3 face amount <= r3_multiple [3] x the debtor's largest monthly inflow, where a monthly inflow
@@ -67,6 +70,22 @@ Class: poor when any H check fails, or when the 差 receivables' face amounts ex
   poor_share [0.5] of the pledged amount (exactly half is not "exceed"); else excellent when
   every receivable is 优 and at most excellent_max_weak_h [1] H checks are weak; else mixed.
 
+Red flags (F1-F4, red_flags.py says exactly what each one looks for): round-tripping with a
+  debtor within round_trip_days [7] days and round_trip_tolerance [0.05]; own or related money
+  counted as a debtor's; at least same_day_min_pairs [5] same-day equal in-and-out pairs; the last
+  burst_days [30] days' inflow above burst_multiple [4] x the median of the lookback_months - 1
+  periods before; F1 and F3 leave out amounts below red_flag_min_amount [10000], and an F4
+  burst must reach it.
+  Every report lists them with their numbers (`red_flags`), whatever the setting below.
+Own and related money is not a debtor's payment: R2 and R3 count no credit that comes from one
+  of the enterprise's own statement accounts (checks_cashflow.OwnAccounts; such a credit is an
+  own transfer, not inflow, for H1-H4 too), and no credit at all for a debtor that is related
+  (red_flags.related_reason: the enterprise's credit code or name, or a name in
+  EnterpriseInput.related_parties) - F2 lists what was left out.
+Red flags and the class: with red_flags_affect_class [false] the class is the table's. With it
+  true, one red flag or more turns excellent into mixed (the reasons say so); mixed and poor stay
+  as they are - a flag asks for a look, it proves nothing.
+
 Ratios are compared exactly (fractions of the Decimal amounts); in values and sentences they are
 shown rounded *up* at 4 decimals (at least 2), so a shown figure never contradicts its level.
 """
@@ -76,7 +95,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
@@ -84,12 +103,25 @@ from typing import Any
 from workflows.identifiers import normalise_name, normalise_uscc
 from workflows.verification.checks_cashflow import (
     CashFlow,
+    OwnAccounts,
     StatementData,
     build_cashflow,
     month_label,
     window_before,
 )
+from workflows.verification.formatting import money as _money
+from workflows.verification.formatting import yuan
 from workflows.verification.model import Statement, Transaction
+from workflows.verification.red_flags import (
+    FLAG_NAMES,
+    Debtor,
+    FlagInput,
+    FlagLimits,
+    RedFlag,
+    codes,
+    detect,
+    related_reason,
+)
 
 LEVELS = ("ok", "weak", "fail")
 GRADE_ALL_OK, GRADE_SOME_WEAK, GRADE_ANY_FAIL = "优", "良", "差"
@@ -100,6 +132,11 @@ RECEIVABLE_CHECKS = ("R1", "R2", "R3", "R4", "R5", "R6")
 HEALTH_CHECKS = ("H0", "H1", "H2", "H3", "H4", "H5")
 CONFIRMATIONS = ("confirmed", "pending", "disputed")
 CONFIRMATION_ZH = {"confirmed": "已确认", "pending": "待确认", "disputed": "有异议"}
+# Where a debtor's answer comes from: the signed link or the debtor's enterprise account (the
+# platform), or a file whose supplier vouches for it (offline); "" when the caller does not say.
+ANSWER_SOURCES = ("link", "account", "file", "")
+DECLARED = "declared"  # the enterprise's own declaration; the receivable is still pending
+DECLARATIONS = ("confirmed", "disputed")
 
 _CENT = Decimal("0.01")
 _SHOWN = Decimal("0.0001")
@@ -126,6 +163,14 @@ THRESHOLD_LABELS: dict[str, tuple[str, str]] = {
     "h5_max_share": ("H5 最大债务人占比上限", "H5: maximum share of the largest debtor"),
     "poor_share": ("评级为差的应收账款金额占比上限", "Share of 差 receivables above which poor"),
     "excellent_max_weak_h": ("优质允许的H项关注数", "Weak H checks allowed for excellent"),
+    "round_trip_days": ("F1 资金回流的间隔天数上限", "F1: round trip within days"),
+    "round_trip_tolerance": ("F1 资金回流的金额相差比例上限", "F1: round trip amount tolerance"),
+    "same_day_min_pairs": ("F3 同日等额进出的提示组数", "F3: same-day equal pairs to flag"),
+    "burst_days": ("F4 近期天数", "F4: recent period in days"),
+    "burst_multiple": ("F4 近期流入与此前中位数的倍数上限", "F4: multiple of the earlier median"),
+    "red_flag_min_amount": ("红旗检查的最低金额（元）", "Red flags: smallest amount looked at (yuan)"),
+    "red_flags_affect_class": ("红旗影响评级（出现红旗时优质降为一般）",
+                               "Red flags lower excellent to mixed"),
 }
 
 
@@ -149,6 +194,13 @@ class Thresholds:
     h5_max_share: Decimal = Decimal("0.5")
     poor_share: Decimal = Decimal("0.5")
     excellent_max_weak_h: int = 1
+    round_trip_days: int = 7
+    round_trip_tolerance: Decimal = Decimal("0.05")
+    same_day_min_pairs: int = 5
+    burst_days: int = 30
+    burst_multiple: Decimal = Decimal("4")
+    red_flag_min_amount: Decimal = Decimal("10000")
+    red_flags_affect_class: bool = False
 
     def validate(self) -> list[str]:
         """Every problem with these values, one Chinese sentence each; empty when usable."""
@@ -162,7 +214,10 @@ class Thresholds:
         for f in fields(self):
             value = getattr(self, f.name)
             label = THRESHOLD_LABELS[f.name][0]
-            if f.type in ("int", int):
+            if f.type in ("bool", bool):
+                if not isinstance(value, bool):
+                    problems.append(f"{label}应为“是”或“否”，实际为“{value}”")
+            elif f.type in ("int", int):
                 if not isinstance(value, int) or isinstance(value, bool):
                     problems.append(f"{label}应为整数，实际为“{value}”")
             elif isinstance(value, bool) or not (
@@ -211,7 +266,27 @@ class Thresholds:
         need(0 <= self.excellent_max_weak_h <= len(HEALTH_CHECKS),
              f"{label['excellent_max_weak_h']}应在0到{len(HEALTH_CHECKS)}之间，"
              f"实际为{self.excellent_max_weak_h}")
+        need(1 <= self.round_trip_days <= 90,
+             f"{label['round_trip_days']}应在1到90之间，实际为{self.round_trip_days}")
+        need(Decimal(0) <= self.round_trip_tolerance <= Decimal("0.5"),
+             f"{label['round_trip_tolerance']}应在0到0.5之间，实际为{self.round_trip_tolerance}")
+        need(1 <= self.same_day_min_pairs <= 10000,
+             f"{label['same_day_min_pairs']}应在1到10000之间，实际为{self.same_day_min_pairs}")
+        need(7 <= self.burst_days <= 92, f"{label['burst_days']}应在7到92之间，实际为{self.burst_days}")
+        need(Decimal(1) <= self.burst_multiple <= Decimal(100),
+             f"{label['burst_multiple']}应在1到100之间，实际为{self.burst_multiple}")
+        need(Decimal(0) <= self.red_flag_min_amount <= Decimal(10) ** 10,
+             f"{label['red_flag_min_amount']}应在0到10000000000之间，实际为{self.red_flag_min_amount}")
         return problems
+
+    def flag_limits(self) -> FlagLimits:
+        """The red flags' thresholds; F4 looks back over the rest of the look-back months."""
+        return FlagLimits(
+            round_trip_days=self.round_trip_days, round_trip_tolerance=self.round_trip_tolerance,
+            min_amount=self.red_flag_min_amount, same_day_min_pairs=self.same_day_min_pairs,
+            burst_days=self.burst_days, burst_multiple=self.burst_multiple,
+            burst_history_periods=max(self.lookback_months - 1, 1),
+        )
 
     def as_dict(self) -> dict[str, int | str]:
         """JSON-ready: integers as integers, ratios as decimal strings."""
@@ -230,10 +305,11 @@ class Thresholds:
             if name not in known:
                 continue
             label = THRESHOLD_LABELS[name][0]
+            kind = {"int": "整数", "bool": "“是”或“否”"}.get(str(known[name].type), "数字")
+            parse = {"int": _int, "bool": _bool}.get(str(known[name].type), _decimal)
             try:
-                values[name] = _int(raw) if known[name].type in ("int", int) else _decimal(raw)
+                values[name] = parse(raw)
             except (ValueError, InvalidOperation):
-                kind = "整数" if known[name].type in ("int", int) else "数字"
                 problems.append(f"{label}应为{kind}，实际为“{raw}”")
         if problems:
             raise PolicyError(problems)
@@ -257,6 +333,21 @@ def _int(raw: Any) -> int:
     if not text.lstrip("-").isdigit():
         raise ValueError(raw)
     return int(text)
+
+
+_TRUE = frozenset({"1", "true", "yes", "on", "是"})
+_FALSE = frozenset({"0", "false", "no", "off", "否", ""})
+
+
+def _bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = unicodedata.normalize("NFKC", str(raw)).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(raw)
 
 
 def _decimal(raw: Any) -> Decimal:
@@ -320,6 +411,8 @@ def policy_in_effect(policies: Iterable[Policy], on: date) -> Policy:
 class EnterpriseInput:
     name: str
     uscc: str
+    # names known to be related (the legal representative, ...): their money is not a debtor's (F2)
+    related_parties: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -332,9 +425,14 @@ class ReceivableInput:
     amount: Decimal
     issue_date: date
     due_date: date
-    confirmation: str  # confirmed | pending | disputed
+    confirmation: str  # the debtor's answer: confirmed | pending | disputed
     line: int = 0  # where it came from (file line), 0 when not from a file
     contract_no: str = ""
+    # Who says so: an ANSWER_SOURCES value; while pending, DECLARED (what the enterprise declared
+    # is in `declared`) or "". The time is local (Shanghai) time of the answer or declaration.
+    confirmation_source: str = ""
+    confirmation_time: datetime | date | None = None
+    declared: str = ""  # confirmed | disputed, with source DECLARED
 
     @classmethod
     def of(cls, item: Any) -> ReceivableInput:
@@ -350,6 +448,9 @@ class ReceivableInput:
             confirmation=item.confirmation,
             line=getattr(item, "line", 0) or 0,
             contract_no=getattr(item, "contract_no", "") or "",
+            confirmation_source=getattr(item, "confirmation_source", "") or "",
+            confirmation_time=getattr(item, "confirmation_time", None),
+            declared=getattr(item, "declared", "") or "",
         )
 
 
@@ -417,6 +518,9 @@ class ReceivableResult:
             "issue_date": r.issue_date.isoformat(),
             "due_date": r.due_date.isoformat(),
             "confirmation": r.confirmation,
+            "confirmation_source": r.confirmation_source or "none",
+            "confirmation_time": r.confirmation_time.isoformat() if r.confirmation_time else None,
+            "declared_confirmation": r.declared or None,
             "grade": self.grade,
             "checks": [c.as_dict() for c in self.checks],
         }
@@ -439,6 +543,7 @@ class Report:
     health: tuple[Check, ...]
     reasons_zh: tuple[str, ...]
     reasons_en: tuple[str, ...]
+    red_flags: tuple[RedFlag, ...] = ()
 
     def health_check(self, code: str) -> Check:
         return next(c for c in self.health if c.code == code)
@@ -461,6 +566,7 @@ class Report:
             },
             "receivables": [r.as_dict() for r in self.receivables],
             "health": [c.as_dict() for c in self.health],
+            "red_flags": [f.as_dict() for f in self.red_flags],
             "reasons_zh": list(self.reasons_zh),
             "reasons_en": list(self.reasons_en),
             "metrics": dict(self.metrics),
@@ -468,17 +574,6 @@ class Report:
 
 
 # ---- formatting --------------------------------------------------------------------------------
-
-
-def _money(amount: Decimal) -> str:
-    return f"{amount.quantize(_CENT, rounding=ROUND_HALF_UP):.2f}"
-
-
-def yuan(amount: Decimal) -> str:
-    """¥1,234,567.89, rounded half up to the fen."""
-    cents = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
-    sign = "-" if cents < 0 else ""
-    return f"{sign}¥{abs(cents):,.2f}"
 
 
 def ratio_text(value: Fraction) -> str:
@@ -518,14 +613,37 @@ def _months_zh(months: Iterable[int]) -> str:
 # ---- the receivable checks ---------------------------------------------------------------------
 
 
+_ANSWER_WAYS = {  # source -> (zh, en) of the way the debtor answered
+    "link": ("通过签名链接", "via the signed link"),
+    "account": ("通过其平台企业账户", "through its enterprise account on the platform"),
+}
+_FILE_NOTE = ("（依据核验文件所载，由提供文件者负责）", " (as the verified file states; whoever supplied it vouches for it)")
+
+
 def check_r1(r: ReceivableInput) -> Check:
-    state = r.confirmation
-    if state == "confirmed":
-        return Check("R1", "ok", state, "债务人已确认该笔应收账款",
-                     "The debtor has confirmed the receivable")
-    if state == "disputed":
-        return Check("R1", "fail", state, "债务人对该笔应收账款有异议",
-                     "The debtor disputes the receivable")
+    """The debtor's answer, naming where it comes from and when; a declaration counts as pending."""
+    state, source = r.confirmation, r.confirmation_source
+    day = f"{r.confirmation_time:%Y-%m-%d}" if r.confirmation_time else ""
+    if state in ("confirmed", "disputed"):
+        level = "ok" if state == "confirmed" else "fail"
+        if source in _ANSWER_WAYS:
+            way_zh, way_en = _ANSWER_WAYS[source]
+            when_zh, when_en = (f"于{day}", f" on {day}") if day else ("", "")
+            act_zh, act_en = (("确认该笔应收账款", "confirmed the receivable") if state == "confirmed"
+                              else ("对该笔应收账款提出异议", "disputed the receivable"))
+            return Check("R1", level, state, f"债务人{when_zh}{way_zh}{act_zh}", f"The debtor {act_en} {way_en}{when_en}")
+        zh, en = (("债务人已确认该笔应收账款", "The debtor has confirmed the receivable") if state == "confirmed"
+                  else ("债务人对该笔应收账款有异议", "The debtor disputes the receivable"))
+        if source == "file":
+            zh, en = zh + _FILE_NOTE[0], en + _FILE_NOTE[1]
+        return Check("R1", level, state, zh, en)
+    if source == DECLARED:
+        when_zh, when_en = (f"（企业于{day}声明）", f" on {day}") if day else ("", "")
+        if r.declared == "disputed":
+            return Check("R1", "weak", state, f"企业声明有异议，债务人尚未答复{when_zh}",
+                         f"Declared disputed by the enterprise{when_en}; the debtor has not answered yet")
+        return Check("R1", "weak", state, f"企业声明已确认，债务人尚未确认{when_zh}",
+                     f"Declared confirmed by the enterprise{when_en}; the debtor has not confirmed it yet")
     return Check("R1", "weak", state, "该笔应收账款尚待债务人确认",
                  "The receivable is still awaiting the debtor's confirmation")
 
@@ -826,6 +944,20 @@ def _statement_data(statements: Sequence[Any] | None) -> list[StatementData]:
     return result
 
 
+def _source_problems(r: ReceivableInput) -> list[str]:
+    """A declaration is never an answer; a source must be one R1 knows."""
+    source = r.confirmation_source
+    if source == DECLARED:
+        if r.confirmation != "pending":
+            return ["企业声明不能作为债务人的确认或异议"]
+        if r.declared not in DECLARATIONS:
+            return [f"企业声明的确认状态“{r.declared}”无法识别"]
+        return []
+    if source not in ANSWER_SOURCES:
+        return [f"确认来源“{source}”无法识别"]
+    return []
+
+
 def _input_problems(enterprise: EnterpriseInput, receivables: Sequence[ReceivableInput],
                     requested: Any, as_of: Any, policy: Policy) -> list[str]:
     problems = list(policy.validate())
@@ -842,6 +974,7 @@ def _input_problems(enterprise: EnterpriseInput, receivables: Sequence[Receivabl
         where = f"第{r.line}行" if r.line else f"发票{r.invoice_no}"
         if r.confirmation not in CONFIRMATIONS:
             problems.append(f"{where}：确认状态“{r.confirmation}”无法识别")
+        problems.extend(f"{where}：{problem}" for problem in _source_problems(r))
         if not isinstance(r.amount, Decimal) or not r.amount.is_finite() or r.amount <= 0:
             problems.append(f"{where}：金额应大于0，实际为“{r.amount}”")
         if r.issue_date > as_of:
@@ -918,13 +1051,22 @@ def verify(
         raise VerificationInputError(problems)
     t = policy.thresholds
     window = window_before(as_of, t.lookback_months)
-    flow = build_cashflow(_statement_data(statements), window, enterprise.name)
+    data = _statement_data(statements)
+    own_accounts = OwnAccounts(s.account_no for s in data)
+    flow = build_cashflow(data, window, enterprise.name, own_accounts)
+    related = [related_reason(r.debtor_name, r.debtor_uscc, enterprise.name, enterprise.uscc,
+                              enterprise.related_parties) for r in items]
+    flags = detect(FlagInput(
+        transactions=flow.transactions, spans=flow.spans, enterprise_name=enterprise.name,
+        own_accounts=own_accounts, debtors=[Debtor(r.debtor_name, why) for r, why in zip(items, related, strict=True)],
+        window_start=window.start, window_end=window.end, as_of=as_of,
+    ), t.flag_limits())
 
     duplicates = _same_list_pledges(items)
     pledges = _pledge_keys(other_active_pledges)
     results = []
-    for r, other_lines in zip(items, duplicates, strict=True):
-        paid = flow.debtor_months(r.debtor_name)
+    for r, other_lines, why in zip(items, duplicates, related, strict=True):
+        paid = {} if why else flow.debtor_months(r.debtor_name)  # a related party's money is not a payment
         checks = (
             check_r1(r),
             check_r2(r, paid, t),
@@ -944,9 +1086,9 @@ def verify(
     )
     pledged = sum((r.amount for r in items), Decimal(0))
     poor_amount = sum((r.amount for r in results if r.grade == GRADE_ANY_FAIL), Decimal(0))
-    classification = classify(results, health, t)
+    classification = classify(results, health, t, flags)
     reasons_zh, reasons_en = explain(classification, results, health, pledged, poor_amount,
-                                     requested_amount, flow, t)
+                                     requested_amount, flow, t, flags)
     return Report(
         classification=classification,
         policy_version=policy.version,
@@ -963,18 +1105,25 @@ def verify(
         health=health,
         reasons_zh=tuple(reasons_zh),
         reasons_en=tuple(reasons_en),
+        red_flags=flags,
     )
 
 
-def classify(results: Sequence[ReceivableResult], health: Sequence[Check], t: Thresholds) -> str:
-    """poor / excellent / mixed, as design.md section 5 says."""
+def classify(results: Sequence[ReceivableResult], health: Sequence[Check], t: Thresholds,
+             flags: Sequence[RedFlag] = ()) -> str:
+    """poor / excellent / mixed, as design.md section 5 says; red flags lower excellent to mixed
+    when the policy says so (red_flags_affect_class)."""
     if _poor_reasons(results, health, t):
         return "poor"
     all_best = all(r.grade == GRADE_ALL_OK for r in results)
     weak_h = sum(1 for c in health if c.level == "weak")
-    if all_best and weak_h <= t.excellent_max_weak_h:
+    if all_best and weak_h <= t.excellent_max_weak_h and not _flags_lower(flags, t):
         return "excellent"
     return "mixed"
+
+
+def _flags_lower(flags: Sequence[RedFlag], t: Thresholds) -> bool:
+    return bool(flags) and t.red_flags_affect_class
 
 
 def _poor_share(results: Sequence[ReceivableResult]) -> Fraction:
@@ -996,10 +1145,11 @@ def _poor_reasons(results: Sequence[ReceivableResult], health: Sequence[Check],
 
 def explain(classification: str, results: Sequence[ReceivableResult], health: Sequence[Check],
             pledged: Decimal, poor_amount: Decimal, requested: Decimal, flow: CashFlow,
-            t: Thresholds) -> tuple[list[str], list[str]]:
+            t: Thresholds, flags: Sequence[RedFlag] = ()) -> tuple[list[str], list[str]]:
     """The class in one sentence, then what stands in the way and what to do about it:
-    failed checks first, then weak ones; the cash-flow checks before the receivables."""
-    summary = _summarise(classification, results, health, pledged, poor_amount, t)
+    failed checks first, then weak ones; the cash-flow checks before the receivables; then
+    each red flag with what the enterprise can show about it."""
+    summary = _summarise(classification, results, health, pledged, poor_amount, t, flags)
     zh, en = [_summary_zh(summary, t)], [_summary_en(summary, t)]
     for level in ("fail", "weak"):
         for check in health:
@@ -1015,7 +1165,27 @@ def explain(classification: str, results: Sequence[ReceivableResult], health: Se
                     advice = _receivable_advice(check, result.receivable, t)
                     zh.append(advice[0])
                     en.append(advice[1])
+    for flag in flags:
+        advice = FLAG_ADVICE[flag.code]
+        zh.append(f"红旗{flag.code}（{FLAG_NAMES[flag.code][0]}）：{flag.reason_zh}。{advice[0]}")
+        en.append(f"Red flag {flag.code} ({FLAG_NAMES[flag.code][1]}): {flag.reason_en}. {advice[1]}")
     return zh, en
+
+
+# what the enterprise can show about a red flag (advice.py repeats it for the request page)
+FLAG_ADVICE: dict[str, tuple[str, str]] = {
+    "F1": ("请说明与该债务人之间资金往返的原因，并提供对应的合同、发票或对账单",
+           "Please explain the money that went to this debtor and came back, with the contracts, "
+           "invoices or account statements behind it"),
+    "F2": ("请提供债务人从其自身账户直接付款的银行流水；自有账户之间的划转和关联方资金不能证明债务人的付款能力",
+           "Please provide statements that show the debtor paying from its own accounts; transfers "
+           "between your own accounts and related parties' money do not show the debtor's payments"),
+    "F3": ("请说明同日等额进出资金的业务背景（如代收代付），并提供相关合同",
+           "Please explain the business behind the equal same-day ins and outs (for example "
+           "collections on behalf of others), with the contracts"),
+    "F4": ("请说明近期资金流入明显增加的原因，并提供对应的销售合同或发票",
+           "Please explain the recent rise in inflows, with the sales contracts or invoices behind it"),
+}
 
 
 @dataclass(frozen=True)
@@ -1032,10 +1202,14 @@ class _Summary:
     poor_share_exceeded: bool
     not_best: int
     too_many_weak: bool
+    flags: int = 0
+    flag_codes: list[str] = field(default_factory=list)  # each code once
+    flags_lowered: bool = False
 
 
 def _summarise(classification: str, results: Sequence[ReceivableResult], health: Sequence[Check],
-               pledged: Decimal, poor_amount: Decimal, t: Thresholds) -> _Summary:
+               pledged: Decimal, poor_amount: Decimal, t: Thresholds,
+               flags: Sequence[RedFlag] = ()) -> _Summary:
     counts = {g: sum(1 for r in results if r.grade == g) for g in GRADES}
     weak_h = [c.code for c in health if c.level == "weak"]
     return _Summary(
@@ -1043,6 +1217,7 @@ def _summarise(classification: str, results: Sequence[ReceivableResult], health:
         fail_h=[c.code for c in health if c.level == "fail"], pledged=pledged, poor_amount=poor_amount,
         poor_share_exceeded=_poor_share(results) > _fraction(t.poor_share),
         not_best=len(results) - counts[GRADE_ALL_OK], too_many_weak=len(weak_h) > t.excellent_max_weak_h,
+        flags=len(flags), flag_codes=codes(flags), flags_lowered=_flags_lower(flags, t),
     )
 
 
@@ -1052,6 +1227,8 @@ def _summary_zh(f: _Summary, t: Thresholds) -> str:
     text = (f"核验结论：{CLASS_LABELS[f.classification][0]}（{f.classification}）。应收账款{f.total}笔（{grades}），"
             f"评级为差的金额{yuan(f.poor_amount)}占质押总额{yuan(f.pledged)}的{share}；"
             f"现金流检查未通过{len(f.fail_h)}项{_codes_zh(f.fail_h)}，需关注{len(f.weak_h)}项{_codes_zh(f.weak_h)}")
+    if f.flags:
+        text += f"；资金流向红旗{f.flags}项{_codes_zh(f.flag_codes)}"
     causes = []
     if f.classification == "poor":
         if f.fail_h:
@@ -1064,6 +1241,8 @@ def _summary_zh(f: _Summary, t: Thresholds) -> str:
             causes.append(f"{f.not_best}笔应收账款评级不是优")
         if f.too_many_weak:
             causes.append(f"现金流需关注{len(f.weak_h)}项，超过{t.excellent_max_weak_h}项")
+        if f.flags_lowered:
+            causes.append(f"出现资金流向红旗{f.flags}项，按核验策略不能评为优质")
         text += "。未达优质：" + "；".join(causes)
     return text
 
@@ -1079,6 +1258,8 @@ def _summary_en(f: _Summary, t: Thresholds) -> str:
             f"amount to {yuan(f.poor_amount)}, a share of {share} of the pledged {yuan(f.pledged)}; "
             f"cash-flow checks failed: {', '.join(f.fail_h) or 'none'}; weak: "
             f"{', '.join(f.weak_h) or 'none'}")
+    if f.flags:
+        text += f"; red flags: {f.flags} ({', '.join(f.flag_codes)})"
     causes = []
     if f.classification == "poor":
         if f.fail_h:
@@ -1091,6 +1272,8 @@ def _summary_en(f: _Summary, t: Thresholds) -> str:
             causes.append(f"{f.not_best} receivable(s) not graded 优")
         if f.too_many_weak:
             causes.append(f"{len(f.weak_h)} weak cash-flow checks, more than {t.excellent_max_weak_h}")
+        if f.flags_lowered:
+            causes.append(f"{f.flags} red flag(s), which the policy does not allow for excellent")
         text += ". Not excellent: " + " and ".join(causes)
     return text
 
