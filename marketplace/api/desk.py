@@ -250,7 +250,9 @@ def get_request(request_id: int):
         "request": request_payload(req),
         "receivables": [{"id": r.id, "debtor_name": r.debtor_name, "invoice_no": r.invoice_no,
                          "face_amount": r.face_amount, "issue_date": r.issue_date, "due_date": r.due_date,
-                         "confirmation": r.confirmation, "document_count": len(r.documents),
+                         "confirmation": r.confirmation, "confirmed_via": r.confirmed_via,
+                         "confirmed_at": r.confirmed_at, "declared_confirmation": r.declared_confirmation,
+                         "declared_at": r.declared_at, "document_count": len(r.documents),
                          "documents": [document_payload(req.id, d) for d in documents.get(r.id, ())]}
                         for r in (p.receivable for p in req.active_pledges)],
         "target": target_payload(target),

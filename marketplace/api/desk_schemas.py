@@ -205,7 +205,15 @@ class ReceivableSchema(Schema):
     face_amount = TwoDecimals(required=True)
     issue_date = fields.Date(required=True)
     due_date = fields.Date(required=True)
-    confirmation = fields.String(required=True, metadata={"enum": ["pending", "confirmed", "disputed"]})
+    confirmation = fields.String(required=True, metadata={
+        "enum": ["pending", "confirmed", "disputed"], "description": "Set only by the debtor's own answer"})
+    confirmed_via = fields.String(required=True, allow_none=True, metadata={
+        "enum": ["link", "account", None], "description": "How the debtor answered: its signed link or its own account"})
+    confirmed_at = fields.DateTime(required=True, allow_none=True, metadata={"description": "When the debtor answered"})
+    declared_confirmation = fields.String(required=True, allow_none=True, metadata={
+        "enum": ["confirmed", "disputed", None],
+        "description": "What the enterprise itself stated (its import); counts as pending until the debtor answers"})
+    declared_at = fields.DateTime(required=True, allow_none=True)
     document_count = fields.Integer(required=True, metadata={"description": "Documents the enterprise uploaded"})
     documents = fields.List(fields.Nested(DocumentSchema), required=True, metadata={
         "description": "Its invoices and contracts; empty without the enterprise's consent (see report_available)"})

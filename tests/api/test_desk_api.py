@@ -168,6 +168,9 @@ def test_the_request_comes_with_its_receivables_target_and_reports(client, beare
     assert body["request"]["state"] == "routed_to_bank" and body["request"]["classification"] == "excellent"
     assert sorted(r["face_amount"] for r in body["receivables"]) == ["150000.00", "150000.00"]
     assert all(r["documents"] == [] and r["document_count"] == 0 for r in body["receivables"])
+    for r in body["receivables"]:  # who confirmed, how and when: the debtor's answer, not a claim
+        assert {"confirmation", "confirmed_via", "confirmed_at", "declared_confirmation", "declared_at"} <= set(r)
+        assert r["confirmation"] != "confirmed" or (r["confirmed_via"] in ("link", "account") and r["confirmed_at"])
     assert body["target"]["status"] == "routed" and body["target"]["explanation"]
     assert all({"code", "passed", "reason_zh", "reason_en"} <= set(c) for c in body["target"]["explanation"])
     assert body["claim"] is None and body["offers"] == [] and body["loan"] is None
