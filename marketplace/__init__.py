@@ -26,18 +26,23 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         app.config.update(config)
     config_module.finalise(app.config, app.instance_path)
 
+    from marketplace.web_security import bound_url_ids
+
+    bound_url_ids(app)  # before any route is added: ids in URLs stay within the tables' integers
     _init_extensions(app)
     import marketplace.after_commit  # noqa: F401  (session hooks)
     import marketplace.models  # noqa: F401  (every table registered before anything queries)
     _register_blueprints(app)
 
-    from marketplace import errors, i18n, permissions, read_transactions
+    from marketplace import audit, errors, i18n, permissions, read_transactions, web_security
     from marketplace.desks import consent_ended  # noqa: F401  (subscribes to consents revoked and granted)
 
     i18n.init_app(app)
     errors.init_app(app)
     permissions.init_app(app)
+    audit.init_app(app)  # refusals of signed-in users (403, 404 on a matched route) are logged
     read_transactions.init_app(app)
+    web_security.init_app(app)  # headers on every answer; control characters refused first
 
     from marketplace.cli import register_cli
 

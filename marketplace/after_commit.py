@@ -16,21 +16,31 @@ from marketplace.extensions import db
 
 PENDING = "after_commit_pending"
 READY = "after_commit_ready"
+UNDO = "after_rollback_pending"
 
 
 def after_commit(callback: Callable[[], None]) -> None:
     db.session.info.setdefault(PENDING, []).append(callback)
 
 
+def after_rollback(callback: Callable[[], None]) -> None:
+    """Run `callback` if the current transaction rolls back (dropped when it commits): undo
+    what the transaction did outside the database, e.g. remove a file written for its rows."""
+    db.session.info.setdefault(UNDO, []).append(callback)
+
+
 @event.listens_for(Session, "after_commit")
 def _mark_ready(session: Session) -> None:
     session.info.setdefault(READY, []).extend(session.info.pop(PENDING, []))
+    session.info.pop(UNDO, None)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop(session: Session, previous_transaction: SessionTransaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop(PENDING, None)
+        for callback in session.info.pop(UNDO, []):
+            callback()
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -3,6 +3,16 @@
 The key comes from configuration (AUDIT_KEY), never from the database, so whoever can write
 the table cannot forge a consistent chain. `flask audit verify` walks the chain and names the
 first broken row.
+
+A chain alone cannot tell that its last rows, or all of them, were removed: what remains is
+still a valid chain. So its head is anchored outside the table twice over:
+- `audit_anchors` (one row) names the last event, its HMAC and the number of events. A database
+  trigger advances it on every insert, in the same transaction; the application role may only
+  read it (see marketplace/db_roles.py).
+- `audit_checkpoints` (append-only) holds the head every AUDIT_CHECKPOINT_EVERY events and at
+  each `flask audit checkpoint` (run it from cron and keep its output off the database host),
+  each signed with the audit key, so a checkpoint cannot be forged nor the anchor rolled back
+  past one without the verification noticing.
 """
 
 from __future__ import annotations
@@ -10,14 +20,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
 from flask import current_app, has_request_context, request
 from flask.cli import AppGroup
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, String, select, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import UTCDateTime, utcnow
@@ -60,6 +71,41 @@ class AuditEvent(db.Model):
             "prev": self.prev_hmac,
         }
         return json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
+
+
+class AuditAnchor(db.Model):
+    """The chain's head as the database last saw it, advanced by a trigger on audit_events."""
+
+    __tablename__ = "audit_anchors"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(Integer)
+    last_hmac: Mapped[str] = mapped_column(String(64))
+    events: Mapped[int] = mapped_column(Integer)
+
+
+class AuditCheckpoint(db.Model):
+    """The chain's head at a moment, signed with the audit key (append-only)."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_event_id: Mapped[int] = mapped_column(Integer, index=True)
+    last_hmac: Mapped[str] = mapped_column(String(64))
+    events: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[str] = mapped_column(String(64))
+
+    def canonical(self) -> bytes:
+        return (f"audit-checkpoint|{self.last_event_id}|{self.last_hmac}|{self.events}|"
+                f"{self.created_at.isoformat(timespec='microseconds')}").encode()
+
+    def line(self) -> str:
+        """One line to keep outside the database (a log, another host)."""
+        return (f"checkpoint id={self.id} at={self.created_at.isoformat(timespec='seconds')} "
+                f"last_event_id={self.last_event_id} events={self.events} hmac={self.last_hmac} "
+                f"signature={self.signature}")
 
 
 def _sign(event: AuditEvent, key: str) -> str:
@@ -110,19 +156,101 @@ def record(
     event.hmac = _sign(event, current_app.config["AUDIT_KEY"])
     db.session.add(event)
     db.session.flush()
+    every = current_app.config.get("AUDIT_CHECKPOINT_EVERY") or 0
+    if every and event.id % every == 0:
+        write_checkpoint(current_app.config["AUDIT_KEY"])
     return event
 
 
+def _sign_checkpoint(checkpoint: AuditCheckpoint, key: str) -> str:
+    return hmac.new(key.encode(), checkpoint.canonical(), hashlib.sha256).hexdigest()
+
+
+def read_anchor() -> AuditAnchor | None:
+    """The anchor as stored now (the trigger changes it behind the session's back)."""
+    return db.session.scalar(select(AuditAnchor).where(AuditAnchor.id == 1).execution_options(populate_existing=True))
+
+
+def write_checkpoint(key: str) -> AuditCheckpoint:
+    """Sign and store the chain's current head (in the caller's transaction)."""
+    _lock_chain()
+    anchor = read_anchor()
+    checkpoint = AuditCheckpoint(created_at=utcnow(), last_event_id=anchor.last_event_id,
+                                 last_hmac=anchor.last_hmac, events=anchor.events)
+    checkpoint.signature = _sign_checkpoint(checkpoint, key)
+    db.session.add(checkpoint)
+    db.session.flush()
+    return checkpoint
+
+
+# What each kind of credit-data read is about: the detail naming the object read. A read of
+# request 6's page is logged as financing_request 6 (the enterprise is in enterprise_id).
+READ_OBJECT_KEYS = {
+    "financing_request": "request_id",
+    "financing_lead": "request_id",
+    "verification_report": "report_id",
+    "receivable_document": "document_id",
+    "info_attachment": "attachment_id",
+}
+
+
 def record_credit_read(enterprise_id: int, what: str, purpose: str, **details: Any) -> AuditEvent:
-    """Log a read of an enterprise's credit data; the enterprise sees these in its access log."""
+    """Log a read of an enterprise's credit data; the enterprise sees these in its access log.
+    `what` names the page or file read (object_type); the object's own id comes from the details
+    (request_id, report_id, document_id ...), the enterprise's id when it is the object."""
+    object_id = details.get(READ_OBJECT_KEYS.get(what, ""))
     return record(
         "credit_data.read",
         object_type=what,
-        object_id=enterprise_id,
+        object_id=enterprise_id if object_id is None else object_id,
         enterprise_id=enterprise_id,
         purpose=purpose,
         **details,
     )
+
+
+# --- denials --------------------------------------------------------------------------------------
+# A signed-in user refused by the route table (403) or by an ownership check (404 from a route that
+# exists) may be probing other tenants' ids: each refusal is logged, at most DENIALS_LOGGED_PER_MINUTE
+# per user (a scanner would otherwise fill the log; the cap itself shows in the log as a burst).
+
+DENIAL = "access.denied"
+
+
+def log_denial(response):
+    """after_request: log a signed-in user's 403, or 404 on a matched route, then commit it."""
+    if response.status_code not in (403, 404) or request.url_rule is None or request.endpoint == "static":
+        return response
+    if not current_user.is_authenticated:
+        return response
+    limit = current_app.config.get("DENIALS_LOGGED_PER_MINUTE", 20)
+    try:
+        since = utcnow() - timedelta(minutes=1)
+        logged = db.session.scalar(select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == DENIAL, AuditEvent.actor_user_id == current_user.id,
+            AuditEvent.occurred_at >= since))
+        if logged >= limit:
+            return response
+        object_type, object_id = _object_of(request.view_args or {})
+        record(DENIAL, object_type=object_type, object_id=object_id, status=response.status_code,
+               endpoint=request.endpoint, method=request.method, path=request.path[:300])
+        db.session.commit()
+    except SQLAlchemyError:  # a broken transaction must not turn the refusal into a 500
+        db.session.rollback()
+        current_app.logger.warning("could not log the denial of %s %s", request.method, request.path)
+    return response
+
+
+def _object_of(view_args: dict) -> tuple[str, Any]:
+    """The object a URL names: its last `<thing>_id` argument (request_id=6 -> request 6)."""
+    for name, value in reversed(list(view_args.items())):
+        if name.endswith("_id"):
+            return name[:-3], value
+    return "route", None
+
+
+def init_app(app) -> None:
+    app.after_request(log_denial)
 
 
 def _jsonable(details: dict) -> dict:
@@ -130,9 +258,16 @@ def _jsonable(details: dict) -> dict:
 
 
 def verify_chain(key: str, batch: int = 1000) -> tuple[int, AuditEvent | None, str | None]:
-    """Walk the chain in id order; return (rows checked, first broken row, why)."""
+    """Walk the chain in id order, then hold its end against the anchor and the signed
+    checkpoints; return (rows checked, first broken row or None, why it is broken or None)."""
+    checkpoints = list(db.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id)))
+    for checkpoint in checkpoints:
+        if not hmac.compare_digest(checkpoint.signature, _sign_checkpoint(checkpoint, key)):
+            return 0, None, f"checkpoint id={checkpoint.id} is not signed with the audit key (forged or altered)"
+    expected = {c.last_event_id: c for c in checkpoints if c.last_event_id}
     previous = GENESIS
     checked = 0
+    last_id = 0
     for event in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=batch)):
         if event.prev_hmac != previous:
             return checked, event, "prev_hmac does not match the previous row (a row was removed or reordered)"
@@ -140,7 +275,27 @@ def verify_chain(key: str, batch: int = 1000) -> tuple[int, AuditEvent | None, s
             return checked, event, "hmac does not match the row's contents (the row was altered)"
         previous = event.hmac
         checked += 1
-    return checked, None, None
+        last_id = event.id
+        checkpoint = expected.pop(event.id, None)
+        if checkpoint is not None and (checkpoint.last_hmac != event.hmac or checkpoint.events != checked):
+            return checked, event, f"checkpoint id={checkpoint.id} recorded another chain up to this row"
+    if expected:
+        missing = min(expected.values(), key=lambda c: c.last_event_id)
+        return checked, None, (f"checkpoint id={missing.id} names event id={missing.last_event_id}, which is "
+                               f"gone: the chain was cut short after event id={last_id or '-'}")
+    return checked, None, _anchor_problem(checked, last_id, previous)
+
+
+def _anchor_problem(checked: int, last_id: int, last_hmac: str) -> str | None:
+    anchor = read_anchor()
+    if anchor is None:
+        return "the chain's anchor row is missing (audit_anchors)"
+    if anchor.last_event_id != last_id or anchor.last_hmac != last_hmac:
+        return (f"the anchor names event id={anchor.last_event_id} as the last one, the chain ends at "
+                f"id={last_id or '-'}: rows were removed from the end (or written without the trigger)")
+    if anchor.events != checked:
+        return f"the anchor counts {anchor.events} events, the chain has {checked}"
+    return None
 
 
 audit_cli = AppGroup("audit", help="The audit log.")
@@ -148,11 +303,23 @@ audit_cli = AppGroup("audit", help="The audit log.")
 
 @audit_cli.command("verify")
 def verify_command():
-    """Check the HMAC chain; exit 1 naming the first broken row."""
+    """Check the HMAC chain, its anchor and checkpoints; exit 1 naming what is broken."""
     checked, broken, why = verify_chain(current_app.config["AUDIT_KEY"])
-    if broken is None:
-        click.echo(f"OK: {checked} audit events, chain intact")
+    if why is None:
+        click.echo(f"OK: {checked} audit events, chain intact up to its anchor")
         return
-    click.echo(f"BROKEN at audit event id={broken.id} ({broken.action}, {broken.occurred_at:%Y-%m-%d %H:%M:%S}Z): {why}")
+    if broken is not None:
+        click.echo(f"BROKEN at audit event id={broken.id} ({broken.action}, "
+                   f"{broken.occurred_at:%Y-%m-%d %H:%M:%S}Z): {why}")
+    else:
+        click.echo(f"BROKEN: {why}")
     click.echo(f"{checked} events before it are intact")
     raise SystemExit(1)
+
+
+@audit_cli.command("checkpoint")
+def checkpoint_command():
+    """Sign and store the chain's head; print it (keep the line outside the database)."""
+    checkpoint = write_checkpoint(current_app.config["AUDIT_KEY"])
+    db.session.commit()
+    click.echo(checkpoint.line())

@@ -7,11 +7,17 @@ from celery.schedules import crontab
 from flask import Flask
 
 # Every module that defines tasks, imported once the app is made so a worker knows them all.
-TASK_MODULES = ("marketplace.notifications.tasks", "marketplace.verification.tasks", "marketplace.sla.tasks",
+TASK_MODULES = ("marketplace.outbox", "marketplace.notifications.tasks", "marketplace.verification.tasks",
+                "marketplace.sla.tasks",
                 "marketplace.loans.tasks", "marketplace.desks.tasks", "marketplace.receivables.tasks")
 
 # Periodic tasks for `celery beat`; a beat_schedule in the CELERY configuration adds to these.
 BEAT_SCHEDULE = {
+    # tasks whose enqueue failed after their commit (broker down): sent from the outbox
+    "outbox-flush": {"task": "marketplace.outbox.flush_outbox", "schedule": 60, "options": {"expires": 60}},
+    # verifications that produced no report in VERIFICATION_STALL_MINUTES (a lost or stuck message)
+    "verification-resend-stalled": {"task": "marketplace.verification.tasks.resend_stalled_verifications",
+                                    "schedule": 120, "options": {"expires": 120}},
     "desk-expire-claims": {"task": "marketplace.desks.tasks.expire_idle_claims", "schedule": 10 * 60,
                            "options": {"expires": 10 * 60}},
     "sla-sweep": {"task": "marketplace.sla.tasks.sweep_sla_breaches", "schedule": 15 * 60,

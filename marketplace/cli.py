@@ -13,19 +13,25 @@ from marketplace.extensions import db
 def register_cli(app: Flask) -> None:
     from marketplace.accounts.tokens import tokens_cli
     from marketplace.audit import audit_cli
+    from marketplace.crypto import crypto_cli
+    from marketplace.db_roles import db_roles_cli
     from marketplace.loans.cli import loans_cli
+    from marketplace.outbox import outbox_cli
     from marketplace.sla.cli import sla_cli
     from marketplace.statements.cli import statements_cli
     from marketplace.verification.cli import verify_cli
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(tokens_cli)
+    app.cli.add_command(crypto_cli)
     app.cli.add_command(totp_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(statements_cli)
     app.cli.add_command(verify_cli)
     app.cli.add_command(sla_cli)
     app.cli.add_command(loans_cli)
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(db_roles_cli)
 
 
 totp_cli = AppGroup("totp", help="Second factor helpers.")

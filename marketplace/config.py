@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +17,16 @@ class Defaults:
     DEPLOYMENT = "embedded"  # or "production"
     SECRET_KEY: str | None = None
     AUDIT_KEY: str | None = None
+    AUDIT_CHECKPOINT_EVERY = 1000  # a signed checkpoint of the audit chain's head every N events
+    DENIALS_LOGGED_PER_MINUTE = 20  # refusals (403/404) of one user logged per minute; the rest are not
+    # Encrypts ID numbers and TOTP secrets at rest (marketplace/crypto.py); comma-separated keys
+    # rotate (the first encrypts). Embedded mode keeps one in instance/encryption_key.
+    ENCRYPTION_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None  # None: sqlite file under instance/
+    # Migrations (flask db upgrade, db-roles) connect with this owner role when set; the app's own
+    # URL above then names a role that may not alter tables nor change audit rows.
+    MIGRATION_DATABASE_URI: str | None = None
+    APP_DATABASE_ROLE: str | None = None  # e.g. marketplace_app: `flask db upgrade` re-grants it
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     CELERY: dict = {
         "broker_url": "memory://",
@@ -42,12 +52,42 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     LOGIN_LIMIT_PER_IP = "20 per minute"
-    LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
+    # Wrong passwords for one account from one address (back-off for that pair only; the owner
+    # elsewhere is not refused); wrong second-factor codes per account; registrations.
+    LOGIN_FAILURES_PER_ACCOUNT_IP = "5 per minute;20 per hour"
+    TOTP_FAILURES_PER_ACCOUNT = "5 per 5 minutes;20 per day"
+    LOGIN_PENDING_SECONDS = 300  # a password accepted, second factor pending: expires after this
+    REGISTER_LIMIT_PER_IP = "10 per hour"
+    REGISTER_LIMIT_PER_EMAIL = "3 per hour"
+    REGISTRATION_LINK_HOURS = 48
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # True in production (finalise), where TLS is required
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    RATELIMIT_HEADERS_ENABLED = True  # 429 answers say when to retry (Retry-After)
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
     DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+    # Uploaded tables (statements, receivables imports): refused before parsing beyond these
+    # (workflows.tabular.TableLimits), and parsed in a child process limited in memory and time
+    # (marketplace/isolation.py; UPLOAD_PARSE_ISOLATED = False parses in the web process).
+    UPLOAD_MAX_ROWS = 200_000
+    UPLOAD_MAX_COLUMNS = 200
+    UPLOAD_MAX_CELLS = 4_000_000
+    UPLOAD_MAX_UNPACKED_MB = 256  # an XLSX's parts, each and in all
+    UPLOAD_PARSE_ISOLATED = True
+    UPLOAD_PARSE_MEMORY_MB = 1536
+    UPLOAD_PARSE_SECONDS = 60
+    UPLOAD_INLINE_BYTES = 1024 * 1024  # an HTML table this small is parsed in the web process (CSV always is)
+    # PDFs (marketplace/pdf.py): rendered in a child limited in time and memory, refused past a
+    # page cap; PDFs of immutable records are cached here (None: instance/pdf-cache).
+    PDF_MAX_PAGES = 60
+    PDF_RENDER_SECONDS = 30
+    PDF_RENDER_MEMORY_MB = 1536
+    PDF_RENDER_ISOLATED = True
+    PDF_CACHE_FOLDER: str | None = None
     UPLOAD_FOLDER: str | None = None  # None: instance/uploads
     DEBTOR_LINK_DAYS = 7
     DEBTOR_REMINDER_DAYS = 3  # a debtor who has not answered is reminded at most this often
@@ -72,6 +112,11 @@ class Defaults:
     # Holds each verification between its two transactions (seconds); 0 except in the
     # redelivery test, which kills a worker in the middle of a verification.
     VERIFICATION_PAUSE_SECONDS = 0
+    # A submission whose verification has produced no report this long after its last send is
+    # sent again (a lost or unacked message, a killed worker), at most VERIFICATION_MAX_SENDS
+    # times in all; then the platform admins are told (marketplace/verification/stalls.py).
+    VERIFICATION_STALL_MINUTES = 5
+    VERIFICATION_MAX_SENDS = 4
     # SLA clocks (marketplace/sla): working days per state, overriding workflows.sla.DEFAULT_SLA_DAYS,
     # e.g. {"bank_review": 3, "returned": 10}; null for no clock.
     SLA_WORKING_DAYS: dict = {}
@@ -93,16 +138,35 @@ def finalise(config: dict, instance_path: str) -> None:
             )
         if not config.get("SQLALCHEMY_DATABASE_URI"):
             raise RuntimeError("Refusing to start in production without FLASK_SQLALCHEMY_DATABASE_URI.")
+        secure_cookies(config)
     instance.mkdir(parents=True, exist_ok=True)
     for key in PRODUCTION_REQUIRED:
         if not config.get(key):
             config[key] = _instance_secret(instance / key.lower())
+    if not config.get("ENCRYPTION_KEY"):
+        if config.get("DEPLOYMENT") == "production":
+            logging.getLogger(__name__).warning(
+                "!!! FLASK_ENCRYPTION_KEY is not set: ID numbers and TOTP secrets are encrypted with a key "
+                "kept in %s/encryption_key, next to the data. Set FLASK_ENCRYPTION_KEY from your secret "
+                "store (生产环境请配置加密密钥 FLASK_ENCRYPTION_KEY). !!!", instance)
+        config["ENCRYPTION_KEY"] = _instance_secret(instance / "encryption_key")
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'marketplace.db'}"
     if not config.get("UPLOAD_FOLDER"):
         config["UPLOAD_FOLDER"] = str(instance / "uploads")
+    if not config.get("PDF_CACHE_FOLDER"):
+        config["PDF_CACHE_FOLDER"] = str(instance / "pdf-cache")
     if config.get("STRIPE_SECRET_KEY"):
         config["PAYMENTS"] = "stripe"
+
+
+def secure_cookies(config: dict) -> None:
+    """Production cookies travel over TLS only, stay out of scripts and off cross-site posts
+    (the session and Flask-Login's remember cookie alike)."""
+    for prefix in ("SESSION", "REMEMBER"):
+        config[f"{prefix}_COOKIE_SECURE"] = True
+        config[f"{prefix}_COOKIE_HTTPONLY"] = True
+        config.setdefault(f"{prefix}_COOKIE_SAMESITE", "Lax")
 
 
 def _instance_secret(path: Path) -> str:

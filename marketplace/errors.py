@@ -1,9 +1,17 @@
 """Error pages in the site's style (HTML) or JSON for API clients."""
 
-from flask import Flask, render_template, request
+import logging
+
+from flask import Flask, g, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+
+from marketplace.web_security import ControlCharacters
+
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: ("请求有误", "请检查输入后重试。"),
@@ -13,6 +21,7 @@ MESSAGES = {
     413: ("文件过大", "上传的文件超过大小限制。"),
     429: ("操作过于频繁", "请稍后再试。"),
     500: ("系统错误", "系统出现了问题，我们已记录并会尽快处理。请稍后再试。"),
+    503: ("服务暂时不可用", "数据库连接短暂中断，您的操作没有完成，请稍后重试。"),
 }
 
 
@@ -35,9 +44,54 @@ def _protocol_headers(error) -> dict:
 
 def init_app(app: Flask) -> None:
     app.json.ensure_ascii = False  # readable Chinese in JSON answers
-    for code in MESSAGES:
+    for code in MESSAGES.keys() - {500}:
         app.register_error_handler(code, lambda e, code=code: render_error(code, headers=_protocol_headers(e)))
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
         return render_error(400, _("表单已过期或无效，请刷新页面后重新提交。"))
+
+    @app.errorhandler(ControlCharacters)
+    def control_characters(e):
+        return render_error(400, _("请求中含有不允许的控制字符（例如空字符），请删除后重新提交。"))
+
+    @app.errorhandler(500)
+    def server_error(e):
+        return render_server_error(e)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(e):
+        """A connection that dropped mid-request (a database restart or failover, a terminated
+        backend) answers 503 with Retry-After: nothing was saved, the next try gets a fresh one."""
+        if not e.connection_invalidated:
+            raise e  # any other database error: the 500 path, as if unhandled
+        log.warning("database connection lost during %s %s: %s", request.method, request.path, e.orig)
+        return render_server_error(e, code=503, headers={"Retry-After": "5"})
+
+
+def render_server_error(error, code: int = 500, headers: dict | None = None):
+    """The 500 page, which must render even when the database is what failed: the session's
+    broken transaction is rolled back and the page neither loads the user nor counts messages."""
+    try:
+        get_locale()  # settle the page's language while the signed-in user can still be read
+    except Exception:  # noqa: BLE001 - the user's row may be what cannot be read
+        log.debug("locale not settled before the error page", exc_info=True)
+    _release_database_session()
+    from marketplace.extensions import login_manager
+
+    g._login_user = login_manager.anonymous_user()  # the page shows no user (no query, no refresh)
+    g.database_unusable = True
+    return render_error(code, headers=headers)
+
+
+def _release_database_session() -> None:
+    from marketplace.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - a dropped connection may refuse even the rollback
+        log.warning("rollback after a server error failed", exc_info=True)
+        try:
+            db.session.invalidate()
+        except Exception:  # noqa: BLE001
+            log.warning("could not invalidate the session's connection", exc_info=True)

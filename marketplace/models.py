@@ -21,6 +21,7 @@ from marketplace.financing.models import FinancingRequest, RequestPledge, Workfl
 from marketplace.guarantees.models import Guarantee  # noqa: F401
 from marketplace.loans.models import Instalment, Loan, Repayment  # noqa: F401
 from marketplace.notifications.models import Notification  # noqa: F401
+from marketplace.outbox import OutboxMessage  # noqa: F401
 from marketplace.payments.models import Payment, StripeEvent  # noqa: F401
 from marketplace.receivables.models import ConfirmationLink, Receivable, ReceivableDocument  # noqa: F401
 from marketplace.statements.models import StatementFile, StatementTransaction  # noqa: F401

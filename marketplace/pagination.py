@@ -9,6 +9,8 @@ from sqlalchemy import Select, func, select
 
 from marketplace.extensions import db
 
+MAX_PAGE = 1_000_000  # far beyond any list; keeps OFFSET inside PostgreSQL's bigint
+
 
 @dataclass
 class Page:
@@ -30,9 +32,18 @@ class Page:
         return self.page < self.pages
 
 
+def requested_page(name: str = "page") -> int:
+    """The page number asked for: a whole number from 1 (anything else, or past MAX_PAGE, gives the
+    nearest sensible page rather than an error: a hand-edited link still lands somewhere)."""
+    raw = (request.args.get(name) or "").strip()
+    if not raw.isascii() or not raw.isdigit():
+        return 1
+    return min(max(1, int(raw[:12])), MAX_PAGE)
+
+
 def paginate(query: Select) -> Page:
     per_page = current_app.config["PAGE_SIZE"]
-    page = max(1, request.args.get("page", 1, type=int))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = min(requested_page(), max(1, -(-total // per_page)))  # past the end: the last page
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     return Page(items, page, per_page, total)

@@ -3,20 +3,43 @@
 The URL fetcher refuses file: and outside URLs; only data: URLs and our own static files
 (written `static:name`) may be pulled in. The stylesheet names a CJK font installed from
 Debian (WenQuanYi Micro Hei, or Noto CJK) so that Chinese is drawn and embedded.
+
+WeasyPrint runs in a child process limited in time and memory (PDF_RENDER_SECONDS,
+PDF_RENDER_MEMORY_MB; marketplace.isolation), and a document over PDF_MAX_PAGES is refused:
+a PDF that cannot be made within them answers a clear page, never a stalled worker. A PDF of an
+immutable record (a verification report) is cached on disk under PDF_CACHE_FOLDER, keyed by
+the record, the page's language and a digest of the templates: a repeat download does not
+render again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from functools import cache
 from pathlib import Path
 
 from flask import current_app, make_response, render_template
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from marketplace.downloads import file_headers
+from marketplace.errors import render_error
 
 STATIC_PREFIX = "static:"
 
 
 class RefusedURL(ValueError):
     pass
+
+
+class PdfRefused(ValueError):
+    """The PDF would be over the page cap, or could not be made within the time or memory."""
+
+    def __init__(self, cause: str, pages: int = 0) -> None:
+        super().__init__(cause, pages)
+        self.cause, self.pages = cause, pages  # pages | time | memory | crashed
 
 
 @cache
@@ -47,16 +70,76 @@ def SafeFetcher(static_root: str):  # noqa: N802  (reads as the class it builds)
     return _safe_fetcher_class()(static_root)
 
 
-def render_pdf(template: str, **context) -> bytes:
+def html_to_pdf(html: str, static_root: str, max_pages: int) -> bytes:
+    """The PDF of an HTML document (pure: no app context), refused past `max_pages` pages."""
     from weasyprint import HTML
 
-    html = render_template(template, **context)
-    return HTML(string=html, url_fetcher=SafeFetcher(current_app.static_folder)).write_pdf()
+    document = HTML(string=html, url_fetcher=SafeFetcher(static_root)).render()
+    if len(document.pages) > max_pages:
+        raise PdfRefused("pages", len(document.pages))
+    return document.write_pdf()
 
 
-def pdf_response(template: str, filename: str, **context):
-    """The rendered PDF as a response the browser shows inline, saved as `filename`."""
-    response = make_response(render_pdf(template, **context))
+def write_pdf(html: str) -> bytes:
+    """html_to_pdf within the configured page cap, in a child limited in time and memory (unless
+    PDF_RENDER_ISOLATED is off). Raises PdfRefused."""
+    from marketplace.isolation import LimitExceeded, run_limited
+
+    config = current_app.config
+    arguments = (html, current_app.static_folder, int(config["PDF_MAX_PAGES"]))
+    if not config.get("PDF_RENDER_ISOLATED", True):
+        return html_to_pdf(*arguments)
+    try:
+        return run_limited(html_to_pdf, *arguments, memory_mb=int(config["PDF_RENDER_MEMORY_MB"]),
+                           seconds=float(config["PDF_RENDER_SECONDS"]))
+    except LimitExceeded as exceeded:
+        raise PdfRefused(exceeded.cause) from None
+
+
+def render_pdf(template: str, **context) -> bytes:
+    return write_pdf(render_template(template, **context))
+
+
+def cached_pdf(key: str, template: str, **context) -> bytes:
+    """The PDF of an immutable record: rendered once per `key`, language and version of the
+    templates, then read from PDF_CACHE_FOLDER."""
+    folder = Path(current_app.config["PDF_CACHE_FOLDER"])
+    path = folder / f"{key}-{get_locale()}-{templates_digest()}.pdf"
+    if path.is_file():
+        return path.read_bytes()
+    data = render_pdf(template, **context)
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+    os.replace(temporary, path)  # atomic: a concurrent download reads the whole file or none
+    return data
+
+
+def templates_digest() -> str:
+    """A digest of every template's source, once per process: a deployment that changes a
+    template renders cached PDFs anew."""
+    app = current_app._get_current_object()
+    digest = app.extensions.get("pdf_templates_digest")
+    if digest is None:
+        environment = app.jinja_env
+        hasher = hashlib.sha256()
+        for name in sorted(environment.list_templates()):
+            hasher.update(name.encode())
+            hasher.update(environment.loader.get_source(environment, name)[0].encode())
+        digest = app.extensions["pdf_templates_digest"] = hasher.hexdigest()[:16]
+    return digest
+
+
+def pdf_response(template: str, filename: str, *, cache_key: str | None = None, **context):
+    """The rendered PDF as a response the browser shows inline, saved as `filename`; with
+    `cache_key`, from the cache of immutable PDFs. A PDF that cannot be made answers 503."""
+    try:
+        data = cached_pdf(cache_key, template, **context) if cache_key else render_pdf(template, **context)
+    except PdfRefused as refused:
+        current_app.logger.warning("PDF %s refused: %s (%s pages)", filename, refused.cause, refused.pages)
+        return render_error(503, _("PDF文件过大或生成超时，请在网页上查看完整内容"))
+    response = make_response(data)
     response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f"inline; filename={filename}"
+    response.headers.update(file_headers(filename, filename, inline=True))
     return response

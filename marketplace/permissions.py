@@ -63,15 +63,23 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "admin.institution": PLATFORM_ADMIN,
     "admin.new_user": PLATFORM_ADMIN,
     "admin.reset_totp": PLATFORM_ADMIN,
+    # users of every organisation: search, disable / re-enable, role, refused sign-ins
+    "admin.users": PLATFORM_ADMIN,
+    "admin.user": PLATFORM_ADMIN,
+    "admin.disable_user": PLATFORM_ADMIN,
+    "admin.enable_user": PLATFORM_ADMIN,
+    "admin.change_user_role": PLATFORM_ADMIN,
     "admin.enterprises": PLATFORM_ADMIN,
     "admin.enterprise": PLATFORM_ADMIN,
     "admin.audit_log": PLATFORM_ADMIN,
+    "admin.audit_export": PLATFORM_ADMIN,
     "policies.index": PLATFORM_ADMIN,
     "policies.new": PLATFORM_ADMIN,
     "policies.detail": PLATFORM_ADMIN,
     "policies.default": PLATFORM_ADMIN,
     # enterprise onboarding, commitment, consents, access log, users
     "enterprises.register": PUBLIC,
+    "enterprises.confirm_registration": PUBLIC,  # the signed link emailed at registration is the credential
     "enterprises.profile": ENTERPRISE_USER,
     "enterprises.commitment": ENTERPRISE_USER,
     "enterprises.sign_commitment": ENTERPRISE_USER,
@@ -82,6 +90,11 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "enterprises.access_log": ENTERPRISE_USER,
     "enterprises.users": ENTERPRISE_ADMIN,
     "enterprises.new_user": ENTERPRISE_ADMIN,
+    # the enterprise admin manages their own enterprise's users (loaded within it, else 404)
+    "enterprises.user": ENTERPRISE_ADMIN,
+    "enterprises.disable_user": ENTERPRISE_ADMIN,
+    "enterprises.enable_user": ENTERPRISE_ADMIN,
+    "enterprises.change_user_role": ENTERPRISE_ADMIN,
     # receivables
     "receivables.index": ENTERPRISE_USER,
     "receivables.new": ENTERPRISE_USER,

@@ -17,13 +17,29 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
+_owner_engine = None
+
+
 def get_engine():
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions['migrate'].db.engine
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions['migrate'].db.engine
+    """The owner's engine when MIGRATION_DATABASE_URI is set (the app's own role may not alter
+    tables, see marketplace/db_roles.py), else the application's."""
+    global _owner_engine
+    owner_url = current_app.config.get("MIGRATION_DATABASE_URI")
+    if owner_url:
+        if _owner_engine is None:
+            _owner_engine = sa.create_engine(owner_url, poolclass=sa.pool.NullPool)
+        return _owner_engine
+    return current_app.extensions['migrate'].db.engine
+
+
+def grant_app_role(connection):
+    """With APP_DATABASE_ROLE set, re-apply its grants in the migration's transaction, so a
+    table a migration added is covered (and the audit tables stay INSERT and SELECT only)."""
+    role = current_app.config.get("APP_DATABASE_ROLE")
+    if role and connection.dialect.name == "postgresql":
+        from marketplace.db_roles import apply, grant_statements
+
+        apply(connection, grant_statements(role))
 
 
 def get_engine_url():
@@ -121,6 +137,7 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            grant_app_role(connection)
 
 
 if context.is_offline_mode():

@@ -29,6 +29,7 @@ def make_test_config(database_url: str, tmp_path_factory) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key",
         "AUDIT_KEY": AUDIT_KEY,
+        "ENCRYPTION_KEY": "test-encryption-key-not-secret",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
@@ -64,6 +65,9 @@ def app(database_url, tmp_path_factory):
 
     app = create_app(make_test_config(database_url, tmp_path_factory),
                      instance_path=str(tmp_path_factory.mktemp("instance")))
+    from marketplace import crypto
+
+    crypto.use_key_outside_app_context(app.config["ENCRYPTION_KEY"])  # factories run without a context
     with app.app_context():
         upgrade()
     yield app
@@ -117,6 +121,25 @@ def db_session(request, app):
         db.session = original
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture
+def rate_limited_app(database_url, tmp_path_factory):
+    """rate_limited_app(**config): an app with rate limits on and fresh counters. The limiter is
+    one object for every app of the process, so it is reset and switched off again afterwards."""
+    from marketplace import create_app
+    from marketplace.extensions import limiter
+
+    def make(**overrides):
+        config = make_test_config(database_url, tmp_path_factory)
+        config.update(RATELIMIT_ENABLED=True, **overrides)
+        app = create_app(config, instance_path=str(tmp_path_factory.mktemp("limited")))
+        limiter.reset()
+        return app
+
+    yield make
+    limiter.reset()
+    limiter.enabled = False
 
 
 @pytest.fixture

@@ -125,14 +125,16 @@ def make_enterprise_user(role: Role = Role.ENTERPRISE_ADMIN, enterprise: Enterpr
 
 
 def grant_consent_to(enterprise: Enterprise, *institution_ids: int, scopes=("bank_statements",),
-                     valid_from: date | None = None, valid_to: date | None = None) -> list[Consent]:
+                     valid_from: date | None = None, valid_to: date | None = None,
+                     purposes=("financing_review", "guarantee_review")) -> list[Consent]:
     """The enterprise consents to each institution reading `scopes` (bank statements: a request may
     be routed to it), valid from yesterday for a year unless told otherwise. Rows only: no signal."""
     today = today_shanghai()
     admin = next((u for u in enterprise.organisation.users if u.role == Role.ENTERPRISE_ADMIN), None) \
         or UserFactory(role=Role.ENTERPRISE_ADMIN, organisation=enterprise.organisation)
     consents = [Consent(enterprise_id=enterprise.id, grantee_org_id=institution_id, scopes=sorted(scopes),
-                        purpose="融资申请审查", valid_from=valid_from or today - timedelta(days=1),
+                        purpose="融资申请审查", purposes=sorted(purposes),
+                        valid_from=valid_from or today - timedelta(days=1),
                         valid_to=valid_to or today + timedelta(days=365), granted_by_id=admin.id)
                 for institution_id in institution_ids]
     db.session.add_all(consents)

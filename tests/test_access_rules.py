@@ -7,6 +7,7 @@ from html import unescape
 
 import pytest
 from flask import url_for
+from werkzeug.routing import IntegerConverter
 
 from marketplace.accounts.roles import Role
 from marketplace.permissions import ANONYMOUS, ROUTE_ACCESS
@@ -23,8 +24,7 @@ def _url_for(rule) -> str:
     """Fill every URL variable with a value that names no real row."""
     values = {}
     for name in rule.arguments:
-        converter = rule._converters[name].__class__.__name__
-        values[name] = 987654 if converter in ("IntegerConverter",) else "nonexistent"
+        values[name] = 987654 if isinstance(rule._converters[name], IntegerConverter) else "nonexistent"
     if rule.endpoint == "static":
         values["filename"] = "app.css"
     return rule.build(values, append_unknown=False)[1]

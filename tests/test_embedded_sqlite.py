@@ -39,7 +39,13 @@ def test_embedded_default_runs_the_enterprise_path_on_sqlite(embedded_app, tmp_p
     assert embedded_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert (tmp_path / "marketplace.db").exists()
     client = embedded_app.test_client()
-    assert client.post("/register", data=registration_form()).status_code == 302
+    assert client.post("/register", data=registration_form()).status_code == 200  # "check your email"
+    with embedded_app.test_request_context():
+        from marketplace.accounts.models import User
+        from marketplace.enterprises.registration import confirmation_token
+
+        token = confirmation_token(db.session.scalar(select(User)))
+    assert client.post(f"/register/confirm/{token}").status_code == 302
     client.post("/enterprise/commitment", data={"signer_name": "陈建国"})
     with embedded_app.app_context():
         from marketplace.enterprises.models import Enterprise

@@ -20,7 +20,7 @@ from tests.guarantees.helpers import mixed
 from tests.loans.helpers import accepted, repay, scheduled
 
 CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
-ATTRIBUTES = re.compile(r'(?:title|placeholder|aria-label|data-label|onsubmit)="([^"]*)"')
+ATTRIBUTES = re.compile(r'(?:title|placeholder|aria-label|data-label|data-confirm|data-copied-label|data-progress-note|data-parsing-label)="([^"]*)"')
 
 
 def in_english(client, login, user):

@@ -183,6 +183,8 @@ class InputError(ValueError):
 MONEY_EMPTY = "金额为空"
 MONEY_NOT_A_NUMBER = "金额“%(value)s”不是有效的数字"
 MONEY_TOO_PRECISE = "金额最多两位小数"
+MONEY_TOO_LARGE = "金额超出系统可登记的上限，请核对"
+_MONEY_DIGITS = 26  # whole digits Decimal's default context (28 digits) can still quantize to cents
 
 
 def parse_money(text: str) -> Decimal:
@@ -201,6 +203,8 @@ def parse_money(text: str) -> Decimal:
         amount = Decimal(digits.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the pattern admits only digits
         raise InputError(MONEY_NOT_A_NUMBER, value=raw.strip()) from exc
+    if amount.adjusted() >= _MONEY_DIGITS:  # quantize() below would raise InvalidOperation
+        raise InputError(MONEY_TOO_LARGE)
     if amount != amount.quantize(_CENT):
         raise InputError(MONEY_TOO_PRECISE)
     amount = amount.quantize(_CENT)

@@ -26,7 +26,7 @@ from workflows.identifiers import (
     uscc_check_char,
     uscc_problem,
 )
-from workflows.tabular import Row, TableError, find_header, read_table
+from workflows.tabular import DEFAULT_LIMITS, Row, TableError, TableLimits, find_header, read_table
 
 # field -> the Chinese header used in the template, in template column order
 HEADERS: dict[str, str] = {
@@ -88,16 +88,17 @@ class RowError:
 
 
 def parse_receivables(
-    data: bytes, filename: str, *, today: date | None = None, allow_repeats: bool = False
+    data: bytes, filename: str, *, today: date | None = None, allow_repeats: bool = False,
+    limits: TableLimits = DEFAULT_LIMITS,
 ) -> tuple[list[ReceivableRow], list[RowError]]:
     """Read and check a receivables file; return the good rows and every row problem.
 
     Raises TableError when the file as a whole cannot be used (empty, junk, no header, no data).
     With `today`, an issue date after it is an error. A debtor + invoice number repeated in the
     file is an error, unless `allow_repeats` (offline verification keeps them: its rule R5
-    judges repeats).
+    judges repeats). A file over `limits` raises TableTooLarge (a TableError) before it is parsed.
     """
-    rows = read_table(data, filename)
+    rows = read_table(data, filename, limits)
     if not rows:
         raise TableError("文件为空")
     header_index, columns = find_header(rows, ALIASES, REQUIRED, labels=HEADERS)

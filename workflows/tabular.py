@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -40,6 +41,53 @@ class TableError(ValueError):
     def __init__(self, message: str, en: str = "") -> None:
         super().__init__(message)
         self.en = en
+
+    def __reduce__(self):  # keeps `en` when sent from a parsing child process
+        return type(self), (str(self), self.en)
+
+
+class TableTooLarge(TableError):
+    """The file is over an upload limit (rows, columns, cells, unpacked size): refused before it
+    is parsed, so that a small file that unpacks to gigabytes costs nothing."""
+
+
+@dataclass(frozen=True)
+class TableLimits:
+    """How big an uploaded table may be, checked before and while it is parsed.
+
+    Rows, columns and cells bound what a reader materialises; the XLSX limits bound what the zip
+    unpacks to (each entry, all entries, the shared strings) and how much an entry may shrink
+    when packed (a bomb packs 1,000:1, real sheets about 10:1).
+    """
+
+    max_rows: int = 200_000
+    max_columns: int = 200
+    max_cells: int = 4_000_000
+    max_line_chars: int = 100_000  # one CSV line, one cell's text
+    max_zip_entries: int = 1_000
+    max_entry_bytes: int = 256 * 1024 * 1024
+    max_unpacked_bytes: int = 256 * 1024 * 1024
+    max_shared_strings_bytes: int = 64 * 1024 * 1024
+    max_compression_ratio: int = 200
+    ratio_floor_bytes: int = 1024 * 1024  # entries smaller than this unpack to little whatever the ratio
+
+
+DEFAULT_LIMITS = TableLimits()
+
+
+def _too_large(filename: str, zh: str, en: str) -> TableTooLarge:
+    return TableTooLarge(f"文件“{filename}”过大或结构异常，无法解析：{zh}",
+                         f"the file “{filename}” is too large or malformed to be read: {en}")
+
+
+def check_shape(filename: str, rows: int, columns: int, limits: TableLimits) -> None:
+    """Refuse a table whose rows, columns or cells exceed the limits."""
+    if rows > limits.max_rows:
+        raise _too_large(filename, f"超过{limits.max_rows:,}行", f"more than {limits.max_rows:,} rows")
+    if columns > limits.max_columns:
+        raise _too_large(filename, f"超过{limits.max_columns}列", f"more than {limits.max_columns} columns")
+    if rows * columns > limits.max_cells:
+        raise _too_large(filename, f"单元格超过{limits.max_cells:,}个", f"more than {limits.max_cells:,} cells")
 
 
 @dataclass(frozen=True)
@@ -102,22 +150,140 @@ def _looks_binary(text: str) -> bool:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def read_table(data: bytes, filename: str) -> list[Row]:
+def read_table(data: bytes, filename: str, limits: TableLimits = DEFAULT_LIMITS) -> list[Row]:
     """Read the first sheet or table of an uploaded file into non-blank rows.
 
-    The filename only appears in messages. Raises TableError for empty or unreadable files.
+    The filename only appears in messages. Raises TableError for empty or unreadable files,
+    TableTooLarge for files over `limits` (XLSX checked from its zip directory before opening).
     """
     if not data or not data.strip(b" \t\r\n\x00"):
         raise TableError(f"文件“{filename}”为空", f"the file “{filename}” is empty")
     if data.startswith(ZIP_SIGNATURE):
+        check_xlsx(data, filename, limits)
         raw_rows = _xlsx_rows(data, filename)
     elif data.startswith(OLE_SIGNATURE):
-        raw_rows = _xls_rows(data, filename)
+        raw_rows = _xls_rows(data, filename, limits)
     else:
         text = decode_text(data)
-        raw_rows = _html_rows(text) if _looks_like_html(text) else _csv_rows(text)
+        if _looks_like_html(text):
+            raw_rows = _html_rows(text, filename, limits)
+        else:
+            check_csv_text(text, filename, limits)
+            raw_rows = _csv_rows(text)
     rows = (_make_row(line, values) for line, values in raw_rows)
     return [row for row in rows if row.cells]
+
+
+# --- limits checked before parsing ----------------------------------------------------------------
+
+_XLSX_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*")
+_XLSX_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*")
+_REF_ROW = re.compile(rb'\sr="(\d{1,9})"')
+_REF_CELL = re.compile(rb'\sr="([A-Za-z]{1,3})\d')
+_SCAN_CHUNK = 1024 * 1024
+_SCAN_OVERLAP = 4096  # a <row ...> or <c ...> start tag is shorter than this
+
+
+def check_xlsx(data: bytes, filename: str, limits: TableLimits) -> None:
+    """Refuse a zip bomb from the zip directory, then scan each worksheet's XML as a stream for
+    its real extent (row numbers and cell references; the <dimension> element is not trusted,
+    exporters write it wrong both ways) -- all before openpyxl reads anything."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise TableError(f"文件“{filename}”不是有效的Excel（.xlsx）文件",
+                         f"the file “{filename}” is not a valid Excel (.xlsx) file") from exc
+    if len(entries) > limits.max_zip_entries:
+        raise _too_large(filename, f"压缩包内文件超过{limits.max_zip_entries}个",
+                         f"more than {limits.max_zip_entries} parts in the archive")
+    total = 0
+    for entry in entries:
+        total += entry.file_size
+        _check_zip_entry(entry, filename, limits)
+    if total > limits.max_unpacked_bytes:
+        raise _too_large(filename, f"解压后超过{limits.max_unpacked_bytes // 2**20} MB",
+                         f"unpacks to more than {limits.max_unpacked_bytes // 2**20} MB")
+    for entry in entries:
+        if entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml"):
+            _check_sheet_extent(archive, entry, filename, limits)
+
+
+def _check_zip_entry(entry: zipfile.ZipInfo, filename: str, limits: TableLimits) -> None:
+    size = entry.file_size
+    cap = limits.max_shared_strings_bytes if entry.filename.lower().endswith("sharedstrings.xml") \
+        else limits.max_entry_bytes
+    if size > cap:
+        raise _too_large(filename, f"其中“{entry.filename}”解压后超过{cap // 2**20} MB",
+                         f"its part “{entry.filename}” unpacks to more than {cap // 2**20} MB")
+    if size > limits.ratio_floor_bytes and size > max(entry.compress_size, 1) * limits.max_compression_ratio:
+        raise _too_large(filename, f"其中“{entry.filename}”的压缩比异常（超过{limits.max_compression_ratio}:1）",
+                         f"its part “{entry.filename}” is packed more than {limits.max_compression_ratio}:1")
+
+
+def _check_sheet_extent(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, filename: str,
+                        limits: TableLimits) -> None:
+    """Rows (the highest row number, or the count when rows are unnumbered), columns (the highest
+    cell reference) and cells of one worksheet, read in 1 MB pieces."""
+    rows = max_row = max_column = cells = 0
+    tail = b""
+    try:
+        with archive.open(entry) as stream:
+            while True:
+                chunk = stream.read(_SCAN_CHUNK)
+                buffer = tail + chunk
+                end = len(buffer) if not chunk else max(0, len(buffer) - _SCAN_OVERLAP)
+                for match in _XLSX_ROW.finditer(buffer, 0, end):
+                    rows += 1
+                    number = _REF_ROW.search(match.group())
+                    if number:
+                        max_row = max(max_row, int(number.group(1)))
+                for match in _XLSX_CELL.finditer(buffer, 0, end):
+                    cells += 1
+                    ref = _REF_CELL.search(match.group())
+                    if ref:
+                        max_column = max(max_column, _column_number(ref.group(1)))
+                if not chunk:
+                    break
+                tail = buffer[end:]
+                if max(rows, max_row) > limits.max_rows or cells > limits.max_cells:
+                    break
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise TableError(f"文件“{filename}”不是有效的Excel（.xlsx）文件",
+                         f"the file “{filename}” is not a valid Excel (.xlsx) file") from exc
+    if cells > limits.max_cells:
+        raise _too_large(filename, f"单元格超过{limits.max_cells:,}个", f"more than {limits.max_cells:,} cells")
+    check_shape(filename, max(rows, max_row), max_column, limits)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - 64
+    return number
+
+
+def longest_line(text: str) -> int:
+    """The length of the longest line, without copying the text."""
+    longest = start = 0
+    while True:
+        end = text.find("\n", start)
+        if end < 0:
+            return max(longest, len(text) - start)
+        longest = max(longest, end - start)
+        start = end + 1
+
+
+def check_csv_text(text: str, filename: str, limits: TableLimits) -> None:
+    """Lines, line length and delimiters (an upper bound of the cells) of a CSV text."""
+    lines = text.count("\n") + 1
+    if lines > limits.max_rows:
+        raise _too_large(filename, f"超过{limits.max_rows:,}行", f"more than {limits.max_rows:,} rows")
+    if longest_line(text) > limits.max_line_chars:
+        raise _too_large(filename, f"有一行超过{limits.max_line_chars:,}个字符",
+                         f"a line is longer than {limits.max_line_chars:,} characters")
+    if max(text.count(","), text.count("\t"), text.count(";")) + lines > limits.max_cells:
+        raise _too_large(filename, f"单元格超过{limits.max_cells:,}个", f"more than {limits.max_cells:,} cells")
 
 
 def _make_row(line: int, values: Iterable[object]) -> Row:
@@ -167,6 +333,8 @@ def _xlsx_rows(data: bytes, filename: str) -> list[tuple[int, tuple[object, ...]
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except MemoryError:  # not a damaged file: the parsing process's limit (marketplace.isolation)
+        raise
     except Exception as exc:  # a damaged or foreign zip fails in many ways
         raise TableError(f"文件“{filename}”不是有效的Excel（.xlsx）文件",
                          f"the file “{filename}” is not a valid Excel (.xlsx) file") from exc
@@ -177,6 +345,8 @@ def _xlsx_rows(data: bytes, filename: str) -> list[tuple[int, tuple[object, ...]
             (number, tuple(values))
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
         ]
+    except MemoryError:
+        raise
     except Exception as exc:
         raise TableError(f"文件“{filename}”不是有效的Excel（.xlsx）文件",
                          f"the file “{filename}” is not a valid Excel (.xlsx) file") from exc
@@ -184,8 +354,11 @@ def _xlsx_rows(data: bytes, filename: str) -> list[tuple[int, tuple[object, ...]
         workbook.close()
 
 
-def _xls_rows(data: bytes, filename: str) -> list[tuple[int, tuple[object, ...]]]:
-    """Rows of the first sheet of a legacy XLS (BIFF) file, read with xlrd."""
+def _xls_rows(data: bytes, filename: str, limits: TableLimits) -> list[tuple[int, tuple[object, ...]]]:
+    """Rows of the first sheet of a legacy XLS (BIFF) file, read with xlrd.
+
+    Rows are kept ragged (xlrd would pad every row to the widest), and the sheet's rows, columns
+    and cells are checked before any value is converted."""
     if _ENCRYPTED_MARK in data:
         raise TableError(f"文件“{filename}”设置了打开密码，请取消密码后重新上传",
                          f"the file “{filename}” is password-protected: remove the password and upload it again")
@@ -199,12 +372,24 @@ def _xls_rows(data: bytes, filename: str) -> list[tuple[int, tuple[object, ...]]
     try:
         # xlrd writes its complaints about a damaged file to stdout: keep them off (the CLI's
         # JSON goes there).
-        book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=io.StringIO())
+        book = xlrd.open_workbook(file_contents=data, on_demand=True, ragged_rows=True, logfile=io.StringIO())
         sheet = book.sheet_by_index(0)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise TableError(f"文件“{filename}”不是有效的Excel（.xls）文件",
+                         f"the file “{filename}” is not a valid Excel (.xls) file") from exc
+    widths = [sheet.row_len(number) for number in range(sheet.nrows)]
+    check_shape(filename, sheet.nrows, max(widths, default=0), limits)
+    if sum(widths) > limits.max_cells:
+        raise _too_large(filename, f"单元格超过{limits.max_cells:,}个", f"more than {limits.max_cells:,} cells")
+    try:
         return [
             (number + 1, tuple(_xls_value(book, cell) for cell in sheet.row(number)))
             for number in range(sheet.nrows)
         ]
+    except MemoryError:
+        raise
     except Exception as exc:
         raise TableError(f"文件“{filename}”不是有效的Excel（.xls）文件",
                          f"the file “{filename}” is not a valid Excel (.xls) file") from exc
@@ -233,19 +418,47 @@ def _looks_like_html(text: str) -> bool:
     return re.search(r"<table[\s>]", text, re.IGNORECASE) is not None
 
 
-def _html_rows(text: str) -> list[tuple[int, tuple[object, ...]]]:
-    """Rows from every <tr>, numbered in order as Excel shows them when it opens the file."""
-    parser = _TableParser()
-    parser.feed(text)
-    parser.close()
+def _html_rows(text: str, filename: str = "", limits: TableLimits = DEFAULT_LIMITS,
+               ) -> list[tuple[int, tuple[object, ...]]]:
+    """Rows from every <tr>, numbered in order as Excel shows them when it opens the file.
+
+    Rows are counted before parsing; while parsing, colspan and rowspan are bounded by the
+    column and row limits and the cells they expand to are counted."""
+    if len(_TR_TAG.findall(text)) > limits.max_rows:
+        raise _too_large(filename, f"超过{limits.max_rows:,}行", f"more than {limits.max_rows:,} rows")
+    cells = len(_CELL_TAG.findall(text))
+    spanned = sum(min(int(value[:12]), limits.max_columns) - 1 for value in _COLSPAN.findall(text))
+    if cells + spanned > limits.max_cells:
+        raise _too_large(filename, f"单元格（含合并单元格展开）超过{limits.max_cells:,}个",
+                         f"more than {limits.max_cells:,} cells once merged cells are expanded")
+    parser = _TableParser(limits)
+    try:
+        parser.feed(text)
+        parser.close()
+    except _TooManyCells:
+        raise _too_large(filename, f"单元格（含合并单元格展开）超过{limits.max_cells:,}个",
+                         f"more than {limits.max_cells:,} cells once merged cells are expanded") from None
     return [(number, tuple(cells)) for number, cells in enumerate(parser.rows, start=1)]
 
 
-class _TableParser(HTMLParser):
-    """Collects the text of <td>/<th> cells per <tr>, expanding colspan and rowspan as Excel does."""
+_TR_TAG = re.compile(r"<tr[\s>]", re.IGNORECASE)
+_CELL_TAG = re.compile(r"<t[dh][\s>]", re.IGNORECASE)
+_COLSPAN = re.compile(r"""\scolspan\s*=\s*["']?\s*([1-9]\d*)""", re.IGNORECASE)
 
-    def __init__(self) -> None:
+
+class _TooManyCells(Exception):
+    pass
+
+
+class _TableParser(HTMLParser):
+    """Collects the text of <td>/<th> cells per <tr>, expanding colspan and rowspan as Excel does,
+    within the limits: a row no wider than max_columns, a rowspan no longer than max_rows, and no
+    more than max_cells cells in all."""
+
+    def __init__(self, limits: TableLimits = DEFAULT_LIMITS) -> None:
         super().__init__(convert_charrefs=True)
+        self.limits = limits
+        self.cells = 0
         self.rows: list[list[str]] = []
         self._row: list[str] | None = None
         self._cell: list[str] | None = None
@@ -264,7 +477,8 @@ class _TableParser(HTMLParser):
             self._end_cell()
             if self._row is None:
                 self._start_row()
-            self._spans = (_span(attrs, "colspan"), _span(attrs, "rowspan"))
+            self._spans = (_span(attrs, "colspan", self.limits.max_columns),
+                           _span(attrs, "rowspan", self.limits.max_rows))
             self._cell = []
         elif tag == "br" and self._cell is not None:
             self._cell.append(" ")
@@ -288,6 +502,7 @@ class _TableParser(HTMLParser):
     def _start_row(self) -> None:
         self._row = []
         self._covered = set(self._pending)
+        self.cells += len(self._covered)
         self._pending = {col: n - 1 for col, n in self._pending.items() if n > 1}
 
     def _end_row(self) -> None:
@@ -304,6 +519,10 @@ class _TableParser(HTMLParser):
             self._row.append("")
         colspan, rowspan = self._spans
         start = len(self._row)
+        colspan = max(1, min(colspan, self.limits.max_columns - start))
+        self.cells += colspan
+        if self.cells > self.limits.max_cells:
+            raise _TooManyCells
         self._row.append(" ".join("".join(self._cell).split()))
         self._row.extend([""] * (colspan - 1))
         if rowspan > 1:
@@ -312,10 +531,10 @@ class _TableParser(HTMLParser):
         self._cell = None
 
 
-def _span(attrs: list[tuple[str, str | None]], name: str) -> int:
+def _span(attrs: list[tuple[str, str | None]], name: str, most: int) -> int:
     for key, value in attrs:
         if key == name and value and value.strip().isdigit():
-            return max(1, min(int(value.strip()), 1000))
+            return max(1, min(int(value.strip()[:12]), most))
     return 1
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace import audit
-from marketplace.accounts import security
+from marketplace.accounts import audit_log as audit_log_page
+from marketplace.accounts import management, security, user_pages
 from marketplace.accounts.forms import InstitutionForm, StaffUserForm
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import (
@@ -19,7 +22,8 @@ from marketplace.accounts.roles import (
 )
 from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
-from marketplace.i18n import pick
+from marketplace.formatting import today_shanghai
+from marketplace.i18n import is_english, pick
 from marketplace.pagination import paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -97,6 +101,44 @@ def reset_totp(user_id: int):
     return redirect(url_for("admin.institution", org_id=user.organisation_id))
 
 
+@bp.get("/users")
+def users():
+    """Every organisation's users: search by name, email or organisation, filter by kind and status."""
+    q, kind, status = (request.args.get(k, "").strip() for k in ("q", "kind", "status"))
+    kind = kind if kind in set(OrgKind) else ""
+    status = status if status in management.STATUSES else ""
+    page = paginate(management.users_query(term=q, kind=kind, status=status))
+    return render_template("admin/users.html", page=page, q=q, kind=kind, status=status, scope="admin",
+                           kinds=list(ORG_KIND_LABELS.items()), role_labels=ROLE_LABELS)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/users/<int:user_id>")
+def user(user_id: int):
+    return user_pages.render_user(_user_or_404(user_id), "admin")
+
+
+@bp.post("/users/<int:user_id>/disable")
+def disable_user(user_id: int):
+    return user_pages.disable(_user_or_404(user_id), "admin")
+
+
+@bp.post("/users/<int:user_id>/enable")
+def enable_user(user_id: int):
+    return user_pages.enable(_user_or_404(user_id), "admin")
+
+
+@bp.post("/users/<int:user_id>/role")
+def change_user_role(user_id: int):
+    return user_pages.change_role(_user_or_404(user_id), "admin")
+
+
 @bp.get("/enterprises")
 def enterprises():
     query = select(Enterprise).order_by(Enterprise.id)
@@ -118,8 +160,23 @@ def enterprise(enterprise_id: int):
 
 @bp.get("/audit")
 def audit_log():
-    query = select(audit.AuditEvent).order_by(audit.AuditEvent.id.desc())
-    action = (request.args.get("action") or "").strip()
-    if action:
-        query = query.where(audit.AuditEvent.action.startswith(action))
-    return render_template("admin/audit.html", page=paginate(query), action=action)
+    filters = audit_log_page.AuditFilters.from_args(request.args)
+    page = paginate(audit_log_page.events_query(filters))
+    return render_template("admin/audit.html", page=page, filters=filters, names=audit_log_page.Names.of(page.items),
+                           object_types=audit_log_page.object_types(), action_words=audit_log_page.action_words,
+                           object_words=audit_log_page.object_words, purpose_labels=audit_log_page.PURPOSE_LABELS,
+                           details_text=audit_log_page.details_text)
+
+
+@bp.get("/audit.xlsx")
+def audit_export():
+    filters = audit_log_page.AuditFilters.from_args(request.args)
+    data, truncated = audit_log_page.export_xlsx(filters, english=is_english())
+    audit.record("audit_log.exported", object_type="audit_events", truncated=truncated, filters=filters.as_args())
+    db.session.commit()
+    response = send_file(io.BytesIO(data), as_attachment=True, download_name=f"audit-{today_shanghai():%Y%m%d}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Cache-Control"] = "no-store"
+    if truncated:
+        response.headers["X-Export-Truncated"] = str(audit_log_page.EXPORT_MAX_ROWS)
+    return response

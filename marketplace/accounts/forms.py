@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from marketplace.accounts.security import password_problem
 from marketplace.extensions import db
@@ -79,3 +79,19 @@ class InstitutionForm(FlaskForm):
 
         if field.data and not is_region_code(field.data):
             raise ValidationError(_l("行政区划代码不存在"))
+
+
+class DisableUserForm(FlaskForm):
+    """Disabling a user ends their sessions and API tokens: an explicit confirmation is required."""
+
+    reason = StringField(_l("停用原因"), validators=[Optional(), Length(max=200)])
+    confirm = BooleanField(_l("我确认停用该用户：其登录会话和API令牌将立即失效"),
+                           validators=[DataRequired(_l("请勾选确认后再停用"))])
+
+
+class EnableUserForm(FlaskForm):
+    """Carries only the CSRF token."""
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("角色"), validators=[DataRequired(_l("请选择角色"))])

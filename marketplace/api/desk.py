@@ -27,6 +27,7 @@ from marketplace.api import desk_schemas as schemas
 from marketplace.api.fields import two_decimals, utc_iso
 from marketplace.desks import claims, decisions, evidence, queue
 from marketplace.desks.models import Assignment, Decline, Offer
+from marketplace.enterprises.consents import reading_purpose
 from marketplace.enterprises.services import has_consent
 from marketplace.extensions import db
 from marketplace.guarantees import services as guarantees
@@ -158,15 +159,15 @@ def request_payload(req) -> dict:
             "sla_due_at": req.sla_due_at, "stuck": req.stuck, "enterprise": _enterprise(req.enterprise)}
 
 
-def _reports(req, org_id: int) -> tuple[bool, list[dict]]:
+def _reports(req, org_id: int, purpose: str) -> tuple[bool, list[dict]]:
     """The request's reports; their payloads only within the enterprise's consent, each read
     logged in the enterprise's access log (a refusal is logged by has_consent)."""
     reports = reports_of(req.id)
-    available = has_consent(req.enterprise_id, org_id, CONSENT_SCOPE)
+    available = has_consent(req.enterprise_id, org_id, CONSENT_SCOPE, purpose)
     items = []
     for report in reports:
         if available:
-            audit.record_credit_read(req.enterprise_id, "verification_report", purpose="financing review",
+            audit.record_credit_read(req.enterprise_id, "verification_report", purpose=purpose,
                                      request_id=req.id, report_id=report.id)
         items.append({"id": report.id, "submission_no": report.submission_no, "as_of": report.as_of,
                       "classification": report.classification, "policy_version": report.policy_version,
@@ -238,8 +239,9 @@ def get_request(request_id: int):
     target = _target(request_id)
     req = target.request
     user = _user()
-    available, reports = _reports(req, user.organisation_id)
-    audit.record_credit_read(req.enterprise_id, "financing_request", purpose="financing review",
+    purpose = reading_purpose(user.organisation.kind, req.state)
+    available, reports = _reports(req, user.organisation_id, purpose)
+    audit.record_credit_read(req.enterprise_id, "financing_request", purpose=purpose,
                              request_id=req.id, sections=[CONSENT_SCOPE] if available else [])
     db.session.commit()  # the reads (or the refusal) are logged whatever happens next
     assignment = claims.open_assignment(target.id)

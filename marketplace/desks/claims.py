@@ -141,20 +141,31 @@ def touch(assignment: Assignment) -> None:
 def claim_next(user) -> Assignment | None:
     """Claim the oldest unclaimed request in the user's institution's queue (those it may still
     see: within the enterprise's consent), skipping rows that another transaction is claiming at
-    this moment (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
+    this moment (FOR UPDATE SKIP LOCKED on PostgreSQL).
+
+    A target another officer claimed and committed just after this query's snapshot is neither
+    locked nor seen as taken, so the claim can still lose: then the next free one is tried, until
+    one is claimed or none is left (each query sees the claims committed before it)."""
     taken = select(Assignment.target_id).where(Assignment.ended_at.is_(None))
-    query = (select(RequestTarget)
-             .join(FinancingRequest, FinancingRequest.id == RequestTarget.request_id)
-             .where(RequestTarget.institution_id == user.organisation_id,
-                    RequestTarget.status.in_(WORKABLE_STATUSES), RequestTarget.id.not_in(taken),
-                    visible_to_institution(user.organisation_id, today_shanghai()))
-             .order_by(RequestTarget.routed_at, RequestTarget.id)
-             .limit(1)
-             .with_for_update(skip_locked=True, of=RequestTarget))
-    target = db.session.scalar(query)
-    if target is None:
-        return None
-    return claim(target, user)
+    lost: list[int] = []
+    while True:
+        query = (select(RequestTarget)
+                 .join(FinancingRequest, FinancingRequest.id == RequestTarget.request_id)
+                 .where(RequestTarget.institution_id == user.organisation_id,
+                        RequestTarget.status.in_(WORKABLE_STATUSES), RequestTarget.id.not_in(taken),
+                        visible_to_institution(user.organisation_id, today_shanghai()))
+                 .order_by(RequestTarget.routed_at, RequestTarget.id)
+                 .limit(1)
+                 .with_for_update(skip_locked=True, of=RequestTarget))
+        if lost:
+            query = query.where(RequestTarget.id.not_in(lost))
+        target = db.session.scalar(query)
+        if target is None:
+            return None
+        try:
+            return claim(target, user)
+        except ClaimLost:
+            lost.append(target.id)
 
 
 def expire_idle(now: datetime | None = None) -> int:

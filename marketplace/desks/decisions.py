@@ -35,6 +35,10 @@ class DecisionRefused(ValueError):
     """The decision cannot be made; the message says why (in the user's language)."""
 
 
+class DecisionConflict(DecisionRefused):
+    """The decision was made from a page that is out of date: someone else acted first (409)."""
+
+
 @dataclass(frozen=True)
 class OfferTerms:
     amount: Decimal
@@ -212,13 +216,18 @@ def accept_offer(offer: Offer, user) -> Offer:
     """The enterprise takes one offer; the others close and their banks are told."""
     from marketplace.financing.services import apply_transition
 
-    request = offer.request
+    request, offer = _lock_for_acceptance(offer)
+    if offer.status == "accepted":
+        raise DecisionConflict(_("该报价已被接受，无需重复操作"))
+    if request.state != State.OFFER_MADE and db.session.scalar(
+            select(Offer.id).where(Offer.request_id == request.id, Offer.status == "accepted").limit(1)):
+        raise DecisionConflict(_("该申请已接受了其他机构的报价，本报价已关闭"))
     if offer.status != "made":
-        raise DecisionRefused(_("该报价已失效，不能接受"))
+        raise DecisionConflict(_("该报价已失效，不能接受"))
     if offer.expires_on < today_shanghai():
         raise DecisionRefused(_("该报价已于 %(day)s 过期，不能接受", day=offer.expires_on.isoformat()))
     if request.state != State.OFFER_MADE:
-        raise DecisionRefused(_("当前状态下不能接受报价"))
+        raise DecisionConflict(_("当前状态下不能接受报价"))
     now = utcnow()
     offer.status, offer.decided_at = "accepted", now
     offer.target.status = "accepted"
@@ -229,6 +238,17 @@ def accept_offer(offer: Offer, user) -> Offer:
              enterprise=request.enterprise.name, amount=f"{offer.amount:,.2f}"),
            url_for("desk.detail", request_id=request.id))
     return offer
+
+
+def _lock_for_acceptance(offer: Offer) -> tuple[FinancingRequest, Offer]:
+    """Lock the request row, then the offer, always in that order, and read both afresh: two
+    acceptances of the same request queue on the request row instead of deadlocking on each
+    other's offers, and the second sees what the first did."""
+    request = db.session.scalar(select(FinancingRequest).where(FinancingRequest.id == offer.request_id)
+                                .with_for_update().execution_options(populate_existing=True))
+    offer = db.session.scalar(select(Offer).where(Offer.id == offer.id).with_for_update()
+                              .execution_options(populate_existing=True))
+    return request, offer
 
 
 def close_other_offers(request: FinancingRequest, keep: Offer | None, reason: str) -> None:

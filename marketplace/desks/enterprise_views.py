@@ -43,6 +43,10 @@ def accept(request_id: int, offer_id: int):
     try:
         decisions.accept_offer(offer, current_user._get_current_object())
         db.session.commit()
+    except decisions.DecisionConflict as error:  # someone acted first: the offers as they are now
+        db.session.rollback()
+        flash(str(error), "danger")
+        return offers(request_id), 409
     except decisions.DecisionRefused as error:
         db.session.rollback()
         flash(str(error), "danger")

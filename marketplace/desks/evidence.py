@@ -10,14 +10,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from marketplace import audit
-from marketplace.enterprises.consents import ROUTING_SCOPE
+from marketplace.enterprises.consents import ROUTING_SCOPE, reading_purpose
 from marketplace.enterprises.services import has_consent
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.receivables.models import ReceivableDocument
 from marketplace.supermarket.models import RequestTarget
-
-PURPOSE = "financing review"
 
 
 class EvidenceRefused(Exception):
@@ -48,11 +46,12 @@ def read_document(target: RequestTarget, document_id: int) -> ReceivableDocument
     if document is None or document.receivable_id not in {p.receivable_id for p in request.active_pledges}:
         raise EvidenceRefused(404, "未找到该申请质押的应收账款材料 / No such document of a receivable pledged to "
                                    "this request")
-    if not has_consent(request.enterprise_id, target.institution_id, ROUTING_SCOPE):
+    purpose = reading_purpose(target.institution.kind, request.state)
+    if not has_consent(request.enterprise_id, target.institution_id, ROUTING_SCOPE, purpose):
         raise EvidenceRefused(403, "企业未授权本机构查看其材料（授权已撤销、过期或不含银行流水）/ The enterprise's "
                                    "consent does not cover your institution reading its documents")
     receivable = document.receivable
-    audit.record_credit_read(request.enterprise_id, "receivable_document", purpose=PURPOSE, request_id=request.id,
+    audit.record_credit_read(request.enterprise_id, "receivable_document", purpose=purpose, request_id=request.id,
                              receivable_id=receivable.id, invoice_no=receivable.invoice_no,
                              document_id=document.id, name=document.original_name)
     return document

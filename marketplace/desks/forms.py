@@ -12,11 +12,11 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
 
+from marketplace.form_validators import WholeNumberRange
 from marketplace.i18n import input_error
 from workflows.identifiers import parse_money
 
@@ -25,7 +25,7 @@ class OfferForm(FlaskForm):
     amount = StringField(_l("授信金额（元）"), validators=[DataRequired(_l("请填写授信金额"))])
     annual_rate = StringField(_l("年化利率（%）"), validators=[DataRequired(_l("请填写年化利率"))])
     term_days = IntegerField(_l("期限（天）"), validators=[
-        InputRequired(_l("请填写期限")), NumberRange(min=1, max=1825, message=_l("期限须在1至1825天之间"))])
+        InputRequired(_l("请填写期限")), WholeNumberRange(min=1, max=1825, message=_l("期限须在1至1825天之间"))])
     expires_on = DateField(_l("报价有效期至"), validators=[InputRequired(_l("请填写报价有效期"))])
     conditions = TextAreaField(_l("条件"), validators=[Optional(), Length(max=2000)])
 
@@ -43,6 +43,8 @@ class OfferForm(FlaskForm):
             rate = Decimal((field.data or "").strip().rstrip("%"))
         except InvalidOperation:
             raise ValidationError(_l("年化利率应为数字，例如 3.85")) from None
+        if rate.is_finite() and rate.adjusted() >= 4:  # quantize() would overflow on long digit strings
+            raise ValidationError(_l("利率超出合理范围"))
         if not rate.is_finite() or rate != rate.quantize(Decimal("0.01")):
             raise ValidationError(_l("年化利率最多保留两位小数"))
         self.parsed_rate = rate

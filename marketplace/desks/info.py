@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from marketplace import audit
+from marketplace.after_commit import after_rollback
 from marketplace.db import utcnow
 from marketplace.desks import claims
 from marketplace.desks.decisions import DecisionRefused
@@ -71,9 +72,15 @@ def ask(target: RequestTarget, user, question: str) -> InfoRequest:
 
 
 def answer(info: InfoRequest, user, text: str, uploads: list[FileStorage]) -> InfoRequest:
-    """The enterprise's answer: text and up to MAX_ATTACHMENTS documents, all or nothing."""
+    """The enterprise's answer: text and up to MAX_ATTACHMENTS documents, all or nothing.
+
+    The question's row is locked first, so a second submission of the same answer (a double
+    click) waits for the first and is then refused as already answered. The files are written
+    last, after every database step, and removed again if the transaction rolls back: no
+    refusal or failure leaves a file without its row."""
     from marketplace.financing.services import apply_transition
 
+    db.session.refresh(info, with_for_update=True)
     if info.answered_at is not None:
         raise DecisionRefused(_("该问题已经回复过了"))
     text = text.strip()
@@ -86,13 +93,11 @@ def answer(info: InfoRequest, user, text: str, uploads: list[FileStorage]) -> In
     files = []
     for upload in uploads:
         data = read_limited(upload, limit)
-        files.append((upload.filename, data, detect_type(data)))
-    for filename, data, mime in files:
-        stored = f"{uuid.uuid4().hex}"
-        (storage_dir() / stored).write_bytes(data)
-        info.attachments.append(InfoAttachment(original_name=original_name(filename), stored_name=stored,
-                                               content_type=mime, size=len(data),
-                                               sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=user.id))
+        files.append((uuid.uuid4().hex, data))
+        info.attachments.append(InfoAttachment(original_name=original_name(upload.filename),
+                                               stored_name=files[-1][0], content_type=detect_type(data),
+                                               size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                                               uploaded_by_id=user.id))
     info.answer, info.answered_by_id, info.answered_at = text, user.id, utcnow()
     target = info.target
     if target.status == "info_requested":
@@ -105,4 +110,18 @@ def answer(info: InfoRequest, user, text: str, uploads: list[FileStorage]) -> In
         apply_transition(request, "answer_info", user, info_request_id=info.id)
     notify(institution_staff(target.institution_id), "info.answered", _("企业已补充材料：申请 #%(id)s", id=request.id),
            text[:200], url_for("desk.detail", request_id=request.id))
+    _write_files(files)
     return info
+
+
+def _write_files(files: list[tuple[str, bytes]]) -> None:
+    """Write the answer's files; each is removed again if the transaction rolls back."""
+    folder = storage_dir()
+
+    def remove() -> None:
+        for stored, _data in files:
+            (folder / stored).unlink(missing_ok=True)
+
+    after_rollback(remove)
+    for stored, data in files:
+        (folder / stored).write_bytes(data)

@@ -123,9 +123,12 @@ class Offer(db.Model):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("annual_rate > 0 AND annual_rate < 36", name="rate_range"),
         CheckConstraint("term_days > 0", name="term_positive"),
-        CheckConstraint("NOT four_eyes OR approved_by_id IS NULL OR approved_by_id <> made_by_id", name="four_eyes"),
-        CheckConstraint("status = 'pending_approval' OR status = 'withdrawn' OR approved_at IS NOT NULL",
-                        name="approved_when_made"),
+        # Out of the bank (made, accepted, closed, expired): approved, by someone named; above the
+        # four-eyes amount, by someone other than its maker.
+        CheckConstraint("NOT four_eyes OR (approved_by_id IS NULL AND status IN ('pending_approval', 'withdrawn')) "
+                        "OR approved_by_id <> made_by_id", name="four_eyes"),
+        CheckConstraint("status IN ('pending_approval', 'withdrawn') OR "
+                        "(approved_at IS NOT NULL AND approved_by_id IS NOT NULL)", name="approved_when_made"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

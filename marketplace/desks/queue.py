@@ -59,6 +59,9 @@ OPEN_CLAIM = aliased(Assignment, name="open_claim")
 CLAIMER = aliased(User, name="claimer")
 
 
+LARGEST_AMOUNT = Decimal("9999999999999999.99")  # what Numeric(18, 2) holds; a larger bound matches nothing
+
+
 @dataclass(frozen=True)
 class Filters:
     state: str | None = None  # the request's state
@@ -82,7 +85,7 @@ class Filters:
                 value = Decimal(str(args.get(name, "")).replace(",", "").strip())
             except InvalidOperation:
                 return None
-            return value if value.is_finite() and value >= 0 else None
+            return value if value.is_finite() and 0 <= value <= LARGEST_AMOUNT else None
 
         def text(name, allowed=None):
             value = (args.get(name) or "").strip()

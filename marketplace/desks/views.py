@@ -13,13 +13,15 @@ from marketplace.accounts.roles import Role
 from marketplace.desks import claims, decisions, evidence, info, queue, rows
 from marketplace.desks.forms import DeclineForm, NoteForm, OfferForm, QuestionForm
 from marketplace.desks.models import InfoAttachment, InfoRequest, InternalNote, Offer
+from marketplace.downloads import file_headers
+from marketplace.enterprises.consents import reading_purpose
 from marketplace.enterprises.models import SCOPE_LABELS, Consent
 from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
 from marketplace.guarantees import services as guarantees
 from marketplace.guarantees.forms import GuaranteeOfferForm
 from marketplace.i18n import is_english, sentences
-from marketplace.receivables.documents import document_response, storage_dir
+from marketplace.receivables.documents import ALLOWED_TYPES, document_response, storage_dir
 from marketplace.receivables.models import CONFIRMATION_LABELS
 from marketplace.reference.industries import industry_name
 from marketplace.reference.regions import region_name
@@ -71,12 +73,13 @@ def detail(request_id: int):
     target = _target(request_id)
     req = target.request
     user = _user()
-    consent_scopes = _consented_scopes(req.enterprise_id, user.organisation_id)
+    purpose = reading_purpose(user.organisation.kind, req.state)
+    consent_scopes = _consented_scopes(req.enterprise_id, user.organisation_id, purpose)
     statements = []
     if STATEMENTS_SCOPE in consent_scopes:
         statements = list(db.session.scalars(select(StatementFile).where(StatementFile.enterprise_id == req.enterprise_id)
                                              .order_by(StatementFile.first_date)))
-    audit.record_credit_read(req.enterprise_id, "financing_request", purpose="financing review",
+    audit.record_credit_read(req.enterprise_id, "financing_request", purpose=purpose,
                              request_id=req.id, sections=sorted(consent_scopes))
     db.session.commit()
     assignment = claims.open_assignment(target.id)
@@ -101,11 +104,12 @@ def detail(request_id: int):
     )
 
 
-def _consented_scopes(enterprise_id: int, org_id: int) -> set[str]:
+def _consented_scopes(enterprise_id: int, org_id: int, purpose: str) -> set[str]:
+    """The scopes the institution may read today for `purpose`."""
     today = today_shanghai()
     consents = db.session.scalars(select(Consent).where(Consent.enterprise_id == enterprise_id,
                                                         Consent.grantee_org_id == org_id))
-    return {scope for c in consents for scope in (c.scopes or []) if c.covers(scope, today)}
+    return {scope for c in consents for scope in (c.scopes or []) if c.covers(scope, today, purpose)}
 
 
 def _act(request_id: int, action, success: str):
@@ -219,8 +223,14 @@ def attachment(request_id: int, attachment_id: int):
     row = db.session.get(InfoAttachment, attachment_id)
     if row is None or row.info_request.target_id != target.id:
         abort(404)
-    audit.record_credit_read(target.request.enterprise_id, "info_attachment", purpose="financing review",
+    audit.record_credit_read(target.request.enterprise_id, "info_attachment",
+                             purpose=reading_purpose(target.institution.kind, target.request.state),
                              request_id=request_id, attachment_id=row.id)
     db.session.commit()
-    return send_file(storage_dir() / row.stored_name, mimetype=row.content_type, as_attachment=True,
-                     download_name=row.original_name)
+    path = storage_dir() / row.stored_name
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=row.content_type, max_age=0)
+    extension = ALLOWED_TYPES.get(row.content_type, "bin")
+    response.headers.update(file_headers(row.original_name, f"attachment-{row.id}.{extension}"))
+    return response

@@ -21,6 +21,27 @@ from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
 
 ROUTING_SCOPE = "bank_statements"
+# After the money is out, institutions read to monitor the loan or guarantee, not to decide on it.
+POST_LOAN_STATES = frozenset({"disbursed", "repaying", "closed"})
+
+
+def review_purpose(institution_kind: str) -> str:
+    """The purpose an institution of this kind reviews a request for: a guarantor's guarantee
+    review, anyone else's financing review."""
+    return "guarantee_review" if institution_kind == "guarantor" else "financing_review"
+
+
+def default_purposes(institution_kind: str) -> list[str]:
+    """What a consent grants when the enterprise names no purpose: the review the institution does
+    and, should it finance or guarantee, the monitoring that follows."""
+    return [review_purpose(institution_kind), "post_loan"]
+
+
+def reading_purpose(institution_kind: str, request_state: str | None = None) -> str:
+    """The purpose of a read by an institution of this kind of a request in this state."""
+    if request_state in POST_LOAN_STATES:
+        return "post_loan"
+    return review_purpose(institution_kind)
 
 
 class scope_included(FunctionElement):  # noqa: N801  (an SQL function, named as SQL names them)

@@ -12,7 +12,13 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.accounts.forms import UserFields
-from marketplace.enterprises.models import CONSENT_SCOPES, SCOPE_LABELS, Enterprise
+from marketplace.enterprises.models import (
+    CONSENT_PURPOSE_LABELS,
+    CONSENT_PURPOSES,
+    CONSENT_SCOPES,
+    SCOPE_LABELS,
+    Enterprise,
+)
 from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
 from marketplace.reference.industries import INDUSTRY_DIVISIONS, industry_choices
@@ -51,6 +57,10 @@ class RegistrationForm(UserFields):
         if exists:
             raise ValidationError(_l("该统一社会信用代码已注册，如需加入该企业请联系其管理员"))
 
+    def validate_email(self, field):
+        """No "already used" error here: that would tell anyone which addresses have accounts
+        (registration.request_registration answers the same either way)."""
+
     def validate_legal_rep_id_number(self, field):
         problem = resident_id_problem(field.data or "")
         if problem:
@@ -74,6 +84,14 @@ class ConsentForm(FlaskForm):
         widget=ListWidget(prefix_label=False),
         validators=[DataRequired(_l("请至少选择一项授权范围"))],
     )
+    # What the institution may read for; none ticked: the review it does by its kind.
+    purposes = SelectMultipleField(
+        _l("用途类别"),
+        choices=[(p, p) for p in CONSENT_PURPOSES],
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        description=_l("机构只能为所选用途查询您的数据；不选则按机构类型默认：银行为融资审查和贷后管理，担保公司为担保审查和贷后管理"),
+    )
     purpose = StringField(_l("授权用途"), validators=[DataRequired(_l("请填写授权用途")), Length(max=200)])
     valid_from = DateField(_l("生效日期"), validators=[DataRequired(_l("请填写生效日期"))])
     valid_to = DateField(_l("截止日期"), validators=[DataRequired(_l("请填写截止日期"))])
@@ -82,6 +100,7 @@ class ConsentForm(FlaskForm):
         super().__init__(*args, **kwargs)
         if labels:
             self.scopes.choices = [(s, labels(SCOPE_LABELS[s])) for s in CONSENT_SCOPES]
+            self.purposes.choices = [(p, labels(CONSENT_PURPOSE_LABELS[p])) for p in CONSENT_PURPOSES]
         if not self.valid_from.data and not self.is_submitted():
             self.valid_from.data = today_shanghai()
             self.valid_to.data = today_shanghai() + timedelta(days=365)
@@ -107,3 +126,7 @@ class RevokeForm(FlaskForm):
     """Carries only the CSRF token for a confirmed, irreversible action."""
 
     reason = TextAreaField(_l("原因"), validators=[Optional(), Length(max=200)])
+
+
+class ConfirmForm(FlaskForm):
+    """Carries only the CSRF token, for a button that confirms."""

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.crypto import EncryptedText
 from marketplace.db import UTCDateTime, utcnow
 from marketplace.extensions import db
 from workflows.identifiers import mask_id
@@ -24,6 +25,15 @@ SCOPE_LABELS = {
     "penalties": ("行政处罚", "Penalties"),
 }
 
+# Why an institution may read under a consent; every read names one, and a consent that does not
+# grant it is no consent for that read (see consents.reading_purpose).
+CONSENT_PURPOSES = ("financing_review", "guarantee_review", "post_loan")
+CONSENT_PURPOSE_LABELS = {
+    "financing_review": ("融资审查", "Financing review"),
+    "guarantee_review": ("担保审查", "Guarantee review"),
+    "post_loan": ("贷后管理", "Post-loan monitoring"),
+}
+
 
 class Enterprise(db.Model):
     __tablename__ = "enterprises"
@@ -33,7 +43,7 @@ class Enterprise(db.Model):
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     legal_rep_name: Mapped[str] = mapped_column(String(50))
-    legal_rep_id_number: Mapped[str] = mapped_column(String(18))  # never shown unmasked
+    legal_rep_id_number: Mapped[str] = mapped_column(EncryptedText)  # encrypted at rest, never shown unmasked
     industry_code: Mapped[str] = mapped_column(String(4))
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     park: Mapped[str | None] = mapped_column(String(100))
@@ -88,7 +98,9 @@ class Consent(db.Model):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
     grantee_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     scopes: Mapped[list[str]] = mapped_column(JSON)
-    purpose: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(200))  # the enterprise's own words
+    # What the grantee may read for: codes of enterprises.consents.PURPOSES.
+    purposes: Mapped[list[str]] = mapped_column(JSON, default=list)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date] = mapped_column(Date)
     granted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -109,5 +121,7 @@ class Consent(db.Model):
             return "expired"
         return "active"
 
-    def covers(self, scope: str, day: date) -> bool:
-        return self.state_on(day) == "active" and scope in self.scopes
+    def covers(self, scope: str, day: date, purpose: str | None = None) -> bool:
+        """Active on `day`, `scope` granted, and (when given) the reading's purpose granted."""
+        return (self.state_on(day) == "active" and scope in self.scopes
+                and (purpose is None or purpose in (self.purposes or ())))

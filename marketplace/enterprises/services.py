@@ -13,6 +13,7 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import OrgKind, Role
 from marketplace.db import utcnow
 from marketplace.enterprises import commitment_text
+from marketplace.enterprises.consents import default_purposes
 from marketplace.enterprises.models import CommitmentSignature, CommitmentText, Consent, Enterprise
 from marketplace.enterprises.signals import consent_granted, consent_revoked
 from marketplace.extensions import db
@@ -89,13 +90,18 @@ def grantable_institutions() -> list[Organisation]:
 
 
 def grant_consent(enterprise: Enterprise, user: User, *, grantee_org_id: int, scopes: list[str], purpose: str,
-                  valid_from: date, valid_to: date) -> Consent:
+                  valid_from: date, valid_to: date, purposes: list[str] | None = None) -> Consent:
+    """`purposes` (codes of CONSENT_PURPOSES) default to what the grantee does by its kind."""
+    if not purposes:
+        grantee = db.session.get(Organisation, grantee_org_id)
+        purposes = default_purposes(grantee.kind if grantee else "")
     consent = Consent(enterprise_id=enterprise.id, grantee_org_id=grantee_org_id, scopes=sorted(set(scopes)),
-                      purpose=purpose.strip(), valid_from=valid_from, valid_to=valid_to, granted_by_id=user.id)
+                      purpose=purpose.strip(), purposes=sorted(set(purposes)), valid_from=valid_from,
+                      valid_to=valid_to, granted_by_id=user.id)
     db.session.add(consent)
     db.session.flush()
     audit.record("consent.granted", consent, enterprise_id=enterprise.id, actor=user, grantee_org_id=grantee_org_id,
-                 scopes=consent.scopes, valid_from=valid_from, valid_to=valid_to)
+                 scopes=consent.scopes, purposes=consent.purposes, valid_from=valid_from, valid_to=valid_to)
     consent_granted.send(consent, actor=user)
     return consent
 
@@ -113,14 +119,16 @@ def revoke_consent(consent: Consent, user: User) -> list:
     return [item for _receiver, value in consent_revoked.send(consent, actor=user) for item in value or ()]
 
 
-def has_consent(enterprise_id: int, org_id: int, scope: str, day: date | None = None) -> bool:
-    """Whether `org_id` may read `scope` of the enterprise's data today. A refusal is logged."""
+def has_consent(enterprise_id: int, org_id: int, scope: str, purpose: str, day: date | None = None) -> bool:
+    """Whether `org_id` may read `scope` of the enterprise's data today for `purpose` (a code of
+    CONSENT_PURPOSES, see consents.reading_purpose). A refusal is logged, naming why."""
     day = day or today_shanghai()
-    consents = db.session.scalars(
+    consents = list(db.session.scalars(
         select(Consent).where(Consent.enterprise_id == enterprise_id, Consent.grantee_org_id == org_id)
-    )
-    if any(c.covers(scope, day) for c in consents):
+    ))
+    if any(c.covers(scope, day, purpose) for c in consents):
         return True
+    reason = "purpose not consented" if any(c.covers(scope, day) for c in consents) else "no valid consent"
     audit.record("credit_data.denied", object_type=scope, object_id=enterprise_id, enterprise_id=enterprise_id,
-                 purpose="no valid consent", grantee_org_id=org_id)
+                 purpose=reason, grantee_org_id=org_id, requested_purpose=purpose)
     return False

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -16,19 +18,20 @@ from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from marketplace import audit
-from marketplace.accounts import security
+from marketplace.accounts import management, security, user_pages
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import ENTERPRISE_ROLES, ROLE_LABELS, Role
-from marketplace.enterprises import services
+from marketplace.enterprises import registration, services
 from marketplace.enterprises.forms import (
     CommitmentSignForm,
+    ConfirmForm,
     ConsentForm,
     EnterpriseUserForm,
     RegistrationForm,
     RevokeForm,
 )
-from marketplace.enterprises.models import SCOPE_LABELS, Consent
-from marketplace.extensions import db
+from marketplace.enterprises.models import CONSENT_PURPOSE_LABELS, SCOPE_LABELS, Consent
+from marketplace.extensions import db, limiter
 from marketplace.formatting import today_shanghai
 from marketplace.i18n import pick
 from marketplace.pagination import paginate
@@ -40,13 +43,21 @@ from marketplace.reference.regions import region_name
 bp = Blueprint("enterprises", __name__)
 
 
+def _registration_email_key() -> str:
+    return "register:" + (request.form.get("email") or "").strip().lower()
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_LIMIT_PER_EMAIL"], methods=["POST"],
+               key_func=_registration_email_key)
 def register():
+    """The same answer whether or not the email has an account (registration.py)."""
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = RegistrationForm()
     if form.validate_on_submit():
-        user = services.register_enterprise(
+        send_email = registration.request_registration(
             name=form.enterprise_name.data, uscc=form.uscc.data, legal_rep_name=form.legal_rep_name.data,
             legal_rep_id_number=form.legal_rep_id_number.data, industry_code=form.industry_code.data,
             region_code=form.region_code.data, park=form.park.data, address=form.address.data,
@@ -54,10 +65,31 @@ def register():
             password=form.password.data,
         )
         db.session.commit()
-        login_user(user)
-        flash(_("注册成功。请先签署信用承诺书，再登记应收账款。"), "success")
-        return redirect(url_for("enterprises.commitment"))
+        send_email()
+        return render_template("enterprises/register_sent.html", email=form.email.data.strip().lower())
     return render_template("enterprises/register.html", form=form)
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+def confirm_registration(token: str):
+    """The emailed link: a button (POST) confirms, so a mail scanner opening the link does not."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return render_template("enterprises/register_confirm.html", form=form)
+    try:
+        user = registration.confirm(token)
+    except registration.LinkRefused as e:
+        flash(str(e), "danger")
+        return redirect(url_for("enterprises.register"))
+    if not user.is_active:
+        db.session.commit()
+        flash(_("该账户已停用，请联系平台"), "danger")
+        return redirect(url_for("accounts.login"))
+    session.clear()
+    login_user(user)
+    db.session.commit()
+    flash(_("注册成功。请先签署信用承诺书，再登记应收账款。"), "success")
+    return redirect(url_for("enterprises.commitment"))
 
 
 @bp.get("/enterprise")
@@ -109,7 +141,7 @@ def consents():
         select(Consent).where(Consent.enterprise_id == enterprise.id).order_by(Consent.id.desc())
     ).all()
     return render_template("enterprises/consents.html", consents=rows, today=today_shanghai(),
-                           scope_labels=SCOPE_LABELS, revoke_form=RevokeForm())
+                           scope_labels=SCOPE_LABELS, purpose_labels=CONSENT_PURPOSE_LABELS, revoke_form=RevokeForm())
 
 
 @bp.route("/enterprise/consents/new", methods=["GET", "POST"])
@@ -123,7 +155,8 @@ def new_consent():
         else:
             services.grant_consent(
                 enterprise, current_user._get_current_object(), grantee_org_id=form.grantee_org_id.data,
-                scopes=form.scopes.data, purpose=form.purpose.data, valid_from=form.valid_from.data,
+                scopes=form.scopes.data, purposes=form.purposes.data, purpose=form.purpose.data,
+                valid_from=form.valid_from.data,
                 valid_to=form.valid_to.data,
             )
             db.session.commit()
@@ -172,6 +205,8 @@ READ_LABELS = {
     "enterprise_profile": ("企业信息", "Enterprise profile"),
 }
 PURPOSE_LABELS = {
+    **CONSENT_PURPOSE_LABELS,
+    "purpose not consented": ("授权未涵盖该用途", "Purpose not covered by the consent"),
     "financing review": ("融资审查", "Financing review"),
     "lead review": ("融资线索查看", "Lead review"),
     "platform administration": ("平台管理", "Platform administration"),
@@ -182,7 +217,39 @@ PURPOSE_LABELS = {
 @bp.get("/enterprise/users")
 def users():
     enterprise = current_enterprise()
-    return render_template("enterprises/users.html", users=enterprise.organisation.users, role_labels=ROLE_LABELS)
+    q, status = (request.args.get(k, "").strip() for k in ("q", "status"))
+    status = status if status in management.STATUSES else ""
+    page = paginate(management.users_query(term=q, organisation_id=enterprise.organisation_id, status=status))
+    return render_template("enterprises/users.html", page=page, q=q, kind="", status=status, kinds=None,
+                           scope="enterprises", role_labels=ROLE_LABELS)
+
+
+def _own_user_or_404(user_id: int) -> User:
+    """A user of the current user's enterprise; 404 for any other (ids of others are not confirmed)."""
+    user = db.session.get(User, user_id)
+    if user is None or user.organisation_id != current_enterprise().organisation_id:
+        abort(404)
+    return user
+
+
+@bp.get("/enterprise/users/<int:user_id>")
+def user(user_id: int):
+    return user_pages.render_user(_own_user_or_404(user_id), "enterprises")
+
+
+@bp.post("/enterprise/users/<int:user_id>/disable")
+def disable_user(user_id: int):
+    return user_pages.disable(_own_user_or_404(user_id), "enterprises")
+
+
+@bp.post("/enterprise/users/<int:user_id>/enable")
+def enable_user(user_id: int):
+    return user_pages.enable(_own_user_or_404(user_id), "enterprises")
+
+
+@bp.post("/enterprise/users/<int:user_id>/role")
+def change_user_role(user_id: int):
+    return user_pages.change_role(_own_user_or_404(user_id), "enterprises")
 
 
 @bp.route("/enterprise/users/new", methods=["GET", "POST"])

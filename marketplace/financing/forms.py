@@ -6,11 +6,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.enterprises.consents import ROUTING_SCOPE
 from marketplace.enterprises.forms import ConsentForm
+from marketplace.form_validators import WholeNumberRange
 from marketplace.formatting import today_shanghai
 from marketplace.i18n import input_error, pick
 from workflows.financing import MAX_TARGETS
@@ -34,7 +35,7 @@ class RequestForm(VersionedForm):
     term_days = IntegerField(
         _l("融资期限（天）"),
         validators=[InputRequired(_l("请填写融资期限")),
-                    NumberRange(min=1, max=MAX_TERM_DAYS, message=_l("融资期限应在1至720天之间"))],
+                    WholeNumberRange(min=1, max=MAX_TERM_DAYS, message=_l("融资期限应在1至720天之间"))],
     )
     purpose = TextAreaField(_l("资金用途"), validators=[DataRequired(_l("请填写资金用途")), Length(max=500)])
     receivables = SelectMultipleField(

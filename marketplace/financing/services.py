@@ -153,7 +153,9 @@ def create_request(enterprise, user, *, amount: Decimal, term_days: int, purpose
 
 
 def check_version(request: FinancingRequest, version: int | None) -> None:
-    if version is not None and version != request.version:
+    """The optimistic lock: a change must name the version it was made from; a missing version
+    is refused like a stale one (a form without it would overwrite newer data unseen)."""
+    if version is None or version != request.version:
         raise StaleRequest("该申请已被修改（可能是您在另一个窗口中的操作），请刷新页面后重试")
 
 

@@ -127,10 +127,13 @@ def edit(request_id: int):
                                     term_days=form.term_days.data, purpose=form.purpose.data,
                                     receivable_ids=form.receivables.data)
             db.session.commit()
-        except (services.PledgeConflict, services.StaleRequest, StaleDataError) as error:
+        except (services.StaleRequest, StaleDataError):
             db.session.rollback()
-            message = str(error) if not isinstance(error, StaleDataError) else _("该申请已被修改，请刷新页面后重试")
-            flash(message, "danger")
+            flash(_("该申请已被修改，请刷新页面后重试"), "danger")
+            return _form_page(form, request, 409)  # what was typed stays on the page; reload for the news
+        except services.PledgeConflict as error:
+            db.session.rollback()
+            flash(str(error), "danger")
             return redirect(url_for("financing.edit", request_id=request_id))
         flash(_("申请已更新"), "success")
         return redirect(url_for("financing.detail", request_id=request.id))
@@ -278,6 +281,13 @@ def _targets(request: FinancingRequest) -> list[RequestTarget]:
     ))
 
 
+def _stale(request_id: int):
+    """409 Conflict: the form was made from an older version (or carried none); the page shows
+    the request as it is now, with the message."""
+    flash(_("该申请已被修改，请刷新页面后重试"), "danger")
+    return detail(request_id), 409
+
+
 def _apply(request_id: int, name: str, success: str):
     request = _owned_request(request_id)
     form = VersionedForm()
@@ -290,7 +300,7 @@ def _apply(request_id: int, name: str, success: str):
         flash(error.text(_locale()), "danger")
     except (services.StaleRequest, StaleDataError):
         db.session.rollback()
-        flash(_("该申请已被修改，请刷新页面后重试"), "danger")
+        return _stale(request_id)
     else:
         flash(success, "success")
     return redirect(url_for("financing.detail", request_id=request_id))
@@ -319,7 +329,7 @@ def submit(request_id: int):
         flash(error.text(_locale()) if isinstance(error, TransitionError) else str(error), "danger")
     except (services.StaleRequest, StaleDataError):
         db.session.rollback()
-        flash(_("该申请已被修改，请刷新页面后重试"), "danger")
+        return _stale(request_id)
     else:
         flash(_("申请已提交，平台将核验您的收支流水与应收账款"), "success")
     return redirect(url_for("financing.detail", request_id=request_id))

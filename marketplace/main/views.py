@@ -9,6 +9,7 @@ from sqlalchemy import text
 from marketplace.accounts.roles import ENTERPRISE_ROLES, Role
 from marketplace.extensions import db
 from marketplace.reference.regions import region_tree
+from marketplace.web_security import safe_next
 
 bp = Blueprint("main", __name__)
 
@@ -30,10 +31,7 @@ def healthz():
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["locale"] = code
-    target = request.args.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    return redirect(target)
+    return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
 
 
 @bp.get("/dashboard")

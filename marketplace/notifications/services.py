@@ -1,4 +1,4 @@
-"""notify(): in-app rows now, emails after the commit (through a Celery task)."""
+"""notify(): in-app rows now, emails after the commit (through a Celery task, via the outbox)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from flask import has_request_context, request
 from sqlalchemy import func, select
 
-from marketplace.after_commit import after_commit
+from marketplace import outbox
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification
 
@@ -16,15 +16,10 @@ def notify(users: Iterable, kind: str, title: str, body: str, link: str | None =
     rows = [Notification(user_id=user.id, kind=kind, title=title, body=body, link=link) for user in users]
     db.session.add_all(rows)
     db.session.flush()
-    ids = [row.id for row in rows]
+    from marketplace.notifications.tasks import send_notification_email
 
-    def queue_emails():
-        from marketplace.notifications.tasks import send_notification_email
-
-        for notification_id in ids:
-            send_notification_email.delay(notification_id)
-
-    after_commit(queue_emails)
+    for row in rows:  # sent after the commit; the outbox keeps them if the broker is down
+        outbox.enqueue(send_notification_email, row.id)
     return rows
 
 

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from marketplace import audit
+from marketplace.downloads import file_headers
 from marketplace.extensions import db
 from marketplace.receivables import services
 from marketplace.receivables.models import Receivable, ReceivableDocument
@@ -95,11 +96,14 @@ def document_response(document: ReceivableDocument, *, download: bool = False):
     path = document_path(document)
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=document.content_type, as_attachment=download,
-                         download_name=download_name(document), max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
+    response = send_file(path, mimetype=document.content_type, max_age=0)
+    response.headers.update(file_headers(download_name(document), ascii_download_name(document), inline=not download))
     return response
+
+
+def ascii_download_name(document: ReceivableDocument) -> str:
+    """The generated plain name beside the original one (filename*): document-<id>.<ext>."""
+    return f"document-{document.id}.{ALLOWED_TYPES[document.content_type]}"
 
 
 def store_document(receivable: Receivable, user, upload: FileStorage) -> ReceivableDocument:

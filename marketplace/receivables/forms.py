@@ -76,8 +76,9 @@ class ReceivableForm(FlaskForm):
         if not super().validate(extra_validators):
             return False
         exclude = self.receivable.id if self.receivable is not None else None
-        if services.duplicate_of(self.enterprise.id, self.debtor_uscc.data, self.invoice_no.data, exclude):
-            self.invoice_no.errors.append(services.duplicate_message())
+        existing = services.duplicate_of(self.enterprise.id, self.debtor_uscc.data, self.invoice_no.data, exclude)
+        if existing is not None:
+            self.invoice_no.errors.append(services.duplicate_message(existing, self.enterprise.id))
             return False
         return True
 

@@ -27,7 +27,9 @@ DECLARATIONS = ("confirmed", "disputed")
 class Receivable(db.Model):
     __tablename__ = "receivables"
     __table_args__ = (
-        UniqueConstraint("enterprise_id", "debtor_uscc", "invoice_no"),
+        # One debtor's invoice is registered once, by whichever enterprise: a second enterprise
+        # claiming the same invoice is refused (a fraud signal, not a second receivable).
+        UniqueConstraint("debtor_uscc", "invoice_no"),
         CheckConstraint("face_amount > 0", name="amount_positive"),
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
         CheckConstraint("confirmation IN ('pending', 'confirmed', 'disputed')", name="confirmation"),

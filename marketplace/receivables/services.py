@@ -26,6 +26,7 @@ from marketplace.extensions import db
 from marketplace.financing.models import RequestPledge
 from marketplace.financing.services import is_pledged
 from marketplace.formatting import today_shanghai
+from marketplace.isolation import parse_upload
 from marketplace.notifications.services import notify
 from marketplace.receivables import links
 from marketplace.receivables.models import (
@@ -85,11 +86,11 @@ def related_party_problem(enterprise: Enterprise, debtor_uscc: str, debtor_name:
 
 
 def duplicate_of(enterprise_id: int, debtor_uscc: str, invoice_no: str, exclude_id: int | None = None) -> Receivable | None:
-    """An existing receivable of the enterprise with the same debtor and invoice number (any case)."""
+    """An existing receivable with the same debtor and invoice number (any case), registered by
+    this enterprise or by any other: one invoice backs one receivable on the platform."""
     query = select(Receivable).where(
-        Receivable.enterprise_id == enterprise_id, Receivable.debtor_uscc == debtor_uscc,
-        func.upper(Receivable.invoice_no) == invoice_no.upper(),
-    )
+        Receivable.debtor_uscc == debtor_uscc, func.upper(Receivable.invoice_no) == invoice_no.upper(),
+    ).order_by(Receivable.enterprise_id != enterprise_id)  # the enterprise's own first
     if exclude_id is not None:
         query = query.where(Receivable.id != exclude_id)
     return db.session.scalar(query.limit(1))
@@ -101,8 +102,16 @@ def amount_problem(amount: Decimal) -> str | None:
     return None
 
 
-def duplicate_message() -> str:
+def duplicate_message(existing: Receivable | None = None, enterprise_id: int | None = None) -> str:
+    """Why a receivable is refused as a duplicate; another enterprise's is named as such, not by name."""
+    if existing is not None and existing.enterprise_id != enterprise_id:
+        return claimed_elsewhere_message()
     return _("已登记过该债务人的同一发票号码，请勿重复登记")
+
+
+def claimed_elsewhere_message() -> str:
+    return _("该债务人的这张发票（同一发票号码）已由其他企业登记为应收账款，同一张发票不能由两家企业登记。"
+             "请核对发票号码；如确有争议，请联系平台运营方")
 
 
 def ensure_unpledged(receivable: Receivable) -> None:
@@ -230,10 +239,10 @@ def import_receivables(enterprise: Enterprise, data: bytes, filename: str, user:
     """Store every row of the file or none: any row error raises ImportRejected listing them all.
 
     A row's 确认状态 is the enterprise's declaration, never the debtor's answer: the receivable is
-    stored pending, the declaration beside it. A file that cannot be read as a table raises
-    workflows.tabular.TableError.
+    stored pending, the declaration beside it. A file that cannot be read as a table, is over the
+    upload limits or exhausts the parsing child's memory or time raises workflows.tabular.TableError.
     """
-    rows, errors = parse_receivables(data, filename, today=today_shanghai())
+    rows, errors = parse_upload(parse_receivables, data, filename, today=today_shanghai())
     errors = sorted(errors + _import_rule_errors(enterprise, rows), key=lambda error: error.line)
     if errors:
         raise ImportRejected(errors)
@@ -256,27 +265,31 @@ def import_receivables(enterprise: Enterprise, data: bytes, filename: str, user:
 
 def _import_rule_errors(enterprise: Enterprise, rows: list[ReceivableRow]) -> list[RowError]:
     """What the file parser cannot know: the enterprise itself, and the database."""
-    taken = _existing_keys(enterprise.id, {row.debtor_uscc for row in rows})
+    taken = _existing_keys({row.debtor_uscc for row in rows})
     return [RowError(row.line, problem) for row in rows for problem in _row_problems(enterprise, row, taken)]
 
 
-def _row_problems(enterprise: Enterprise, row: ReceivableRow, taken: set[tuple[str, str]]):
+def _row_problems(enterprise: Enterprise, row: ReceivableRow, taken: dict[tuple[str, str], int]):
     if amount_problem(row.amount):
         yield _("金额：%(problem)s", problem=amount_problem(row.amount))
     if related_party_problem(enterprise, row.debtor_uscc, row.debtor_name):
         yield _("债务人统一社会信用代码：%(problem)s", problem=_("债务人不能是本企业"))
-    if (row.debtor_uscc, row.invoice_no.upper()) in taken:
+    owner = taken.get((row.debtor_uscc, row.invoice_no.upper()))
+    if owner == enterprise.id:
         yield _("发票号码：该债务人的同一发票号码已登记过，请勿重复导入")
+    elif owner is not None:
+        yield _("发票号码：%(problem)s", problem=claimed_elsewhere_message())
 
 
-def _existing_keys(enterprise_id: int, usccs: set[str]) -> set[tuple[str, str]]:
+def _existing_keys(usccs: set[str]) -> dict[tuple[str, str], int]:
+    """(debtor code, invoice number upper-cased) -> the enterprise that registered it, for any enterprise."""
     if not usccs:
-        return set()
-    pairs = db.session.execute(
-        select(Receivable.debtor_uscc, func.upper(Receivable.invoice_no))
-        .where(Receivable.enterprise_id == enterprise_id, Receivable.debtor_uscc.in_(usccs))
+        return {}
+    rows = db.session.execute(
+        select(Receivable.debtor_uscc, func.upper(Receivable.invoice_no), Receivable.enterprise_id)
+        .where(Receivable.debtor_uscc.in_(usccs))
     ).all()
-    return {(uscc, invoice) for uscc, invoice in pairs}
+    return {(uscc, invoice): enterprise_id for uscc, invoice, enterprise_id in rows}
 
 
 def _receivable_from_row(enterprise: Enterprise, row: ReceivableRow, now, user: User | None) -> Receivable:

@@ -20,8 +20,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from marketplace.downloads import file_headers
 from marketplace.extensions import db
 from marketplace.financing.services import is_pledged, pledged_receivable_ids
+from marketplace.i18n import is_english
 from marketplace.pagination import paginate
 from marketplace.permissions import current_enterprise, require_owned
 from marketplace.receivables import documents, links, services
@@ -164,9 +166,8 @@ def document(document_id: int):
     path = documents.document_path(doc)
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=doc.content_type, as_attachment=True,
-                         download_name=documents.download_name(doc))
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response = send_file(path, mimetype=doc.content_type, max_age=0)
+    response.headers.update(file_headers(documents.download_name(doc), documents.ascii_download_name(doc)))
     return response
 
 
@@ -192,12 +193,14 @@ def import_file():
     enterprise = current_enterprise()
     form = ImportForm()
     errors = []
+    status = 200
     if form.validate_on_submit():
         upload = form.file.data
+        status = 422
         try:
             result = services.import_receivables(enterprise, upload.read(), upload.filename or "", _user())
-        except TableError as error:
-            form.file.errors.append(str(error))
+        except TableError as error:  # unreadable, over the upload limits, or too heavy to parse
+            form.file.errors.append(error.en if is_english() and error.en else str(error))
         except services.ImportRejected as rejected:
             errors = rejected.errors
         else:
@@ -209,7 +212,7 @@ def import_file():
                         "债务人本人确认后才计为已确认。", n=result.declared, confirmed=result.declared_confirmed,
                         disputed=result.declared_disputed), "warning")
             return redirect(url_for("receivables.index"))
-    return render_template("receivables/import.html", form=form, errors=errors)
+    return render_template("receivables/import.html", form=form, errors=errors), status
 
 
 @bp.get("/template")

@@ -27,7 +27,9 @@ from marketplace.db import utcnow
 from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
 from marketplace.formatting import ymd
+from marketplace.isolation import parse_upload
 from marketplace.statements.models import StatementFile, StatementTransaction
+from workflows.tabular import TableError
 from workflows.verification.model import ParseError, ParseWarning, Statement
 from workflows.verification.statement_headers import holder_matches
 from workflows.verification.statements import parse_statement
@@ -107,8 +109,13 @@ def import_statement(enterprise: Enterprise, user, data: bytes, filename: str) -
     """Parse and store the file whole, or raise: StatementRejected (row errors) or StatementRefused.
 
     The stored file keeps the parser's warnings in parse_warnings (see the module's docstring).
+    The file is parsed in a child process limited in memory and time (marketplace.isolation),
+    after the upload limits were checked; a file over them is rejected as a whole.
     """
-    statement = parse_statement(data, filename)
+    try:
+        statement = parse_upload(parse_statement, data, filename)
+    except TableError as refused:  # the child ran out of memory or time
+        raise StatementRejected([ParseError(0, str(refused), refused.en)]) from None
     errors = list(statement.errors)
     if not errors and not statement.transactions:
         errors = [ParseError(0, _("文件中没有交易记录"), "The file contains no transactions")]

@@ -20,13 +20,13 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.financing.forms import MAX_TERM_DAYS
+from marketplace.form_validators import WholeNumberRange
 from marketplace.i18n import input_error, pick
 from marketplace.reference.industries import INDUSTRY_DIVISIONS, industry_choices
 from marketplace.reference.regions import is_region_prefix, region_prefix_name
@@ -48,6 +48,7 @@ _SEPARATORS = re.compile(r"[\s,，、;；]+")
 RATE_EMPTY = "利率为空"
 RATE_NOT_A_NUMBER = "利率“%(value)s”不是有效的数字"
 RATE_TOO_PRECISE = "利率最多两位小数"
+RATE_OUT_OF_RANGE = "利率超出合理范围"
 
 
 def parse_rate(text: str) -> Decimal:
@@ -64,6 +65,8 @@ def parse_rate(text: str) -> Decimal:
         rate = Decimal(value)
     except InvalidOperation as exc:  # pragma: no cover - the pattern admits only digits
         raise InputError(RATE_NOT_A_NUMBER, value=str(text).strip()) from exc
+    if rate.adjusted() >= 4:  # no rate reaches 10000 %; quantize() would overflow on long digit strings
+        raise InputError(RATE_OUT_OF_RANGE)
     if rate != rate.quantize(CENT):
         raise InputError(RATE_TOO_PRECISE)
     return rate.quantize(CENT)
@@ -74,7 +77,7 @@ def split_codes(text: str | None) -> list[str]:
     return [code for code in _SEPARATORS.split(unicodedata.normalize("NFKC", text or "").strip()) if code]
 
 
-class TermDays(NumberRange):
+class TermDays(WholeNumberRange):
     """1 to MAX_TERM_DAYS days; silent when the text was not a whole number (that error is shown already)."""
 
     def __init__(self):

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace import audit
+from marketplace.enterprises.consents import reading_purpose
 from marketplace.enterprises.services import has_consent
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
@@ -32,6 +33,8 @@ BALANCE_COLOR = "#2b6cb0"
 CLASS_BADGES = {"excellent": "ok", "mixed": "warn", "poor": "bad"}
 LEVEL_BADGES = {"ok": "ok", "weak": "warn", "fail": "bad"}
 FLAG_BADGES = {"high": "bad", "medium": "warn"}
+PDF_RECEIVABLE_ROWS = 50  # past this many, the PDF lists these and totals per grade
+GRADE_ORDER = ("优", "良", "差")
 
 
 @dataclass(frozen=True)
@@ -72,18 +75,43 @@ def _institution_report(request_id: int, report_id: int) -> tuple[FinancingReque
     if request is None or routed_target(request.id, current_user.organisation_id) is None:
         abort(404)
     report = _report(request, report_id)
-    if not has_consent(request.enterprise_id, current_user.organisation_id, CONSENT_SCOPE):
+    purpose = reading_purpose(current_user.organisation.kind, request.state)
+    if not has_consent(request.enterprise_id, current_user.organisation_id, CONSENT_SCOPE, purpose):
         db.session.commit()  # keep the logged refusal
         abort(403)
-    audit.record_credit_read(request.enterprise_id, "verification_report", purpose="financing review",
+    audit.record_credit_read(request.enterprise_id, "verification_report", purpose=purpose,
                              request_id=request.id, report_id=report.id)
     db.session.commit()
     return request, report
 
 
-def report_context(request: FinancingRequest, report: VerificationReport) -> dict:
-    """What the report body needs: the stored payload, its months as numbers, the charts."""
+@dataclass(frozen=True)
+class GradeTotal:
+    """The receivables of one grade: how many, and their face value."""
+
+    grade: str
+    count: int
+    amount: Decimal
+
+
+def grade_totals(receivables: list[dict]) -> list[GradeTotal]:
+    """Count and amount per grade, in the order 优, 良, 差 (then any other grade)."""
+    totals: dict[str, list] = {}
+    for item in receivables:
+        entry = totals.setdefault(item.get("grade", ""), [0, Decimal("0.00")])
+        entry[0] += 1
+        entry[1] += Decimal(str(item.get("amount") or 0))
+    order = {grade: index for index, grade in enumerate(GRADE_ORDER)}
+    return [GradeTotal(grade, count, amount)
+            for grade, (count, amount) in sorted(totals.items(), key=lambda kv: order.get(kv[0], len(order)))]
+
+
+def report_context(request: FinancingRequest, report: VerificationReport, *, pdf: bool = False) -> dict:
+    """What the report body needs: the stored payload, its months as numbers, the charts. The PDF
+    lists the first PDF_RECEIVABLE_ROWS receivables and totals per grade; the page lists all."""
     payload = report.payload
+    receivables = list(payload.get("receivables") or ())
+    shown = receivables[:PDF_RECEIVABLE_ROWS] if pdf else receivables
     metrics = payload.get("metrics") or {}
     months = [MonthRow.of(m) for m in metrics.get("months") or ()]
     window = metrics.get("window") or {}
@@ -98,6 +126,8 @@ def report_context(request: FinancingRequest, report: VerificationReport) -> dic
         # None: a report stored before red flags were checked (its payload has no such key)
         "red_flags": payload.get("red_flags"), "flag_names": FLAG_NAMES, "flag_badges": FLAG_BADGES,
         "flags_affect_class": bool((payload.get("thresholds") or {}).get("red_flags_affect_class")),
+        "receivables": shown, "receivables_omitted": len(receivables) - len(shown),
+        "grade_totals": grade_totals(receivables) if len(shown) < len(receivables) else [],
     }
 
 
@@ -126,9 +156,10 @@ def _page(request: FinancingRequest, report: VerificationReport, *, pdf_url: str
 
 
 def _pdf(request: FinancingRequest, report: VerificationReport):
+    """Reports never change: the PDF is rendered once per report and language, then cached."""
     return pdf_response("pdf/verification_report.html",
                         f"verification-report-{request.id}-{report.submission_no}.pdf",
-                        **report_context(request, report))
+                        cache_key=f"verification-report-{report.id}", **report_context(request, report, pdf=True))
 
 
 @bp.get("/financing/<int:request_id>/reports/<int:report_id>")

@@ -179,14 +179,19 @@ def evaluate(request: FinancingRequest) -> tuple[Report, Inputs, Policy, str]:
     return report, inputs, policy, inputs.digest(request, as_of, policy)
 
 
-def schedule_verification(request: FinancingRequest) -> None:
-    """Queue the verification of the request's latest submission after the commit (eagerly run
-    in the embedded mode)."""
-    from marketplace.after_commit import after_commit
+def verification_key(request_id: int, submission_no: int) -> str:
+    """The outbox key of a submission's verification (the stall sweeper counts its sends)."""
+    return f"verify:{request_id}:{submission_no}"
+
+
+def schedule_verification(request: FinancingRequest, submission_no: int | None = None) -> None:
+    """Queue the verification of the request's latest submission through the outbox: recorded in
+    this transaction, sent after the commit (eagerly run in the embedded mode)."""
+    from marketplace import outbox
     from marketplace.verification.tasks import verify_request
 
-    request_id, submission_no = request.id, submission_number(request)
-    after_commit(lambda: verify_request.delay(request_id, submission_no))
+    submission_no = submission_no or submission_number(request)
+    outbox.enqueue(verify_request, request.id, submission_no, key=verification_key(request.id, submission_no))
 
 
 # ---- the run -----------------------------------------------------------------------------------

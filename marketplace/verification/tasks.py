@@ -16,3 +16,21 @@ def verify_request(request_id: int, submission_no: int) -> str:
     base_url = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost/"
     with current_app.test_request_context("/", base_url=base_url):  # links in notifications need one
         return services.run_verification(request_id, submission_no)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def resend_stalled_verifications() -> dict:
+    """Beat: send again the verifications that produced no report in time (see stalls.py)."""
+    from marketplace.verification import stalls
+
+    return stalls.resend_stalled()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def report_stalled_verification(request_id: int, submission_no: int) -> bool:
+    """Tell the platform admins once that a verification did not finish after every resend."""
+    from marketplace.verification import stalls
+
+    base_url = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost/"
+    with current_app.test_request_context("/", base_url=base_url):  # the audit row wants a request
+        return stalls.report_stalled(request_id, submission_no)

@@ -115,3 +115,24 @@ def test_the_beat_task_expires_idle_claims(app):
     assert expire_idle_claims.delay().get() == 1
     assert claims.open_assignment(target.id) is None
     assert app.extensions["celery"].conf.beat_schedule["desk-expire-claims"]["task"] == expire_idle_claims.name
+
+
+def test_claim_next_moves_on_when_the_request_it_picked_is_claimed_first(app, monkeypatch):
+    """A colleague's claim commits between the pick and ours (the row was neither locked nor seen
+    as taken): the next free request is claimed instead of reporting a lost claim."""
+    first = routed(app)
+    officer = first.bank_staff
+    routed(app, consent_to=[officer.organisation_id])
+    rival, real_claim, raced = colleague(officer), claims.claim, []
+
+    def claim_after_a_rival(target, user):
+        if not raced:
+            raced.append(target.id)
+            real_claim(target, rival)
+        return real_claim(target, user)
+
+    monkeypatch.setattr(claims, "claim", claim_after_a_rival)
+    with app.test_request_context():
+        mine = claims.claim_next(officer)
+        assert mine is not None and mine.user_id == officer.id and mine.target_id != raced[0]
+        assert claims.claim_next(officer) is None  # none left: no error either

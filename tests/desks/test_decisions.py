@@ -91,6 +91,35 @@ def test_the_database_refuses_an_offer_approved_by_its_maker(app, case):
         db.session.flush()
 
 
+@pytest.mark.parametrize("status", ["made", "accepted", "closed", "expired"])
+def test_the_database_refuses_an_offer_out_of_the_bank_without_an_approver(app, case, status):
+    from sqlalchemy.exc import IntegrityError
+
+    target = claimed(app, target_of(case), case.bank_staff)
+    made = offer(app, target, case.bank_staff)
+    with pytest.raises(IntegrityError, match="four_eyes|approved_when_made"), db.session.begin_nested():
+        made.four_eyes = True  # above the four-eyes amount, "approved" by nobody
+        made.approved_by_id = None
+        made.status = status
+        db.session.flush()
+    with pytest.raises(IntegrityError, match="approved_when_made"), db.session.begin_nested():
+        made.approved_by_id = None  # below it, too: whoever decided is named
+        made.status = status
+        db.session.flush()
+
+
+def test_a_pending_or_withdrawn_offer_needs_no_approver(app, case):
+    app.config["FOUR_EYES_AMOUNT"] = "100000.00"
+    try:
+        approver = colleague(case.bank_staff, Role.BANK_APPROVER)
+        pending = offer(app, claimed(app, target_of(case), approver), approver)
+        assert pending.status == "pending_approval" and pending.approved_by_id is None
+        pending.status = "withdrawn"
+        db.session.flush()
+    finally:
+        app.config["FOUR_EYES_AMOUNT"] = "5000000.00"
+
+
 def competing(app, case):
     """A second bank holding the same request: its product fits and the request goes to it too."""
     other = lender(name="第二家银行")

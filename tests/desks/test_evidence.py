@@ -78,7 +78,7 @@ def test_the_routed_bank_opens_and_downloads_a_document_and_each_read_is_logged(
     logged = reads()
     assert [e.details["document_id"] for e in logged] == [evidence.invoice.id, evidence.contract.id]
     assert all(e.enterprise_id == evidence.owner.enterprise.id and e.actor_user_id == bank.id
-               and e.actor_org_id == bank.organisation_id and e.purpose == "financing review"
+               and e.actor_org_id == bank.organisation_id and e.purpose == "financing_review"
                and e.details["request_id"] == evidence.request.id for e in logged)
     assert logged[0].details["name"] == "增值税专用发票.pdf"
 
@@ -173,3 +173,20 @@ def test_an_image_is_served_as_an_image(app, client, login, evidence):
     response = client.get(url(evidence, scan))
     assert response.status_code == 200 and response.headers["Content-Type"] == "image/png"
     assert "%E5%8F%91%E7%A5%A8%E6%89%AB%E6%8F%8F%E4%BB%B6.png" in response.headers["Content-Disposition"]
+
+
+def test_a_consent_granted_only_for_post_loan_monitoring_does_not_open_documents_in_review(client, login,
+                                                                                             evidence):
+    from marketplace.enterprises.models import Consent
+
+    for consent in db.session.scalars(select(Consent).where(
+            Consent.enterprise_id == evidence.owner.enterprise.id,
+            Consent.grantee_org_id == evidence.bank_staff.organisation_id)):
+        consent.purposes = ["post_loan"]
+    db.session.commit()
+    login(evidence.bank_staff)
+    assert client.get(url(evidence, evidence.invoice)).status_code == 403
+    assert reads() == []
+    denied = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "credit_data.denied")).all()
+    assert denied and denied[-1].purpose == "purpose not consented"
+    assert denied[-1].details["requested_purpose"] == "financing_review"

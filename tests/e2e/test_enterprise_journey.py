@@ -3,6 +3,7 @@ register -> sign the commitment -> add a receivable -> the debtor confirms -> su
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,7 @@ def accept_dialogs(page):
     page.on("dialog", lambda dialog: dialog.accept())
 
 
-def register(page, base_url):
+def register(page, base_url, mailbox):
     page.goto(base_url + "/")
     page.get_by_test_id("cta-register").click()
     page.get_by_test_id("reg-enterprise-name").fill("苏州恒达精密机械有限公司")
@@ -33,6 +34,10 @@ def register(page, base_url):
     page.get_by_test_id("reg-email").fill("chen@hengda.e2e")
     page.get_by_test_id("reg-password").fill("Hengda-2026!")
     page.get_by_test_id("reg-submit").click()
+    page.get_by_test_id("register-sent").wait_for()  # the same page whether or not the email is known
+    ((_to, _subject, body),) = mailbox
+    page.goto(re.search(r"https?://\S+/register/confirm/\S+", body).group(0))
+    page.get_by_test_id("confirm-registration").click()
     page.wait_for_url("**/enterprise/commitment")
 
 
@@ -81,9 +86,12 @@ def submit_request(page, base_url) -> None:
     page.get_by_test_id("request-state").get_by_text("已退回").wait_for()
 
 
-def test_enterprise_registers_pledges_a_confirmed_receivable_and_submits(browser, page, live_server):
+def test_enterprise_registers_pledges_a_confirmed_receivable_and_submits(browser, page, live_server, monkeypatch):
     accept_dialogs(page)
-    register(page, live_server)
+    mailbox = []
+    monkeypatch.setattr("marketplace.enterprises.registration.send_mail",
+                        lambda to, subject, body: mailbox.append((to, subject, body)))
+    register(page, live_server, mailbox)
     sign_commitment(page)
     add_receivable(page, live_server)
     page.get_by_test_id("send-link").click()

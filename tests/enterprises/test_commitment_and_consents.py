@@ -139,11 +139,11 @@ def test_consent_check_admits_only_valid_scoped_consents_and_logs_refusals(ctx):
     today = today_shanghai()
     services.grant_consent(owner.enterprise, owner, grantee_org_id=org.id, scopes=["tax"], purpose="x",
                            valid_from=today - timedelta(days=400), valid_to=today - timedelta(days=1))
-    assert not services.has_consent(owner.enterprise.id, org.id, "tax")  # expired
+    assert not services.has_consent(owner.enterprise.id, org.id, "tax", "financing_review")  # expired
     services.grant_consent(owner.enterprise, owner, grantee_org_id=org.id, scopes=["tax"], purpose="x",
                            valid_from=today, valid_to=today + timedelta(days=30))
-    assert services.has_consent(owner.enterprise.id, org.id, "tax")
-    assert not services.has_consent(owner.enterprise.id, org.id, "court")  # scope not granted
+    assert services.has_consent(owner.enterprise.id, org.id, "tax", "financing_review")
+    assert not services.has_consent(owner.enterprise.id, org.id, "court", "financing_review")  # scope not granted
     denied = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "credit_data.denied")).all()
     assert len(denied) == 2 and all(e.enterprise_id == owner.enterprise.id for e in denied)
 
@@ -156,3 +156,44 @@ def test_enterprise_sees_who_read_its_data(client, login):
     login(user)
     page = client.get("/enterprise/access-log").get_data(as_text=True)
     assert "企业信息" in page and "平台管理" in page and admin.organisation.name in page and admin.name in page
+
+
+def test_a_read_for_a_purpose_the_consent_does_not_grant_is_refused_and_logged(ctx):
+    owner = make_enterprise_user()
+    org = bank()
+    today = today_shanghai()
+    consent = services.grant_consent(owner.enterprise, owner, grantee_org_id=org.id, scopes=["bank_statements"],
+                                     purpose="仅用于贷后管理", purposes=["post_loan"], valid_from=today,
+                                     valid_to=today + timedelta(days=30))
+    assert consent.purposes == ["post_loan"]
+    assert services.has_consent(owner.enterprise.id, org.id, "bank_statements", "post_loan")
+    assert not services.has_consent(owner.enterprise.id, org.id, "bank_statements", "financing_review")
+    denied = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "credit_data.denied")).one()
+    assert denied.purpose == "purpose not consented" and denied.details["requested_purpose"] == "financing_review"
+
+
+def test_a_consent_without_named_purposes_grants_what_the_institution_does(ctx):
+    from marketplace.enterprises.consents import reading_purpose
+
+    owner = make_enterprise_user()
+    today = today_shanghai()
+    consent = services.grant_consent(owner.enterprise, owner, grantee_org_id=bank().id, scopes=["bank_statements"],
+                                     purpose="x", valid_from=today, valid_to=today)
+    assert consent.purposes == ["financing_review", "post_loan"]
+    assert reading_purpose("bank", "bank_review") == "financing_review"
+    assert reading_purpose("guarantor", "guarantor_review") == "guarantee_review"
+    assert reading_purpose("bank", "repaying") == "post_loan"
+
+
+def test_the_consent_form_stores_the_purposes_ticked(client, login):
+    owner = make_enterprise_user()
+    org = bank()
+    login(owner)
+    today = today_shanghai()
+    response = client.post("/enterprise/consents/new", data={
+        "grantee_org_id": org.id, "scopes": ["bank_statements"], "purposes": ["guarantee_review"],
+        "purpose": "担保审查", "valid_from": today.isoformat(), "valid_to": (today + timedelta(days=30)).isoformat()})
+    assert response.status_code == 302
+    consent = db.session.scalars(select(Consent).where(Consent.grantee_org_id == org.id)).one()
+    assert consent.purposes == ["guarantee_review"]
+    assert "担保审查" in client.get("/enterprise/consents").get_data(as_text=True)

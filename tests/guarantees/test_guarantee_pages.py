@@ -68,7 +68,7 @@ def test_the_enterprise_sees_the_fee_in_capitals_accepts_and_is_led_to_pay(app, 
     login(case.owner)
     page = client.get(f"/financing/{case.request.id}/guarantee").get_data(as_text=True)
     assert "¥739.73" in page and "柒佰叁拾玖元柒角叁分" in page and "80.00%" in page
-    assert 'data-testid="accept-guarantee"' in page and "confirm(" in page
+    assert 'data-testid="accept-guarantee"' in page and "data-confirm=" in page
     response = client.post(f"/financing/{case.request.id}/guarantee/accept")
     payment = db.session.scalar(select(Payment))
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/payments/{payment.id}")

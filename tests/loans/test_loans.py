@@ -205,7 +205,7 @@ def test_the_bank_works_the_loan_through_its_pages(app, client, login):
     desk = client.get(f"/institution/requests/{rid}").get_data(as_text=True)
     assert 'data-testid="loan-section"' in desk
     page = client.get(f"/institution/requests/{rid}/loan").get_data(as_text=True)
-    assert 'data-testid="disbursement-submit"' in page and "return confirm(" in page
+    assert 'data-testid="disbursement-submit"' in page and "data-confirm=" in page
     today = today_shanghai().isoformat()
     response = client.post(f"/institution/requests/{rid}/loan/disbursement",
                            data={"amount": "200,000.00", "disbursed_on": today, "reference": "FK9"})

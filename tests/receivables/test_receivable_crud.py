@@ -153,10 +153,22 @@ def test_duplicate_that_slips_past_the_form_is_caught_by_the_database(signed_in,
     assert len(receivables_of(enterprise)) == 1
 
 
-def test_another_enterprise_may_record_the_same_debtor_and_invoice(signed_in, enterprise, debtor_uscc):
-    ReceivableFactory(debtor_uscc=debtor_uscc, invoice_no="INV-1")
-    signed_in.post("/receivables/new", data=receivable_form(debtor_uscc, invoice_no="INV-1"))
-    assert len(receivables_of(enterprise)) == 1
+def test_an_invoice_another_enterprise_registered_is_refused_with_a_clear_message(signed_in, enterprise,
+                                                                                    debtor_uscc):
+    other = ReceivableFactory(debtor_uscc=debtor_uscc, invoice_no="INV-1")
+    response = signed_in.post("/receivables/new", data=receivable_form(debtor_uscc, invoice_no="inv-1"))
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "已由其他企业登记" in text and other.enterprise.name not in text
+    assert receivables_of(enterprise) == []
+
+
+def test_the_database_refuses_one_invoice_for_two_enterprises(ctx, debtor_uscc):
+    from sqlalchemy.exc import IntegrityError
+
+    ReceivableFactory(debtor_uscc=debtor_uscc, invoice_no="INV-9")
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        ReceivableFactory(debtor_uscc=debtor_uscc, invoice_no="INV-9")
 
 
 # --- detail and edit -------------------------------------------------------------------------------
@@ -238,7 +250,7 @@ def test_delete_needs_post(signed_in, enterprise):
 def test_detail_offers_delete_behind_a_confirmation_dialog(signed_in, enterprise):
     receivable = ReceivableFactory(enterprise=enterprise)
     html = page_text(signed_in.get(f"/receivables/{receivable.id}"))
-    assert 'data-testid="delete-receivable"' in html and "return confirm(" in html
+    assert 'data-testid="delete-receivable"' in html and "data-confirm=" in html
 
 
 # --- pledged receivables ---------------------------------------------------------------------------

@@ -151,6 +151,15 @@ def test_a_row_duplicating_a_stored_receivable_is_refused_with_its_line(signed_i
     assert len(receivables_of(enterprise)) == 1
 
 
+def test_a_row_with_an_invoice_another_enterprise_registered_is_refused_with_its_line(signed_in, enterprise):
+    ReceivableFactory(debtor_uscc=DEBTOR_A, invoice_no="A-2")  # another enterprise's
+
+    html = page_text(post_file(signed_in, csv_bytes(row("A-1"), row("a-2")), "a.csv"))
+
+    assert 'import-error-line">3<' in html and "已由其他企业登记" in html
+    assert receivables_of(enterprise) == []
+
+
 def test_a_row_with_the_enterprise_itself_as_debtor_is_refused(signed_in, enterprise):
     html = page_text(post_file(signed_in, csv_bytes(row("A-1"), row("A-2", debtor_uscc=enterprise.uscc)), "a.csv"))
     assert 'import-error-line">3<' in html and "债务人不能是本企业" in html
@@ -171,7 +180,7 @@ def test_a_file_that_is_not_a_table_shows_why(signed_in, enterprise):
 
 def test_a_file_without_the_header_shows_why(signed_in, enterprise):
     response = post_file(signed_in, "名称,金额\r\n甲,100\r\n".encode(), "a.csv")
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert 'data-testid="error-file"' in page_text(response)
     assert receivables_of(enterprise) == []
 

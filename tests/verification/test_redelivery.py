@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,17 @@ def db_session():
 
 @pytest.fixture
 def worker_setup(testrun_uid, worker_id, tmp_path_factory, app):
+    yield from _worker_setup(testrun_uid, worker_id, tmp_path_factory, app,
+                             {"visibility_timeout": 4, "unacked_restore_interval": 1, "unacked_restore_throttle": 1})
+
+
+@pytest.fixture
+def production_worker_setup(testrun_uid, worker_id, tmp_path_factory, app):
+    """As in production: an unacked message comes back only after 6 hours."""
+    yield from _worker_setup(testrun_uid, worker_id, tmp_path_factory, app, {"visibility_timeout": 6 * 3600})
+
+
+def _worker_setup(testrun_uid, worker_id, tmp_path_factory, app, transport_options: dict):
     name = database_name("celery", testrun_uid, worker_id)
     url = create_database(name)
     prefix = f"test-{testrun_uid[:10]}-{worker_id}:"
@@ -45,10 +57,7 @@ def worker_setup(testrun_uid, worker_id, tmp_path_factory, app):
         "task_always_eager": False,
         "task_ignore_result": True,
         "task_default_queue": f"verify-{testrun_uid[:10]}-{worker_id}",
-        "broker_transport_options": {
-            "visibility_timeout": 4, "unacked_restore_interval": 1, "unacked_restore_throttle": 1,
-            "global_keyprefix": prefix,
-        },
+        "broker_transport_options": transport_options | {"global_keyprefix": prefix},
         "worker_prefetch_multiplier": 1,
     }
     config = make_test_config(url, tmp_path_factory) | {"CELERY": celery_config}
@@ -64,7 +73,7 @@ def worker_setup(testrun_uid, worker_id, tmp_path_factory, app):
         "FLASK_SQLALCHEMY_DATABASE_URI": url, "FLASK_SECRET_KEY": config["SECRET_KEY"],
         "FLASK_AUDIT_KEY": config["AUDIT_KEY"], "FLASK_CELERY": json.dumps(celery_config),
         "FLASK_UPLOAD_FOLDER": config["UPLOAD_FOLDER"], "MARKETPLACE_INSTANCE_PATH": str(instance),
-    }
+    } | ({"FLASK_ENCRYPTION_KEY": config["ENCRYPTION_KEY"]} if config.get("ENCRYPTION_KEY") else {})
     yield worker_app, env, celery_config
     app.extensions["celery"].set_current()  # the suite's eager Celery app again
     app.extensions["celery"].set_default()
@@ -173,3 +182,56 @@ def test_a_worker_killed_mid_verification_leaves_one_report_and_one_notification
     assert {(user, kind) for user, kind, _count in told} >= {(bank_user_id, "request.routed"),
                                                              (owner_id, "verification.done")}
     assert "verify_request" in log and "succeeded" in log
+
+
+def test_a_worker_killed_mid_verification_is_recovered_by_the_sweeper_not_the_visibility_timeout(
+        production_worker_setup):
+    """The issue's case: the whole worker is SIGKILLed, its message stays unacked for 6 hours and a
+    restarted worker does not get it. The stalled-verification sweeper (here run as if the stall
+    time had passed) sends it again; the restarted worker makes the one report."""
+    from sqlalchemy import Interval, literal, update
+
+    from marketplace.extensions import db
+    from marketplace.financing.models import FinancingRequest
+    from marketplace.outbox import OutboxMessage
+    from marketplace.verification import stalls
+    from marketplace.verification.models import VerificationReport
+    from tests.verification.cases import build, submit
+
+    worker_app, env, celery_config = production_worker_setup
+    queue = celery_config["task_default_queue"]
+    with worker_app.app_context():
+        case = build(worker_app, "excellent")
+        db.session.commit()
+        request_id = case.request.id
+        submit(worker_app, case)
+
+    def state_and_reports() -> tuple[str, int]:
+        with worker_app.app_context():
+            value = db.session.scalar(select(FinancingRequest.state).where(FinancingRequest.id == request_id))
+            reports = db.session.scalar(select(func.count(VerificationReport.id))
+                                        .where(VerificationReport.request_id == request_id))
+            db.session.remove()
+            return value, reports
+
+    first = start_worker(env, queue, "first", pause=120)
+    try:
+        wait_for(lambda: state_and_reports()[0] == "verifying", 60, "the first worker to start verifying", first)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        stop(first)
+    second = start_worker(env, queue, "second", pause=0)
+    try:
+        time.sleep(8)  # the restarted worker is up: the unacked message does not come back
+        assert state_and_reports() == ("verifying", 0)
+        with worker_app.app_context(), worker_app.test_request_context():
+            stale = OutboxMessage.created_at - literal(timedelta(minutes=10), Interval())
+            db.session.execute(update(OutboxMessage).values(created_at=stale))  # ten minutes later
+            assert stalls.resend_stalled() == {"resent": 1, "flagged": 0}
+            db.session.remove()
+        wait_for(lambda: state_and_reports()[0] == "routed_to_bank", 90, "the resent task to finish", second)
+        result = state_and_reports()
+    finally:
+        log = stop(second)
+    assert result == ("routed_to_bank", 1), log

@@ -215,7 +215,7 @@ def test_progress_is_shown_and_polled_while_the_verification_runs(app, client, l
     assert 'data-testid="verification-progress"' in page and f'data-progress-url="{url}"' in page
     steps = re.findall(r'data-testid="progress-step" data-status="(\w+)"[^>]*>([^<]*)</li>', page)
     assert steps == [("current", "已提交"), ("todo", "核验中"), ("todo", "已核验"), ("todo", "推送/退回")]
-    assert "setTimeout(poll, 2000)" in page and "window.location.reload()" in page
+    assert "data-progress-url=" in page and "/static/app.js" in page  # app.js polls, then reloads
 
     from marketplace.verification.services import run_verification, submission_number
 

@@ -20,6 +20,10 @@ class Transaction:
     counterparty_account: str = ""
     summary: str = ""
 
+    def __reduce__(self):  # positional: a parsed file comes back from its child process ~2x faster
+        return Transaction, (self.line, self.date, self.amount, self.balance, self.counterparty,
+                             self.counterparty_account, self.summary)
+
 
 @dataclass(frozen=True)
 class ParseError:

@@ -47,9 +47,12 @@ from itertools import chain, count, islice
 
 from workflows.identifiers import parse_date
 from workflows.tabular import (
+    DEFAULT_LIMITS,
     OLE_SIGNATURE,
     ZIP_SIGNATURE,
     TableError,
+    TableLimits,
+    check_csv_text,
     decode_text,
     read_table,
     sniff_delimiter,
@@ -99,11 +102,14 @@ DISCLAIMER_WORDS = ("仅供参考", "免责", "声明", "以上数据", "以上�
 Problem = tuple[str, str]  # (Chinese, English)
 
 
-def parse_statement(data: bytes, filename: str) -> Statement:
-    """Read one statement file. Never raises for bad input: problems are in Statement.errors."""
+def parse_statement(data: bytes, filename: str, limits: TableLimits = DEFAULT_LIMITS) -> Statement:
+    """Read one statement file. Never raises for bad input: problems are in Statement.errors.
+
+    A file over `limits` (rows, columns, cells, an XLSX that unpacks too big) is refused before
+    it is parsed, with one ParseError on line 0."""
     statement = Statement(sha256=hashlib.sha256(data).hexdigest())
     try:
-        rows, spreadsheet = _read_rows(data, filename)
+        rows, spreadsheet = _read_rows(data, filename, limits)
         _parse_rows(statement, rows, spreadsheet)
     except TableError as exc:
         statement.errors = [ParseError(0, str(exc), exc.en or str(exc))]
@@ -137,12 +143,12 @@ class _CellProblem(ValueError):
 RowData = tuple[int, Sequence[str]]
 
 
-def _read_rows(data: bytes, filename: str) -> tuple[Iterator[RowData], bool]:
+def _read_rows(data: bytes, filename: str, limits: TableLimits) -> tuple[Iterator[RowData], bool]:
     """(rows, spreadsheet): every row with its line number as the file shows it."""
     if not data or not data.strip(b" \t\r\n\x00"):
         raise _FileProblem("文件为空", "the file is empty")
     if data.startswith((ZIP_SIGNATURE, OLE_SIGNATURE)):
-        return ((row.line, row.cells) for row in read_table(data, filename)), True
+        return ((row.line, row.cells) for row in read_table(data, filename, limits)), True
     if data.startswith(b"%PDF"):
         raise _FileProblem(
             "不支持PDF格式的对账单，请从网上银行导出Excel或CSV格式的明细后上传",
@@ -153,7 +159,8 @@ def _read_rows(data: bytes, filename: str) -> tuple[Iterator[RowData], bool]:
     if _TABLE_TAG.search(text, 0, _SNIFF_CHARS) or (
         text.lstrip()[:1] == "<" and _TABLE_TAG.search(text)
     ):
-        return ((row.line, row.cells) for row in read_table(data, filename)), True
+        return ((row.line, row.cells) for row in read_table(data, filename, limits)), True
+    check_csv_text(text, filename, limits)
     return _csv_rows(text), False
 
 
