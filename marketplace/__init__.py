@@ -25,6 +25,11 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     if config:
         app.config.update(config)
     config_module.finalise(app.config, app.instance_path)
+    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    if hops:  # behind a TLS-terminating proxy: trust its X-Forwarded-* headers, this many hops
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from marketplace.web_security import bound_url_ids
 

@@ -15,6 +15,7 @@ class Defaults:
     """The embedded default: SQLite under instance/, eager Celery, offline payments."""
 
     DEPLOYMENT = "embedded"  # or "production"
+    PROXY_FIX_HOPS = 0  # proxies in front that set X-Forwarded-For/-Proto/-Host (0: none trusted)
     SECRET_KEY: str | None = None
     AUDIT_KEY: str | None = None
     AUDIT_CHECKPOINT_EVERY = 1000  # a signed checkpoint of the audit chain's head every N events

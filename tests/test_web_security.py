@@ -283,3 +283,35 @@ def test_429_answers_say_when_to_retry_in_the_pages_language(limited_app):
     assert int(refused.headers["Retry-After"]) > 0
     assert "Too many requests" in refused.get_data(as_text=True)
     assert_security_headers(refused)
+
+
+
+def test_proxy_headers_are_trusted_only_when_configured(database_url, tmp_path_factory):
+    """Behind a TLS-terminating proxy (PROXY_FIX_HOPS=1) X-Forwarded-Proto makes the request
+    secure; without the setting a client cannot claim it."""
+    from werkzeug.test import EnvironBuilder
+
+    from marketplace import create_app
+    from tests.conftest import make_test_config
+
+    def scheme_seen(hops: int) -> str:
+        app = create_app({**make_test_config(database_url, tmp_path_factory), "PROXY_FIX_HOPS": hops},
+                         instance_path=str(tmp_path_factory.mktemp("proxy")))
+        seen = {}
+
+        def probe(environ, start_response):
+            seen["scheme"] = environ["wsgi.url_scheme"]
+            start_response("200 OK", [])
+            return [b""]
+
+        if hops:
+            app.wsgi_app.app = probe  # what ProxyFix passes on to Flask
+            outer = app.wsgi_app
+        else:
+            outer = probe
+        environ = EnvironBuilder(path="/", headers={"X-Forwarded-Proto": "https"}).get_environ()
+        list(outer(environ, lambda *args: None))
+        return seen["scheme"]
+
+    assert scheme_seen(0) == "http"
+    assert scheme_seen(1) == "https"
