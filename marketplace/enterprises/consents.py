@@ -16,6 +16,7 @@ from sqlalchemy import Boolean, exists, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from marketplace.accounts.models import Organisation
 from marketplace.enterprises.models import Consent
 from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
@@ -87,14 +88,17 @@ def consenting_enterprises(institution_id, day, scope: str = ROUTING_SCOPE):
 
 def consenting_institutions(enterprise_id: int, institution_ids: Iterable[int], scope: str = ROUTING_SCOPE,
                             day: date | None = None) -> set[int]:
-    """Those of `institution_ids` that may read `scope` of the enterprise's data on `day` (today)."""
+    """Those of `institution_ids` that may read `scope` of the enterprise's data on `day` (today)
+    for the review they would do: a consent granted only for post-loan monitoring routes nothing."""
     ids = set(institution_ids)
     if not ids:
         return set()
     day = day or today_shanghai()
-    consents = db.session.scalars(select(Consent).where(Consent.enterprise_id == enterprise_id,
-                                                        Consent.grantee_org_id.in_(ids)))
-    return {c.grantee_org_id for c in consents if c.covers(scope, day)}
+    rows = db.session.execute(
+        select(Consent, Organisation.kind).join(Organisation, Organisation.id == Consent.grantee_org_id)
+        .where(Consent.enterprise_id == enterprise_id, Consent.grantee_org_id.in_(ids))).all()
+    return {consent.grantee_org_id for consent, kind in rows
+            if consent.covers(scope, day, review_purpose(kind))}
 
 
 def holds_consent(enterprise_id: int, institution_id: int, scope: str = ROUTING_SCOPE,

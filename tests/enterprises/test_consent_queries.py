@@ -35,7 +35,7 @@ CASES = [
 def consents(session, enterprise_id: int, admin_id: int, org_ids: list[int]) -> None:
     for org_id, (scopes, start, end, revoked, _valid) in zip(org_ids, CASES, strict=True):
         session.add(Consent(enterprise_id=enterprise_id, grantee_org_id=org_id, scopes=scopes, purpose="x",
-                            valid_from=start, valid_to=end, granted_by_id=admin_id,
+                            purposes=["financing_review", "post_loan"], valid_from=start, valid_to=end, granted_by_id=admin_id,
                             revoked_at=utcnow() if revoked else None))
     session.flush()
 
@@ -57,6 +57,19 @@ def test_on_postgresql_the_sql_and_the_python_rule_agree(ctx):
     consents(db.session, enterprise.id, admin.id, orgs)
     assert consenting_institutions(enterprise.id, orgs, day=DAY) == expected(orgs)
     assert sql_answers(db.session, enterprise.id, orgs) == (expected(orgs), expected(orgs))
+
+
+def test_an_institution_is_routed_to_only_for_the_review_its_consent_names(ctx):
+    """A consent granted only for post-loan monitoring lets nobody review, so nothing is routed."""
+    admin = UserFactory()
+    enterprise = EnterpriseFactory()
+    bank, guarantor, monitor = (OrganisationFactory(kind="bank"), OrganisationFactory(kind="guarantor"),
+                                OrganisationFactory(kind="bank"))
+    for org, purposes in ((bank, ["financing_review"]), (guarantor, ["guarantee_review"]), (monitor, ["post_loan"])):
+        db.session.add(Consent(enterprise_id=enterprise.id, grantee_org_id=org.id, scopes=["bank_statements"],
+                               purpose="x", purposes=purposes, valid_from=DAY, valid_to=DAY, granted_by_id=admin.id))
+    db.session.flush()
+    assert consenting_institutions(enterprise.id, [bank.id, guarantor.id, monitor.id], day=DAY) == {bank.id, guarantor.id}
 
 
 @pytest.mark.no_db
