@@ -36,6 +36,7 @@ PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql+psycopg://postgres@127
 DATABASE = "bench_desks"
 SECRET_KEY = "bench-secret-key-not-secret"
 AUDIT_KEY = "bench-audit-key-not-secret"
+ENCRYPTION_KEY = "bench-encryption-key-not-secret"
 WRK_P95 = """
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %.3f %.3f\\n", summary.requests, summary.errors.status + summary.errors.connect
@@ -59,7 +60,8 @@ def create_database() -> str:
 def build_app(url: str, instance: str):
     from marketplace import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "AUDIT_KEY": AUDIT_KEY},
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "AUDIT_KEY": AUDIT_KEY,
+                       "ENCRYPTION_KEY": ENCRYPTION_KEY},
                       instance_path=instance)
 
 
@@ -205,7 +207,8 @@ def main() -> None:
     print(f"seeded {args.rows:,} routed requests in {time.perf_counter() - started:.1f} s")
 
     env = os.environ | {"FLASK_SQLALCHEMY_DATABASE_URI": url, "FLASK_SECRET_KEY": SECRET_KEY,
-                        "FLASK_AUDIT_KEY": AUDIT_KEY, "FLASK_DEPLOYMENT": "production",
+                        "FLASK_AUDIT_KEY": AUDIT_KEY, "FLASK_ENCRYPTION_KEY": ENCRYPTION_KEY,
+                        "FLASK_DEPLOYMENT": "production",
                         "MARKETPLACE_INSTANCE_PATH": instance}
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "-w", str(args.workers), "--threads", str(args.threads), "-b",

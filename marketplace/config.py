@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 # Keys that must be set explicitly when DEPLOYMENT is "production".
-PRODUCTION_REQUIRED = ("SECRET_KEY", "AUDIT_KEY")
+PRODUCTION_REQUIRED = ("SECRET_KEY", "AUDIT_KEY", "ENCRYPTION_KEY")
 
 
 class Defaults:
@@ -135,7 +134,7 @@ def finalise(config: dict, instance_path: str) -> None:
             names = ", ".join(f"FLASK_{key}" for key in missing)
             raise RuntimeError(
                 f"Refusing to start in production without {names}. "
-                "Set them in the environment (生产模式必须配置密钥与审计密钥)."
+                "Set them in the environment (生产模式必须配置会话密钥、审计密钥与加密密钥)."
             )
         if not config.get("SQLALCHEMY_DATABASE_URI"):
             raise RuntimeError("Refusing to start in production without FLASK_SQLALCHEMY_DATABASE_URI.")
@@ -144,13 +143,6 @@ def finalise(config: dict, instance_path: str) -> None:
     for key in PRODUCTION_REQUIRED:
         if not config.get(key):
             config[key] = _instance_secret(instance / key.lower())
-    if not config.get("ENCRYPTION_KEY"):
-        if config.get("DEPLOYMENT") == "production":
-            logging.getLogger(__name__).warning(
-                "!!! FLASK_ENCRYPTION_KEY is not set: ID numbers and TOTP secrets are encrypted with a key "
-                "kept in %s/encryption_key, next to the data. Set FLASK_ENCRYPTION_KEY from your secret "
-                "store (生产环境请配置加密密钥 FLASK_ENCRYPTION_KEY). !!!", instance)
-        config["ENCRYPTION_KEY"] = _instance_secret(instance / "encryption_key")
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'marketplace.db'}"
     if not config.get("UPLOAD_FOLDER"):

@@ -5,16 +5,18 @@ import pytest
 from marketplace import create_app
 
 
-def test_production_refuses_to_start_without_secret_and_audit_keys(tmp_path):
+def test_production_refuses_to_start_without_secret_audit_and_encryption_keys(tmp_path):
     with pytest.raises(RuntimeError) as raised:
         create_app({"DEPLOYMENT": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"},
                    instance_path=str(tmp_path))
     assert "FLASK_SECRET_KEY" in str(raised.value) and "FLASK_AUDIT_KEY" in str(raised.value)
+    assert "FLASK_ENCRYPTION_KEY" in str(raised.value)
+    assert not (tmp_path / "encryption_key").exists()  # no key is made up next to the data
 
 
 def test_production_starts_with_its_keys_set(tmp_path):
     app = create_app({"DEPLOYMENT": "production", "SECRET_KEY": "s" * 32, "AUDIT_KEY": "a" * 32,
-                      "SQLALCHEMY_DATABASE_URI": "sqlite://"}, instance_path=str(tmp_path))
+                      "ENCRYPTION_KEY": "e" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://"}, instance_path=str(tmp_path))
     assert app.config["AUDIT_KEY"] == "a" * 32
 
 

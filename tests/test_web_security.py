@@ -164,7 +164,8 @@ def test_hsts_only_over_https_or_in_production(client):
 @pytest.mark.no_db
 def test_production_cookies_are_secure_httponly_and_same_site(tmp_path):
     config = {key: getattr(Defaults, key) for key in dir(Defaults) if key.isupper()}
-    config.update(DEPLOYMENT="production", SECRET_KEY="s", AUDIT_KEY="a", SQLALCHEMY_DATABASE_URI="postgresql://x/y")
+    config.update(DEPLOYMENT="production", SECRET_KEY="s", AUDIT_KEY="a", ENCRYPTION_KEY="e",
+                  SQLALCHEMY_DATABASE_URI="postgresql://x/y")
     finalise(config, str(tmp_path))
     for prefix in ("SESSION", "REMEMBER"):
         assert config[f"{prefix}_COOKIE_SECURE"] is True
