@@ -40,7 +40,12 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     _register_blueprints(app)
 
     from marketplace import audit, errors, i18n, permissions, read_transactions, web_security
+    from marketplace.desks import closing as _closing  # noqa: F401  (withdrawal closes the desks' work)
     from marketplace.desks import consent_ended  # noqa: F401  (subscribes to consents revoked and granted)
+
+    # listeners of marketplace.events.request_transitioned (financing publishes, these react)
+    from marketplace.sla import services as _sla  # noqa: F401  (the SLA clock restarts)
+    from marketplace.verification import services as _verification  # noqa: F401  (submission queues the check)
 
     i18n.init_app(app)
     errors.init_app(app)

@@ -22,7 +22,9 @@ from marketplace.db import utcnow
 from marketplace.desks.models import Assignment
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
+from marketplace.financing.services import apply_transition
 from marketplace.formatting import today_shanghai
+from marketplace.sla.services import working_calendar
 from marketplace.supermarket.models import RequestTarget
 from marketplace.verification.routed import visible_to_institution
 from workflows.financing import State
@@ -48,8 +50,6 @@ def open_assignment(target_id: int) -> Assignment | None:
 
 
 def idle_deadline(moment: datetime) -> datetime:
-    from marketplace.sla.services import working_calendar
-
     days = current_app.config["CLAIM_IDLE_WORKING_DAYS"]
     return working_calendar().add_working_days(moment, days)
 
@@ -87,8 +87,6 @@ def claim(target: RequestTarget, user) -> Assignment:
 
 def _start_review(target: RequestTarget, user) -> None:
     """The first claim starts the institution's review (and the request's, if it is the first)."""
-    from marketplace.financing.services import apply_transition
-
     if target.status == "routed":
         target.status = "reviewing"
     request = target.request

@@ -1,6 +1,7 @@
 """When the enterprise withdraws, the institutions' work on the request closes with it: open
 offers and unissued guarantees close, targets close, claims end, an unpaid fee is cancelled, and
-the institutions holding the request are told."""
+the institutions holding the request are told. Subscribed at app start to
+marketplace.events.request_transitioned (financing publishes the withdrawal, it does not call here)."""
 
 from __future__ import annotations
 
@@ -13,18 +14,18 @@ from marketplace.db import utcnow
 from marketplace.desks import claims
 from marketplace.desks.models import Offer
 from marketplace.desks.people import institution_staff
+from marketplace.events import RequestTransitioned, request_transitioned
 from marketplace.extensions import db
+from marketplace.guarantees.models import Guarantee
 from marketplace.notifications.services import notify
+from marketplace.payments.models import Payment
+from marketplace.payments.services import PaymentRefused, cancel_fee
 from marketplace.supermarket.models import RequestTarget
 
 HOLDING = ("routed", "waiting", "reviewing", "info_requested", "offered", "accepted")
 
 
 def close_for_withdrawal(request) -> None:
-    from marketplace.guarantees.models import Guarantee
-    from marketplace.payments.models import Payment
-    from marketplace.payments.services import PaymentRefused, cancel_fee
-
     now = utcnow()
     for offer in db.session.scalars(select(Offer).where(Offer.request_id == request.id,
                                                         Offer.status.in_(("pending_approval", "made")))):
@@ -50,3 +51,9 @@ def close_for_withdrawal(request) -> None:
     for institution_id in told:
         notify(institution_staff(institution_id), "request.withdrawn", _("融资申请 #%(id)s 已撤回", id=request.id),
                _("企业已撤回该申请，贵机构无需继续处理。"), url_for("desk.detail", request_id=request.id))
+
+
+@request_transitioned.connect
+def _on_transitioned(_request, *, event: RequestTransitioned) -> None:
+    if event.to_state == "withdrawn":
+        close_for_withdrawal(event.request)

@@ -32,6 +32,7 @@ from marketplace.financing import routing
 from marketplace.financing.models import FinancingRequest
 from marketplace.financing.services import apply_transition
 from marketplace.formatting import today_shanghai
+from marketplace.guarantees import services as guarantees
 from marketplace.guarantees.models import Guarantee
 from marketplace.notifications.services import notify
 from marketplace.supermarket.matching import ranked_matches
@@ -144,10 +145,8 @@ def _carry_on_guarantors(request: FinancingRequest, note: str) -> str:
         RequestTarget.institution.has(kind="guarantor")).limit(1))
     if holding is not None:
         return "holding"
-    from marketplace.guarantees.services import next_waiting_guarantor
-
     apply_transition(request, "consent_ended_guarantor", note=note)
-    following = next_waiting_guarantor(request)
+    following = guarantees.next_waiting_guarantor(request)
     if following is not None:
         following.status, following.routed_at = "routed", utcnow()
         apply_transition(request, "reroute_to_guarantor", facts={"has_next_guarantor": True},
@@ -191,8 +190,6 @@ def on_consent_revoked(consent, actor=None, **_kwargs) -> list[int]:
 def on_consent_granted(consent, actor=None, **_kwargs) -> list[int]:
     """Guaranteed requests that waited for a bank holding a consent go to this bank now, when
     one of its products fits them."""
-    from marketplace.guarantees import services as guarantees
-
     if consent.grantee.kind != "bank" or not consent.covers(ROUTING_SCOPE, today_shanghai()):
         return []
     waiting = db.session.scalars(select(FinancingRequest).where(

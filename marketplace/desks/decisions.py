@@ -19,9 +19,13 @@ from marketplace.db import utcnow
 from marketplace.desks import claims
 from marketplace.desks.models import Decline, Offer
 from marketplace.desks.people import enterprise_users, institution_staff
+from marketplace.desks.reasons import DecisionConflict, DecisionRefused, decline_reasons
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
+from marketplace.financing.routing import routing_targets
+from marketplace.financing.services import apply_transition
 from marketplace.formatting import today_shanghai
+from marketplace.guarantees import services as guarantees
 from marketplace.i18n import sentences
 from marketplace.notifications.services import notify
 from marketplace.supermarket.models import RequestTarget
@@ -29,14 +33,6 @@ from workflows.financing import State
 
 ACTIVE_BANK_STATUSES = ("routed", "reviewing", "info_requested", "offered")
 RATE_MIN, RATE_MAX = Decimal("0.01"), Decimal("35.99")
-
-
-class DecisionRefused(ValueError):
-    """The decision cannot be made; the message says why (in the user's language)."""
-
-
-class DecisionConflict(DecisionRefused):
-    """The decision was made from a page that is out of date: someone else acted first (409)."""
 
 
 @dataclass(frozen=True)
@@ -54,10 +50,6 @@ def four_eyes_amount() -> Decimal:
 
 def needs_second_approver(amount: Decimal) -> bool:
     return amount > four_eyes_amount()
-
-
-def decline_reasons() -> dict[str, tuple[str, str]]:
-    return {code: tuple(labels) for code, labels in current_app.config["DECLINE_REASONS"].items()}
 
 
 def check_terms(request: FinancingRequest, terms: OfferTerms) -> list[str]:
@@ -125,8 +117,6 @@ def approve_offer(offer: Offer, approver) -> Offer:
 
 def _publish(offer: Offer, approver) -> None:
     """The offer reaches the enterprise; the request shows an offer."""
-    from marketplace.financing.services import apply_transition
-
     offer.status = "made"
     offer.approved_by_id = approver.id
     offer.approved_at = utcnow()
@@ -163,8 +153,6 @@ def decline(target: RequestTarget, user, reason_code: str, note: str) -> Decline
     if db.session.scalar(select(Offer.id).where(Offer.target_id == target.id, Offer.status == "made")):
         raise DecisionRefused(_("本机构已向企业报价，不能再拒绝；如需撤回请联系平台"))
     if target.institution.kind == "guarantor":
-        from marketplace.guarantees import services as guarantees
-
         guarantees.check_guarantor_may_decline(target)
     request = target.request
     row = Decline(target_id=target.id, request_id=request.id, institution_id=target.institution_id,
@@ -186,8 +174,6 @@ def decline(target: RequestTarget, user, reason_code: str, note: str) -> Decline
 
 
 def _after_bank_decline(request: FinancingRequest, user, row: Decline) -> None:
-    from marketplace.financing.routing import routing_targets
-    from marketplace.financing.services import apply_transition
 
     still_holding = db.session.scalar(select(RequestTarget.id).where(
         RequestTarget.request_id == request.id, RequestTarget.status.in_(ACTIVE_BANK_STATUSES)).limit(1))
@@ -214,8 +200,6 @@ def _after_bank_decline(request: FinancingRequest, user, row: Decline) -> None:
 
 def accept_offer(offer: Offer, user) -> Offer:
     """The enterprise takes one offer; the others close and their banks are told."""
-    from marketplace.financing.services import apply_transition
-
     request, offer = _lock_for_acceptance(offer)
     if offer.status == "accepted":
         raise DecisionConflict(_("该报价已被接受，无需重复操作"))

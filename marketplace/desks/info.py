@@ -15,10 +15,11 @@ from marketplace import audit
 from marketplace.after_commit import after_rollback
 from marketplace.db import utcnow
 from marketplace.desks import claims
-from marketplace.desks.decisions import DecisionRefused
 from marketplace.desks.models import InfoAttachment, InfoRequest, InternalNote
 from marketplace.desks.people import enterprise_users, institution_staff
+from marketplace.desks.reasons import DecisionRefused
 from marketplace.extensions import db
+from marketplace.financing.services import apply_transition
 from marketplace.notifications.services import notify
 from marketplace.receivables.documents import detect_type, original_name, read_limited, storage_dir
 from marketplace.supermarket.models import RequestTarget
@@ -46,8 +47,6 @@ def open_questions(request_id: int) -> list[InfoRequest]:
 
 
 def ask(target: RequestTarget, user, question: str) -> InfoRequest:
-    from marketplace.financing.services import apply_transition
-
     claims.touch(claims.held_by(target, user))
     question = question.strip()
     if not question:
@@ -78,8 +77,6 @@ def answer(info: InfoRequest, user, text: str, uploads: list[FileStorage]) -> In
     click) waits for the first and is then refused as already answered. The files are written
     last, after every database step, and removed again if the transaction rolls back: no
     refusal or failure leaves a file without its row."""
-    from marketplace.financing.services import apply_transition
-
     db.session.refresh(info, with_for_update=True)
     if info.answered_at is not None:
         raise DecisionRefused(_("该问题已经回复过了"))

@@ -26,6 +26,7 @@ from marketplace.desks.people import enterprise_users
 from marketplace.enterprises.consents import consenting_institutions
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest, WorkflowEvent
+from marketplace.financing.services import apply_transition
 from marketplace.i18n import pick
 from marketplace.notifications.services import notify
 from marketplace.supermarket import pushes
@@ -122,8 +123,6 @@ def mark_routed(targets: list[RequestTarget], kind: str) -> None:
 
 def route_verified(request: FinancingRequest, report) -> WorkflowEvent:
     """Apply route_to_bank, route_to_guarantor or return_request, by the report's class."""
-    from marketplace.financing.services import apply_transition
-
     classification = report.classification
     kind = ROUTE_KIND.get(classification)
     matches = ranked_matches(request)

@@ -7,17 +7,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from decimal import Decimal
+from types import MappingProxyType
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace import audit
+from marketplace import audit, events
 from marketplace.db import utcnow
 from marketplace.enterprises.services import current_signature
 from marketplace.extensions import db
+from marketplace.financing import targets
 from marketplace.financing.models import FinancingRequest, RequestPledge, WorkflowEvent
 from marketplace.receivables.models import Receivable
-from marketplace.sla import services as sla
+from marketplace.supermarket.matching import ranked_matches
 from workflows.engine import SYSTEM, Reason, TransitionError
 from workflows.financing import EDITABLE_STATES, FINANCING, TERMINAL_STATES, RequestFacts, State
 
@@ -69,26 +71,22 @@ def request_facts(request: FinancingRequest) -> RequestFacts:
 
 
 def apply_transition(request: FinancingRequest, name: str, user=None, note: str | None = None,
-                     facts: dict | None = None, **audit_details) -> WorkflowEvent:
-    """Check and apply one transition; the caller commits.
+                     facts: dict | None = None, extra: dict | None = None, **audit_details) -> WorkflowEvent:
+    """Check and apply one transition, then publish it (marketplace.events); the caller commits.
 
     `facts` supplies what the rows do not hold (e.g. the classification a verification report
-    decided); the guards see them, and the audit event records them.
+    decided); the guards see them, and the audit event records them. `extra` travels with the
+    published event only (e.g. submit_request asks for the verification to be queued).
     """
     actor = user.actor if user is not None else SYSTEM
     transition = FINANCING.check(name, replace(request_facts(request), **(facts or {})), actor)
     from_state = request.state
     request.state = transition.target
     request.state_changed_at = utcnow()
-    sla.on_state_change(request)
     if transition.target == State.SUBMITTED:
         request.submitted_at = request.state_changed_at
     if transition.target in TERMINAL_STATES:
         _release_pledges(request)
-    if transition.target == State.WITHDRAWN:
-        from marketplace.desks.closing import close_for_withdrawal
-
-        close_for_withdrawal(request)
     event = WorkflowEvent(request=request, transition=name, from_state=from_state, to_state=request.state,
                           actor_user_id=getattr(user, "id", None), actor_org_id=getattr(user, "organisation_id", None),
                           note=note)
@@ -98,6 +96,9 @@ def apply_transition(request: FinancingRequest, name: str, user=None, note: str 
         audit_details["facts"] = facts
     audit.record(f"financing.{name}", request, enterprise_id=request.enterprise_id, actor=user,
                  from_state=from_state, to_state=request.state, **audit_details)
+    events.publish(events.RequestTransitioned(
+        request=request, transition=name, from_state=from_state, to_state=request.state, actor=user, row=event,
+        facts=MappingProxyType(dict(facts or {})), extra=MappingProxyType(dict(extra or {}))))
     return event
 
 
@@ -182,14 +183,11 @@ def blocking_reasons(request: FinancingRequest, name: str, user) -> list[Reason]
 
 def submit_request(request: FinancingRequest, user, product_ids=None) -> WorkflowEvent:
     """Submit with the products the enterprise picked (or none: the top matches), and queue the
-    verification once the transaction commits."""
-    from marketplace.financing import targets
-    from marketplace.supermarket.matching import ranked_matches
-    from marketplace.verification.services import schedule_verification
-
+    verification once the transaction commits (the verification package hears the published
+    event; a bare apply_transition("submit") queues nothing)."""
     ranked = ranked_matches(request)
     chosen = targets.choose_targets(request, product_ids, ranked)
-    event = apply_transition(request, "submit", user, targets=[t.institution_id for t in chosen])
+    event = apply_transition(request, "submit", user, extra={"queue_verification": True},
+                             targets=[t.institution_id for t in chosen])
     targets.record_submission_statistics(ranked, chosen)
-    schedule_verification(request)
     return event

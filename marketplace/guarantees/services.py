@@ -20,16 +20,19 @@ from marketplace.accounts.models import User
 from marketplace.accounts.roles import Role
 from marketplace.db import utcnow
 from marketplace.desks import claims
-from marketplace.desks.decisions import DecisionRefused, decline_reasons
 from marketplace.desks.models import Decline
 from marketplace.desks.people import enterprise_users, institution_staff
+from marketplace.desks.reasons import DecisionRefused, decline_reasons
 from marketplace.enterprises.consents import valid_consent
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
+from marketplace.financing.routing import awaiting_consent, routing_targets
+from marketplace.financing.services import apply_transition
 from marketplace.formatting import local, today_shanghai, yuan
 from marketplace.guarantees.models import Guarantee
 from marketplace.i18n import pick, sentences
 from marketplace.notifications.services import notify
+from marketplace.payments import services as payments
 from marketplace.payments.hooks import on_paid
 from marketplace.supermarket.models import RequestTarget
 from workflows.financing import State
@@ -68,8 +71,6 @@ def offer_guarantee(target: RequestTarget, user, coverage_ratio: Decimal, fee_ra
 
     Needs the user's claim on the target; refused, with nothing changed, when the terms are out
     of range or the request is not in the guarantor's review."""
-    from marketplace.financing.services import apply_transition
-
     claims.touch(claims.held_by(target, user))
     if target.institution.kind != "guarantor":
         raise GuaranteeRefused(_("只有担保机构可以出具担保方案"))
@@ -109,8 +110,6 @@ def offer_guarantee(target: RequestTarget, user, coverage_ratio: Decimal, fee_ra
 def accept_guarantee(guarantee: Guarantee, enterprise_user):
     """The enterprise takes the guarantee: the request waits for the fee, which is created as a
     payment to the guarantor. Returns the Payment."""
-    from marketplace.financing.services import apply_transition
-    from marketplace.payments import services as payments
 
     request = guarantee.request
     if enterprise_user.organisation_id != request.enterprise.organisation_id:
@@ -144,8 +143,6 @@ def guarantee_fee_paid(payment) -> Guarantee | None:
     """Runs once, inside the transaction that marks the fee paid: confirm the fee, issue the
     guarantee with its letter number, and route the request to banks (or keep it guaranteed
     and say so when no bank product fits)."""
-    from marketplace.financing.services import apply_transition
-
     request = db.session.get(FinancingRequest, payment.request_id)
     guarantee = db.session.scalar(select(Guarantee).where(
         Guarantee.request_id == payment.request_id, Guarantee.institution_id == payment.payee_org_id,
@@ -178,8 +175,6 @@ def issue(guarantee: Guarantee, payment=None) -> None:
 
 def route_to_banks(request: FinancingRequest, guarantee: Guarantee) -> list[RequestTarget]:
     """guaranteed -> routed_to_bank when bank products fit the guaranteed request."""
-    from marketplace.financing.routing import awaiting_consent, routing_targets
-    from marketplace.financing.services import apply_transition
 
     targets = routing_targets(request, "bank")
     link = url_for("financing.detail", request_id=request.id)
@@ -237,8 +232,6 @@ def after_guarantor_decline(request: FinancingRequest, user, row: Decline) -> Re
     """After decisions.decline recorded a guarantor's no: guarantor_declined, then the next
     waiting guarantor (by rank) gets the request, or it goes back to the enterprise. Returns
     the next guarantor's target, if any."""
-    from marketplace.financing.services import apply_transition
-
     label = decline_reasons()[row.reason_code][0]
     link = url_for("financing.detail", request_id=request.id)
     if request.state != State.GUARANTOR_REVIEW:

@@ -21,6 +21,7 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import OrgKind, Role
 from marketplace.db import utcnow
 from marketplace.desks.people import enterprise_users
+from marketplace.events import RequestTransitioned, request_transitioned
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.formatting import SHANGHAI, ymd_hm
@@ -46,14 +47,16 @@ def sla_days() -> dict[State, float | None]:
     return sla.sla_table(current_app.config.get("SLA_WORKING_DAYS") or {})
 
 
-def timeline(request: FinancingRequest) -> list[sla.Entry]:
-    """The request's workflow events as SLA timeline entries, in order."""
+def timeline(request: FinancingRequest, without=None) -> list[sla.Entry]:
+    """The request's workflow events as SLA timeline entries, in order (leaving out the row
+    `without`: the transition being entered, whose clock starts at request.state_changed_at)."""
     with db.session.no_autoflush:
-        events = list(request.events)
+        events = [e for e in request.events if e is not without]
     return [sla.Entry(e.to_state, e.from_state, e.occurred_at or request.state_changed_at) for e in events]
 
 
-def compute_due_at(request: FinancingRequest, calendar: WorkingCalendar | None = None) -> datetime | None:
+def compute_due_at(request: FinancingRequest, calendar: WorkingCalendar | None = None,
+                   entering=None) -> datetime | None:
     """When the request's current state becomes late, counted from request.state_changed_at.
 
     Entering bank_review back from info_requested resumes the review clock with the working
@@ -64,14 +67,21 @@ def compute_due_at(request: FinancingRequest, calendar: WorkingCalendar | None =
     entered = request.state_changed_at
     used = timedelta(0)
     if state in sla.PAUSES.values():
-        used = sla.clock_used(state, timeline(request), entered, calendar)
+        used = sla.clock_used(state, timeline(request, without=entering), entered, calendar)
     return sla.due_at(state, entered, calendar, sla_days(), already_used=used)
 
 
-def on_state_change(request: FinancingRequest) -> None:
-    """Start the clock of the state the request just entered (apply_transition calls this)."""
+def on_state_change(request: FinancingRequest, entering=None) -> None:
+    """Start the clock of the state the request just entered (`entering`: the timeline row of
+    that transition, counted from request.state_changed_at rather than as a past stay)."""
     request.stuck = False
-    request.sla_due_at = compute_due_at(request)
+    request.sla_due_at = compute_due_at(request, entering=entering)
+
+
+@request_transitioned.connect
+def _on_transitioned(_request, *, event: RequestTransitioned) -> None:
+    """Every transition restarts the clock (subscribed at app start)."""
+    on_state_change(event.request, entering=event.row)
 
 
 def recompute(now: datetime | None = None) -> int:

@@ -18,9 +18,12 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import func, select
 
+from marketplace import audit, outbox
+from marketplace.events import RequestTransitioned, request_transitioned
 from marketplace.extensions import db
 from marketplace.financing import routing
 from marketplace.financing.models import FinancingRequest, RequestPledge, WorkflowEvent
+from marketplace.financing.services import apply_transition
 from marketplace.formatting import SHANGHAI
 from marketplace.receivables.models import Receivable
 from marketplace.statements.models import StatementFile, StatementTransaction
@@ -179,6 +182,11 @@ def evaluate(request: FinancingRequest) -> tuple[Report, Inputs, Policy, str]:
     return report, inputs, policy, inputs.digest(request, as_of, policy)
 
 
+# the Celery task that runs run_verification (verification/tasks.py registers it under this name;
+# enqueued by name, so this module does not import the task module that imports it)
+VERIFY_TASK = "marketplace.verification.tasks.verify_request"
+
+
 def verification_key(request_id: int, submission_no: int) -> str:
     """The outbox key of a submission's verification (the stall sweeper counts its sends)."""
     return f"verify:{request_id}:{submission_no}"
@@ -187,11 +195,16 @@ def verification_key(request_id: int, submission_no: int) -> str:
 def schedule_verification(request: FinancingRequest, submission_no: int | None = None) -> None:
     """Queue the verification of the request's latest submission through the outbox: recorded in
     this transaction, sent after the commit (eagerly run in the embedded mode)."""
-    from marketplace import outbox
-    from marketplace.verification.tasks import verify_request
-
     submission_no = submission_no or submission_number(request)
-    outbox.enqueue(verify_request, request.id, submission_no, key=verification_key(request.id, submission_no))
+    outbox.enqueue(VERIFY_TASK, request.id, submission_no, key=verification_key(request.id, submission_no))
+
+
+@request_transitioned.connect
+def _on_transitioned(_request, *, event: RequestTransitioned) -> None:
+    """An enterprise's submission (financing.services.submit_request asks for it) queues its
+    verification; subscribed at app start."""
+    if event.transition == "submit" and event.extra.get("queue_verification"):
+        schedule_verification(event.request)
 
 
 # ---- the run -----------------------------------------------------------------------------------
@@ -229,8 +242,6 @@ def run_verification(request_id: int, submission_no: int) -> str:
         db.session.rollback()
         return "superseded"
     if request.state == State.SUBMITTED:
-        from marketplace.financing.services import apply_transition
-
         apply_transition(request, "start_verification", submission_no=submission_no)
         db.session.commit()  # the request page shows "verifying" while the work goes on
     _pause_for_tests()
@@ -254,9 +265,6 @@ def verify_and_route(request: FinancingRequest, submission_no: int) -> Verificat
 
 
 def store_report(request: FinancingRequest, submission_no: int, report: Report, digest: str) -> VerificationReport:
-    from marketplace import audit
-    from marketplace.financing.services import apply_transition
-
     row = VerificationReport(
         request_id=request.id, enterprise_id=request.enterprise_id, submission_no=submission_no,
         as_of=report.as_of, classification=report.classification, policy_version=report.policy_version,

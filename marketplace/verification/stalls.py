@@ -21,7 +21,9 @@ from marketplace import audit, outbox
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
+from marketplace.notifications.services import notify
 from marketplace.outbox import OutboxMessage
+from marketplace.sla.services import platform_admins
 from marketplace.verification.services import (
     report_for,
     schedule_verification,
@@ -31,6 +33,9 @@ from marketplace.verification.services import (
 from workflows.financing import State
 
 log = logging.getLogger(__name__)
+
+# registered by verification/tasks.py under this name (enqueued by name: tasks.py imports this module)
+REPORT_STALLED_TASK = "marketplace.verification.tasks.report_stalled_verification"
 
 
 def stalled_key(request_id: int, submission_no: int) -> str:
@@ -47,8 +52,6 @@ def _sends(key: str) -> tuple[int, int, datetime | None]:
 
 def resend_stalled(now: datetime | None = None) -> dict[str, int]:
     """Send stalled verifications again, or tell the admins; commits. Returns the counts."""
-    from marketplace.verification.tasks import report_stalled_verification
-
     now = now or utcnow()
     stall = timedelta(minutes=float(current_app.config["VERIFICATION_STALL_MINUTES"]))
     max_sends = int(current_app.config["VERIFICATION_MAX_SENDS"])
@@ -70,7 +73,7 @@ def resend_stalled(now: datetime | None = None) -> dict[str, int]:
                         request.id, submission_no, total + 1)
             counts["resent"] += 1
         elif not _sends(stalled_key(request.id, submission_no))[0]:
-            outbox.enqueue(report_stalled_verification, request.id, submission_no,
+            outbox.enqueue(REPORT_STALLED_TASK, request.id, submission_no,
                            key=stalled_key(request.id, submission_no))
             counts["flagged"] += 1
     db.session.commit()
@@ -79,9 +82,6 @@ def resend_stalled(now: datetime | None = None) -> dict[str, int]:
 
 def report_stalled(request_id: int, submission_no: int) -> bool:
     """Tell the platform admins that a verification did not finish after every resend."""
-    from marketplace.notifications.services import notify
-    from marketplace.sla.services import platform_admins
-
     request = db.session.get(FinancingRequest, request_id)
     if request is None or report_for(request_id, submission_no) is not None:
         db.session.rollback()

@@ -6,10 +6,10 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy.exc import OperationalError
 
-from marketplace.verification import services
+from marketplace.verification import services, stalls
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,), retry_backoff=True,
+@shared_task(name=services.VERIFY_TASK, acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,), retry_backoff=True,
              max_retries=5)
 def verify_request(request_id: int, submission_no: int) -> str:
     """Verify one submission of a request and route it. Safe to run twice: see run_verification."""
@@ -21,16 +21,12 @@ def verify_request(request_id: int, submission_no: int) -> str:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def resend_stalled_verifications() -> dict:
     """Beat: send again the verifications that produced no report in time (see stalls.py)."""
-    from marketplace.verification import stalls
-
     return stalls.resend_stalled()
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@shared_task(name=stalls.REPORT_STALLED_TASK, acks_late=True, reject_on_worker_lost=True)
 def report_stalled_verification(request_id: int, submission_no: int) -> bool:
     """Tell the platform admins once that a verification did not finish after every resend."""
-    from marketplace.verification import stalls
-
     base_url = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost/"
     with current_app.test_request_context("/", base_url=base_url):  # the audit row wants a request
         return stalls.report_stalled(request_id, submission_no)
