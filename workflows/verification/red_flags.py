@@ -69,15 +69,16 @@ ZERO = Decimal("0.00")
 
 @dataclass(frozen=True)
 class FlagLimits:
-    """The thresholds of the red flags (policy.Thresholds holds and versions them)."""
+    """The thresholds of the red flags: made by policy.Thresholds.flag_limits(), which holds their
+    defaults and versions them (no second set of defaults here)."""
 
-    round_trip_days: int = 7
-    round_trip_tolerance: Decimal = Decimal("0.05")
-    min_amount: Decimal = Decimal("10000")
-    same_day_min_pairs: int = 5
-    burst_days: int = 30
-    burst_multiple: Decimal = Decimal("4")
-    burst_history_periods: int = 11
+    round_trip_days: int
+    round_trip_tolerance: Decimal
+    min_amount: Decimal
+    same_day_min_pairs: int
+    burst_days: int
+    burst_multiple: Decimal
+    burst_history_periods: int
 
 
 @dataclass(frozen=True)
