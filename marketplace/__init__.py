@@ -40,10 +40,11 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     _register_blueprints(app)
 
     from marketplace import audit, errors, i18n, permissions, read_transactions, web_security
-    from marketplace.desks import closing as _closing  # noqa: F401  (withdrawal closes the desks' work)
-    from marketplace.desks import consent_ended  # noqa: F401  (subscribes to consents revoked and granted)
 
     # listeners of marketplace.events.request_transitioned (financing publishes, these react)
+    from marketplace.bureau import stays as _stays  # noqa: F401  (the bureau's turnaround figures)
+    from marketplace.desks import closing as _closing  # noqa: F401  (withdrawal closes the desks' work)
+    from marketplace.desks import consent_ended  # noqa: F401  (subscribes to consents revoked and granted)
     from marketplace.sla import services as _sla  # noqa: F401  (the SLA clock restarts)
     from marketplace.verification import services as _verification  # noqa: F401  (submission queues the check)
 
@@ -82,6 +83,11 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.admin_views import bp as admin_bp
     from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.bureau.action_views import bp as actions_bp
+    from marketplace.bureau.dashboard_views import bp as bureau_dashboard_bp
+    from marketplace.bureau.meeting_views import bp as meetings_bp
+    from marketplace.bureau.report_views import bp as bureau_reports_bp
+    from marketplace.bureau.request_views import bp as bureau_requests_bp
     from marketplace.desks.enterprise_views import bp as desk_enterprise_bp
     from marketplace.desks.letter_views import bp as offer_letters_bp
     from marketplace.desks.views import bp as desk_bp
@@ -104,7 +110,8 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (main_bp, accounts_bp, admin_bp, enterprises_bp, receivables_bp, debtor_bp,
                       financing_bp, notifications_bp, leads_bp, supermarket_bp, statements_bp, policies_bp,
                       reports_bp, desk_bp, desk_enterprise_bp, offer_letters_bp, guarantees_bp, payments_bp,
-                      loans_bp):
+                      loans_bp, bureau_dashboard_bp, bureau_requests_bp, meetings_bp, actions_bp,
+                      bureau_reports_bp):
         app.register_blueprint(blueprint)
 
     from marketplace import api

@@ -9,7 +9,8 @@ from flask import Flask
 # Every module that defines tasks, imported once the app is made so a worker knows them all.
 TASK_MODULES = ("marketplace.outbox", "marketplace.notifications.tasks", "marketplace.verification.tasks",
                 "marketplace.sla.tasks",
-                "marketplace.loans.tasks", "marketplace.desks.tasks", "marketplace.receivables.tasks")
+                "marketplace.loans.tasks", "marketplace.desks.tasks", "marketplace.receivables.tasks",
+                "marketplace.bureau.reminders", "marketplace.bureau.summaries")
 
 # Periodic tasks for `celery beat`; a beat_schedule in the CELERY configuration adds to these.
 BEAT_SCHEDULE = {

@@ -3,6 +3,14 @@
 from marketplace.accounts.models import Organisation, User  # noqa: F401
 from marketplace.accounts.tokens import ApiToken  # noqa: F401
 from marketplace.audit import AuditEvent  # noqa: F401
+from marketplace.bureau.models import (  # noqa: F401
+    ActionItem,
+    AgendaItem,
+    Meeting,
+    MeetingAttendee,
+    RequestStay,
+    SummaryReport,
+)
 from marketplace.desks.models import (  # noqa: F401
     Assignment,
     Decline,

@@ -42,6 +42,7 @@ LENDER_STAFF = Rule("lender_staff", frozenset({
     Role.BANK_OFFICER, Role.BANK_APPROVER, Role.GUARANTOR_OFFICER, Role.GUARANTOR_APPROVER,
 }))
 BANK_STAFF = Rule("bank_staff", frozenset({Role.BANK_OFFICER, Role.BANK_APPROVER}))
+BUREAU = Rule("bureau", frozenset({Role.BUREAU_COORDINATOR}))
 
 ROUTE_ACCESS: dict[str, Rule] = {
     "static": PUBLIC,
@@ -218,6 +219,13 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "api_desk.offer_guarantee": LENDER_STAFF,
     "api_desk.record_disbursement": BANK_STAFF,
     "api_desk.record_repayment": BANK_STAFF,
+    # the finance bureau (marketplace/bureau): coordinators only, each page scoped to the bureau's
+    # region (requests of enterprises outside it answer 404) and meetings and reports to its bureau
+    # -- bureau: dashboard and its exports
+    # -- bureau: requests, the stuck list and a request's progress
+    # -- bureau: dispatch meetings, agenda, minutes, action items
+    # -- bureau: summary reports
+    # -- action items on the attendees' side: staff see and close their own institution's or their own
 }
 
 

@@ -63,3 +63,17 @@ def is_region_prefix(code: str | None) -> bool:
 
 def region_prefix_name(code: str) -> str:
     return _prefixes().get(code, code)
+
+
+def region_prefix(code: str | None) -> str:
+    """The prefix a region's code stands for once its trailing 00s are dropped: 320500 (Suzhou)
+    covers 320505; 320000 (Jiangsu) covers both; no code (or 000000) covers everything."""
+    code = code or ""
+    while code.endswith("00"):
+        code = code[:-2]
+    return code
+
+
+def region_covers(region_code: str | None, code: str | None) -> bool:
+    """Whether the region `region_code` holds the division `code`."""
+    return (code or "").startswith(region_prefix(region_code))

@@ -26,6 +26,7 @@ from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.formatting import SHANGHAI, ymd_hm
 from marketplace.notifications.services import notify
+from marketplace.reference.regions import region_covers
 from marketplace.supermarket.models import RequestTarget
 from workflows import sla
 from workflows.financing import ACTIVE_STATES, State, state_label
@@ -162,19 +163,13 @@ def bureau_coordinators(request: FinancingRequest) -> list[User]:
                Organisation.kind == OrgKind.BUREAU)
         .order_by(User.id)
     )
-    return [user for user in users if region.startswith(_region_prefix(user.organisation.region_code))]
+    return [user for user in users if region_covers(user.organisation.region_code, region)]
 
 
 def platform_admins() -> list[User]:
     return list(db.session.scalars(
         select(User).where(User.role == Role.PLATFORM_ADMIN, User.active).order_by(User.id)))
 
-
-def _region_prefix(code: str | None) -> str:
-    code = code or ""
-    while code.endswith("00"):
-        code = code[:-2]
-    return code
 
 
 def _link(endpoint: str, **values) -> str | None:

@@ -1,0 +1,192 @@
+"""The finance bureau's records: the state stays the dashboard measures, dispatch meetings
+(调度会) with their agenda, minutes and action items, and the kept summary reports.
+
+A bureau sees its region: the enterprises whose division code its own code prefixes once the
+trailing 00s are dropped (marketplace.bureau.region).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import UTCDateTime, sql_values, utcnow
+from marketplace.extensions import db
+
+MEETING_STATES = ("scheduled", "closed")
+ACTION_STATES = ("open", "done")  # "overdue" is open past its due date (ActionItem.status)
+REPORT_PERIODS = ("H1", "H2", "Y")
+REPORT_STATES = ("queued", "running", "done", "failed")
+
+
+class RequestStay(db.Model):
+    """One stay of a request in one state: entered, left, and the institution whose action ended
+    it (a bank or guarantor; None when the enterprise, the platform or the system moved it on).
+    Kept by a listener of the request's transition event; the dashboard's turnaround figures
+    (median and p90 time in each state per institution) read these rows, not the timeline."""
+
+    __tablename__ = "request_stays"
+    __table_args__ = (
+        Index("ix_request_stays_region_state", "region_code", "state", "entered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("financing_requests.id"), index=True)
+    state: Mapped[str] = mapped_column(String(32))
+    region_code: Mapped[str] = mapped_column(String(6))  # the enterprise's, copied for the region filter
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seconds: Mapped[int | None] = mapped_column(Integer)  # left_at - entered_at, once left
+
+
+class Meeting(db.Model):
+    """A dispatch meeting (调度会) held by a bureau. Closed once its minutes are final: nothing in
+    it changes after that, but its action items are still worked and closed by their owners."""
+
+    __tablename__ = "dispatch_meetings"
+    __table_args__ = (
+        CheckConstraint(f"state IN ({sql_values(MEETING_STATES)})", name="state"),
+        CheckConstraint("(state = 'closed') = (closed_at IS NOT NULL)", name="closed_at_set"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bureau_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    place: Mapped[str] = mapped_column(String(200))
+    host_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(16), default="scheduled")
+    summary: Mapped[str | None] = mapped_column(Text)  # the minutes' general part
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the reminder before it
+
+    bureau = relationship("Organisation", foreign_keys=[bureau_id])
+    host = relationship("User", foreign_keys=[host_user_id])
+    attendees: Mapped[list[MeetingAttendee]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="MeetingAttendee.id")
+    agenda: Mapped[list[AgendaItem]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="AgendaItem.position")
+    action_items: Mapped[list[ActionItem]] = relationship(
+        back_populates="meeting", order_by="ActionItem.id", foreign_keys="ActionItem.meeting_id")
+
+
+class MeetingAttendee(db.Model):
+    """An institution invited to a meeting (a bank, a guarantor, an enterprise, another bureau)."""
+
+    __tablename__ = "meeting_attendees"
+    __table_args__ = (UniqueConstraint("meeting_id", "institution_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("dispatch_meetings.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="attendees")
+    institution = relationship("Organisation")
+
+
+class AgendaItem(db.Model):
+    """One point of a meeting's agenda: a stuck request, an open action item of an earlier
+    meeting carried over, or a free topic; with the minutes and the decision taken on it."""
+
+    __tablename__ = "agenda_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("dispatch_meetings.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("financing_requests.id"), index=True)
+    # use_alter: the two tables refer to each other, so this key is added after both exist
+    carried_action_id: Mapped[int | None] = mapped_column(ForeignKey("action_items.id", use_alter=True))
+    stuck_kind: Mapped[str | None] = mapped_column(String(32))  # why the stuck list held it
+    minutes: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(Text)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="agenda")
+    request = relationship("FinancingRequest")
+    carried_action = relationship("ActionItem", foreign_keys=[carried_action_id])
+
+
+class ActionItem(db.Model):
+    """A task a meeting gave an owner (an institution, or one user), due on a date, tracked to
+    closure by its owner with a note."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (
+        CheckConstraint(f"state IN ({sql_values(ACTION_STATES)})", name="state"),
+        CheckConstraint("owner_org_id IS NOT NULL OR owner_user_id IS NOT NULL", name="has_owner"),
+        CheckConstraint("(state = 'done') = (closed_at IS NOT NULL)", name="closed_at_set"),
+        Index("ix_action_items_owner_state", "owner_org_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("dispatch_meetings.id"), index=True)
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("financing_requests.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    owner_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    close_note: Mapped[str | None] = mapped_column(Text)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the reminder before it falls due
+
+    meeting: Mapped[Meeting] = relationship(back_populates="action_items", foreign_keys=[meeting_id])
+    agenda_item = relationship("AgendaItem", foreign_keys=[agenda_item_id])
+    request = relationship("FinancingRequest")
+    owner_org = relationship("Organisation", foreign_keys=[owner_org_id])
+    owner_user = relationship("User", foreign_keys=[owner_user_id])
+    closed_by = relationship("User", foreign_keys=[closed_by_id])
+
+    def status(self, today: date) -> str:
+        """open, done, or overdue (open past its due date), as shown."""
+        if self.state == "open" and self.due_on < today:
+            return "overdue"
+        return self.state
+
+
+class SummaryReport(db.Model):
+    """A half-year (H1, H2) or full-year (Y) PDF report of a bureau's region, built by a Celery
+    task that records its progress here, then kept for download."""
+
+    __tablename__ = "summary_reports"
+    __table_args__ = (
+        CheckConstraint(f"period IN ({sql_values(REPORT_PERIODS)})", name="period"),
+        CheckConstraint(f"state IN ({sql_values(REPORT_STATES)})", name="state"),
+        CheckConstraint("state != 'done' OR stored_name IS NOT NULL", name="done_has_file"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bureau_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(2))
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # percent
+    step: Mapped[str | None] = mapped_column(String(100))  # what the task is doing now
+    stored_name: Mapped[str | None] = mapped_column(String(64), unique=True)
+    size: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    bureau = relationship("Organisation")
+    requested_by = relationship("User")
