@@ -40,6 +40,9 @@ from marketplace import audit, demo_data, demo_statements
 from marketplace.accounts import security
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import ROLE_LABELS, OrgKind, Role
+from marketplace.bureau import meetings as meeting_services
+from marketplace.bureau.models import ActionItem, AgendaItem, Meeting, MeetingAttendee
+from marketplace.bureau.region import in_region
 from marketplace.db import UTCDateTime, utcnow
 from marketplace.desks import claims, decisions, info
 from marketplace.desks.models import Assignment, Decline, InfoRequest, Offer
@@ -349,6 +352,7 @@ class _Seeder:
             self._statements(spec, refresh=True)
         for spec in demo_data.LIVE_REQUESTS:
             self._live_request(spec)
+        self._dispatch_meetings()
         db.session.flush()
         return {"logins": self.logins, "admins": self.admins, "enterprises": self.enterprises}
 
@@ -1035,6 +1039,59 @@ class _Seeder:
         claims.expire_idle(self.now)
         for assignment in db.session.scalars(select(Assignment).where(Assignment.end_reason == "expired")):
             assignment.ended_at = assignment.expires_at
+
+
+    # -- the bureau's dispatch meetings (调度会)
+
+    def _dispatch_meetings(self) -> None:
+        """One meeting held about two weeks ago, closed, with minutes and two action items for a bank
+        (one closed with a note, one overdue), and one in a few working days with an auto-built agenda."""
+        bureau, coordinator = self.orgs[demo_data.BUREAU["slug"]], self.staff[f"{demo_data.BUREAU['slug']}:coordinator"]
+        bank_slug = demo_data.BANKS[0]["slug"]
+        bank, officer = self.orgs[bank_slug], self.staff[f"{bank_slug}:officer"]
+        guarantor = self.orgs[demo_data.GUARANTORS[1]["slug"]]
+        requests = list(db.session.scalars(
+            select(FinancingRequest).join(Enterprise, Enterprise.id == FinancingRequest.enterprise_id)
+            .where(in_region(Enterprise.region_code, bureau), FinancingRequest.state != "draft")
+            .order_by(FinancingRequest.id).limit(2)))
+        held_on = _workday(self.today - timedelta(days=14))
+        held = datetime.combine(held_on, time(14, 30), tzinfo=SHANGHAI).astimezone(UTC)
+        closed = held + timedelta(hours=3)
+        meeting = Meeting(bureau_id=bureau.id, title=f"{bureau.name}应收账款融资调度会（第一次）", starts_at=held,
+                          place="吴中区行政中心三楼会议室", host_user_id=coordinator.id, state="closed",
+                          summary="会议通报了辖区应收账款融资进展，逐笔梳理了滞留申请，明确了责任机构和完成时限。",
+                          created_by_id=coordinator.id, created_at=held - timedelta(days=5), closed_at=closed,
+                          closed_by_id=coordinator.id, reminded_at=held - timedelta(days=1))
+        meeting.attendees = [MeetingAttendee(institution_id=org.id) for org in (bank, guarantor)]
+        decisions_made = ["请银行在一周内完成审查并反馈意见。", "请银行与企业核对补充材料清单，限期办结。"]
+        for n, request in enumerate(requests, start=1):
+            meeting.agenda.append(AgendaItem(
+                position=n, request_id=request.id, stuck_kind="sla_breach",
+                title=f"#{request.id} {request.enterprise.name}：融资申请办理进度",
+                minutes="银行说明了审查进度及尚缺材料，企业表示可在三个工作日内补齐。", decision=decisions_made[n - 1]))
+        db.session.add(meeting)
+        db.session.flush()
+        items = meeting.agenda
+        done = ActionItem(meeting_id=meeting.id, agenda_item_id=items[0].id if items else None,
+                          request_id=items[0].request_id if items else None, owner_org_id=bank.id,
+                          description="完成该笔申请的授信审查并向企业反馈结果", due_on=held_on + timedelta(days=7),
+                          state="done", created_by_id=coordinator.id, created_at=closed,
+                          closed_at=closed + timedelta(days=4), closed_by_id=officer.id,
+                          close_note="已完成审查并向企业出具授信意向，企业已确认。")
+        overdue = ActionItem(meeting_id=meeting.id, agenda_item_id=items[-1].id if items else None,
+                             request_id=items[-1].request_id if items else None, owner_org_id=bank.id,
+                             description="与企业核对补充材料清单并书面反馈", due_on=self.today - timedelta(days=3),
+                             state="open", created_by_id=coordinator.id, created_at=closed)
+        db.session.add_all([done, overdue])
+        db.session.flush()
+        audit.record("meeting.closed", meeting, actor=coordinator, occurred_at=closed, action_items=2, source="demo seed")
+        audit.record("action_item.closed", done, actor=officer, occurred_at=done.closed_at, meeting_id=meeting.id)
+        starts_on = _workday(self.today + timedelta(days=4))
+        starts = datetime.combine(starts_on, time(9, 30), tzinfo=SHANGHAI).astimezone(UTC)
+        with self._request_context():
+            meeting_services.schedule_meeting(
+                bureau, coordinator, title=f"{bureau.name}应收账款融资调度会（第二次）", starts_at=starts,
+                place="吴中区行政中心三楼会议室", host=coordinator, attendee_ids=[bank.id, guarantor.id], now=self.now)
 
 
 @dataclass(frozen=True)

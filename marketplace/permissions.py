@@ -224,8 +224,25 @@ ROUTE_ACCESS: dict[str, Rule] = {
     # -- bureau: dashboard and its exports
     # -- bureau: requests, the stuck list and a request's progress
     # -- bureau: dispatch meetings, agenda, minutes, action items
+    "meetings.index": BUREAU,
+    "meetings.new": BUREAU,
+    "meetings.detail": BUREAU,
+    "meetings.edit": BUREAU,
+    "meetings.add_topic": BUREAU,
+    "meetings.rebuild_agenda": BUREAU,
+    "meetings.edit_topic": BUREAU,
+    "meetings.remove_topic": BUREAU,
+    "meetings.move_topic": BUREAU,
+    "meetings.item_minutes": BUREAU,
+    "meetings.summary": BUREAU,
+    "meetings.add_action": BUREAU,
+    "meetings.close": BUREAU,
+    "meetings.minutes_pdf": BUREAU,
     # -- bureau: summary reports
     # -- action items on the attendees' side: staff see and close their own institution's or their own
+    "actions.index": STAFF,
+    "actions.detail": STAFF,
+    "actions.minutes_pdf": STAFF,  # view check: the user's institution attended the meeting
 }
 
 

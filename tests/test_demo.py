@@ -616,3 +616,24 @@ def test_the_personal_card_export_has_both_amount_pairs_and_reads_back_whole():
     assert not statement.errors and statement.account_name == "吴建明"
     assert len(statement.transactions) == len(rows)
     assert sum(t.amount for t in statement.transactions) == sum(r.amount for r in rows)
+
+
+def test_the_bureau_held_a_meeting_with_minutes_and_two_action_items_and_has_one_coming(seeded):
+    from marketplace.bureau.models import Meeting
+
+    app, _printout = seeded
+    today = today_shanghai()
+    past = db.session.scalar(select(Meeting).where(Meeting.state == "closed"))
+    upcoming = db.session.scalar(select(Meeting).where(Meeting.state == "scheduled"))
+    assert past.attendees and past.summary and past.agenda and all(i.decision and i.request_id for i in past.agenda)
+    assert sorted(a.status(today) for a in past.action_items) == ["done", "overdue"]
+    assert all(a.owner_org.kind == "bank" for a in past.action_items)
+    assert next(a for a in past.action_items if a.state == "done").close_note
+    assert upcoming.starts_at > utcnow() and upcoming.agenda  # the overdue item is carried at least
+    assert any(i.carried_action_id for i in upcoming.agenda)
+    coordinator = db.session.scalar(select(User).where(User.role == Role.BUREAU_COORDINATOR))
+    assert _get(app, coordinator, "/bureau/meetings/").status_code == 200
+    assert _get(app, coordinator, f"/bureau/meetings/{past.id}").status_code == 200
+    officer = db.session.scalar(select(User).where(User.organisation_id == past.action_items[0].owner_org_id,
+                                                   User.role == Role.BANK_OFFICER))
+    assert "data-testid=\"desk-action-items\"" in _get(app, officer, "/institution/requests/").get_data(as_text=True)

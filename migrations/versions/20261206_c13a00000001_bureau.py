@@ -161,7 +161,10 @@ def upgrade():
 
 def backfill_request_stays():
     """The stays of the requests that exist already, from their timelines (see
-    marketplace.bureau.stays)."""
+    marketplace.bureau.stays: one INSERT ... SELECT, PostgreSQL and SQLite)."""
+    from marketplace.bureau.stays import backfill
+
+    backfill(op.get_bind())
 
 
 def downgrade():
