@@ -120,6 +120,10 @@ class Defaults:
     # SLA clocks (marketplace/sla): working days per state, overriding workflows.sla.DEFAULT_SLA_DAYS,
     # e.g. {"bank_review": 3, "returned": 10}; null for no clock.
     SLA_WORKING_DAYS: dict = {}
+    # The finance bureau (marketplace/bureau): reminders this many working days before a dispatch
+    # meeting and before an action item falls due.
+    BUREAU_MEETING_REMINDER_WORKING_DAYS = 1
+    BUREAU_ACTION_REMINDER_WORKING_DAYS = 2
     # Public holidays and make-up working days of the years chinese_calendar does not cover (or
     # corrections to one it does): {2027: {"holidays": ["2027-10-01..2027-10-07"], "workdays": ["2027-10-09"]}}.
     WORKING_DAY_TABLE: dict = {}

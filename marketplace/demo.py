@@ -779,7 +779,7 @@ class _Seeder:
         steps = spec["steps"]
         gaps = [timedelta(hours=rng.uniform(*STEP_HOURS.get(name, (1, 24)))) for name, _actor, _arg in steps]
         human = [True, *(actor != "sys" for _name, actor, _arg in steps)]
-        latest = self.now - timedelta(hours=1)
+        latest = self.now - timedelta(days=spec.get("stalled_days", 0), hours=1)  # stalled: nothing since
         ready = [self.free_after[r.id] for r in receivables] + self.uploads.get(spec["enterprise"], [])[:1]
         floor = max(ready) + timedelta(hours=rng.uniform(1, 20))
         floor = min(floor, latest - timedelta(hours=2))
@@ -1058,7 +1058,7 @@ class _Seeder:
         held = datetime.combine(held_on, time(14, 30), tzinfo=SHANGHAI).astimezone(UTC)
         closed = held + timedelta(hours=3)
         meeting = Meeting(bureau_id=bureau.id, title=f"{bureau.name}应收账款融资调度会（第一次）", starts_at=held,
-                          place="吴中区行政中心三楼会议室", host_user_id=coordinator.id, state="closed",
+                          place="苏州市政务服务中心五楼会议室", host_user_id=coordinator.id, state="closed",
                           summary="会议通报了辖区应收账款融资进展，逐笔梳理了滞留申请，明确了责任机构和完成时限。",
                           created_by_id=coordinator.id, created_at=held - timedelta(days=5), closed_at=closed,
                           closed_by_id=coordinator.id, reminded_at=held - timedelta(days=1))
@@ -1091,7 +1091,7 @@ class _Seeder:
         with self._request_context():
             meeting_services.schedule_meeting(
                 bureau, coordinator, title=f"{bureau.name}应收账款融资调度会（第二次）", starts_at=starts,
-                place="吴中区行政中心三楼会议室", host=coordinator, attendee_ids=[bank.id, guarantor.id], now=self.now)
+                place="苏州市政务服务中心五楼会议室", host=coordinator, attendee_ids=[bank.id, guarantor.id], now=self.now)
 
 
 @dataclass(frozen=True)
@@ -1358,6 +1358,33 @@ def _print_scenarios(echo) -> None:
         for line in lines:
             echo(line)
     _print_evidence(echo, admin_of)
+    _print_bureau(echo)
+
+
+def _print_bureau(echo) -> None:
+    """The coordinator's pages: the dashboard, the stuck list, the meetings held and to come; the
+    bank whose officer holds the meetings' action items."""
+    coordinator = db.session.scalar(select(User).where(User.role == Role.BUREAU_COORDINATOR).order_by(User.id))
+    if coordinator is None:
+        return
+    meetings = list(db.session.scalars(select(Meeting).where(Meeting.bureau_id == coordinator.organisation_id)
+                                       .order_by(Meeting.starts_at)))
+    owner_org = db.session.scalar(select(ActionItem.owner_org_id).join(Meeting, Meeting.id == ActionItem.meeting_id)
+                                  .where(Meeting.bureau_id == coordinator.organisation_id,
+                                         ActionItem.owner_org_id.is_not(None)).limit(1))
+    officer = owner_org and db.session.scalar(select(User.email).where(User.organisation_id == owner_org,
+                                                                      User.role == Role.BANK_OFFICER))
+    with current_app.test_request_context("/", base_url=_base_url()):
+        echo("金融局 The finance bureau:")
+        echo(f"  数据看板 the regional dashboard: {coordinator.email} {url_for('bureau_dashboard.index', _external=True)}")
+        echo(f"  滞留清单 the stuck list: {coordinator.email} {url_for('bureau_requests.stuck', _external=True)}")
+        for meeting in meetings:
+            label = "已召开的调度会（纪要、待办一项已办结一项逾期） a past meeting with minutes and action items" \
+                if meeting.state == "closed" else "即将召开的调度会 an upcoming meeting"
+            echo(f"  {label}: {coordinator.email} {url_for('meetings.detail', meeting_id=meeting.id, _external=True)}")
+        if officer:
+            echo(f"  银行办理调度会待办事项 the bank's action items on its desk: {officer} "
+                 f"{url_for('actions.index', _external=True)}")
 
 
 def _print_evidence(echo, admin_of) -> None:

@@ -36,7 +36,7 @@ GUARANTORS = [
 ]
 
 BUREAU = {
-    "slug": "bureau", "name": "苏州市吴中区地方金融管理局", "region": "320506",
+    "slug": "bureau", "name": "苏州市地方金融管理局", "region": "320500",
     "contact": "金融服务科 0512-66250000", "staff": [("coordinator", "朱建华")],
 }
 
@@ -285,7 +285,8 @@ REQUESTS = [
     {"key": "dongfang-verifying", "enterprise": "dongfang", "creator": "admin", "term": 90,
      "purpose": "秋冬季面料备货", "pledges": [("df-1", "confirmed", "fresh", "yishang"), ("df-2", "pending", "fresh", "wanjia")],
      "steps": [("submit", "ent", None), ("start_verification", "sys", None)]},
-    {"key": "jiaxin-info", "enterprise": "jiaxin", "creator": "admin", "term": 90,
+    # the bureau's stuck list: the enterprise has not answered the bank's question for over a week
+    {"key": "jiaxin-info", "enterprise": "jiaxin", "creator": "admin", "term": 90, "stalled_days": 9,
      "purpose": "购置仓储叉车及支付运费垫款", "pledges": [("jx-1", "confirmed", "fresh", "lianhui")], "targets": ["szbank-wuzhong"],
      "steps": [*_TO_BANK, ("start_bank_review", "szbank-wuzhong:officer", None),
                ("request_info", "szbank-wuzhong:officer",
@@ -300,8 +301,9 @@ REQUESTS = [
     {"key": "mingguang-returned", "enterprise": "mingguang", "creator": "admin", "term": 120,
      "purpose": "支付LED芯片采购款", "pledges": [("mg-1", "disputed", "old", "jincheng"), ("mg-2", "pending", "overdue", "chengtou")],
      "steps": [*_CHECKED, ("return_request", "sys", None)]},
-    # the fee paid by bank transfer, the guarantee issued with its letter, the request gone on to the bank
-    {"key": "haoyu-guaranteed", "enterprise": "haoyu", "creator": "admin", "term": 120,
+    # the fee paid by bank transfer, the guarantee issued with its letter, the request gone on to the
+    # bank, which has not taken it up for six days (the bureau's stuck list)
+    {"key": "haoyu-guaranteed", "enterprise": "haoyu", "creator": "admin", "term": 120, "stalled_days": 6,
      "purpose": "扩大光学模组产能，采购原材料",
      "pledges": [("hy-1", "confirmed", "fresh", "jinghua"), ("hy-2", "pending", "fresh", "zhengda")],
      "targets": ["chuangxin-guarantee", "jsbank-suzhou"],
@@ -341,7 +343,8 @@ REQUESTS = [
     {"key": "qiming-draft", "enterprise": "qiming", "creator": "admin", "term": 90,
      "purpose": "购置检测仪器", "pledges": [("qm-1", "pending", "fresh", "huayu")], "steps": []},
     # an individual business: its operator's personal card verified against its customers' receivables
-    {"key": "jianming-review", "enterprise": "jianming", "creator": "admin", "term": 90,
+    # the bureau's stuck list: the bank's review has run past its SLA
+    {"key": "jianming-review", "enterprise": "jianming", "creator": "admin", "term": 90, "stalled_days": 7,
      "purpose": "采购冷轧钢板及数控刀具",
      "pledges": [("jm-1", "confirmed", "fresh", "@hengda"), ("jm-2", "confirmed", "fresh", "jinlong")],
      "targets": ["szbank-wuzhong"],

@@ -222,7 +222,14 @@ ROUTE_ACCESS: dict[str, Rule] = {
     # the finance bureau (marketplace/bureau): coordinators only, each page scoped to the bureau's
     # region (requests of enterprises outside it answer 404) and meetings and reports to its bureau
     # -- bureau: dashboard and its exports
+    "bureau_dashboard.index": BUREAU,
+    "bureau_dashboard.export": BUREAU,
     # -- bureau: requests, the stuck list and a request's progress
+    "bureau_requests.index": BUREAU,
+    "bureau_requests.export": BUREAU,
+    "bureau_requests.stuck": BUREAU,
+    "bureau_requests.stuck_export": BUREAU,
+    "bureau_requests.detail": BUREAU,
     # -- bureau: dispatch meetings, agenda, minutes, action items
     "meetings.index": BUREAU,
     "meetings.new": BUREAU,
@@ -239,6 +246,10 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "meetings.close": BUREAU,
     "meetings.minutes_pdf": BUREAU,
     # -- bureau: summary reports
+    "bureau_reports.index": BUREAU,
+    "bureau_reports.create": BUREAU,
+    "bureau_reports.status": BUREAU,
+    "bureau_reports.download": BUREAU,
     # -- action items on the attendees' side: staff see and close their own institution's or their own
     "actions.index": STAFF,
     "actions.detail": STAFF,

@@ -94,9 +94,10 @@ def test_an_unlisted_endpoint_is_refused(app, client, login):
 # Pages each role must find in the navigation bar (endpoints); every link there must open.
 NAV_MUST_SHOW = {
     "enterprise": ("financing.index", "payments.index", "receivables.index", "statements.index"),
-    "bank": ("desk.index", "leads.index", "supermarket.desk", "payments.received"),
-    "guarantor": ("desk.index", "leads.index", "supermarket.desk", "payments.received"),
-    "bureau": ("main.dashboard",),
+    "bank": ("desk.index", "leads.index", "supermarket.desk", "payments.received", "actions.index"),
+    "guarantor": ("desk.index", "leads.index", "supermarket.desk", "payments.received", "actions.index"),
+    "bureau": ("main.dashboard", "bureau_dashboard.index", "bureau_requests.index", "bureau_requests.stuck",
+               "meetings.index", "bureau_reports.index"),
     "platform": ("admin.institutions", "admin.audit_log"),
 }
 

@@ -498,8 +498,9 @@ def test_a_request_in_review_shows_its_report_to_the_institution_reviewing_it(se
     for state in ("bank_review", "guarantor_review", "info_requested"):
         for request in _in_state(state):
             [report] = reports_of(request.id)
-            reviewer = db.session.scalar(select(Assignment).where(Assignment.request_id == request.id,
-                                                                  Assignment.ended_at.is_(None))).user_id
+            # the officer who claimed it (a stalled review's claim may have gone back to the queue)
+            reviewer = db.session.scalars(select(Assignment).where(Assignment.request_id == request.id)
+                                          .order_by(Assignment.id.desc())).first().user_id
             page = _get(app, db.session.get(User, reviewer), f"/institution/requests/{request.id}/reports/{report.id}")
             assert page.status_code == 200, (request.id, page.status_code)
             pages += 1

@@ -39,6 +39,9 @@ class Assignment(db.Model):
               sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
         CheckConstraint(f"end_reason IS NULL OR end_reason IN ({sql_values(ASSIGNMENT_END_REASONS)})", name="end_reason"),
         CheckConstraint("(ended_at IS NULL) = (end_reason IS NULL)", name="ended_with_reason"),
+        # the bureau's stuck list: open claims untouched for long
+        Index("ix_assignments_open_touched_at", "touched_at",
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,6 +80,9 @@ class InfoRequest(db.Model):
     __tablename__ = "info_requests"
     __table_args__ = (
         CheckConstraint("(answered_at IS NULL) = (answer IS NULL)", name="answered_with_text"),
+        # the bureau's stuck list: questions left unanswered
+        Index("ix_info_requests_unanswered_asked_at", "asked_at",
+              sqlite_where=text("answered_at IS NULL"), postgresql_where=text("answered_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -32,6 +32,9 @@ class FinancingRequest(db.Model):
         CheckConstraint("term_days > 0", name="term_positive"),
         # every state past draft was reached through submit, except a draft withdrawn unsubmitted
         CheckConstraint("state IN ('draft', 'withdrawn') OR submitted_at IS NOT NULL", name="submitted_at_set"),
+        # the bureau's stuck list: requests whose clock ran out (only clocked states have a due moment)
+        Index("ix_financing_requests_sla_due_at", "sla_due_at",
+              sqlite_where=text("sla_due_at IS NOT NULL"), postgresql_where=text("sla_due_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

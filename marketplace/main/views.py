@@ -40,6 +40,8 @@ def dashboard():
         return redirect(url_for("enterprises.profile"))
     if current_user.role == Role.PLATFORM_ADMIN:
         return redirect(url_for("admin.institutions"))
+    if current_user.role == Role.BUREAU_COORDINATOR:
+        return redirect(url_for("bureau_dashboard.index"))
     return render_template("main/staff_dashboard.html")
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Money, UTCDateTime, utcnow
@@ -101,6 +110,12 @@ class ConfirmationLink(db.Model):
     """A signed, expiring link a debtor uses once to confirm or dispute a receivable."""
 
     __tablename__ = "confirmation_links"
+    __table_args__ = (
+        # the bureau's stuck list: links that expired with no answer
+        Index("ix_confirmation_links_unused_expires_at", "expires_at",
+              sqlite_where=text("used_at IS NULL AND revoked_at IS NULL"),
+              postgresql_where=text("used_at IS NULL AND revoked_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     receivable_id: Mapped[int] = mapped_column(ForeignKey("receivables.id"), index=True)
