@@ -15,6 +15,7 @@ render again.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import tempfile
 from functools import cache
@@ -82,12 +83,14 @@ def html_to_pdf(html: str, static_root: str, max_pages: int) -> bytes:
 
 def write_pdf(html: str) -> bytes:
     """html_to_pdf within the configured page cap, in a child limited in time and memory (unless
-    PDF_RENDER_ISOLATED is off). Raises PdfRefused."""
+    PDF_RENDER_ISOLATED is off). A daemonic process (a worker of Celery's prefork pool) may not
+    start children: there WeasyPrint runs in the worker, bounded by the task's own time limits.
+    Raises PdfRefused."""
     from marketplace.isolation import LimitExceeded, run_limited
 
     config = current_app.config
     arguments = (html, current_app.static_folder, int(config["PDF_MAX_PAGES"]))
-    if not config.get("PDF_RENDER_ISOLATED", True):
+    if not config.get("PDF_RENDER_ISOLATED", True) or multiprocessing.current_process().daemon:
         return html_to_pdf(*arguments)
     try:
         return run_limited(html_to_pdf, *arguments, memory_mb=int(config["PDF_RENDER_MEMORY_MB"]),

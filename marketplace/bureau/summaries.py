@@ -11,7 +11,6 @@ the reports page can poll it; run twice (acks_late), a done report is left as it
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import tempfile
 import uuid
@@ -322,14 +321,10 @@ def _stuck_label(kind: str) -> str:
 
 
 def _pdf(html: str) -> bytes:
-    """The PDF through marketplace.pdf, in a child limited in time and memory as everywhere;
-    except in a daemonic process (a worker of Celery's prefork pool), which may not start
-    children: there WeasyPrint runs in the worker within the page cap, bounded by the task's time
-    limits (the report's HTML is ours and bounded, not an upload)."""
+    """The PDF through marketplace.pdf (which renders in the worker itself under Celery's prefork
+    pool, bounded by this task's time limits)."""
     from marketplace import pdf
 
-    if multiprocessing.current_process().daemon:
-        return pdf.html_to_pdf(html, current_app.static_folder, int(current_app.config["PDF_MAX_PAGES"]))
     return pdf.write_pdf(html)
 
 
