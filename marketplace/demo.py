@@ -32,8 +32,8 @@ import click
 import pyotp
 from flask import current_app, url_for
 from flask_migrate import upgrade
+from sqlalchemy import delete, func, inspect, select
 from sqlalchemy import event as orm_events
-from sqlalchemy import func, inspect, select
 from stdnum.cn import ric
 
 from marketplace import audit, demo_data, demo_statements
@@ -41,7 +41,8 @@ from marketplace.accounts import security
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import ROLE_LABELS, OrgKind, Role
 from marketplace.bureau import meetings as meeting_services
-from marketplace.bureau.models import ActionItem, AgendaItem, Meeting, MeetingAttendee
+from marketplace.bureau import stays
+from marketplace.bureau.models import ActionItem, AgendaItem, Meeting, MeetingAttendee, RequestStay
 from marketplace.bureau.region import in_region
 from marketplace.db import UTCDateTime, utcnow
 from marketplace.desks import claims, decisions, info
@@ -352,6 +353,7 @@ class _Seeder:
             self._statements(spec, refresh=True)
         for spec in demo_data.LIVE_REQUESTS:
             self._live_request(spec)
+        self._restamp_stays()
         self._dispatch_meetings()
         db.session.flush()
         return {"logins": self.logins, "admins": self.admins, "enterprises": self.enterprises}
@@ -1042,6 +1044,12 @@ class _Seeder:
 
 
     # -- the bureau's dispatch meetings (调度会)
+
+    def _restamp_stays(self) -> None:
+        """The stays were recorded as the services ran, at the seed's real moments; rebuilt from
+        the timelines stamped since, they show the planned turnaround on the bureau's dashboard."""
+        db.session.execute(delete(RequestStay))
+        stays.backfill()
 
     def _dispatch_meetings(self) -> None:
         """One meeting held about two weeks ago, closed, with minutes and two action items for a bank
