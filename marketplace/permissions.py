@@ -184,7 +184,11 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "loans.disburse": BANK_STAFF,
     "loans.schedule": BANK_STAFF,
     "loans.repay": BANK_STAFF,
+    "loans.prepay": BANK_STAFF,
+    "loans.restructure": BANK_STAFF,
+    "loans.institution_statement": BANK_STAFF,
     "loans.enterprise_loan": ENTERPRISE_USER,
+    "loans.enterprise_statement": ENTERPRISE_USER,
     # leads: verified requests that fit an institution's products, within consent
     "leads.index": LENDER_STAFF,
     # the financing supermarket: open to everyone; a draft or retired product's page answers
@@ -219,6 +223,8 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "api_desk.offer_guarantee": LENDER_STAFF,
     "api_desk.record_disbursement": BANK_STAFF,
     "api_desk.record_repayment": BANK_STAFF,
+    "api_desk.get_loan": BANK_STAFF,
+    "api_desk.record_prepayment": BANK_STAFF,
     # the finance bureau (marketplace/bureau): coordinators only, each page scoped to the bureau's
     # region (requests of enterprises outside it answer 404) and meetings and reports to its bureau
     # -- bureau: dashboard and its exports

@@ -3,8 +3,8 @@ services (marketplace.desks), the guarantees and the loans, under the pages' rul
 
 The queue, one request with its reports (within consent, each read logged), claim and release,
 offers (four eyes above FOUR_EYES_AMOUNT) and their approval, declines, a guarantor's guarantee
-offer, and, on the request whose offer the enterprise accepted, the disbursement and the
-repayments. A request not routed to the caller's institution answers 404, as if it did not
+offer, and, on the request whose offer the enterprise accepted, the disbursement, the
+repayments, early repayments, and the loan with its schedule and days past due. A request not routed to the caller's institution answers 404, as if it did not
 exist. Each action commits after the service succeeds and rolls back when it refuses:
 
 - 409 when the claim is held by someone else (a claim that loses the race, or an action on a
@@ -15,6 +15,8 @@ exist. Each action commits after the service succeeds and rolls back when it ref
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from flask import abort, current_app, url_for
 from flask_babel import gettext as _
@@ -448,3 +450,81 @@ def record_repayment(body: dict, request_id: int):
             "paid_on": repayment.paid_on, "amount": repayment.amount, "reference": repayment.reference,
             "outstanding": loans.allocation(repayment.loan).outstanding,
             "request_state": target.request.state}
+
+
+def _bank_loan(target: RequestTarget):
+    loan = loans.loan_of(target.request_id)
+    if loan is None or loan.institution_id != target.institution_id:
+        return None
+    return loan
+
+
+def loan_detail_payload(loan) -> dict:
+    totals = loans.summary(loan)
+    today = totals.today
+    return {
+        **loan_payload(loan), "status": totals.status, "as_of": today, "annual_rate": loan.offer.annual_rate,
+        "roll_to_working_day": loan.roll_to_working_day, "principal_outstanding": totals.principal_outstanding,
+        "arrears": totals.arrears, "fees": totals.fees, "days_past_due": totals.days_past_due,
+        "dpd_bucket": totals.bucket, "max_days_late": totals.max_days_late, "max_dpd_bucket": totals.worst_bucket,
+        "schedule": [{"number": n, "kind": row.kind, "due_on": row.due_on, "due_by": state.due_by,
+                      "principal": row.principal, "interest": row.interest, "paid": state.paid,
+                      "unpaid": state.unpaid, "covered_on": state.covered_on,
+                      "days_past_due": state.days_past_due(today), "days_late": state.days_late(today),
+                      "overdue_since": state.overdue_since(today), "cured_on": state.cured_on(today),
+                      "reported_overdue_at": row.overdue_flagged_at}
+                     for n, (row, state) in enumerate(totals.rows, start=1)],
+        "superseded": [{"due_on": row.due_on, "principal": row.principal, "interest": row.interest,
+                        "superseded_at": row.superseded_at} for row in loan.superseded],
+        "repayments": [{"id": r.id, "kind": r.kind, "paid_on": r.paid_on, "amount": r.amount, "fee": r.fee,
+                        "reference": r.reference, "created_at": r.created_at}
+                       for r in sorted(loan.repayments, key=lambda r: (r.paid_on, r.id))],
+    }
+
+
+@bp.route(REQUEST + "/loan", methods=["GET"])
+@bp.doc(security=BEARER)
+@bp.response(200, schemas.LoanDetailSchema)
+@bp.error_responses(401, 403, 404)
+def get_loan(request_id: int):
+    """The loan the caller's bank disbursed (bank staff)
+
+    The schedule with what the repayments paid of each instalment (in paid order, each
+    instalment's interest first, then its principal), days past due today (Asia/Shanghai) per
+    instalment and for the loan (its oldest unpaid instalment's) with the credit file's bucket
+    (1-30, 31-60, 61-90, 90+), each instalment's overdue history (overdue since, cured on),
+    the repayments, and the status. 404 when the bank has not disbursed a loan on the request.
+    """
+    loan = _bank_loan(_target(request_id))
+    if loan is None:
+        abort(404, "本机构尚未在该申请上登记放款 / Your bank has recorded no disbursement on this request")
+    return loan_detail_payload(loan)
+
+
+@bp.route(REQUEST + "/prepayments", methods=["POST"])
+@bp.doc(security=BEARER)
+@bp.arguments(schemas.PrepaymentArgsSchema, location="json")
+@bp.response(201, schemas.LoanDetailSchema)
+@bp.error_responses(400, 401, 403, 404, 422)
+def record_prepayment(body: dict, request_id: int):
+    """Record an early repayment (bank staff)
+
+    A payoff (all the principal) or a prepayment of `principal`, on `paid_on`: the arrears,
+    that principal and its interest accrued since the last due day are paid; the instalments
+    due after the day are recomputed (equal principal, same due days) or, after a payoff,
+    closed, and the request closes. `fee` is the offer's early repayment fee, if any. 422
+    when refused (a day before the disbursement or the last repayment, or in the future; more
+    principal than is outstanding; no schedule), with nothing changed. Answers the loan.
+    """
+    target = _target(request_id)
+    loan = _bank_loan(target)
+
+    def action(user):
+        if loan is None:
+            raise loans.LoanRefused(_("该申请尚未由本机构登记放款"))
+        principal = body.get("principal") if body["mode"] == "prepayment" else loans.PAYOFF
+        return loans.record_prepayment(loan, user, body["paid_on"], principal, body["reference"],
+                                       body.get("fee") or Decimal("0.00"))
+
+    repayment = _act(target, action)
+    return loan_detail_payload(repayment.loan)

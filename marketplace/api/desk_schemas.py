@@ -396,3 +396,91 @@ class RepaymentSchema(Schema):
     request_state = fields.String(required=True, metadata={"enum": STATES,
                                                            "description": "closed once the last fen is repaid"})
 
+
+
+# ---- the loan: schedule, repayments, days past due ------------------------------------------------
+
+DPD_BUCKETS = ["1-30", "31-60", "61-90", "90+", None]
+
+
+class InstalmentSchema(Schema):
+    number = fields.Integer(required=True, metadata={"description": "1-based, in payment order"})
+    kind = fields.String(required=True, metadata={
+        "enum": ["scheduled", "prepayment", "restructured"],
+        "description": "prepayment: the principal and interest an early repayment settled on its day; "
+                       "restructured: a line of a new schedule agreed for the loan in arrears"})
+    due_on = fields.Date(required=True)
+    due_by = fields.Date(required=True, metadata={
+        "description": "The day it must be paid by: due_on, or the next working day when the loan rolls due days "
+                       "off weekends and public holidays"})
+    principal = TwoDecimals(required=True)
+    interest = TwoDecimals(required=True)
+    paid = TwoDecimals(required=True, metadata={"description": "Allocated to it: interest first, then principal"})
+    unpaid = TwoDecimals(required=True)
+    covered_on = fields.Date(required=True, allow_none=True, metadata={"description": "The day it was paid in full"})
+    days_past_due = fields.Integer(required=True, metadata={"description": "Today (Asia/Shanghai); 0 once paid"})
+    days_late = fields.Integer(required=True, metadata={
+        "description": "The most days it was past due (kept after a late payment)"})
+    overdue_since = fields.Date(required=True, allow_none=True, metadata={"description": "The first day past due"})
+    cured_on = fields.Date(required=True, allow_none=True, metadata={
+        "description": "The day a late payment settled it"})
+    reported_overdue_at = UtcDateTime(required=True, allow_none=True, metadata={
+        "description": "When it was reported to the enterprise's credit file"})
+
+
+class SupersededInstalmentSchema(Schema):
+    due_on = fields.Date(required=True)
+    principal = TwoDecimals(required=True)
+    interest = TwoDecimals(required=True)
+    superseded_at = UtcDateTime(required=True)
+
+
+class LoanRepaymentSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"enum": ["regular", "prepayment", "payoff"]})
+    paid_on = fields.Date(required=True)
+    amount = TwoDecimals(required=True, metadata={"description": "Allocated to the schedule"})
+    fee = TwoDecimals(required=True, metadata={"description": "An early repayment's fee, on top of amount"})
+    reference = fields.String(required=True)
+    created_at = UtcDateTime(required=True)
+
+
+class LoanDetailSchema(LoanSchema):
+    status = fields.String(required=True, metadata={
+        "enum": ["no_schedule", "current", "past_due", "repaid"],
+        "description": "no_schedule: disbursed, no schedule yet; past_due: an instalment is past due today"})
+    as_of = fields.Date(required=True, metadata={"description": "Today (Asia/Shanghai): the day the figures are for"})
+    annual_rate = TwoDecimals(required=True, metadata={"description": "Annual %", "example": "3.85"})
+    roll_to_working_day = fields.Boolean(required=True)
+    principal_outstanding = TwoDecimals(required=True)
+    arrears = TwoDecimals(required=True, metadata={"description": "Past due and unpaid today"})
+    fees = TwoDecimals(required=True, metadata={"description": "Early repayment fees received"})
+    days_past_due = fields.Integer(required=True, metadata={"description": "The oldest unpaid instalment's"})
+    dpd_bucket = fields.String(required=True, allow_none=True, metadata={"enum": DPD_BUCKETS,
+                                                                         "description": "null when current"})
+    max_days_late = fields.Integer(required=True, metadata={"description": "The most days any instalment was late"})
+    max_dpd_bucket = fields.String(required=True, allow_none=True, metadata={"enum": DPD_BUCKETS})
+    schedule = fields.List(fields.Nested(InstalmentSchema), required=True,
+                           metadata={"description": "The current schedule, in payment order"})
+    superseded = fields.List(fields.Nested(SupersededInstalmentSchema), required=True, metadata={
+        "description": "Lines an early repayment or a restructuring replaced, kept for the history"})
+    repayments = fields.List(fields.Nested(LoanRepaymentSchema), required=True, metadata={"description": "In paid order"})
+
+
+class PrepaymentArgsSchema(Schema):
+    mode = fields.String(required=True, validate=validate.OneOf(["payoff", "prepayment"]), metadata={
+        "description": "payoff: all the principal (the request closes); prepayment: `principal` of it"})
+    principal = DecimalText(metadata={"description": "Yuan, required for a prepayment: at most the principal "
+                                                     "due after paid_on"})
+    fee = DecimalText(example="0.00", metadata={"description": "Yuan: the fee the offer's conditions set, on top "
+                                                               "(absent: none)"})
+    paid_on = fields.Date(required=True, metadata={"description": "Between the disbursement (and the last "
+                                                                  "repayment) and today"})
+    reference = PlainText(required=True, min_length=1, max_length=64, single_line=True)
+
+    @validates_schema
+    def validate_principal(self, data, **kwargs):
+        if data.get("mode") == "prepayment" and data.get("principal") is None:
+            raise ValidationError("Required for a prepayment.", "principal")
+        if data.get("mode") == "payoff" and data.get("principal") is not None:
+            raise ValidationError("Not allowed with a payoff (all the principal).", "principal")

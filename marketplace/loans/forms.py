@@ -1,4 +1,5 @@
-"""Loan forms: the disbursement, the repayment schedule (one row per instalment), a repayment."""
+"""Loan forms: the disbursement, the repayment schedule (one row per instalment), a repayment,
+an early repayment (a prepayment of part of the principal, or a payoff)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, Form, FormField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from marketplace.i18n import input_error, sentences
@@ -51,6 +61,7 @@ class InstalmentRowForm(Form):
 
 class ScheduleForm(FlaskForm):
     rows = FieldList(FormField(InstalmentRowForm), min_entries=1)
+    roll_to_working_day = BooleanField(_l("到期日遇周末或法定节假日顺延至下一工作日（按报价条件）"))
 
     parsed_rows: list[tuple[date, Decimal, Decimal]]
     row_problems: list[str]
@@ -85,3 +96,41 @@ class ScheduleForm(FlaskForm):
         if not entries:
             self.row_problems.append(_("还款计划至少需要一期"))
         return ok and not self.row_problems
+
+
+class PrepaymentForm(FlaskForm):
+    """An early repayment: part of the principal (`prepayment`) or all of it (`payoff`), on a
+    day, with the fee the offer's conditions set (blank: none)."""
+
+    mode = RadioField(_l("提前还款方式"), choices=[("payoff", _l("全部提前结清")), ("prepayment", _l("部分提前还本"))],
+                      default="payoff", validators=[InputRequired(_l("请选择提前还款方式"))])
+    principal = StringField(_l("提前归还本金（元）"))
+    fee = StringField(_l("提前还款手续费（元）"))
+    paid_on = DateField(_l("还款日期"), validators=[InputRequired(_l("请填写还款日期"))])
+    reference = StringField(_l("业务流水号/凭证号"), validators=[DataRequired(_l("请填写业务流水号/凭证号")),
+                                                           Length(max=64)])
+
+    parsed_principal: Decimal | None = None  # None: the payoff
+    parsed_fee: Decimal = Decimal("0.00")
+
+    def validate_principal(self, field):
+        if self.mode.data != "prepayment":
+            self.parsed_principal = None
+            return
+        try:
+            self.parsed_principal = parse_money(field.data or "")
+        except ValueError as error:
+            raise ValidationError(input_error(error)) from None
+
+    def validate_fee(self, field):
+        text = (field.data or "").strip()
+        try:
+            self.parsed_fee = parse_money(text) if text else Decimal("0.00")
+        except ValueError as error:
+            raise ValidationError(input_error(error)) from None
+
+
+class RestructureForm(ScheduleForm):
+    """A new schedule agreed for a loan in arrears, row by row, with the agreement's note."""
+
+    note = TextAreaField(_l("重组说明（协议编号、原因）"), validators=[Length(max=2000)])

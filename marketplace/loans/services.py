@@ -1,10 +1,14 @@
-"""After acceptance: the bank records the disbursement, the repayment schedule and the
-repayments; instalments not paid by their due day are flagged once, as an audit event the
-enterprise's credit file reads ("loan.overdue").
+"""After acceptance: the bank records the disbursement, the repayment schedule, the repayments
+and early repayments (a prepayment of part of the principal, or a payoff). Overdue tracking,
+run by the daily task and after every repayment, keeps each instalment's history: the first
+day it was past due (`overdue_since`) and the day a late payment cured it (`cured_on`); each
+is an audit event naming the enterprise, which its credit file reads ("loan.overdue",
+"loan.overdue_cured"). An instalment is reported overdue once (`overdue_flagged_at`).
 
-The arithmetic (the proposed schedule, the checks, the allocation of repayments) is pure and
-lives in workflows.loans; these verbs load, check who acts, store, apply the request's
-transitions (disburse, start_repayment, close) and notify. The caller commits.
+The arithmetic (the proposed schedule, the checks, the allocation of repayments, days past
+due, the prepayment plan) is pure and lives in workflows.loans; these verbs load, check who
+acts, store, apply the request's transitions (disburse, start_repayment, close) and notify.
+The caller commits.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -33,19 +37,28 @@ from marketplace.loans.models import Instalment, Loan, Repayment
 from marketplace.notifications.services import notify
 from workflows.financing import State
 from workflows.loans import (
+    PAYOFF,
+    PREPAYMENT,
     Allocation,
     InstalmentState,
     Line,
     Payment,
+    PrepaymentPlan,
+    PrepaymentRefused,
+    RestructureRefused,
     allocate,
+    dpd_bucket,
     equal_principal_schedule,
+    prepayment_plan,
+    restructure_plan,
     schedule_problems,
 )
+from workflows.working_days import WorkingCalendar
 
 __all__ = [
-    "LoanRefused", "record_disbursement", "record_schedule", "record_repayment", "allocation",
-    "overdue_instalments", "flag_overdue", "equal_principal_schedule", "proposed_schedule", "loan_of", "summary",
-    "accepted_offer",
+    "LoanRefused", "record_disbursement", "record_schedule", "record_repayment", "record_prepayment", "allocation",
+    "overdue_instalments", "flag_overdue", "equal_principal_schedule", "proposed_schedule",
+    "loan_of", "summary", "accepted_offer", "prepayment_quote", "PAYOFF", "record_restructuring",
 ]
 
 BANK_ROLES = (Role.BANK_OFFICER, Role.BANK_APPROVER)
@@ -69,36 +82,97 @@ def accepted_offer(request_id: int, institution_id: int) -> Offer | None:
 
 
 def _lines(loan: Loan) -> list[Line]:
-    return [Line(i.due_on, i.principal, i.interest) for i in loan.instalments]
+    return [Line(i.due_on, i.principal, i.interest, i.kind) for i in loan.schedule]
+
+
+def _payments(loan: Loan) -> list[Payment]:
+    return [Payment(r.paid_on, r.amount) for r in sorted(loan.repayments, key=lambda r: r.id)]
+
+
+def due_by_rule(loan: Loan):
+    """The day an instalment due on a day must be paid by: the next working day (the configured
+    public holidays and make-up working days) when the offer's terms roll due days; else None."""
+    if not loan.roll_to_working_day:
+        return None
+    return WorkingCalendar(current_app.config.get("WORKING_DAY_TABLE") or {}).next_working_day
 
 
 def allocation(loan: Loan) -> Allocation:
-    """The schedule with what the repayments paid of each instalment (workflows.loans rule)."""
-    payments = [Payment(r.paid_on, r.amount) for r in sorted(loan.repayments, key=lambda r: r.id)]
-    return allocate(_lines(loan), payments)
+    """The schedule with what the repayments paid of each instalment (workflows.loans rule),
+    in the order of loan.schedule."""
+    return allocate(_lines(loan), _payments(loan), due_by_rule(loan))
 
 
 @dataclass
 class LoanSummary:
-    """What the loan pages show: each instalment with what was paid of it, and the totals."""
+    """What the loan pages and the API show: each current instalment with what was paid of it,
+    the totals, and the days past due on `today`."""
 
     loan: Loan
+    today: date
     rows: list[tuple[Instalment, InstalmentState]]
     outstanding: Decimal
     principal_outstanding: Decimal
     repaid: Decimal
-    overdue: list[Instalment]
+    fees: Decimal
+    overdue: list[Instalment]  # past due today (a cured instalment is not)
+    arrears: Decimal
+    days_past_due: int
+    max_days_late: int
+
+    @property
+    def bucket(self) -> str | None:
+        return dpd_bucket(self.days_past_due)
+
+    @property
+    def worst_bucket(self) -> str | None:
+        return dpd_bucket(self.max_days_late)
+
+    @property
+    def history(self) -> list[Instalment]:
+        """Instalments that were ever past due (cured or not), with their dates."""
+        return [row for row, state in self.rows if state.was_late(self.today)]
+
+    @property
+    def status(self) -> str:
+        """no_schedule, current, past_due or repaid."""
+        if not self.rows:
+            return "no_schedule"
+        if self.outstanding == 0:
+            return "repaid"
+        return "past_due" if self.days_past_due else "current"
 
 
 def summary(loan: Loan, today: date | None = None) -> LoanSummary:
     today = today or today_shanghai()
     result = allocation(loan)
-    states = {s.line.due_on: s for s in result.instalments}
-    rows = [(row, states[row.due_on]) for row in loan.instalments]
-    return LoanSummary(loan, rows, result.outstanding if rows else loan.amount,
+    rows = list(zip(loan.schedule, result.instalments, strict=True))
+    return LoanSummary(loan, today, rows, result.outstanding if rows else loan.amount,
                        result.principal_outstanding if rows else loan.amount,
                        sum((r.amount for r in loan.repayments), Decimal("0.00")),
-                       [row for row, state in rows if state.overdue(today) or row.overdue_flagged_at is not None])
+                       sum((r.fee for r in loan.repayments), Decimal("0.00")),
+                       [row for row, state in rows if state.past_due(today)], result.arrears(today),
+                       result.days_past_due(today), result.max_days_late(today))
+
+
+@dataclass
+class RepaymentLine:
+    """A repayment with what it paid of each instalment (numbers 1-based in schedule order)."""
+
+    repayment: Repayment
+    splits: list[tuple[int, Decimal, Decimal]]  # (instalment number, interest, principal)
+
+
+def statement(loan: Loan, today: date | None = None) -> tuple[LoanSummary, list[RepaymentLine]]:
+    """The statement of account (还款明细): the summary, and each repayment, in paid order, with
+    its allocation to the instalments (workflows.loans rule)."""
+    totals = summary(loan, today)
+    ordered = sorted(loan.repayments, key=lambda r: r.id)  # as allocation() passes them
+    result = allocation(loan)
+    lines = {r.id: RepaymentLine(r, []) for r in ordered}
+    for split in result.splits:
+        lines[ordered[split.payment].id].splits.append((split.instalment + 1, split.interest, split.principal))
+    return totals, sorted(lines.values(), key=lambda line: (line.repayment.paid_on, line.repayment.id))
 
 
 def accepted_on(offer: Offer) -> date:
@@ -125,6 +199,11 @@ def _common_problems(amount: Decimal, day: date, reference: str, earliest: date,
     problems = []
     if amount is None or amount <= 0:
         problems.append(_("金额必须大于零"))
+    return problems + _day_and_reference_problems(day, reference, earliest, earliest_label)
+
+
+def _day_and_reference_problems(day: date, reference: str, earliest: date, earliest_label: str) -> list[str]:
+    problems = []
     if day is None:
         problems.append(_("请填写日期"))
     elif day > today_shanghai():
@@ -183,16 +262,20 @@ def record_disbursement(offer: Offer, user, amount: Decimal, disbursed_on: date,
     return loan
 
 
-def record_schedule(loan: Loan, user, instalments: Iterable[tuple[date, Decimal, Decimal]]) -> list[Instalment]:
+def record_schedule(loan: Loan, user, instalments: Iterable[tuple[date, Decimal, Decimal]],
+                    roll_to_working_day: bool = False) -> list[Instalment]:
     """The repayment schedule, recorded once and whole: the principal adds up to the loan's
     amount to the fen, the due days increase strictly and all come after the disbursement
-    (past days are allowed: the back office may catch up). The request starts repaying."""
+    (past days are allowed: the back office may catch up). `roll_to_working_day`: the offer's
+    terms make an instalment due on a day off payable on the next working day. The request
+    starts repaying."""
     _require_bank_staff(user, loan.institution_id)
     request = loan.request
     if request.state != State.DISBURSED or loan.instalments:
         raise LoanRefused(_("还款计划已登记，或该申请尚未放款"))
     lines = [Line(due_on, principal, interest) for due_on, principal, interest in instalments]
     _refuse_if(schedule_problems(lines, loan.amount, loan.disbursed_on, "en" if is_english() else "zh"))
+    loan.roll_to_working_day = bool(roll_to_working_day)
     rows = [Instalment(loan=loan, due_on=line.due_on, principal=line.principal, interest=line.interest)
             for line in lines]
     db.session.add_all(rows)
@@ -200,7 +283,7 @@ def record_schedule(loan: Loan, user, instalments: Iterable[tuple[date, Decimal,
     total_interest = sum((line.interest for line in lines), Decimal("0.00"))
     apply_transition(request, "start_repayment", user, facts={"schedule_recorded": True}, loan_id=loan.id,
                      instalments=len(rows), first_due_on=lines[0].due_on, last_due_on=lines[-1].due_on,
-                     principal=loan.amount, interest=total_interest)
+                     principal=loan.amount, interest=total_interest, roll_to_working_day=loan.roll_to_working_day)
     notify(enterprise_users(request), "loan.schedule", _("融资申请 #%(id)s 的还款计划已登记", id=request.id),
            _("共 %(n)s 期，首期 %(first)s 到期，末期 %(last)s 到期；本金 ¥%(principal)s，利息 ¥%(interest)s。",
              n=len(rows), first=lines[0].due_on.isoformat(), last=lines[-1].due_on.isoformat(),
@@ -209,9 +292,15 @@ def record_schedule(loan: Loan, user, instalments: Iterable[tuple[date, Decimal,
     return rows
 
 
+def _last_early_repayment(loan: Loan) -> date | None:
+    return max((r.paid_on for r in loan.repayments if r.kind != "regular"), default=None)
+
+
 def record_repayment(loan: Loan, user, paid_on: date, amount: Decimal, reference: str) -> Repayment:
     """Money the enterprise paid back: positive, at most what is still owed under the schedule,
-    paid between the disbursement and today. Paying the last fen closes the request."""
+    paid between the disbursement and today, and not before an early repayment already
+    recorded (the schedule after it was recomputed from that day). The instalments' overdue
+    history follows at once (a late payment cures); paying the last fen closes the request."""
     _require_bank_staff(user, loan.institution_id)
     loan = _lock(loan)
     request = loan.request
@@ -222,6 +311,9 @@ def record_repayment(loan: Loan, user, paid_on: date, amount: Decimal, reference
     owed = allocation(loan).outstanding
     if amount is not None and amount > owed:
         problems.append(_("还款金额不能超过尚欠金额（¥%(amount)s）", amount=f"{owed:,.2f}"))
+    early = _last_early_repayment(loan)
+    if paid_on is not None and early is not None and paid_on < early:
+        problems.append(_("还款日期不能早于已登记的提前还款日（%(day)s）", day=early.isoformat()))
     _refuse_if(problems)
     repayment = Repayment(loan=loan, paid_on=paid_on, amount=amount, reference=reference, recorded_by_id=user.id)
     db.session.add(repayment)
@@ -229,71 +321,290 @@ def record_repayment(loan: Loan, user, paid_on: date, amount: Decimal, reference
     left = allocation(loan).outstanding
     audit.record("loan.repayment", repayment, enterprise_id=request.enterprise_id, actor=user, loan_id=loan.id,
                  request_id=request.id, paid_on=paid_on, amount=amount, reference=reference, outstanding=left)
-    link = url_for("loans.enterprise_loan", request_id=request.id)
-    if left == 0:
-        # a late payment that settles the loan is still a late payment: report it before closing
-        _flag_loan(loan, today_shanghai())
-        apply_transition(request, "close", user, facts={"fully_repaid": True}, loan_id=loan.id)
-        notify(enterprise_users(request) + institution_staff(loan.institution_id, BANK_ROLES), "loan.closed",
-               _("融资申请 #%(id)s 已结清", id=request.id),
-               _("%(day)s 收到最后一笔还款 ¥%(amount)s，借款已全部还清。", day=paid_on.isoformat(),
-                 amount=f"{amount:,.2f}"), link)
-    else:
-        notify(enterprise_users(request), "loan.repayment", _("融资申请 #%(id)s 的还款已登记", id=request.id),
-               _("%(day)s 还款 ¥%(amount)s，尚欠 ¥%(left)s。", day=paid_on.isoformat(), amount=f"{amount:,.2f}",
-                 left=f"{left:,.2f}"), link)
+    _after_payment(loan, user, repayment, left)
     return repayment
 
 
-# ---- overdue -------------------------------------------------------------------------------------
+def _after_payment(loan: Loan, user, repayment: Repayment, left: Decimal) -> None:
+    """Bring the overdue history up to the payment's day (a late payment cures, and one that
+    settles the loan is still a late payment: reported before closing; instalments falling due
+    after that day are the daily sweep's), then close the request or tell the enterprise."""
+    request = loan.request
+    _track_loan(loan, repayment.paid_on)
+    link = url_for("loans.enterprise_loan", request_id=request.id)
+    paid = repayment.amount + repayment.fee
+    if left == 0:
+        apply_transition(request, "close", user, facts={"fully_repaid": True}, loan_id=loan.id)
+        notify(enterprise_users(request) + institution_staff(loan.institution_id, BANK_ROLES), "loan.closed",
+               _("融资申请 #%(id)s 已结清", id=request.id),
+               _("%(day)s 收到最后一笔还款 ¥%(amount)s，借款已全部还清。", day=repayment.paid_on.isoformat(),
+                 amount=f"{paid:,.2f}"), link)
+    else:
+        notify(enterprise_users(request), "loan.repayment", _("融资申请 #%(id)s 的还款已登记", id=request.id),
+               _("%(day)s 还款 ¥%(amount)s，尚欠 ¥%(left)s。", day=repayment.paid_on.isoformat(),
+                 amount=f"{paid:,.2f}", left=f"{left:,.2f}"), link)
+
+
+# ---- early repayment ---------------------------------------------------------------------------
+
+def _prepayment_message(error: PrepaymentRefused) -> str:
+    p = error.params
+    messages = {
+        "before_disbursement": lambda: _("提前还款日期不能早于放款日（%(day)s）", day=p["day"]),
+        "before_last_repayment": lambda: _("提前还款日期不能早于已登记的最后一笔还款（%(day)s）", day=p["day"]),
+        "same_day": lambda: _("同一天只能登记一笔提前还款"),
+        "bad_fee": lambda: _("提前还款手续费不能为负数，最多两位小数"),
+        "nothing_ahead": lambda: _("该日之后已没有未到期的本金，无需提前还款"),
+        "bad_principal": lambda: _("提前还款本金必须大于零，最多两位小数"),
+        "too_much": lambda: _("提前还款本金不能超过未到期本金（¥%(amount)s）", amount=f"{p['outstanding']:,.2f}"),
+        "paid_ahead": lambda: _("已还金额足以覆盖该笔提前还款，无需再付款"),
+    }
+    return messages[error.code]() if error.code in messages else str(error)
+
+
+def _plan(loan: Loan, paid_on: date, principal: Decimal | None, fee: Decimal) -> PrepaymentPlan:
+    try:
+        return prepayment_plan(_lines(loan), _payments(loan), loan.disbursed_on, loan.offer.annual_rate, paid_on,
+                               principal, fee)
+    except PrepaymentRefused as error:
+        raise LoanRefused(_prepayment_message(error)) from None
+
+
+def prepayment_quote(loan: Loan, paid_on: date | None = None, principal: Decimal | None = PAYOFF,
+                     fee: Decimal = Decimal("0.00")) -> PrepaymentPlan | None:
+    """What an early repayment (a payoff by default) on `paid_on` (today) would take, or None
+    when none can be recorded (not repaying, nothing ahead, a repayment dated later...)."""
+    if loan.request.state != State.REPAYING or not loan.schedule:
+        return None
+    try:
+        return _plan(loan, paid_on or today_shanghai(), principal, fee)
+    except LoanRefused:
+        return None
+
+
+def record_prepayment(loan: Loan, user, paid_on: date, principal: Decimal | None, reference: str,
+                      fee: Decimal = Decimal("0.00")) -> Repayment:
+    """An early repayment on `paid_on` of `principal` (PAYOFF, i.e. None: all of it), with the
+    fee the offer's conditions set (none by default), as workflows.loans.prepayment_plan
+    computes it: the arrears, the principal and the interest accrued up to the day are paid
+    now; the scheduled lines due after the day are superseded (kept, stamped) and replaced by
+    the recomputed ones, or by none after a payoff, which closes the request. Refused, with
+    nothing changed: a day before the disbursement, in the future or before a recorded
+    repayment; a principal above what is outstanding; a loan not being repaid."""
+    _require_bank_staff(user, loan.institution_id)
+    loan = _lock(loan)
+    request = loan.request
+    if request.state != State.REPAYING:
+        raise LoanRefused(_("只有进入还款阶段（已登记还款计划）且未结清的借款才能登记提前还款"))
+    reference = (reference or "").strip()
+    problems = _day_and_reference_problems(paid_on, reference, loan.disbursed_on, _("放款日"))
+    if principal is not PAYOFF and principal <= 0:
+        problems.append(_("提前还款本金必须大于零，最多两位小数"))
+    if fee is None or fee < 0:
+        problems.append(_("提前还款手续费不能为负数，最多两位小数"))
+    _refuse_if(problems)
+    plan = _plan(loan, paid_on, principal, fee)
+    now = utcnow()
+    old = [(row.due_on.isoformat(), str(row.principal), str(row.interest)) for row in loan.schedule
+           if row.kind != PREPAYMENT and row.due_on > paid_on]
+    for row in loan.schedule:
+        if row.kind != PREPAYMENT and row.due_on > paid_on:
+            row.superseded_at = now
+            if row.overdue_since is not None:  # the back-dated early repayment settled it in time
+                audit.record("loan.overdue_withdrawn", row, enterprise_id=request.enterprise_id, actor=user,
+                             purpose="credit file", loan_id=loan.id, request_id=request.id,
+                             institution_id=loan.institution_id, due_on=row.due_on,
+                             overdue_since=row.overdue_since, superseded_by_prepayment_on=paid_on)
+                row.overdue_since = row.cured_on = row.overdue_flagged_at = None
+    db.session.flush()  # the superseded lines leave the current schedule before their successors arrive
+    new = [Instalment(loan=loan, due_on=plan.line.due_on, principal=plan.line.principal,
+                      interest=plan.line.interest, kind=PREPAYMENT),
+           *(Instalment(loan=loan, due_on=line.due_on, principal=line.principal, interest=line.interest,
+                        kind=line.kind) for line in plan.remaining)]
+    db.session.add_all(new)
+    repayment = Repayment(loan=loan, paid_on=paid_on, amount=plan.amount, fee=plan.fee, reference=reference,
+                          recorded_by_id=user.id, kind="payoff" if plan.payoff else "prepayment")
+    db.session.add(repayment)
+    db.session.flush()
+    left = allocation(loan).outstanding
+    audit.record("loan.prepayment", repayment, enterprise_id=request.enterprise_id, actor=user, loan_id=loan.id,
+                 request_id=request.id, paid_on=paid_on, kind=repayment.kind, amount=plan.amount, fee=plan.fee,
+                 principal=plan.line.principal, interest=plan.line.interest, arrears=plan.arrears,
+                 paid_ahead=plan.paid_ahead, reference=reference, outstanding=left, replaced=old,
+                 schedule=[(line.due_on.isoformat(), str(line.principal), str(line.interest))
+                           for line in plan.remaining])
+    _after_payment(loan, user, repayment, left)
+    return repayment
+
+
+# ---- restructuring ------------------------------------------------------------------------------
+
+def _restructure_message(code: str, p: dict) -> str:
+    messages = {
+        "not_in_arrears": lambda: _("只有逾期（有到期未还的一期）的借款才能重组还款计划"),
+        "empty": lambda: _("新还款计划至少需要一期"),
+        "due_order": lambda: _("第%(n)s行：到期日须晚于 %(day)s", n=p["row"], day=p["day"]),
+        "negative": lambda: _("第%(n)s行：本金和利息不能为负数", n=p["row"]),
+        "zero": lambda: _("第%(n)s行：本金与利息不能同时为零", n=p["row"]),
+        "decimals": lambda: _("第%(n)s行：金额最多两位小数", n=p["row"]),
+        "principal": lambda: _("新计划各期本金合计 ¥%(principal)s 须等于尚欠本金 ¥%(outstanding)s",
+                               principal=f"{p['principal']:,.2f}", outstanding=f"{p['outstanding']:,.2f}"),
+    }
+    return messages[code]() if code in messages else code
+
+
+def proposed_restructuring(loan: Loan, today: date | None = None) -> list[Line]:
+    """What the restructuring form starts from: the principal outstanding in equal monthly
+    instalments from today to the old schedule's last due day (at least 30 days), at the offer's
+    rate, the interest still unpaid on the old instalments added to the first new one."""
+    today = today or today_shanghai()
+    result = allocation(loan)
+    principal = result.principal_outstanding
+    if principal <= 0:
+        return []
+    last = max((s.line.due_on for s in result.instalments), default=today)
+    lines = equal_principal_schedule(principal, loan.offer.annual_rate, today, max((last - today).days, 30))
+    unpaid_interest = sum((s.line.interest - s.interest_paid for s in result.instalments), Decimal("0.00"))
+    first = lines[0]
+    return [Line(first.due_on, first.principal, first.interest + unpaid_interest), *lines[1:]]
+
+
+def record_restructuring(loan: Loan, user, instalments: Iterable[tuple[date, Decimal, Decimal]],
+                         note: str = "") -> list[Instalment]:
+    """A new schedule the bank agreed for a loan in arrears (workflows.loans.restructure_plan):
+    the instalments not paid in full are superseded (kept, with their overdue history), the part
+    already paid of a partly paid one stays as a line of its own, and the new lines, marked
+    `restructured`, carry exactly the principal outstanding. The overdue history is brought up
+    to today first; a "loan.restructured" audit event tells the credit file (the arrears and
+    days past due at the time, the old and new lines). Refused, nothing changed: a loan not in
+    arrears, a schedule that does not cover the outstanding principal, bad rows."""
+    _require_bank_staff(user, loan.institution_id)
+    loan = _lock(loan)
+    request = loan.request
+    if request.state != State.REPAYING:
+        raise LoanRefused(_("只有进入还款阶段且未结清的借款才能重组还款计划"))
+    today = today_shanghai()
+    new_lines = [Line(due_on, principal, interest) for due_on, principal, interest in instalments]
+    try:
+        plan = restructure_plan(_lines(loan), _payments(loan), today, new_lines, due_by_rule(loan))
+    except RestructureRefused as refused:
+        raise LoanRefused(sentences([_restructure_message(code, params) for code, params in refused.problems])) \
+            from None
+    _track_loan(loan, today)  # the history up to today belongs to the old schedule
+    now = utcnow()
+    current = loan.schedule
+    open_rows = current[len(plan.kept):]
+    old = [(row.due_on.isoformat(), row.kind, str(row.principal), str(row.interest)) for row in open_rows]
+    settled_from = open_rows[0] if plan.settled is not None else None
+    for row in open_rows:
+        row.superseded_at = now
+    db.session.flush()
+    rows = []
+    if plan.settled is not None:
+        rows.append(Instalment(loan=loan, due_on=plan.settled.due_on, principal=plan.settled.principal,
+                               interest=plan.settled.interest, kind=plan.settled.kind))
+    rows += [Instalment(loan=loan, due_on=line.due_on, principal=line.principal, interest=line.interest,
+                        kind=line.kind) for line in plan.new]
+    db.session.add_all(rows)
+    db.session.flush()
+    if plan.settled is not None:
+        # the part paid of the partly paid instalment: if it was paid after the due day, it keeps
+        # its original's overdue history (already reported), cured on the day of its last payment
+        row, state = next((r, s) for r, s in summary(loan, today).rows if r is rows[0])
+        if state.was_late(today):
+            row.overdue_since = settled_from.overdue_since or state.overdue_since(today)
+            row.overdue_flagged_at = settled_from.overdue_flagged_at
+            row.cured_on = state.cured_on(today)
+            db.session.flush()
+    audit.record("loan.restructured", loan, enterprise_id=request.enterprise_id, actor=user, purpose="credit file",
+                 loan_id=loan.id, request_id=request.id, institution_id=loan.institution_id, on=today,
+                 arrears=plan.arrears, days_past_due=plan.days_past_due,
+                 principal_outstanding=plan.principal_outstanding, replaced=old, note=(note or "").strip(),
+                 schedule=[(line.due_on.isoformat(), str(line.principal), str(line.interest)) for line in plan.new])
+    link = url_for("loans.enterprise_loan", request_id=request.id)
+    notify(enterprise_users(request), "loan.restructured", _("融资申请 #%(id)s 的还款计划已重组", id=request.id),
+           _("%(bank)s 与贵公司约定了新的还款计划：共 %(n)s 期，尚欠本金 ¥%(principal)s。原计划及逾期记录保留，"
+             "重组记录将计入企业信用档案。", bank=loan.offer.institution.name, n=len(plan.new),
+             principal=f"{plan.principal_outstanding:,.2f}"), link)
+    return rows
+
+
+# ---- overdue ---------------------------------------------------------------------------------
 
 def _repaying_loans(today: date) -> list[Loan]:
-    """Loans still being repaid with an instalment whose due day has passed."""
+    """Loans still being repaid with a current instalment whose due day has passed."""
     return list(db.session.scalars(
         select(Loan).join(FinancingRequest, FinancingRequest.id == Loan.request_id)
         .where(FinancingRequest.state == State.REPAYING,
-               Loan.id.in_(select(Instalment.loan_id).where(Instalment.due_on < today)))
+               Loan.id.in_(select(Instalment.loan_id).where(Instalment.due_on < today,
+                                                            Instalment.superseded_at.is_(None))))
         .order_by(Loan.id)))
 
 
-def _overdue_of(loan: Loan, today: date) -> list[tuple[Instalment, InstalmentState]]:
-    states = {s.line.due_on: s for s in allocation(loan).instalments}
-    return [(row, states[row.due_on]) for row in loan.instalments if states[row.due_on].overdue(today)]
-
-
 def overdue_instalments(today: date | None = None) -> list[Instalment]:
-    """Instalments of loans being repaid that are overdue on `today`, flagged already or not."""
+    """Instalments of loans being repaid that are past due on `today`, flagged already or not."""
     today = today or today_shanghai()
-    return [row for loan in _repaying_loans(today) for row, _state in _overdue_of(loan, today)]
+    return [row for loan in _repaying_loans(today) for row in summary(loan, today).overdue]
 
 
 def flag_overdue(today: date | None = None) -> list[Instalment]:
-    """Flag every overdue instalment once: the column, one "loan.overdue" audit event naming
-    the enterprise (the credit file's fact), and a notice to the enterprise and the bank.
+    """The daily sweep: bring every loan's overdue history up to `today` (track_overdue) and
+    return the instalments newly reported overdue.
 
-    Idempotent: each loan is locked and re-read before flagging, and an instalment already
-    flagged is skipped, so a second or concurrent run adds nothing.
+    Idempotent: each loan is locked and re-read first, and each fact is recorded only while its
+    column is empty, so a second or concurrent run adds nothing.
     """
     today = today or today_shanghai()
     flagged: list[Instalment] = []
     for loan in _repaying_loans(today):
-        flagged += _flag_loan(_lock(loan), today)
+        flagged += _track_loan(_lock(loan), today)
     return flagged
 
 
-def _flag_loan(loan: Loan, today: date) -> list[Instalment]:
+def _track_loan(loan: Loan, today: date) -> list[Instalment]:
+    """One loan's overdue history on `today`, for each current instalment:
+
+    - past due, or paid late: `overdue_since` = the first day past due (its due-by day + 1,
+      whenever the sweep notices), and, once, the report to the credit file
+      (`overdue_flagged_at`, a "loan.overdue" audit event, notices to the enterprise and bank);
+    - paid in full after its due-by day: `cured_on` = the day of the covering payment and a
+      "loan.overdue_cured" audit event with the days it was late;
+    - recorded overdue but a back-dated repayment shows it paid in time: the overdue dates are
+      cleared and a "loan.overdue_withdrawn" audit event tells the credit file.
+    Returns the instalments newly reported overdue.
+    """
     request = loan.request
     now = utcnow()
-    fresh = [(row, state) for row, state in _overdue_of(loan, today) if row.overdue_flagged_at is None]
-    for row, state in fresh:
-        row.overdue_flagged_at = now
-        audit.record("loan.overdue", row, enterprise_id=request.enterprise_id, actor=None, purpose="credit file",
-                     loan_id=loan.id, request_id=request.id, institution_id=loan.institution_id,
-                     due_on=row.due_on, principal=row.principal, interest=row.interest,
-                     unpaid=state.unpaid, paid_late_on=state.covered_on, days_overdue=_days_late(state, today))
-    if not fresh:
-        return []
+    fresh: list[tuple[Instalment, InstalmentState]] = []
+    facts = dict(enterprise_id=request.enterprise_id, actor=None, purpose="credit file", loan_id=loan.id,
+                 request_id=request.id, institution_id=loan.institution_id)
+    for row, state in summary(loan, today).rows:
+        if state.was_late(today):
+            if row.overdue_since is None:
+                row.overdue_since = state.overdue_since(today)
+            if row.overdue_flagged_at is None:
+                row.overdue_flagged_at = now
+                fresh.append((row, state))
+                audit.record("loan.overdue", row, **facts, due_on=row.due_on, due_by=state.due_by,
+                             overdue_since=row.overdue_since, principal=row.principal, interest=row.interest,
+                             unpaid=state.unpaid, paid_late_on=state.covered_on, days_overdue=state.days_late(today))
+            cured = state.cured_on(today)
+            if cured is not None and row.cured_on is None:
+                row.cured_on = cured
+                audit.record("loan.overdue_cured", row, **facts, due_on=row.due_on, due_by=state.due_by,
+                             overdue_since=row.overdue_since, cured_on=cured, days_late=state.days_late(today))
+        elif row.overdue_since is not None:
+            audit.record("loan.overdue_withdrawn", row, **facts, due_on=row.due_on, overdue_since=row.overdue_since,
+                         covered_on=state.covered_on)
+            row.overdue_since = row.cured_on = row.overdue_flagged_at = None
     db.session.flush()
+    if fresh:
+        _notify_overdue(loan, fresh)
+    return [row for row, _state in fresh]
+
+
+def _notify_overdue(loan: Loan, fresh: list[tuple[Instalment, InstalmentState]]) -> None:
+    request = loan.request
     days = "、".join(row.due_on.isoformat() for row, _state in fresh)
     unpaid = sum((state.unpaid for _row, state in fresh), Decimal("0.00"))
     late = (_("%(days)s 到期的还款未按时还清（尚欠 ¥%(unpaid)s）", days=days, unpaid=f"{unpaid:,.2f}") if unpaid
@@ -306,9 +617,3 @@ def _flag_loan(loan: Loan, today: date) -> list[Instalment]:
            _("逾期：%(enterprise)s（申请 #%(id)s）", enterprise=request.enterprise.name, id=request.id),
            _("%(late)s，已记入企业信用档案。", late=late),
            url_for("loans.institution_loan", request_id=request.id))
-    return [row for row, _state in fresh]
-
-
-def _days_late(state: InstalmentState, today: date) -> int:
-    return ((state.covered_on or today) - state.line.due_on).days
-

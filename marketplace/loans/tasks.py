@@ -1,4 +1,6 @@
-"""The daily overdue sweep, run by Celery beat: a thin front on services.flag_overdue."""
+"""The daily overdue sweep, run by Celery beat: a thin front on services.flag_overdue, which
+records the first day each instalment fell overdue, the day a late payment cured it, and reports
+each overdue instalment once to the enterprise's credit file."""
 
 from __future__ import annotations
 
@@ -15,10 +17,11 @@ from marketplace.loans import services
 @shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,), retry_backoff=True,
              max_retries=3)
 def flag_overdue_instalments(today: str | None = None) -> int:
-    """Flag the instalments overdue today (Shanghai) or on `today` (YYYY-MM-DD); returns how many.
+    """Bring the overdue history up to today (Shanghai) or `today` (YYYY-MM-DD); returns how many
+    instalments were newly reported overdue.
 
-    Idempotent: an instalment is flagged (audited, its people told) only while unflagged, each
-    loan under a row lock, and the flags commit with the audit events and notifications, so a
+    Idempotent: each date and report is recorded only while its column is empty, each loan
+    under a row lock, and they commit with the audit events and notifications, so a
     redelivered or overlapping run adds nothing.
     """
     day = date.fromisoformat(today) if today else None

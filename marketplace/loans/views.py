@@ -1,4 +1,5 @@
-"""The loan pages: the bank's (record the disbursement, the schedule, repayments) on a request
+"""The loan pages: the bank's (record the disbursement, the schedule, repayments, early
+repayments) on a request
 whose offer the enterprise accepted, and the enterprise's read-only view of its loan.
 
 Object checks: the bank reaches only requests routed to it whose accepted offer is its own
@@ -16,7 +17,14 @@ from marketplace.financing.models import FinancingRequest
 from marketplace.formatting import today_shanghai
 from marketplace.i18n import sentences
 from marketplace.loans import services
-from marketplace.loans.forms import DisbursementForm, RepaymentForm, ScheduleForm
+from marketplace.loans.forms import (
+    DisbursementForm,
+    PrepaymentForm,
+    RepaymentForm,
+    RestructureForm,
+    ScheduleForm,
+)
+from marketplace.pdf import pdf_response
 from marketplace.permissions import require_owned
 from marketplace.verification.routed import routed_target
 from workflows.financing import State
@@ -75,6 +83,8 @@ def institution_loan(request_id: int):
         summary=services.summary(loan, today) if loan else None, accepted_on=services.accepted_on(offer),
         disbursement_form=DisbursementForm(formdata=None, amount=f"{offer.amount:.2f}", disbursed_on=today),
         repayment_form=RepaymentForm(formdata=None, paid_on=today),
+        prepayment_form=PrepaymentForm(formdata=None, paid_on=today),
+        payoff=services.prepayment_quote(loan, today) if loan else None,
     )
 
 
@@ -109,7 +119,7 @@ def schedule(request_id: int):
     if form.is_submitted():
         if form.validate():
             try:
-                services.record_schedule(loan, _user(), form.parsed_rows)
+                services.record_schedule(loan, _user(), form.parsed_rows, form.roll_to_working_day.data)
                 db.session.commit()
             except services.LoanRefused as error:
                 db.session.rollback()
@@ -156,6 +166,71 @@ def repay(request_id: int):
     return _back(request_id)
 
 
+@bp.route("/institution/requests/<int:request_id>/loan/restructure", methods=["GET", "POST"])
+def restructure(request_id: int):
+    """A new schedule for a loan in arrears (the old one is kept; the credit file is told)."""
+    req, offer, loan = _bank_loan(request_id)
+    if loan is None or req.state != State.REPAYING:
+        return _back(request_id)
+    today = today_shanghai()
+    totals = services.summary(loan, today)
+    if not totals.overdue:
+        flash(_("只有逾期（有到期未还的一期）的借款才能重组还款计划"), "warning")
+        return _back(request_id)
+    form = RestructureForm()
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                services.record_restructuring(loan, _user(), form.parsed_rows, form.note.data)
+                db.session.commit()
+            except services.LoanRefused as error:
+                db.session.rollback()
+                flash(str(error), "danger")
+            else:
+                flash(_("新还款计划已登记，原计划与逾期记录已保留"), "success")
+                return _back(request_id)
+        else:
+            flash(sentences(form.row_problems) or _errors(form), "danger")
+        status = 422
+    else:
+        try:
+            proposal = services.proposed_restructuring(loan, today)
+        except ValueError as error:
+            flash(_(str(error)), "warning")
+            proposal = []
+        form = RestructureForm(formdata=None, data={"rows": [
+            *({"due_on": line.due_on, "principal": f"{line.principal:.2f}", "interest": f"{line.interest:.2f}"}
+              for line in proposal),
+            *({"due_on": None, "principal": "", "interest": ""} for _ in range(SPARE_ROWS)),
+        ]})
+    return render_template("loans/restructure.html", req=req, offer=offer, loan=loan, form=form, summary=totals,
+                           today=today), status
+
+
+@bp.post("/institution/requests/<int:request_id>/loan/prepayments")
+def prepay(request_id: int):
+    req, offer, loan = _bank_loan(request_id)
+    if loan is None:
+        return _back(request_id)
+    form = PrepaymentForm()
+    if not form.validate():
+        flash(_errors(form), "danger")
+        return _back(request_id)
+    try:
+        repayment = services.record_prepayment(loan, _user(), form.paid_on.data, form.parsed_principal,
+                                               form.reference.data, form.parsed_fee)
+        db.session.commit()
+    except services.LoanRefused as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return _back(request_id)
+    flash(_("借款已提前结清，申请已结清") if req.state == State.CLOSED
+          else _("提前还款 ¥%(amount)s 已登记，剩余还款计划已重算", amount=f"{repayment.amount + repayment.fee:,.2f}"),
+          "success")
+    return _back(request_id)
+
+
 @bp.get("/financing/<int:request_id>/loan")
 def enterprise_loan(request_id: int):
     req = require_owned(db.session.get(FinancingRequest, request_id))
@@ -165,3 +240,31 @@ def enterprise_loan(request_id: int):
     today = today_shanghai()
     return render_template("loans/enterprise.html", req=req, loan=loan, summary=services.summary(loan, today),
                            today=today)
+
+
+def _statement(req, loan):
+    today = today_shanghai()
+    totals, repayments = services.statement(loan, today)
+    return pdf_response("pdf/loan_statement.html", f"loan-statement-{req.id}-{today.isoformat()}.pdf", req=req,
+                        loan=loan, summary=totals, repayments=repayments, today=today,
+                        ent=req.enterprise, bank=loan.offer.institution)
+
+
+@bp.get("/financing/<int:request_id>/loan/statement.pdf")
+def enterprise_statement(request_id: int):
+    """The statement of account (还款明细) of the enterprise's own loan."""
+    req = require_owned(db.session.get(FinancingRequest, request_id))
+    loan = services.loan_of(req.id)
+    if loan is None:
+        abort(404)
+    return _statement(req, loan)
+
+
+@bp.get("/institution/requests/<int:request_id>/loan/statement.pdf")
+def institution_statement(request_id: int):
+    """The statement of account of the loan the user's bank disbursed."""
+    req, offer = _accepted(request_id)
+    loan = services.loan_of(req.id)
+    if loan is None or loan.institution_id != offer.institution_id:
+        abort(404)
+    return _statement(req, loan)

@@ -31,7 +31,7 @@ def run_schemathesis(app, headers: dict, request_id: int | None, examples: int, 
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app).include(path_regex=r"^/api/v1/desk/")
     schema.config.checks.positive_data_acceptance.expected_statuses = ["2xx", "401", "403", "404", "409", "422"]
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 11
+    assert len(operations) == 13
     statuses: Counter = Counter()
     for operation in operations:
         strategies = [operation.as_strategy()]

@@ -13,7 +13,7 @@ PATHS = {"/api/v1/products", "/api/v1/products/{product_id}", "/api/v1/requests/
 DESK = "/api/v1/desk/requests"
 DESK_PATHS = {DESK, DESK + "/{request_id}", *(DESK + "/{request_id}/" + action for action in (
     "claim", "release", "offers", "offers/{offer_id}/approve", "decline", "guarantee-offers", "disbursement",
-    "repayments", "documents/{document_id}"))}
+    "repayments", "documents/{document_id}", "loan", "prepayments"))}
 
 
 @pytest.fixture

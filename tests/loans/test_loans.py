@@ -184,17 +184,26 @@ def test_the_daily_task_and_the_cli_flag_idempotently(app):
 
 # ---- pages -----------------------------------------------------------------------------------
 
-def test_the_enterprise_page_shows_the_overdue_flag(app, client, login):
-    deal = accepted(app)
-    loan = scheduled(app, deal)
+def test_the_enterprise_page_shows_the_overdue_flag_until_a_late_payment_cures_it(app, client, login):
+    deal = accepted(app, accepted_days_ago=60)
+    start = today_shanghai() - timedelta(days=60)
+    first_due, second_due = start + timedelta(days=20), start + timedelta(days=90)
+    loan = scheduled(app, deal, on=start, rows=[(first_due, Decimal("100000.00"), Decimal("200.00")),
+                                                (second_due, Decimal("100000.00"), Decimal("700.00"))])
     with app.test_request_context():
-        services.flag_overdue(loan.instalments[0].due_on + timedelta(days=1))
+        services.flag_overdue()
     page = login(deal.owner).get(f"/financing/{deal.request.id}/loan")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'data-testid="overdue-flag-1"' in html and 'data-testid="overdue-flag-2"' not in html
-    assert 'data-testid="overdue-warning"' in html
+    assert 'data-testid="overdue-warning"' in html and 'data-testid="dpd-1">40<' in html
+    assert "31-60" in html  # the loan's bucket
     assert 'data-testid="loan-link"' in client.get(f"/financing/{deal.request.id}").get_data(as_text=True)
+    # the late payment cures it: no overdue flag any more, the history stays
+    repay(app, deal, loan, "100200.00")
+    html = client.get(f"/financing/{deal.request.id}/loan").get_data(as_text=True)
+    assert 'data-testid="overdue-flag-1"' not in html and 'data-testid="overdue-warning"' not in html
+    assert 'data-testid="cured-1"' in html and 'data-testid="overdue-history"' in html
     assert login(make_enterprise_user()).get(f"/financing/{deal.request.id}/loan").status_code == 404
 
 

@@ -79,9 +79,9 @@ def test_repayments_fill_instalments_in_due_order_interest_first():
     assert (first.interest_paid, first.principal_paid, first.covered_on) == (D("10.00"), D("100.00"), date(2026, 2, 20))
     assert (second.interest_paid, second.principal_paid, second.covered_on) == (D("5.00"), D("35.00"), None)
     assert result.outstanding == D("65.00") and result.principal_outstanding == D("65.00")
-    # the first was paid in full only after its due day: overdue (a late payment), the second not yet due
-    assert first.overdue(date(2026, 2, 25)) and not second.overdue(date(2026, 3, 1))
-    assert second.overdue(date(2026, 3, 2))
+    # the first was paid in full only after its due day: a late payment, cured; the second not yet due
+    assert first.was_late(date(2026, 2, 25)) and not first.past_due(date(2026, 2, 25))
+    assert not second.past_due(date(2026, 3, 1)) and second.past_due(date(2026, 3, 2))
 
 
 def test_payments_are_applied_in_paid_order_whatever_the_recording_order():
