@@ -305,7 +305,8 @@ class PrepaymentPlan:
 
     `line` is the prepayment line (the principal repaid early and the interest accrued on the
     outstanding principal up to the day); `amount` is what the borrower pays now (the arrears,
-    the line, less what was paid ahead on the replaced instalments), `fee` on top;
+    the line, less what was paid ahead on the replaced instalments), `fee` on top (the
+    offer's rate times the principal repaid early);
     `replaced` are the scheduled lines due after the day, which `remaining` takes over (empty
     after a payoff).
     """
@@ -338,8 +339,20 @@ class PrepaymentRefused(ValueError):
         self.params = params
 
 
+PREPAYMENT_FEE_RATE_MAX = Decimal("5.00")  # percent of the principal repaid early
+
+
+def prepayment_fee(principal: Decimal, fee_rate: Decimal | None) -> Decimal:
+    """The early repayment fee the offer's terms set: `fee_rate` percent of the principal repaid
+    early (none when the rate is 0 or None), half up to the fen."""
+    if not fee_rate:
+        return ZERO
+    return to_fen(Decimal(principal) * Decimal(fee_rate) / 100)
+
+
 def prepayment_plan(lines: Sequence[Line], payments: Sequence[Payment], disbursed_on: date, annual_rate: Decimal,
-                    paid_on: date, principal: Decimal | None = PAYOFF, fee: Decimal = ZERO) -> PrepaymentPlan:
+                    paid_on: date, principal: Decimal | None = PAYOFF,
+                    fee_rate: Decimal | None = ZERO) -> PrepaymentPlan:
     """Plan an early repayment of `principal` (PAYOFF: all of it) on `paid_on`.
 
     - The scheduled lines due after `paid_on` are replaced. Interest accrues on their principal
@@ -351,10 +364,12 @@ def prepayment_plan(lines: Sequence[Line], payments: Sequence[Payment], disburse
       balance from the previous day (the first from `paid_on`): the term stays, the instalments
       shrink. A payoff leaves none: the schedule is closed.
     - The borrower pays now the arrears (everything due on or before `paid_on` and unpaid) and
-      the prepayment line, less what earlier repayments paid ahead on the replaced lines.
+      the prepayment line, less what earlier repayments paid ahead on the replaced lines; and,
+      on top, the offer's fee: `fee_rate` percent (0 to PREPAYMENT_FEE_RATE_MAX; 0 or None:
+      none) of the principal repaid early, half up to the fen (prepayment_fee).
     Refused (PrepaymentRefused): a day before the disbursement or before a recorded repayment,
     no principal outstanding after the day, a principal that is not positive or more than is
-    outstanding, a negative fee.
+    outstanding, a fee rate out of range.
     """
     ordered = sorted(lines, key=schedule_order)
     if paid_on < disbursed_on:
@@ -366,8 +381,10 @@ def prepayment_plan(lines: Sequence[Line], payments: Sequence[Payment], disburse
                                 day=latest.isoformat())
     if any(line.due_on == paid_on and line.kind == PREPAYMENT for line in ordered):
         raise PrepaymentRefused("same_day", "同一天只能登记一笔提前还款")
-    if fee < 0 or fee != to_fen(fee):
-        raise PrepaymentRefused("bad_fee", "提前还款手续费不能为负数，最多两位小数")
+    fee_rate = ZERO if fee_rate is None else Decimal(fee_rate)
+    if not ZERO <= fee_rate <= PREPAYMENT_FEE_RATE_MAX or fee_rate != to_fen(fee_rate):
+        raise PrepaymentRefused("bad_fee_rate", f"提前还款手续费率须在 0 至 {PREPAYMENT_FEE_RATE_MAX}% 之间，最多两位小数",
+                                high=PREPAYMENT_FEE_RATE_MAX)
     before = [line for line in ordered if line.due_on <= paid_on]
     replaced = [line for line in ordered if line.due_on > paid_on]
     outstanding = sum((line.principal for line in replaced), ZERO)
@@ -392,7 +409,8 @@ def prepayment_plan(lines: Sequence[Line], payments: Sequence[Payment], disburse
     amount = arrears + line.total - paid_ahead
     if amount <= 0:
         raise PrepaymentRefused("paid_ahead", "已还金额足以覆盖该笔提前还款，无需再付款")
-    return PrepaymentPlan(paid_on, line, arrears, paid_ahead, amount, fee, replaced, remaining)
+    return PrepaymentPlan(paid_on, line, arrears, paid_ahead, amount, prepayment_fee(principal, fee_rate), replaced,
+                          remaining)
 
 
 def _respread(principal: Decimal, rate: Decimal, start: date, days: list[date], kind: str = SCHEDULED) -> list[Line]:

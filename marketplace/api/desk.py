@@ -16,8 +16,6 @@ exist. Each action commits after the service succeeds and rolls back when it ref
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import abort, current_app, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -109,7 +107,8 @@ def assignment_payload(assignment: Assignment, user) -> dict:
 def offer_payload(offer: Offer) -> dict:
     return {"id": offer.id, "request_id": offer.request_id, "status": offer.status, "amount": offer.amount,
             "annual_rate": offer.annual_rate, "term_days": offer.term_days, "expires_on": offer.expires_on,
-            "conditions": offer.conditions or "", "four_eyes": offer.four_eyes, "made_by": _person(offer.made_by),
+            "conditions": offer.conditions or "", "prepayment_fee_rate": offer.prepayment_fee_rate,
+            "roll_to_working_day": offer.roll_to_working_day, "four_eyes": offer.four_eyes, "made_by": _person(offer.made_by),
             "approved_by": _person(offer.approved_by), "created_at": offer.created_at,
             "approved_at": offer.approved_at}
 
@@ -342,7 +341,8 @@ def make_offer(terms: dict, request_id: int):
     """
     target = _target(request_id)
     offer_terms = decisions.OfferTerms(terms["amount"], terms["annual_rate"], terms["term_days"],
-                                       terms["expires_on"], terms["conditions"])
+                                       terms["expires_on"], terms["conditions"], terms["prepayment_fee_rate"],
+                                       terms["roll_to_working_day"])
     offer = _act(target, lambda user: decisions.make_offer(target, user, offer_terms))
     return offer_payload(offer)
 
@@ -464,7 +464,8 @@ def loan_detail_payload(loan) -> dict:
     today = totals.today
     return {
         **loan_payload(loan), "status": totals.status, "as_of": today, "annual_rate": loan.offer.annual_rate,
-        "roll_to_working_day": loan.roll_to_working_day, "principal_outstanding": totals.principal_outstanding,
+        "roll_to_working_day": loan.roll_to_working_day, "prepayment_fee_rate": loan.offer.prepayment_fee_rate,
+        "principal_outstanding": totals.principal_outstanding,
         "arrears": totals.arrears, "fees": totals.fees, "days_past_due": totals.days_past_due,
         "dpd_bucket": totals.bucket, "max_days_late": totals.max_days_late, "max_dpd_bucket": totals.worst_bucket,
         "schedule": [{"number": n, "kind": row.kind, "due_on": row.due_on, "due_by": state.due_by,
@@ -512,9 +513,12 @@ def record_prepayment(body: dict, request_id: int):
     A payoff (all the principal) or a prepayment of `principal`, on `paid_on`: the arrears,
     that principal and its interest accrued since the last due day are paid; the instalments
     due after the day are recomputed (equal principal, same due days) or, after a payoff,
-    closed, and the request closes. `fee` is the offer's early repayment fee, if any. 422
-    when refused (a day before the disbursement or the last repayment, or in the future; more
-    principal than is outstanding; no schedule), with nothing changed. Answers the loan.
+    closed, and the request closes. The fee, on top, is the offer's: `prepayment_fee_rate` x
+    the principal repaid early, half up to the fen (none when the rate is 0). `fee` is optional:
+    when sent it must equal that fee, else 422 (the bank cannot set another fee than its offer
+    stated). 422 when refused (a day before the disbursement or the last repayment, or in the
+    future; more principal than is outstanding; no schedule; a fee other than the offer's),
+    with nothing changed. Answers the loan.
     """
     target = _target(request_id)
     loan = _bank_loan(target)
@@ -524,7 +528,7 @@ def record_prepayment(body: dict, request_id: int):
             raise loans.LoanRefused(_("该申请尚未由本机构登记放款"))
         principal = body.get("principal") if body["mode"] == "prepayment" else loans.PAYOFF
         return loans.record_prepayment(loan, user, body["paid_on"], principal, body["reference"],
-                                       body.get("fee") or Decimal("0.00"))
+                                       expected_fee=body.get("fee"))
 
     repayment = _act(target, action)
     return loan_detail_payload(repayment.loan)

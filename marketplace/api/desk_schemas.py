@@ -271,6 +271,10 @@ class OfferSchema(Schema):
     term_days = fields.Integer(required=True)
     expires_on = fields.Date(required=True)
     conditions = fields.String(required=True)
+    prepayment_fee_rate = TwoDecimals(required=True, metadata={
+        "description": "Early repayment fee, % of the principal repaid early (0.00: none)", "example": "1.00"})
+    roll_to_working_day = fields.Boolean(required=True, metadata={
+        "description": "An instalment due on a weekend or public holiday is due on the next working day"})
     four_eyes = fields.Boolean(required=True, metadata={"description": "Above the four-eyes amount: a second, "
                                                                        "different approver must approve it"})
     made_by = fields.Nested(PersonSchema, required=True)
@@ -347,6 +351,11 @@ class OfferArgsSchema(Schema):
     expires_on = fields.Date(required=True, metadata={"description": "From today (Shanghai) to OFFER_VALID_DAYS_MAX "
                                                                      "days ahead"})
     conditions = PlainText(max_length=2000, load_default="")
+    prepayment_fee_rate = DecimalText(PERCENT_PATTERN, example="1.00", load_default=Decimal("0.00"), metadata={
+        "description": "Early repayment fee, % of the principal repaid early, 0.00 to 5.00 (absent or 0.00: none)"})
+    roll_to_working_day = fields.Boolean(load_default=True, metadata={
+        "description": "An instalment due on a weekend or public holiday is due on the next working day "
+                       "(absent: true)"})
 
 
 class DeclineArgsSchema(Schema):
@@ -451,7 +460,10 @@ class LoanDetailSchema(LoanSchema):
         "description": "no_schedule: disbursed, no schedule yet; past_due: an instalment is past due today"})
     as_of = fields.Date(required=True, metadata={"description": "Today (Asia/Shanghai): the day the figures are for"})
     annual_rate = TwoDecimals(required=True, metadata={"description": "Annual %", "example": "3.85"})
-    roll_to_working_day = fields.Boolean(required=True)
+    roll_to_working_day = fields.Boolean(required=True, metadata={
+        "description": "The accepted offer's term: an instalment due on a day off is due on the next working day"})
+    prepayment_fee_rate = TwoDecimals(required=True, metadata={
+        "description": "The accepted offer's early repayment fee, % of the principal repaid early (0.00: none)"})
     principal_outstanding = TwoDecimals(required=True)
     arrears = TwoDecimals(required=True, metadata={"description": "Past due and unpaid today"})
     fees = TwoDecimals(required=True, metadata={"description": "Early repayment fees received"})
@@ -472,8 +484,10 @@ class PrepaymentArgsSchema(Schema):
         "description": "payoff: all the principal (the request closes); prepayment: `principal` of it"})
     principal = DecimalText(metadata={"description": "Yuan, required for a prepayment: at most the principal "
                                                      "due after paid_on"})
-    fee = DecimalText(example="0.00", metadata={"description": "Yuan: the fee the offer's conditions set, on top "
-                                                               "(absent: none)"})
+    fee = DecimalText(example="0.00", metadata={
+        "description": "Yuan, optional: the fee the caller expects. The fee is always the offer's "
+                       "`prepayment_fee_rate` x the principal repaid early, half up to the fen; a different value "
+                       "is refused (422)"})
     paid_on = fields.Date(required=True, metadata={"description": "Between the disbursement (and the last "
                                                                   "repayment) and today"})
     reference = PlainText(required=True, min_length=1, max_length=64, single_line=True)

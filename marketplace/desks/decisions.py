@@ -30,6 +30,7 @@ from marketplace.i18n import sentences
 from marketplace.notifications.services import notify
 from marketplace.supermarket.models import RequestTarget
 from workflows.financing import State
+from workflows.loans import PREPAYMENT_FEE_RATE_MAX
 
 ACTIVE_BANK_STATUSES = ("routed", "reviewing", "info_requested", "offered")
 RATE_MIN, RATE_MAX = Decimal("0.01"), Decimal("35.99")
@@ -42,6 +43,8 @@ class OfferTerms:
     term_days: int
     expires_on: date
     conditions: str = ""
+    prepayment_fee_rate: Decimal = Decimal("0.00")  # percent of the principal repaid early; 0: no fee
+    roll_to_working_day: bool = True  # an instalment due on a day off is due on the next working day
 
 
 def four_eyes_amount() -> Decimal:
@@ -63,6 +66,10 @@ def check_terms(request: FinancingRequest, terms: OfferTerms) -> list[str]:
         problems.append(_("年化利率须在 %(low)s%% 与 %(high)s%% 之间", low=RATE_MIN, high=RATE_MAX))
     if not 1 <= terms.term_days <= 1825:
         problems.append(_("期限须在 1 至 1825 天之间"))
+    fee_rate = terms.prepayment_fee_rate
+    if fee_rate is None or not Decimal("0") <= fee_rate <= PREPAYMENT_FEE_RATE_MAX \
+            or fee_rate != fee_rate.quantize(Decimal("0.01")):
+        problems.append(_("提前还款手续费率须在 0 至 %(high)s%% 之间，最多两位小数", high=PREPAYMENT_FEE_RATE_MAX))
     today = today_shanghai()
     latest = today + timedelta(days=current_app.config["OFFER_VALID_DAYS_MAX"])
     if terms.expires_on < today:
@@ -86,12 +93,14 @@ def make_offer(target: RequestTarget, user, terms: OfferTerms) -> Offer:
         raise DecisionRefused(_("本机构对该申请已有有效报价或待审批的报价"))
     offer = Offer(target_id=target.id, request_id=request.id, institution_id=target.institution_id,
                   amount=terms.amount, annual_rate=terms.annual_rate, term_days=terms.term_days,
-                  conditions=terms.conditions.strip(), expires_on=terms.expires_on, made_by_id=user.id,
+                  conditions=terms.conditions.strip(), prepayment_fee_rate=terms.prepayment_fee_rate,
+                  roll_to_working_day=bool(terms.roll_to_working_day), expires_on=terms.expires_on, made_by_id=user.id,
                   status="pending_approval", four_eyes=needs_second_approver(terms.amount))
     db.session.add(offer)
     db.session.flush()
     audit.record("offer.proposed", offer, enterprise_id=request.enterprise_id, actor=user, request_id=request.id,
-                 amount=terms.amount, annual_rate=terms.annual_rate, four_eyes=offer.four_eyes)
+                 amount=terms.amount, annual_rate=terms.annual_rate, four_eyes=offer.four_eyes,
+                 prepayment_fee_rate=terms.prepayment_fee_rate, roll_to_working_day=offer.roll_to_working_day)
     if offer.four_eyes:
         _ask_approvers(offer, user)
     else:
@@ -108,7 +117,8 @@ def approve_offer(offer: Offer, approver) -> Offer:
     if approver.id == offer.made_by_id:
         raise DecisionRefused(_("四眼原则：报价人不能审批自己的报价，请由另一位审批人审批"))
     problems = check_terms(offer.request, OfferTerms(offer.amount, offer.annual_rate, offer.term_days,
-                                                     offer.expires_on, offer.conditions))
+                                                     offer.expires_on, offer.conditions, offer.prepayment_fee_rate,
+                                                     offer.roll_to_working_day))
     if problems:
         raise DecisionRefused(sentences(problems))
     _publish(offer, approver)

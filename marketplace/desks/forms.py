@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -19,6 +19,7 @@ from wtforms.validators import (
 from marketplace.form_validators import WholeNumberRange
 from marketplace.i18n import input_error
 from workflows.identifiers import parse_money
+from workflows.loans import PREPAYMENT_FEE_RATE_MAX
 
 
 class OfferForm(FlaskForm):
@@ -28,9 +29,12 @@ class OfferForm(FlaskForm):
         InputRequired(_l("请填写期限")), WholeNumberRange(min=1, max=1825, message=_l("期限须在1至1825天之间"))])
     expires_on = DateField(_l("报价有效期至"), validators=[InputRequired(_l("请填写报价有效期"))])
     conditions = TextAreaField(_l("条件"), validators=[Optional(), Length(max=2000)])
+    prepayment_fee_rate = StringField(_l("提前还款手续费（提前还款本金的百分比）"), validators=[Optional()])
+    roll_to_working_day = BooleanField(_l("还款日遇节假日顺延至下一工作日"), default=True)
 
     parsed_amount: Decimal | None = None
     parsed_rate: Decimal | None = None
+    parsed_fee_rate: Decimal = Decimal("0.00")  # blank: no fee
 
     def validate_amount(self, field):
         try:
@@ -48,6 +52,19 @@ class OfferForm(FlaskForm):
         if not rate.is_finite() or rate != rate.quantize(Decimal("0.01")):
             raise ValidationError(_l("年化利率最多保留两位小数"))
         self.parsed_rate = rate
+
+    def validate_prepayment_fee_rate(self, field):
+        """Blank or 0: no fee; else a percent from 0 to 5 with at most two decimals."""
+        text = (field.data or "").strip().rstrip("%").strip()
+        try:
+            rate = Decimal(text) if text else Decimal("0.00")
+        except InvalidOperation:
+            raise ValidationError(_l("提前还款手续费率应为数字，例如 1.00（即提前还款本金的 1%）")) from None
+        if not rate.is_finite() or rate.adjusted() >= 4 or not 0 <= rate <= PREPAYMENT_FEE_RATE_MAX \
+                or rate != rate.quantize(Decimal("0.01")):
+            raise ValidationError(_l("提前还款手续费率须在 0 至 %(high)s%% 之间，最多两位小数",
+                                     high=PREPAYMENT_FEE_RATE_MAX))
+        self.parsed_fee_rate = rate
 
 
 class DeclineForm(FlaskForm):

@@ -129,6 +129,7 @@ class Offer(db.Model):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("annual_rate > 0 AND annual_rate < 36", name="rate_range"),
         CheckConstraint("term_days > 0", name="term_positive"),
+        CheckConstraint("prepayment_fee_rate >= 0 AND prepayment_fee_rate <= 5", name="prepayment_fee_rate_range"),
         # Out of the bank (made, accepted, closed, expired): approved, by someone named; above the
         # four-eyes amount, by someone other than its maker.
         CheckConstraint("NOT four_eyes OR (approved_by_id IS NULL AND status IN ('pending_approval', 'withdrawn')) "
@@ -145,6 +146,12 @@ class Offer(db.Model):
     annual_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2))  # percent
     term_days: Mapped[int] = mapped_column(Integer)
     conditions: Mapped[str] = mapped_column(Text, default="")
+    # The early repayment terms: a fee of this percent of the principal repaid early (0: none).
+    prepayment_fee_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0.00"),
+                                                         server_default="0")
+    # An instalment due on a weekend or public holiday is due on the next working day (the common
+    # practice of Chinese banks, hence the default; offers made before the term existed: false).
+    roll_to_working_day: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
     expires_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="pending_approval", index=True)
     four_eyes: Mapped[bool] = mapped_column(default=False)  # above the four-eyes amount when made

@@ -162,7 +162,7 @@ def make_offer(request_id: int):
         flash(sentences(e for errors in form.errors.values() for e in errors), "danger")
         return redirect(url_for("desk.detail", request_id=request_id))
     terms = decisions.OfferTerms(form.parsed_amount, form.parsed_rate, form.term_days.data, form.expires_on.data,
-                                 form.conditions.data or "")
+                                 form.conditions.data or "", form.parsed_fee_rate, form.roll_to_working_day.data)
 
     def action(target):
         offer = decisions.make_offer(target, _user(), terms)

@@ -1,5 +1,6 @@
 """Loan forms: the disbursement, the repayment schedule (one row per instalment), a repayment,
-an early repayment (a prepayment of part of the principal, or a payoff)."""
+an early repayment (a prepayment of part of the principal, or a payoff). The offer's terms
+(due days rolled off holidays, the early repayment fee) are not asked again here."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     DateField,
     FieldList,
     Form,
@@ -60,8 +60,10 @@ class InstalmentRowForm(Form):
 
 
 class ScheduleForm(FlaskForm):
+    """The rows only: whether due days roll off holidays is the accepted offer's term (shown
+    read-only beside the form), not something the bank picks when it records the schedule."""
+
     rows = FieldList(FormField(InstalmentRowForm), min_entries=1)
-    roll_to_working_day = BooleanField(_l("到期日遇周末或法定节假日顺延至下一工作日（按报价条件）"))
 
     parsed_rows: list[tuple[date, Decimal, Decimal]]
     row_problems: list[str]
@@ -100,18 +102,17 @@ class ScheduleForm(FlaskForm):
 
 class PrepaymentForm(FlaskForm):
     """An early repayment: part of the principal (`prepayment`) or all of it (`payoff`), on a
-    day, with the fee the offer's conditions set (blank: none)."""
+    day. No fee field: the fee is the accepted offer's (its rate x the principal repaid early),
+    computed by the service."""
 
     mode = RadioField(_l("提前还款方式"), choices=[("payoff", _l("全部提前结清")), ("prepayment", _l("部分提前还本"))],
                       default="payoff", validators=[InputRequired(_l("请选择提前还款方式"))])
     principal = StringField(_l("提前归还本金（元）"))
-    fee = StringField(_l("提前还款手续费（元）"))
     paid_on = DateField(_l("还款日期"), validators=[InputRequired(_l("请填写还款日期"))])
     reference = StringField(_l("业务流水号/凭证号"), validators=[DataRequired(_l("请填写业务流水号/凭证号")),
                                                            Length(max=64)])
 
     parsed_principal: Decimal | None = None  # None: the payoff
-    parsed_fee: Decimal = Decimal("0.00")
 
     def validate_principal(self, field):
         if self.mode.data != "prepayment":
@@ -119,13 +120,6 @@ class PrepaymentForm(FlaskForm):
             return
         try:
             self.parsed_principal = parse_money(field.data or "")
-        except ValueError as error:
-            raise ValidationError(input_error(error)) from None
-
-    def validate_fee(self, field):
-        text = (field.data or "").strip()
-        try:
-            self.parsed_fee = parse_money(text) if text else Decimal("0.00")
         except ValueError as error:
             raise ValidationError(input_error(error)) from None
 

@@ -30,7 +30,8 @@ class Loan(db.Model):
     reference: Mapped[str] = mapped_column(String(64))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # the offer's terms: an instalment due on a day off is due on the next working day
+    # the accepted offer's term, copied when the loan is disbursed and its schedule recorded: an
+    # instalment due on a day off is due on the next working day
     roll_to_working_day: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     instalments: Mapped[list[Instalment]] = relationship(back_populates="loan", order_by="Instalment.due_on")

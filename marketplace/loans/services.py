@@ -246,7 +246,8 @@ def record_disbursement(offer: Offer, user, amount: Decimal, disbursed_on: date,
         problems.append(_("放款金额不能超过报价金额（¥%(amount)s）", amount=f"{offer.amount:,.2f}"))
     _refuse_if(problems)
     loan = Loan(request_id=request.id, offer_id=offer.id, institution_id=offer.institution_id, amount=amount,
-                disbursed_on=disbursed_on, reference=reference, recorded_by_id=user.id)
+                disbursed_on=disbursed_on, reference=reference, recorded_by_id=user.id,
+                roll_to_working_day=offer.roll_to_working_day)
     try:
         with db.session.begin_nested():
             db.session.add(loan)
@@ -262,20 +263,20 @@ def record_disbursement(offer: Offer, user, amount: Decimal, disbursed_on: date,
     return loan
 
 
-def record_schedule(loan: Loan, user, instalments: Iterable[tuple[date, Decimal, Decimal]],
-                    roll_to_working_day: bool = False) -> list[Instalment]:
+def record_schedule(loan: Loan, user, instalments: Iterable[tuple[date, Decimal, Decimal]]) -> list[Instalment]:
     """The repayment schedule, recorded once and whole: the principal adds up to the loan's
     amount to the fen, the due days increase strictly and all come after the disbursement
-    (past days are allowed: the back office may catch up). `roll_to_working_day`: the offer's
-    terms make an instalment due on a day off payable on the next working day. The request
-    starts repaying."""
+    (past days are allowed: the back office may catch up). Whether an instalment due on a day
+    off is payable on the next working day is the accepted offer's term
+    (Offer.roll_to_working_day), copied onto the loan here, not chosen by the bank now. The
+    request starts repaying."""
     _require_bank_staff(user, loan.institution_id)
     request = loan.request
     if request.state != State.DISBURSED or loan.instalments:
         raise LoanRefused(_("还款计划已登记，或该申请尚未放款"))
     lines = [Line(due_on, principal, interest) for due_on, principal, interest in instalments]
     _refuse_if(schedule_problems(lines, loan.amount, loan.disbursed_on, "en" if is_english() else "zh"))
-    loan.roll_to_working_day = bool(roll_to_working_day)
+    loan.roll_to_working_day = bool(loan.offer.roll_to_working_day)
     rows = [Instalment(loan=loan, due_on=line.due_on, principal=line.principal, interest=line.interest)
             for line in lines]
     db.session.add_all(rows)
@@ -353,7 +354,7 @@ def _prepayment_message(error: PrepaymentRefused) -> str:
         "before_disbursement": lambda: _("提前还款日期不能早于放款日（%(day)s）", day=p["day"]),
         "before_last_repayment": lambda: _("提前还款日期不能早于已登记的最后一笔还款（%(day)s）", day=p["day"]),
         "same_day": lambda: _("同一天只能登记一笔提前还款"),
-        "bad_fee": lambda: _("提前还款手续费不能为负数，最多两位小数"),
+        "bad_fee_rate": lambda: _("提前还款手续费率须在 0 至 %(high)s%% 之间，最多两位小数", high=p["high"]),
         "nothing_ahead": lambda: _("该日之后已没有未到期的本金，无需提前还款"),
         "bad_principal": lambda: _("提前还款本金必须大于零，最多两位小数"),
         "too_much": lambda: _("提前还款本金不能超过未到期本金（¥%(amount)s）", amount=f"{p['outstanding']:,.2f}"),
@@ -362,35 +363,40 @@ def _prepayment_message(error: PrepaymentRefused) -> str:
     return messages[error.code]() if error.code in messages else str(error)
 
 
-def _plan(loan: Loan, paid_on: date, principal: Decimal | None, fee: Decimal) -> PrepaymentPlan:
+def _plan(loan: Loan, paid_on: date, principal: Decimal | None) -> PrepaymentPlan:
+    """The early repayment under the accepted offer's terms: its rate, and its fee rate."""
     try:
         return prepayment_plan(_lines(loan), _payments(loan), loan.disbursed_on, loan.offer.annual_rate, paid_on,
-                               principal, fee)
+                               principal, loan.offer.prepayment_fee_rate)
     except PrepaymentRefused as error:
         raise LoanRefused(_prepayment_message(error)) from None
 
 
-def prepayment_quote(loan: Loan, paid_on: date | None = None, principal: Decimal | None = PAYOFF,
-                     fee: Decimal = Decimal("0.00")) -> PrepaymentPlan | None:
-    """What an early repayment (a payoff by default) on `paid_on` (today) would take, or None
-    when none can be recorded (not repaying, nothing ahead, a repayment dated later...)."""
+def prepayment_quote(loan: Loan, paid_on: date | None = None,
+                     principal: Decimal | None = PAYOFF) -> PrepaymentPlan | None:
+    """What an early repayment (a payoff by default) on `paid_on` (today) would take, the
+    offer's fee included, or None when none can be recorded (not repaying, nothing ahead, a
+    repayment dated later...)."""
     if loan.request.state != State.REPAYING or not loan.schedule:
         return None
     try:
-        return _plan(loan, paid_on or today_shanghai(), principal, fee)
+        return _plan(loan, paid_on or today_shanghai(), principal)
     except LoanRefused:
         return None
 
 
 def record_prepayment(loan: Loan, user, paid_on: date, principal: Decimal | None, reference: str,
-                      fee: Decimal = Decimal("0.00")) -> Repayment:
-    """An early repayment on `paid_on` of `principal` (PAYOFF, i.e. None: all of it), with the
-    fee the offer's conditions set (none by default), as workflows.loans.prepayment_plan
-    computes it: the arrears, the principal and the interest accrued up to the day are paid
-    now; the scheduled lines due after the day are superseded (kept, stamped) and replaced by
-    the recomputed ones, or by none after a payoff, which closes the request. Refused, with
-    nothing changed: a day before the disbursement, in the future or before a recorded
-    repayment; a principal above what is outstanding; a loan not being repaid."""
+                      expected_fee: Decimal | None = None) -> Repayment:
+    """An early repayment on `paid_on` of `principal` (PAYOFF, i.e. None: all of it), as
+    workflows.loans.prepayment_plan computes it under the accepted offer's terms: the arrears,
+    the principal and the interest accrued up to the day are paid now, and on top the offer's
+    fee (Offer.prepayment_fee_rate x the principal repaid early, half up to the fen; none when
+    the rate is 0); the scheduled lines due after the day are superseded (kept, stamped) and
+    replaced by the recomputed ones, or by none after a payoff, which closes the request.
+    `expected_fee` (the API's optional `fee`): the fee the caller expects; the bank does not set
+    the fee, so a different value is refused. Refused, with nothing changed: a day before the
+    disbursement, in the future or before a recorded repayment; a principal above what is
+    outstanding; a fee other than the offer's; a loan not being repaid."""
     _require_bank_staff(user, loan.institution_id)
     loan = _lock(loan)
     request = loan.request
@@ -400,10 +406,11 @@ def record_prepayment(loan: Loan, user, paid_on: date, principal: Decimal | None
     problems = _day_and_reference_problems(paid_on, reference, loan.disbursed_on, _("放款日"))
     if principal is not PAYOFF and principal <= 0:
         problems.append(_("提前还款本金必须大于零，最多两位小数"))
-    if fee is None or fee < 0:
-        problems.append(_("提前还款手续费不能为负数，最多两位小数"))
     _refuse_if(problems)
-    plan = _plan(loan, paid_on, principal, fee)
+    plan = _plan(loan, paid_on, principal)
+    if expected_fee is not None and expected_fee != plan.fee:
+        raise LoanRefused(_("提前还款手续费按报价条件（提前还款本金的 %(rate)s%%）应为 ¥%(fee)s，与所填 ¥%(given)s 不符",
+                            rate=loan.offer.prepayment_fee_rate, fee=f"{plan.fee:,.2f}", given=f"{expected_fee:,.2f}"))
     now = utcnow()
     old = [(row.due_on.isoformat(), str(row.principal), str(row.interest)) for row in loan.schedule
            if row.kind != PREPAYMENT and row.due_on > paid_on]
@@ -429,6 +436,7 @@ def record_prepayment(loan: Loan, user, paid_on: date, principal: Decimal | None
     left = allocation(loan).outstanding
     audit.record("loan.prepayment", repayment, enterprise_id=request.enterprise_id, actor=user, loan_id=loan.id,
                  request_id=request.id, paid_on=paid_on, kind=repayment.kind, amount=plan.amount, fee=plan.fee,
+                 fee_rate=loan.offer.prepayment_fee_rate,
                  principal=plan.line.principal, interest=plan.line.interest, arrears=plan.arrears,
                  paid_ahead=plan.paid_ahead, reference=reference, outstanding=left, replaced=old,
                  schedule=[(line.due_on.isoformat(), str(line.principal), str(line.interest))

@@ -119,7 +119,7 @@ def schedule(request_id: int):
     if form.is_submitted():
         if form.validate():
             try:
-                services.record_schedule(loan, _user(), form.parsed_rows, form.roll_to_working_day.data)
+                services.record_schedule(loan, _user(), form.parsed_rows)
                 db.session.commit()
             except services.LoanRefused as error:
                 db.session.rollback()
@@ -219,7 +219,7 @@ def prepay(request_id: int):
         return _back(request_id)
     try:
         repayment = services.record_prepayment(loan, _user(), form.paid_on.data, form.parsed_principal,
-                                               form.reference.data, form.parsed_fee)
+                                               form.reference.data)
         db.session.commit()
     except services.LoanRefused as error:
         db.session.rollback()

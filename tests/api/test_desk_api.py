@@ -272,6 +272,39 @@ def test_an_offer_needs_the_claim_and_is_made_at_once_up_to_the_four_eyes_amount
     assert [o["id"] for o in client.get(url(case), headers=headers).json["offers"]] == [offer["id"]]
 
 
+def test_an_offer_states_its_early_repayment_fee_and_holiday_rule(client, bearer, case):
+    headers = bearer(case.bank_staff)
+    claim(client, case, headers)
+    response = client.post(url(case, "/offers"), json=offer_body(prepayment_fee_rate="1.50",
+                                                                 roll_to_working_day=False), headers=headers)
+    assert response.status_code == 201, response.json
+    offer = response.json
+    assert offer["prepayment_fee_rate"] == "1.50" and offer["roll_to_working_day"] is False
+    stored = db.session.get(Offer, offer["id"])
+    assert (stored.prepayment_fee_rate, stored.roll_to_working_day) == (Decimal("1.50"), False)
+
+
+def test_an_offer_without_the_terms_has_no_fee_and_rolls_due_days(client, bearer, case):
+    headers = bearer(case.bank_staff)
+    claim(client, case, headers)
+    offer = client.post(url(case, "/offers"), json=offer_body(), headers=headers).json
+    assert offer["prepayment_fee_rate"] == "0.00" and offer["roll_to_working_day"] is True
+
+
+@pytest.mark.parametrize(("rate", "schema"), [("5.01", False), ("-1.00", True), ("1.5", True), ("1", True),
+                                              (1.5, True)])
+def test_an_early_repayment_fee_rate_out_of_range_is_a_422_with_nothing_stored(client, bearer, case, rate, schema):
+    headers = bearer(case.bank_staff)
+    claim(client, case, headers)
+    response = client.post(url(case, "/offers"), json=offer_body(prepayment_fee_rate=rate), headers=headers)
+    assert response.status_code == 422
+    if schema:
+        assert "prepayment_fee_rate" in response.json["errors"]["json"]
+    else:
+        assert "提前还款手续费率" in response.json["message"]
+    assert db.session.scalar(select(func.count()).select_from(Offer)) == 0
+
+
 def test_an_offer_above_the_requested_amount_is_a_422_with_nothing_stored(client, bearer, case):
     headers = bearer(case.bank_staff)
     claim(client, case, headers)

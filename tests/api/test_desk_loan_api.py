@@ -22,9 +22,10 @@ def url(deal, suffix: str = "/loan") -> str:
     return f"{BASE}/{deal.request.id}{suffix}"
 
 
-def late_loan(app, days_ago: int = 60):
-    """A loan disbursed `days_ago`: 100,000 due 20 days later (unpaid), 100,000 due 90 days later."""
-    deal = accepted(app, accepted_days_ago=days_ago)
+def late_loan(app, days_ago: int = 60, fee_rate: str = "0.00"):
+    """A loan disbursed `days_ago`: 100,000 due 20 days later (unpaid), 100,000 due 90 days later;
+    the offer's early repayment fee is `fee_rate` % of the principal repaid early."""
+    deal = accepted(app, accepted_days_ago=days_ago, fee_rate=fee_rate)
     start = today_shanghai() - timedelta(days=days_ago)
     loan = scheduled(app, deal, on=start, rows=[(start + timedelta(days=20), Decimal("100000.00"), Decimal("200.00")),
                                                 (start + timedelta(days=90), Decimal("100000.00"), Decimal("700.00"))])
@@ -49,6 +50,7 @@ def test_the_loan_with_its_schedule_and_days_past_due(app, client, bearer):
     assert second["days_past_due"] == 0 and second["overdue_since"] is None
     assert [r["amount"] for r in body["repayments"]] == ["150.00"] and body["repayments"][0]["kind"] == "regular"
     assert body["superseded"] == [] and body["outstanding"] == "200750.00"
+    assert body["roll_to_working_day"] is False and body["prepayment_fee_rate"] == "0.00"  # the offer's terms
 
 
 def test_a_cured_instalment_keeps_its_history_in_the_api(app, client, bearer):
@@ -88,18 +90,33 @@ def test_the_bank_records_a_prepayment_and_a_payoff_through_the_api(app, client,
     assert len(body["superseded"]) == 2 and body["request_state"] == "repaying"
     assert body["repayments"][0]["amount"] == "50200.00" and body["repayments"][0]["kind"] == "prepayment"
     payoff = client.post(url(deal, "/prepayments"), headers=headers, json={
-        "mode": "payoff", "paid_on": today, "reference": "TQ2", "fee": "100.00"})
+        "mode": "payoff", "paid_on": today, "reference": "TQ2"})
     assert payoff.status_code == 422 and "同一天" in payoff.json["message"]  # one early repayment a day
 
 
-def test_a_payoff_closes_the_request(app, client, bearer):
-    deal, loan, start = late_loan(app, days_ago=10)
+def test_a_payoff_closes_the_request_and_charges_the_offers_fee(app, client, bearer):
+    deal, loan, start = late_loan(app, days_ago=10, fee_rate="0.05")
     response = client.post(url(deal, "/prepayments"), headers=bearer(deal.bank), json={
         "mode": "payoff", "paid_on": today_shanghai().isoformat(), "reference": "TQ2", "fee": "100.00"})
     assert response.status_code == 201, response.json
     body = response.json
     assert body["request_state"] == "closed" and body["status"] == "repaid" and body["fees"] == "100.00"
     assert body["outstanding"] == "0.00" and body["repayments"][0]["kind"] == "payoff"
+    assert body["repayments"][0]["fee"] == "100.00" and body["prepayment_fee_rate"] == "0.05"  # 0.05% of 200,000
+
+
+def test_without_fee_the_api_charges_the_offers_fee_and_refuses_another(app, client, bearer):
+    deal, loan, start = late_loan(app, days_ago=10, fee_rate="1.50")
+    headers = bearer(deal.bank)
+    today = today_shanghai().isoformat()
+    other = client.post(url(deal, "/prepayments"), headers=headers, json={
+        "mode": "prepayment", "principal": "123456.78", "paid_on": today, "reference": "TQ1", "fee": "0.00"})
+    assert other.status_code == 422 and "¥1,851.85" in other.json["message"]
+    assert db.session.scalar(select(func.count()).select_from(Repayment)) == 0
+    done = client.post(url(deal, "/prepayments"), headers=headers, json={
+        "mode": "prepayment", "principal": "123456.78", "paid_on": today, "reference": "TQ1"})
+    assert done.status_code == 201, done.json
+    assert done.json["repayments"][0]["fee"] == "1851.85" and done.json["fees"] == "1851.85"
 
 
 def test_bad_prepayments_are_refused_with_nothing_changed(app, client, bearer):
@@ -114,6 +131,7 @@ def test_bad_prepayments_are_refused_with_nothing_changed(app, client, bearer):
         ({"mode": "prepayment", "paid_on": today.isoformat(), "reference": "X"}, 422, None),  # no principal
         ({"mode": "payoff", "principal": "1.00", "paid_on": today.isoformat(), "reference": "X"}, 422, None),
         ({"mode": "payoff", "fee": "-1.00", "paid_on": today.isoformat(), "reference": "X"}, 422, None),
+        ({"mode": "payoff", "fee": "1.00", "paid_on": today.isoformat(), "reference": "X"}, 422, "手续费"),  # none
     ]
     for body, status, message in cases:
         response = client.post(url(deal, "/prepayments"), headers=headers, json=body)

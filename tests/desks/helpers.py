@@ -38,8 +38,12 @@ def colleague(user, role: Role = Role.BANK_OFFICER):
     return UserFactory(role=role, organisation=user.organisation)
 
 
-def terms(amount: str = "200000.00", rate: str = "3.85", days: int = 90, valid_days: int = 10):
-    return decisions.OfferTerms(Decimal(amount), Decimal(rate), days, today_shanghai() + timedelta(days=valid_days))
+def terms(amount: str = "200000.00", rate: str = "3.85", days: int = 90, valid_days: int = 10,
+          fee_rate: str = "0.00", roll: bool = True):
+    """Offer terms; `fee_rate` (early repayment fee, %) and `roll` (due days off holidays) as
+    an offer states them (the defaults: no fee, rolled)."""
+    return decisions.OfferTerms(Decimal(amount), Decimal(rate), days, today_shanghai() + timedelta(days=valid_days),
+                                prepayment_fee_rate=Decimal(fee_rate), roll_to_working_day=roll)
 
 
 def claimed(app, target, user):

@@ -291,3 +291,64 @@ def test_withdrawing_while_the_guarantee_fee_is_due_cancels_the_fee(app):
         apply_transition(mixed.request, "withdraw", mixed.owner)
     assert mixed.request.state == "withdrawn" and guarantee.status == "closed"
     assert db.session.get(Payment, payment.id).status == "cancelled"
+
+
+# ---- the offer's repayment terms: the early repayment fee and the holiday rule ----------------------
+
+def offer_form(**extra) -> dict:
+    return {"amount": "200000.00", "annual_rate": "3.85", "term_days": "90",
+            "expires_on": (today_shanghai() + timedelta(days=10)).isoformat(), **extra}
+
+
+def test_the_offer_form_states_the_early_repayment_fee_and_the_holiday_rule(app, client, login, case):
+    claimed(app, target_of(case), case.bank_staff)
+    login(case.bank_staff)
+    page = client.get(f"/institution/requests/{case.request.id}").get_data(as_text=True)
+    assert "提前还款手续费（提前还款本金的百分比）" in page and "还款日遇节假日顺延至下一工作日" in page
+    box = page.split('name="roll_to_working_day"')[0].rsplit("<input", 1)[1] + page.split(
+        'name="roll_to_working_day"')[1].split(">")[0]
+    assert "checked" in box  # rolled unless the bank unticks it
+    client.post(f"/institution/requests/{case.request.id}/offers", data=offer_form(prepayment_fee_rate="1.50"))
+    made = db.session.scalar(select(Offer))
+    assert (made.prepayment_fee_rate, made.roll_to_working_day) == (Decimal("1.50"), False)  # box not posted
+
+
+def test_a_blank_fee_rate_is_no_fee_and_a_ticked_box_rolls_due_days(app, client, login, case):
+    claimed(app, target_of(case), case.bank_staff)
+    login(case.bank_staff)
+    client.post(f"/institution/requests/{case.request.id}/offers",
+                data=offer_form(prepayment_fee_rate=" ", roll_to_working_day="y"))
+    made = db.session.scalar(select(Offer))
+    assert (made.prepayment_fee_rate, made.roll_to_working_day) == (Decimal("0.00"), True)
+
+
+@pytest.mark.parametrize("rate", ["5.01", "-0.50", "1.234", "abc", "1e9", "NaN"])
+def test_the_offer_form_refuses_a_fee_rate_out_of_range(app, client, login, case, rate):
+    claimed(app, target_of(case), case.bank_staff)
+    login(case.bank_staff)
+    page = client.post(f"/institution/requests/{case.request.id}/offers", follow_redirects=True,
+                       data=offer_form(prepayment_fee_rate=rate)).get_data(as_text=True)
+    assert "提前还款手续费率" in page
+    assert db.session.scalar(select(Offer.id)) is None and case.request.state == "bank_review"
+
+
+@pytest.mark.parametrize("rate", ["5.01", "-0.01", "1.001"])
+def test_the_service_refuses_a_fee_rate_out_of_range(app, case, rate):
+    target = claimed(app, target_of(case), case.bank_staff)
+    with pytest.raises(decisions.DecisionRefused, match="提前还款手续费率"):
+        offer(app, target, case.bank_staff, fee_rate=rate)
+    assert db.session.scalar(select(Offer.id)) is None
+
+
+def test_the_enterprise_compares_the_offers_repayment_terms(app, client, login, case):
+    other, other_target = competing(app, case)
+    offer(app, claimed(app, target_of(case), case.bank_staff), case.bank_staff, rate="4.10", fee_rate="1.50")
+    offer(app, claimed(app, other_target, other), other, rate="3.65", roll=False)
+    db.session.commit()
+    login(case.owner)
+    page = client.get(f"/financing/{case.request.id}/offers").get_data(as_text=True)
+    cheaper, dearer = page.split('data-testid="offer-card"')[1:]
+    fee = 'data-testid="offer-prepayment-fee">'
+    roll = 'data-testid="offer-roll">'
+    assert cheaper.split(fee)[1].startswith("无") and cheaper.split(roll)[1].startswith("否")
+    assert dearer.split(fee)[1].startswith("1.50%") and dearer.split(roll)[1].startswith("是")

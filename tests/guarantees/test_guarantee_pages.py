@@ -152,3 +152,17 @@ def test_the_offer_letter_is_only_for_its_parties_and_live_offers(app, client, l
     db.session.flush()
     login(case.owner)
     assert client.get(f"/financing/{rid}/offers/{made.id}/letter.pdf").status_code == 404
+
+
+def test_the_offer_letter_states_the_early_repayment_fee_and_the_holiday_rule(app, client, login, tmp_path):
+    case = routed(app)
+    target = claimed(app, target_of(case), case.bank_staff)
+    with app.test_request_context():
+        made = decisions.make_offer(target, case.bank_staff, terms(fee_rate="1.50", roll=False))
+    login(case.owner)
+    text = _pdf_text(client.get(f"/financing/{case.request.id}/offers/{made.id}/letter.pdf").data, tmp_path)
+    flat = "".join(text.split())
+    # the long labels wrap in their cells: each row's label and value, whatever the line breaks
+    fee_row = flat.split("期限90天")[1].split("条件")[0]
+    assert "提前还款手续费" in fee_row and "1.50%" in fee_row and "本金的百分比" in fee_row
+    assert "还款日遇节假日顺延至" in fee_row and "否" in fee_row, text

@@ -33,13 +33,17 @@ class Accepted:
         return self.case.owner
 
 
-def accepted(app, amount: str = "200000.00", rate: str = "3.65", days: int = 90, accepted_days_ago: int = 0) -> Accepted:
-    """A request whose offer the enterprise accepted (`accepted_days_ago` back-dates the acceptance)."""
+def accepted(app, amount: str = "200000.00", rate: str = "3.65", days: int = 90, accepted_days_ago: int = 0,
+             fee_rate: str = "0.00", roll: bool = False) -> Accepted:
+    """A request whose offer the enterprise accepted (`accepted_days_ago` back-dates the acceptance).
+    The offer's early repayment fee rate is `fee_rate` (%); its due days roll off holidays only
+    with `roll` (off here, unlike a real offer's default, so that due days fixed relative to
+    today do not move with the weekday the tests run on)."""
     case = routed(app)
     target = target_of(case)
     with app.test_request_context():
         claims.claim(target, case.bank_staff)
-        offer = decisions.make_offer(target, case.bank_staff, terms(amount, rate, days))
+        offer = decisions.make_offer(target, case.bank_staff, terms(amount, rate, days, fee_rate=fee_rate, roll=roll))
         decisions.accept_offer(offer, case.owner)
     if accepted_days_ago:
         offer.decided_at -= timedelta(days=accepted_days_ago)

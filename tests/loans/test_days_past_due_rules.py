@@ -18,6 +18,7 @@ from workflows.loans import (
     allocate,
     dpd_bucket,
     equal_principal_schedule,
+    prepayment_fee,
     prepayment_plan,
 )
 from workflows.working_days import WorkingCalendar
@@ -143,7 +144,7 @@ def test_a_partial_prepayment_pays_interest_to_the_day_and_recomputes_the_rest()
 
 def test_a_payoff_in_arrears_settles_everything_and_closes_the_schedule():
     lines = schedule()
-    plan = prepayment_plan(lines, [], START, RATE, date(2026, 3, 16), PAYOFF, fee=D("500.00"))
+    plan = prepayment_plan(lines, [], START, RATE, date(2026, 3, 16), PAYOFF, fee_rate=D("0.25"))  # of 200,000
     assert plan.payoff and plan.remaining == []
     assert plan.line == Line(date(2026, 3, 16), D("200000.00"), D("320.00"), PREPAYMENT)
     assert plan.arrears == D("100840.00") and plan.amount == D("301160.00") and plan.total == D("301660.00")
@@ -189,14 +190,36 @@ def test_refused_prepayments_say_why(paid_on, principal, payments, code):
     assert refused.value.code == code
 
 
-def test_one_prepayment_a_day_and_no_negative_fee():
+def test_one_prepayment_a_day():
     lines = schedule()
     plan = prepayment_plan(lines, [], START, RATE, date(2026, 3, 16), D("1000.00"))
     later = [lines[0], plan.line, *plan.remaining]
     with pytest.raises(PrepaymentRefused, match="同一天"):
         prepayment_plan(later, [Payment(plan.paid_on, plan.amount)], START, RATE, date(2026, 3, 16), D("1.00"))
-    with pytest.raises(PrepaymentRefused, match="手续费"):
-        prepayment_plan(lines, [], START, RATE, date(2026, 3, 16), D("1.00"), fee=D("-1.00"))
+
+
+@pytest.mark.parametrize("fee_rate", [D("-1.00"), D("5.01"), D("1.001")])
+def test_a_fee_rate_out_of_range_is_refused(fee_rate):
+    with pytest.raises(PrepaymentRefused) as refused:
+        prepayment_plan(schedule(), [], START, RATE, date(2026, 3, 16), D("1.00"), fee_rate=fee_rate)
+    assert refused.value.code == "bad_fee_rate"
+
+
+@pytest.mark.parametrize(("principal", "fee_rate", "fee"), [
+    (D("123456.78"), D("1.50"), D("1851.85")),  # 1,851.8517
+    (D("1000.50"), D("1.00"), D("10.01")),  # 10.005: half up, not to even
+    (D("1000.00"), D("0.00"), D("0.00")),
+    (D("1000.00"), None, D("0.00")),
+    (D("200000.00"), D("5.00"), D("10000.00")),
+])
+def test_the_fee_is_the_offers_rate_of_the_principal_repaid_early_half_up_to_the_fen(principal, fee_rate, fee):
+    assert prepayment_fee(principal, fee_rate) == fee
+
+
+def test_the_plan_charges_the_fee_on_the_principal_repaid_early_not_on_the_arrears():
+    # 16 March: the first instalment (100,840.00, due 28 Feb) is arrears; 50,000 repaid early
+    plan = prepayment_plan(schedule(), [], START, RATE, date(2026, 3, 16), D("50000.00"), fee_rate=D("1.50"))
+    assert plan.arrears == D("100840.00") and plan.fee == D("750.00") and plan.total == plan.amount + D("750.00")
 
 
 # ---- restructuring -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from marketplace.formatting import today_shanghai
 from marketplace.loans import services
 from marketplace.loans.models import Instalment, Repayment
 from marketplace.notifications.models import Notification
-from tests.loans.helpers import accepted, repay, scheduled
+from tests.loans.helpers import accepted, disbursed, repay, scheduled
 
 
 def count(model, *where) -> int:
@@ -27,14 +27,13 @@ def events(action: str) -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
 
 
-def back_dated(app, days_ago: int, rows, amount: str = "200000.00", **schedule):
-    """A loan disbursed `days_ago` with the schedule `rows` (due days as offsets from disbursement)."""
-    deal = accepted(app, amount=amount, accepted_days_ago=days_ago)
+def back_dated(app, days_ago: int, rows, amount: str = "200000.00", roll: bool = False, fee_rate: str = "0.00"):
+    """A loan disbursed `days_ago` with the schedule `rows` (due days as offsets from disbursement),
+    on an offer whose terms roll due days off holidays (`roll`) and charge `fee_rate` % of the
+    principal repaid early."""
+    deal = accepted(app, amount=amount, accepted_days_ago=days_ago, roll=roll, fee_rate=fee_rate)
     start = today_shanghai() - timedelta(days=days_ago)
     loan = scheduled(app, deal, on=start, rows=[(start + timedelta(days=d), Decimal(p), Decimal(i)) for d, p, i in rows])
-    if schedule.get("roll"):
-        loan.roll_to_working_day = True  # as the schedule form's box records it
-        db.session.flush()
     return deal, loan, start
 
 
@@ -95,6 +94,7 @@ def test_an_instalment_due_on_a_holiday_is_not_late_on_the_next_working_day_when
     days = (today_shanghai() - disbursed_on).days
     rows = [(30, "100000.00", "300.00"), (days + 60, "100000.00", "600.00")]  # the first due 1 October 2026
     deal, loan, _start = back_dated(app, days, rows, roll=True)
+    assert deal.offer.roll_to_working_day is True and loan.roll_to_working_day is True  # the offer's term
     assert loan.schedule[0].due_on == date(2026, 10, 1)
     repay(app, deal, loan, "100300.00", on=date(2026, 10, 8))  # National Day runs to 7 October
     assert sweep(app) == [] and loan.schedule[0].overdue_since is None
@@ -107,17 +107,20 @@ def test_without_the_roll_the_same_payment_is_seven_days_late(app):
     days = (today_shanghai() - disbursed_on).days
     rows = [(30, "100000.00", "300.00"), (days + 60, "100000.00", "600.00")]
     deal, loan, _start = back_dated(app, days, rows)
+    assert deal.offer.roll_to_working_day is False and loan.roll_to_working_day is False
     repay(app, deal, loan, "100300.00", on=date(2026, 10, 8))
     first = loan.schedule[0]
     assert (first.overdue_since, first.cured_on) == (date(2026, 10, 2), date(2026, 10, 8))
+    with app.app_context():
+        assert services.summary(loan).rows[0][1].due_by == date(2026, 10, 1)
 
 
 # ---- early repayment ---------------------------------------------------------------------------------
 
-def prepay(app, deal, loan, principal=services.PAYOFF, on=None, fee="0.00", reference="TQ001"):
+def prepay(app, deal, loan, principal=services.PAYOFF, on=None, expected_fee=None, reference="TQ001"):
     with app.test_request_context():
         return services.record_prepayment(loan, deal.bank, on or today_shanghai(), principal, reference,
-                                          Decimal(fee))
+                                          None if expected_fee is None else Decimal(expected_fee))
 
 
 def test_a_partial_prepayment_supersedes_and_recomputes_the_rest_of_the_schedule(app):
@@ -141,11 +144,13 @@ def test_a_partial_prepayment_supersedes_and_recomputes_the_rest_of_the_schedule
     assert event.details["interest"] == "10.00" and len(event.details["replaced"]) == 2
 
 
-def test_a_payoff_with_a_fee_closes_the_request(app):
-    deal, loan, start = back_dated(app, 10, [(30, "100000.00", "600.00"), (60, "100000.00", "300.00")])
+def test_a_payoff_with_the_offers_fee_closes_the_request(app):
+    deal, loan, start = back_dated(app, 10, [(30, "100000.00", "600.00"), (60, "100000.00", "300.00")],
+                                   fee_rate="0.50")
     quote = services.prepayment_quote(loan)
     assert quote.amount == Decimal("200200.00")  # 200,000 x 10 days
-    repayment = prepay(app, deal, loan, fee="1000.00")
+    assert quote.fee == Decimal("1000.00")  # 0.50% of the 200,000 repaid early
+    repayment = prepay(app, deal, loan)
     assert (repayment.kind, repayment.amount, repayment.fee) == ("payoff", Decimal("200200.00"), Decimal("1000.00"))
     assert deal.request.state == "closed" and services.allocation(loan).outstanding == 0
     assert [row.kind for row in loan.schedule] == ["prepayment"] and len(loan.superseded) == 2
@@ -169,14 +174,14 @@ def test_a_payoff_in_arrears_reports_and_cures_the_late_instalment(app):
     ({"principal": Decimal("200000.01")}, "不能超过未到期本金"),
     ({"principal": Decimal("0.00")}, "必须大于零"),
     ({"reference": " "}, "流水号"),
-    ({"fee": "-1.00"}, "手续费"),
+    ({"expected_fee": "1.00"}, "手续费"),  # the offer states no fee
 ])
 def test_a_bad_prepayment_is_refused_with_nothing_changed(app, change, message):
     deal, loan, start = back_dated(app, 10, [(30, "100000.00", "600.00"), (60, "100000.00", "300.00")])
-    args = {"principal": services.PAYOFF, "on": 0, "fee": "0.00", "reference": "TQ1"} | change
+    args = {"principal": services.PAYOFF, "on": 0, "expected_fee": None, "reference": "TQ1"} | change
     with pytest.raises(services.LoanRefused, match=message):
-        prepay(app, deal, loan, args["principal"], today_shanghai() + timedelta(days=args["on"]), args["fee"],
-               args["reference"])
+        prepay(app, deal, loan, args["principal"], today_shanghai() + timedelta(days=args["on"]),
+               args["expected_fee"], args["reference"])
     assert count(Repayment) == 0 and count(Instalment, Instalment.superseded_at.is_not(None)) == 0
     assert len(loan.schedule) == 2 and deal.request.state == "repaying"
 
@@ -192,21 +197,28 @@ def test_no_prepayment_before_the_last_repayment_nor_a_repayment_before_a_prepay
     assert count(Repayment) == 2
 
 
-def test_the_schedule_form_records_the_holiday_rule(app, client, login):
-    deal = accepted(app)
-    from tests.loans.helpers import disbursed
-    loan = disbursed(app, deal)
-    rid = deal.request.id
-    login(deal.bank)
-    page = client.get(f"/institution/requests/{rid}/loan/schedule").get_data(as_text=True)
-    assert 'data-testid="schedule-roll"' in page
+def schedule_rows(loan) -> dict:
     rows = {}
     for i, line in enumerate(services.proposed_schedule(loan)):
         rows |= {f"rows-{i}-due_on": line.due_on.isoformat(), f"rows-{i}-principal": str(line.principal),
                  f"rows-{i}-interest": str(line.interest)}
+    return rows
+
+
+@pytest.mark.parametrize("roll", [True, False])
+def test_the_holiday_rule_of_the_schedule_is_the_offers_shown_read_only(app, client, login, roll):
+    deal = accepted(app, roll=roll)
+    loan = disbursed(app, deal)
+    rid = deal.request.id
+    login(deal.bank)
+    page = client.get(f"/institution/requests/{rid}/loan/schedule").get_data(as_text=True)
+    rule = page.split('data-testid="schedule-roll"')[1].split("</p>")[0]
+    assert ("顺延至下一工作日" in rule) is roll and ("按约定到期日" in rule) is not roll
+    assert 'name="roll_to_working_day"' not in page  # no box to tick: the bank cannot change the offer's term
+    # a box posted anyway changes nothing
     assert client.post(f"/institution/requests/{rid}/loan/schedule",
-                       data=rows | {"roll_to_working_day": "y"}).status_code == 302
-    assert loan.roll_to_working_day is True and deal.request.state == "repaying"
+                       data=schedule_rows(loan) | {"roll_to_working_day": "y" if not roll else ""}).status_code == 302
+    assert loan.roll_to_working_day is roll and deal.request.state == "repaying"
 
 
 def test_the_bank_pays_off_through_its_page(app, client, login):
@@ -219,10 +231,51 @@ def test_the_bank_pays_off_through_its_page(app, client, login):
         "mode": "prepayment", "principal": "", "paid_on": today_shanghai().isoformat(), "reference": "TQ9"})
     assert refused.status_code == 302 and count(Repayment) == 0
     done = client.post(f"/institution/requests/{rid}/loan/prepayments", data={
-        "mode": "payoff", "fee": "", "paid_on": today_shanghai().isoformat(), "reference": "TQ9"})
+        "mode": "payoff", "paid_on": today_shanghai().isoformat(), "reference": "TQ9"})
     assert done.status_code == 302 and deal.request.state == "closed"
     page = client.get(f"/institution/requests/{rid}/loan").get_data(as_text=True)
     assert 'data-testid="superseded"' in page and "提前结清" in page
+    assert loan.repayments[0].fee == Decimal("0.00")  # the offer states no fee
+
+
+def test_a_payoff_charges_the_offers_fee_rate_on_the_principal_repaid_early_to_the_fen(app):
+    # 1.5% of 123,456.78 = 1,851.8517: 1,851.85
+    deal, loan, start = back_dated(app, 10, [(30, "123456.78", "300.00")], amount="123456.78", fee_rate="1.50")
+    repayment = prepay(app, deal, loan, expected_fee="1851.85")
+    assert (repayment.kind, repayment.fee) == ("payoff", Decimal("1851.85"))
+    assert loan.schedule[0].principal == Decimal("123456.78") and deal.request.state == "closed"
+    assert events("loan.prepayment")[0].details["fee"] == "1851.85"
+
+
+def test_a_partial_prepayment_charges_the_fee_on_its_principal_only_half_up(app):
+    # 1% of 1,000.50 = 10.005: 10.01 (half up, not to even)
+    deal, loan, start = back_dated(app, 10, [(30, "100000.00", "600.00"), (60, "100000.00", "300.00")],
+                                   fee_rate="1.00")
+    repayment = prepay(app, deal, loan, Decimal("1000.50"))
+    assert (repayment.kind, repayment.fee) == ("prepayment", Decimal("10.01"))
+    assert services.summary(loan).fees == Decimal("10.01")
+
+
+def test_a_fee_other_than_the_offers_is_refused_with_nothing_changed(app):
+    deal, loan, start = back_dated(app, 10, [(30, "100000.00", "600.00"), (60, "100000.00", "300.00")],
+                                   fee_rate="1.50")
+    with pytest.raises(services.LoanRefused, match="¥3,000.00"):  # 1.5% of 200,000
+        prepay(app, deal, loan, expected_fee="0.00")
+    assert count(Repayment) == 0 and deal.request.state == "repaying"
+
+
+def test_the_prepayment_box_states_the_offers_fee_and_asks_none(app, client, login):
+    deal, loan, start = back_dated(app, 10, [(30, "100000.00", "600.00"), (60, "100000.00", "300.00")],
+                                   fee_rate="1.50")
+    rid = deal.request.id
+    login(deal.bank)
+    page = client.get(f"/institution/requests/{rid}/loan").get_data(as_text=True)
+    assert 'name="fee"' not in page and "1.50%" in page.split('data-testid="prepayment-terms"')[1].split("</p>")[0]
+    assert "¥3,000.00" in page.split('data-testid="payoff-quote"')[1].split("</p>")[0]
+    # a fee posted anyway is ignored: the offer's is charged
+    done = client.post(f"/institution/requests/{rid}/loan/prepayments", data={
+        "mode": "payoff", "fee": "1.00", "paid_on": today_shanghai().isoformat(), "reference": "TQ9"})
+    assert done.status_code == 302 and loan.repayments[0].fee == Decimal("3000.00")
 
 
 # ---- restructuring ---------------------------------------------------------------------------------
