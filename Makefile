@@ -54,6 +54,7 @@ bench: install services
 	@bash scripts/ensure-system-packages.sh wrk
 	$(PY) bench/verification.py
 	$(PY) bench/desks.py
+	$(PY) bench/bureau.py
 
 clean:
 	rm -rf $(VENV) instance test-artifacts
