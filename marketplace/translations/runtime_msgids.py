@@ -35,7 +35,8 @@ _("该产品已上架")
 _("只有已上架的产品可以下架")
 
 # workflows/loans.py: ValueError messages of due_dates() and equal_principal_schedule(), shown through
-# _(str(error)) in marketplace/loans/views.py (schedule) when the proposed schedule cannot be made
+# _(str(error)) in marketplace/loans/views.py (schedule, restructure) when the proposed schedule
+# cannot be made
 _("期限须至少1天")
 _("还款间隔须至少1个月")
 _("金额必须大于零")
