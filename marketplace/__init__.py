@@ -88,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.bureau.meeting_views import bp as meetings_bp
     from marketplace.bureau.report_views import bp as bureau_reports_bp
     from marketplace.bureau.request_views import bp as bureau_requests_bp
+    from marketplace.credit.views import bp as provider_records_bp
     from marketplace.desks.enterprise_views import bp as desk_enterprise_bp
     from marketplace.desks.letter_views import bp as offer_letters_bp
     from marketplace.desks.views import bp as desk_bp
@@ -111,7 +112,7 @@ def _register_blueprints(app: Flask) -> None:
                       financing_bp, notifications_bp, leads_bp, supermarket_bp, statements_bp, policies_bp,
                       reports_bp, desk_bp, desk_enterprise_bp, offer_letters_bp, guarantees_bp, payments_bp,
                       loans_bp, bureau_dashboard_bp, bureau_requests_bp, meetings_bp, actions_bp,
-                      bureau_reports_bp):
+                      bureau_reports_bp, provider_records_bp):
         app.register_blueprint(blueprint)
 
     from marketplace import api

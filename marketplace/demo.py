@@ -386,6 +386,33 @@ class _Seeder:
                 for role_short, person in spec["staff"]:
                     self._staff_user(org, spec["slug"], role_short, person, Role(f"{kind}:{role_short}"),
                                      creator=admin)
+        self._providers(admin, since)
+
+    def _providers(self, admin: User, since: date) -> None:
+        """The data providers, one per source, with their own random stream (the rest of the
+        demo draws the same numbers as before they existed)."""
+        rng = _stream("providers")
+        for spec in demo_data.PROVIDERS:
+            org = Organisation(kind=OrgKind.PROVIDER, name=spec["name"], region_code=spec["region"],
+                               contact=spec["contact"], credit_source=spec["source"],
+                               created_at=_office_time(rng, since + timedelta(days=rng.randint(1, 20))))
+            db.session.add(org)
+            db.session.flush()
+            self.orgs[spec["slug"]] = org
+            self.slugs[org.id] = spec["slug"]
+            audit.record("institution.created", org, actor=admin, kind=org.kind, name=org.name,
+                         credit_source=org.credit_source)
+            for role_short, person in spec["staff"]:
+                email = f"{role_short}@{spec['slug']}.demo"
+                user = User(organisation=org, name=person, email=email, role=Role.PROVIDER_STAFF,
+                            password_hash=self.password_hash, totp_secret=pyotp.random_base32(),
+                            totp_enrolled_at=self.now, created_at=org.created_at + timedelta(hours=rng.randint(1, 48)))
+                db.session.add(user)
+                db.session.flush()
+                audit.record("user.created", user, actor=admin, role=user.role, email=email, totp_enrolled=True,
+                             source="demo seed")
+                self.staff[f"{spec['slug']}:{role_short}"] = user
+                self.logins.append((Role.PROVIDER_STAFF, org.name, email))
 
     def _organisation(self, spec: dict, kind: OrgKind, since: date) -> Organisation:
         org = Organisation(kind=kind, name=spec["name"], region_code=spec["region"], contact=spec["contact"],
@@ -1265,7 +1292,7 @@ def _print_summary(cast: dict, echo) -> None:
     echo("演示数据已就绪  Demo data ready")
     echo(f"  银行 banks {kinds[OrgKind.BANK]} · 担保公司 guarantors {kinds[OrgKind.GUARANTOR]} · "
          f"金融管理局 bureau {kinds[OrgKind.BUREAU]} · 平台 platform {kinds[OrgKind.PLATFORM]} · "
-         f"企业 enterprises {kinds[OrgKind.ENTERPRISE]} · 用户 users {db.session.scalar(select(func.count(User.id)))}")
+         f"数据提供单位 providers {kinds[OrgKind.PROVIDER]} · 企业 enterprises {kinds[OrgKind.ENTERPRISE]} · 用户 users {db.session.scalar(select(func.count(User.id)))}")
     echo(f"  应收账款 receivables {sum(receivable_states.values())}: 待确认 pending {receivable_states['pending']}, "
          f"已确认 confirmed {receivable_states['confirmed']}, 有异议 disputed {receivable_states['disputed']}")
     echo(f"  融资申请 financing requests {sum(request_states.values())}: "

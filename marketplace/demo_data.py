@@ -40,6 +40,23 @@ BUREAU = {
     "contact": "金融服务科 0512-66250000", "staff": [("coordinator", "朱建华")],
 }
 
+# Data providers (数据提供单位), one per source; each has one staff user (staff@<slug>.demo).
+# Their records come with the credit file's demo (issue 14, item 10).
+PROVIDERS = [
+    {"slug": "sz-tax", "source": "tax", "name": "国家税务总局苏州市税务局", "region": "320500",
+     "contact": "纳税服务科 0512-12366", "staff": [("staff", "许文静")]},
+    {"slug": "sz-utilities", "source": "utilities", "name": "苏州市公用事业数据中心", "region": "320500",
+     "contact": "数据服务部 0512-65200000", "staff": [("staff", "潘志强")]},
+    {"slug": "sz-social-insurance", "source": "social_insurance", "name": "苏州市社会保险基金管理中心",
+     "region": "320500", "contact": "信息科 0512-12333", "staff": [("staff", "蒋丽萍")]},
+    {"slug": "sz-housing-fund", "source": "housing_fund", "name": "苏州市住房公积金管理中心", "region": "320500",
+     "contact": "归集科 0512-12329", "staff": [("staff", "韩晓东")]},
+    {"slug": "sz-court", "source": "court", "name": "苏州市中级人民法院", "region": "320500",
+     "contact": "执行局 0512-68550000", "staff": [("staff", "杨明远")]},
+    {"slug": "sz-amr", "source": "market_regulator", "name": "苏州市市场监督管理局", "region": "320500",
+     "contact": "信用监管处 0512-12315", "staff": [("staff", "曹雨欣")]},
+]
+
 # Large buyers outside the platform. `prefix` is the first 8 characters of the credit code:
 # registrar and kind (91 company, 11 government body, 12 public institution) and the registering
 # region. Only public bodies' receivables fit a government procurement loan (政采贷).

@@ -11,6 +11,7 @@ from marketplace.bureau.models import (  # noqa: F401
     RequestStay,
     SummaryReport,
 )
+from marketplace.credit.models import CreditRecord  # noqa: F401
 from marketplace.desks.models import (  # noqa: F401
     Assignment,
     Decline,

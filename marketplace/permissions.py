@@ -35,7 +35,8 @@ PUBLIC = Rule("public", ALL_ROLES, public=True)
 SIGNED_IN = Rule("signed_in", ALL_ROLES)
 ENTERPRISE_USER = Rule("enterprise_user", ENTERPRISE_ROLES)
 ENTERPRISE_ADMIN = Rule("enterprise_admin", frozenset({Role.ENTERPRISE_ADMIN}))
-STAFF = Rule("staff", STAFF_ROLES)
+# institutions' staff; a data provider's staff push records and read nothing else (design.md section 2)
+STAFF = Rule("staff", STAFF_ROLES - {Role.PROVIDER_STAFF})
 PLATFORM_ADMIN = Rule("platform_admin", frozenset({Role.PLATFORM_ADMIN}))
 # staff of institutions that publish products and fund requests (banks and guarantors)
 LENDER_STAFF = Rule("lender_staff", frozenset({
@@ -43,6 +44,7 @@ LENDER_STAFF = Rule("lender_staff", frozenset({
 }))
 BANK_STAFF = Rule("bank_staff", frozenset({Role.BANK_OFFICER, Role.BANK_APPROVER}))
 BUREAU = Rule("bureau", frozenset({Role.BUREAU_COORDINATOR}))
+PROVIDER = Rule("provider", frozenset({Role.PROVIDER_STAFF}))
 
 ROUTE_ACCESS: dict[str, Rule] = {
     "static": PUBLIC,
@@ -260,6 +262,11 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "actions.index": STAFF,
     "actions.detail": STAFF,
     "actions.minutes_pdf": STAFF,  # view check: the user's institution attended the meeting
+    # data providers (marketplace.credit): push records of their own source, list their own records
+    "api_credit.submit_records": PROVIDER,
+    "provider_records.index": PROVIDER,
+    "provider_records.upload": PROVIDER,
+    "provider_records.template": PROVIDER,
 }
 
 

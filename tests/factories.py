@@ -60,6 +60,8 @@ class OrganisationFactory(BaseFactory):
     name = factory.Sequence(lambda n: f"测试机构{n}")
     region_code = "320505"
     active = True
+    # a data provider reports one source (a check constraint requires it); no other kind has one
+    credit_source = factory.LazyAttribute(lambda o: "tax" if o.kind == OrgKind.PROVIDER else None)
 
 
 class UserFactory(BaseFactory):

@@ -99,6 +99,7 @@ NAV_MUST_SHOW = {
     "bureau": ("main.dashboard", "bureau_dashboard.index", "bureau_requests.index", "bureau_requests.stuck",
                "meetings.index", "bureau_reports.index"),
     "platform": ("admin.institutions", "admin.audit_log"),
+    "provider": ("provider_records.index", "provider_records.upload"),
 }
 
 

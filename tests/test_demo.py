@@ -98,7 +98,9 @@ def _counts() -> dict[str, int]:
 def test_seed_creates_every_kind_of_organisation_and_a_user_for_every_role(seeded):
     kinds = Counter(db.session.scalars(select(Organisation.kind)))
     assert kinds == {OrgKind.BANK: 3, OrgKind.GUARANTOR: 2, OrgKind.BUREAU: 1, OrgKind.PLATFORM: 1,
-                     OrgKind.ENTERPRISE: 21}
+                     OrgKind.ENTERPRISE: 21, OrgKind.PROVIDER: 6}
+    sources = set(db.session.scalars(select(Organisation.credit_source).where(Organisation.kind == OrgKind.PROVIDER)))
+    assert sources == {"tax", "utilities", "social_insurance", "housing_fund", "court", "market_regulator"}
     roles = set(db.session.scalars(select(User.role)))
     assert roles == {str(role) for role in Role}
 

@@ -25,6 +25,7 @@ from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
 from marketplace.i18n import is_english, pick
 from marketplace.pagination import paginate
+from workflows.credit_records import SOURCE_LABELS, SOURCES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -44,12 +45,14 @@ def institutions():
 def new_institution():
     form = InstitutionForm()
     form.kind.choices = [(k.value, pick(ORG_KIND_LABELS[k])) for k in INSTITUTION_KINDS]
+    form.credit_source.choices = [("", "—")] + [(s, pick(SOURCE_LABELS[s])) for s in SOURCES]
     if form.validate_on_submit():
         org = Organisation(kind=form.kind.data, name=form.name.data.strip(),
-                           region_code=form.region_code.data or None, contact=form.contact.data or None)
+                           region_code=form.region_code.data or None, contact=form.contact.data or None,
+                           credit_source=form.credit_source.data or None)
         db.session.add(org)
         db.session.flush()
-        audit.record("institution.created", org, kind=org.kind, name=org.name)
+        audit.record("institution.created", org, kind=org.kind, name=org.name, credit_source=org.credit_source)
         db.session.commit()
         flash(_("机构已创建，请为其添加工作人员"), "success")
         return redirect(url_for("admin.institution", org_id=org.id))
@@ -66,7 +69,8 @@ def _institution_or_404(org_id: int) -> Organisation:
 @bp.get("/institutions/<int:org_id>")
 def institution(org_id: int):
     org = _institution_or_404(org_id)
-    return render_template("admin/institution.html", org=org, role_labels=ROLE_LABELS, kind_labels=ORG_KIND_LABELS)
+    return render_template("admin/institution.html", org=org, role_labels=ROLE_LABELS, kind_labels=ORG_KIND_LABELS,
+                           source_labels=SOURCE_LABELS)
 
 
 @bp.route("/institutions/<int:org_id>/users/new", methods=["GET", "POST"])

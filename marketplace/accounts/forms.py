@@ -73,6 +73,14 @@ class InstitutionForm(FlaskForm):
     name = StringField(_l("机构名称"), validators=[DataRequired(_l("请输入机构名称")), Length(max=200)])
     region_code = StringField(_l("所在地区（6位行政区划代码）"), validators=[Length(max=6)])
     contact = StringField(_l("联系方式"), validators=[Length(max=200)])
+    # data providers only (kind "provider"): the one source its records come from
+    credit_source = SelectField(_l("数据来源（仅数据提供单位）"), default="")
+
+    def validate_credit_source(self, field):
+        if self.kind.data == "provider" and not field.data:
+            raise ValidationError(_l("数据提供单位须选择数据来源"))
+        if self.kind.data != "provider" and field.data:
+            raise ValidationError(_l("只有数据提供单位有数据来源"))
 
     def validate_region_code(self, field):
         from marketplace.reference.regions import is_region_code

@@ -12,6 +12,7 @@ from marketplace.accounts.roles import STAFF_ROLES, OrgKind, Role
 from marketplace.crypto import EncryptedText
 from marketplace.db import UTCDateTime, sql_values, utcnow
 from marketplace.extensions import db
+from workflows.credit_records import SOURCES as CREDIT_SOURCES
 
 
 def _in(values) -> str:
@@ -20,7 +21,12 @@ def _in(values) -> str:
 
 class Organisation(db.Model):
     __tablename__ = "organisations"
-    __table_args__ = (CheckConstraint(f"kind IN ({_in(OrgKind)})", name="kind"),)
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_in(OrgKind)})", name="kind"),
+        # a data provider reports exactly one source; no other kind has one
+        CheckConstraint(f"(kind = '{OrgKind.PROVIDER}' AND credit_source IN ({_in(CREDIT_SOURCES)})) "
+                        f"OR (kind <> '{OrgKind.PROVIDER}' AND credit_source IS NULL)", name="credit_source"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), index=True)
@@ -29,6 +35,8 @@ class Organisation(db.Model):
     contact: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # data providers only: the one source its records come from (workflows.credit_records.SOURCES)
+    credit_source: Mapped[str | None] = mapped_column(String(32))
 
     users: Mapped[list[User]] = relationship(back_populates="organisation", order_by="User.id")
     enterprise = relationship("Enterprise", back_populates="organisation", uselist=False)

@@ -9,6 +9,7 @@ class OrgKind(StrEnum):
     GUARANTOR = "guarantor"
     BUREAU = "bureau"
     PLATFORM = "platform"
+    PROVIDER = "provider"  # a data provider: pushes credit records of its one source (marketplace.credit)
 
 
 class Role(StrEnum):
@@ -22,6 +23,7 @@ class Role(StrEnum):
     GUARANTOR_APPROVER = "guarantor:approver"
     BUREAU_COORDINATOR = "bureau:coordinator"
     PLATFORM_ADMIN = "platform:admin"
+    PROVIDER_STAFF = "provider:staff"
 
     @property
     def kind(self) -> OrgKind:
@@ -41,6 +43,7 @@ ROLE_LABELS = {
     Role.GUARANTOR_APPROVER: ("担保机构审批人", "Guarantor approver"),
     Role.BUREAU_COORDINATOR: ("金融工作局协调员", "Bureau coordinator"),
     Role.PLATFORM_ADMIN: ("平台管理员", "Platform admin"),
+    Role.PROVIDER_STAFF: ("数据报送员", "Data provider staff"),
 }
 
 ORG_KIND_LABELS = {
@@ -49,11 +52,13 @@ ORG_KIND_LABELS = {
     OrgKind.GUARANTOR: ("担保公司", "Guarantor"),
     OrgKind.BUREAU: ("金融工作局/人行", "Finance bureau"),
     OrgKind.PLATFORM: ("平台运营方", "Platform"),
+    OrgKind.PROVIDER: ("数据提供单位", "Data provider"),
 }
 
 ENTERPRISE_ROLES = frozenset({Role.ENTERPRISE_APPLICANT, Role.ENTERPRISE_ADMIN})
 STAFF_ROLES = frozenset(Role) - ENTERPRISE_ROLES
-INSTITUTION_KINDS = (OrgKind.BANK, OrgKind.GUARANTOR, OrgKind.BUREAU)
+# the kinds the platform admin creates on the institutions page
+INSTITUTION_KINDS = (OrgKind.BANK, OrgKind.GUARANTOR, OrgKind.BUREAU, OrgKind.PROVIDER)
 
 
 def roles_for_kind(kind: OrgKind) -> list[Role]:

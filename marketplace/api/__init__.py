@@ -47,9 +47,13 @@ class ApiBlueprint(SmorestBlueprint):
     made with a session cookie (token calls need none: nothing a browser sends on its own).
     """
 
-    def __init__(self, name: str, import_name: str, *, url_prefix: str, tag: str, description: str = ""):
+    def __init__(self, name: str, import_name: str, *, url_prefix: str, tag: str, description: str = "",
+                 components: dict | None = None):
         super().__init__(name, import_name, url_prefix=API_PREFIX + url_prefix, description=description)
         self.tag = tag
+        # schemas the document lists under components/schemas by name, for endpoints that describe
+        # their bodies by hand (a body of several shapes: see marketplace.api.credit)
+        self.components = components or {}
         errors.register(self)
         self.before_request(_check_credentials)
 
@@ -91,17 +95,20 @@ class MarketplaceApi(Api):
         """As flask-smorest's (0.47), but the tag listed in the document is the blueprint's
         readable `tag`, the one its operations carry, rather than its endpoint name."""
         self._app.extensions["flask-smorest"]["blp_name_to_api"][blp.name] = self
+        for name, schema in blp.components.items():
+            self.spec.components.schema(name, schema=schema)
         self._app.register_blueprint(blp, **options)
         blp.register_views_in_doc(self, self._app, self.spec, name=blp.name, parameters=None)
         self.spec.tag({"name": blp.tag, "description": blp.description})
 
 
 def _api_blueprints() -> list[ApiBlueprint]:
+    from marketplace.api.credit import bp as credit_bp
     from marketplace.api.desk import bp as desk_bp
     from marketplace.api.products import bp as products_bp
     from marketplace.api.requests import bp as requests_bp
 
-    return [products_bp, requests_bp, desk_bp]
+    return [products_bp, requests_bp, desk_bp, credit_bp]
 
 
 def init_app(app: Flask) -> MarketplaceApi:

@@ -42,6 +42,8 @@ def dashboard():
         return redirect(url_for("admin.institutions"))
     if current_user.role == Role.BUREAU_COORDINATOR:
         return redirect(url_for("bureau_dashboard.index"))
+    if current_user.role == Role.PROVIDER_STAFF:
+        return redirect(url_for("provider_records.index"))
     return render_template("main/staff_dashboard.html")
 
 

@@ -62,7 +62,7 @@ def test_money_is_a_string_with_a_two_decimal_pattern(spec):
 
 
 def test_tags_are_the_readable_group_names(spec):
-    assert [t["name"] for t in spec["tags"]] == ["products", "requests", "desk"]
+    assert [t["name"] for t in spec["tags"]] == ["products", "requests", "desk", "credit"]
 
 
 def test_the_desk_endpoints_need_a_token_and_document_their_errors_and_bodies(spec):

@@ -1,0 +1,68 @@
+"""Credit records: facts about an enterprise reported by a data provider (design.md section 3).
+
+A record is stored whatever the enterprise has consented to share: the provider has the right to
+report it, and the enterprise sees its whole file. Outward views (institutions' pages, API
+answers, reports) must filter with `marketplace.credit.access.visible_to(org)`, which admits a
+record only under an active consent to that institution covering the source's scope.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Money, UTCDateTime, sql_values, utcnow
+from marketplace.extensions import db
+from workflows.credit_records import KINDS, POLARITIES, SOURCES
+
+# only `active` is set now; objections (异议), repair (信用修复) and retention set the others
+RECORD_STATUSES = ("active", "objected", "repaired", "removed")
+STATUS_LABELS = {
+    "active": ("有效", "Active"),
+    "objected": ("异议处理中", "Under objection"),
+    "repaired": ("已信用修复", "Repaired"),
+    "removed": ("已删除", "Removed"),
+}
+POLARITY_LABELS = {
+    "positive": ("正面", "Positive"),
+    "negative": ("负面", "Negative"),
+    "neutral": ("中性", "Neutral"),
+}
+
+
+class CreditRecord(db.Model):
+    """One fact from a data provider, idempotent by (provider, provider_record_id)."""
+
+    __tablename__ = "credit_records"
+    __table_args__ = (
+        UniqueConstraint("provider_org_id", "provider_record_id"),
+        CheckConstraint(f"source IN ({sql_values(SOURCES)})", name="source"),
+        CheckConstraint(f"kind IN ({sql_values(sorted(KINDS))})", name="kind"),
+        CheckConstraint(f"polarity IN ({sql_values(POLARITIES)})", name="polarity"),
+        CheckConstraint(f"status IN ({sql_values(RECORD_STATUSES)})", name="status"),
+        CheckConstraint("ended_on IS NULL OR ended_on >= occurred_on", name="ended_after_occurred"),
+        CheckConstraint("amount IS NULL OR amount >= 0", name="amount_not_negative"),
+        Index("ix_credit_records_enterprise_source", "enterprise_id", "source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
+    provider_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    provider_record_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    polarity: Mapped[str] = mapped_column(String(8))  # from workflows.credit_records.KINDS, never from input
+    title: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    occurred_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)  # when the matter ended: retention counts from it
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    payload_digest: Mapped[str] = mapped_column(String(64))  # sha256 of the content: tells a repeat from a conflict
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+
+    enterprise = relationship("Enterprise")
+    provider = relationship("Organisation")
