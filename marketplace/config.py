@@ -149,12 +149,33 @@ def finalise(config: dict, instance_path: str) -> None:
             config[key] = _instance_secret(instance / key.lower())
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'marketplace.db'}"
+    without_jit(config)
     if not config.get("UPLOAD_FOLDER"):
         config["UPLOAD_FOLDER"] = str(instance / "uploads")
     if not config.get("PDF_CACHE_FOLDER"):
         config["PDF_CACHE_FOLDER"] = str(instance / "pdf-cache")
     if config.get("STRIPE_SECRET_KEY"):
         config["PAYMENTS"] = "stripe"
+
+
+def without_jit(config: dict) -> None:
+    """On PostgreSQL, the app's connections run with `jit = off` (the `options` startup
+    parameter; an explicit jit=... in SQLALCHEMY_ENGINE_OPTIONS' connect_args wins).
+
+    The app's statements are short OLTP reads and writes and a few reporting aggregates over at
+    most a region's rows. Their estimated costs still pass jit_above_cost (100,000) as soon as a
+    region holds tens of thousands of requests, and PostgreSQL then compiles each execution with
+    LLVM, which costs more than it saves: the bureau dashboard's funnel for a city's year took
+    450 ms with JIT and 213 ms without (docs/performance.md, issue 13). No result changes."""
+    if not str(config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("postgresql"):
+        return
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})  # not the shared class default
+    connect_args = dict(options.get("connect_args") or {})
+    startup = str(connect_args.get("options") or "")
+    if "jit=" not in startup.replace(" ", ""):
+        connect_args["options"] = f"{startup} -c jit=off".strip()
+    options["connect_args"] = connect_args
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def secure_cookies(config: dict) -> None:

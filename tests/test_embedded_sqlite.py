@@ -3,11 +3,13 @@ payments. No PostgreSQL here: migrations run on SQLite and the enterprise's path
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
+from tests.bureau.test_bureau_dashboard import ROWS, _posted_requests
 from tests.enterprises.test_registration import form as registration_form
 
 pytestmark = pytest.mark.sqlite
@@ -92,4 +94,23 @@ def test_partial_unique_pledge_index_holds_on_sqlite(embedded_app):
             db.session.add(request)
         with pytest.raises(IntegrityError):
             db.session.flush()
+        db.session.rollback()
+
+
+# The bureau dashboard's figures on SQLite: the funnel's flags subquery, the literal region prefix
+# and the Python percentiles run there too (issue 13).
+def test_the_figures_on_sqlite(embedded_app):
+    from marketplace.bureau.dashboard import figures
+    from marketplace.extensions import db
+
+    assert "connect_args" not in embedded_app.config["SQLALCHEMY_ENGINE_OPTIONS"]  # jit=off is PostgreSQL's
+    today = date.today()
+    with embedded_app.test_request_context():
+        bureau = _posted_requests("320500", ROWS)
+        result = figures(bureau, today - timedelta(days=1), today + timedelta(days=1))
+        stages = {s.stage: (s.count, s.amount) for s in result.funnel}
+        assert stages["posted"] == (3, Decimal("600000.00"))
+        assert stages["verified"] == (2, Decimal("400000.00"))
+        assert stages["financed"] == (0, Decimal(0))
+        assert result.classification_mix["poor"] == (1, Decimal("200000.00"))
         db.session.rollback()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, exists, func, literal, select, true, union_all
+from sqlalchemy import case, func, literal, select, true, union_all
 
 from marketplace.accounts.models import Organisation
 from marketplace.bureau.models import RequestStay
@@ -85,25 +85,41 @@ def _region_requests(bureau: Organisation, start: date, end: date):
 
 
 def _funnel_and_mix(scope) -> tuple[list[Stage], dict[str, tuple[int, Decimal]]]:
-    """One query: each funnel stage and each class as a conditional count and sum.
+    """One query: each funnel stage and each class as a count and a sum.
 
     Stages, of the requests posted (submitted) in the range in the region:
     posted: all of them; verified: the timeline shows a transition into `verified` (verification
     done, whatever its class); routed: at least one bank or guarantor received it (a target with
     routed_at); offered: a bank's offer left the bank (approved: made, accepted, closed or expired;
-    not one still waiting for approval or withdrawn before approval); financed: a Loan exists."""
-    verified = exists().where(WorkflowEvent.request_id == scope.c.id, WorkflowEvent.to_state == "verified")
-    routed = exists().where(RequestTarget.request_id == scope.c.id, RequestTarget.routed_at.is_not(None))
-    offered = exists().where(Offer.request_id == scope.c.id, Offer.status.not_in(("pending_approval", "withdrawn")))
-    financed = exists().where(Loan.request_id == scope.c.id)
-    flags = {"posted": true(), "verified": verified, "routed": routed, "offered": offered, "financed": financed}
-    flags |= {name: scope.c.classification == name for name in CLASSES}
+    not one still waiting for approval or withdrawn before approval); financed: a Loan exists.
+
+    Each stage's flag is computed once per request, in a subquery (`flags`); the outer query
+    counts and sums over the flags. The subquery's `OFFSET 0` keeps PostgreSQL from pulling it
+    up into the aggregate, which would copy each flag's probe into both the count and the sum
+    (eight probes per request instead of four). Each flag is a probe `(SELECT 1 ... LIMIT 1) IS
+    NOT NULL` (one index lookup per request on the request_id indexes), which PostgreSQL runs
+    per row; with `EXISTS` it may instead hash the whole table (a scan of all of
+    workflow_events), slower for a city's scope (docs/performance.md, issue 13)."""
+
+    def probe(*conditions):
+        return select(literal(1)).where(*conditions).limit(1).scalar_subquery().is_not(None)
+
+    stages = {
+        "verified": probe(WorkflowEvent.request_id == scope.c.id, WorkflowEvent.to_state == "verified"),
+        "routed": probe(RequestTarget.request_id == scope.c.id, RequestTarget.routed_at.is_not(None)),
+        "offered": probe(Offer.request_id == scope.c.id, Offer.status.not_in(("pending_approval", "withdrawn"))),
+        "financed": probe(Loan.request_id == scope.c.id),
+    }
+    flags = (select(scope.c.amount, scope.c.classification, *(flag.label(name) for name, flag in stages.items()))
+             .select_from(scope).offset(0).subquery("flags"))
+    conditions = {"posted": true()} | {name: flags.c[name] for name in stages}
+    conditions |= {name: flags.c.classification == name for name in CLASSES}
     columns = []
-    for condition in flags.values():
+    for condition in conditions.values():
         columns.append(func.count(case((condition, 1))))
-        columns.append(func.coalesce(func.sum(case((condition, scope.c.amount))), 0))
-    row = db.session.execute(select(*columns).select_from(scope)).one()
-    values = {name: (int(row[2 * i]), Decimal(row[2 * i + 1])) for i, name in enumerate(flags)}
+        columns.append(func.coalesce(func.sum(case((condition, flags.c.amount))), 0))
+    row = db.session.execute(select(*columns).select_from(flags)).one()
+    values = {name: (int(row[2 * i]), Decimal(row[2 * i + 1])) for i, name in enumerate(conditions)}
     funnel = [Stage(stage, *values[stage]) for stage in FUNNEL_STAGES]
     return funnel, {name: values[name] for name in CLASSES}
 

@@ -2,7 +2,7 @@
 queries run on PostgreSQL and an empty region gives zeros; the known-dataset tests are still to
 be written (see /work/i18n/dashboard-report.md)."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from marketplace.bureau.dashboard import CLASSES, FUNNEL_STAGES, _percentile, figures
@@ -23,3 +23,99 @@ def test_python_percentile_matches_percentile_cont():
     assert _percentile([1, 2, 3, 4], 0.5) == 2.5
     assert _percentile([10, 20, 30, 40, 50, 60, 70, 80, 90, 100], 0.9) == 91.0
     assert _percentile([7], 0.9) == 7
+
+
+# ---- issue 13: what the performance changes must not change ------------------------------------
+
+def _posted_requests(bureau_code: str, rows: list[tuple[str, str, list[str]]]):
+    """Requests submitted now by enterprises of the given division codes, each with a timeline
+    of the given states (a row: region code, classification, states entered in turn)."""
+    from datetime import UTC, datetime
+
+    from marketplace.accounts.models import Organisation
+    from marketplace.extensions import db
+    from marketplace.financing.models import FinancingRequest, WorkflowEvent
+    from tests.factories import EnterpriseFactory, UserFactory
+
+    bureau = db.session.merge(Organisation(kind="bureau", name=f"局 {bureau_code}", region_code=bureau_code))
+    user = UserFactory()
+    now = datetime.now(UTC)
+    for serial, (region, classification, states) in enumerate(rows):
+        enterprise = EnterpriseFactory(region_code=region)
+        request = FinancingRequest(enterprise_id=enterprise.id, amount=Decimal("100000.00") * (serial + 1),
+                                   term_days=90, purpose="采购", state=states[-1], classification=classification,
+                                   created_by_id=user.id, submitted_at=now)
+        db.session.add(request)
+        db.session.flush()
+        previous = "draft"
+        for state in states:
+            db.session.add(WorkflowEvent(request_id=request.id, transition="t", from_state=previous, to_state=state))
+            previous = state
+    db.session.flush()
+    return bureau
+
+
+ROWS = [
+    ("320505", "excellent", ["submitted", "verifying", "verified"]),  # verified
+    ("320506", "poor", ["submitted", "verifying", "returned"]),  # not verified
+    ("320505", "excellent", ["submitted", "verifying", "verified", "returned", "submitted", "verifying",
+                             "verified"]),  # verified twice: counted once
+    ("320100", "excellent", ["submitted", "verifying", "verified"]),  # Nanjing: not Suzhou's
+]
+
+
+def test_the_funnel_counts_each_request_once_per_stage_and_only_the_regions(ctx):
+    today = date.today()
+    bureau = _posted_requests("320500", ROWS)
+    result = figures(bureau, today - timedelta(days=1), today + timedelta(days=1))
+    stages = {s.stage: (s.count, s.amount) for s in result.funnel}
+    assert stages["posted"] == (3, Decimal("600000.00"))
+    assert stages["verified"] == (2, Decimal("400000.00"))  # the first and the third
+    assert stages["routed"] == stages["offered"] == stages["financed"] == (0, Decimal(0))
+    assert result.classification_mix["excellent"] == (2, Decimal("400000.00"))
+    assert result.classification_mix["poor"] == (1, Decimal("200000.00"))
+    province = figures(_posted_requests("320000", []), today - timedelta(days=1), today + timedelta(days=1))
+    assert {s.stage: s.count for s in province.funnel}["posted"] == 4
+
+
+def test_the_region_prefix_is_rendered_into_the_sql_and_escaped(ctx):
+    from sqlalchemy import event
+
+    from marketplace.bureau.region import like_prefix_pattern
+    from marketplace.extensions import db
+
+    assert like_prefix_pattern("3205") == "3205%"
+    assert like_prefix_pattern("3_%/") == "3/_/%//%"  # LIKE's metacharacters and the escape itself
+    statements = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    bureau = _posted_requests("320500", ROWS)
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        figures(bureau, date(2026, 1, 1), date(2026, 12, 31))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)
+    # the prefix is a literal of each statement that filters by region (a plan per bureau), not a parameter
+    assert any("LIKE '3205%" in s for s in statements)
+    assert not any("LIKE %(" in s or "|| '%" in s for s in statements)
+
+
+def test_postgresql_connections_run_without_jit(ctx):
+    from sqlalchemy import text
+
+    from marketplace.config import without_jit
+    from marketplace.extensions import db
+
+    assert db.session.execute(text("SHOW jit")).scalar_one() == "off"
+    config = {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@h/d", "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True}}
+    without_jit(config)
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off"}}
+    chosen = {"SQLALCHEMY_DATABASE_URI": "postgresql://u@h/d",
+              "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": "-c jit=on -c work_mem=64MB"}}}
+    without_jit(chosen)  # an explicit choice stays
+    assert chosen["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"] == "-c jit=on -c work_mem=64MB"
+    sqlite = {"SQLALCHEMY_DATABASE_URI": "sqlite:///x.db", "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True}}
+    without_jit(sqlite)
+    assert sqlite["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
