@@ -43,6 +43,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     # listeners of marketplace.events.request_transitioned (financing publishes, these react)
     from marketplace.bureau import stays as _stays  # noqa: F401  (the bureau's turnaround figures)
+    from marketplace.credit import grading as _grading  # noqa: F401  (reports and loan facts regrade)
     from marketplace.desks import closing as _closing  # noqa: F401  (withdrawal closes the desks' work)
     from marketplace.desks import consent_ended  # noqa: F401  (subscribes to consents revoked and granted)
     from marketplace.sla import services as _sla  # noqa: F401  (the SLA clock restarts)

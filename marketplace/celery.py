@@ -10,7 +10,7 @@ from flask import Flask
 TASK_MODULES = ("marketplace.outbox", "marketplace.notifications.tasks", "marketplace.verification.tasks",
                 "marketplace.sla.tasks",
                 "marketplace.loans.tasks", "marketplace.desks.tasks", "marketplace.receivables.tasks",
-                "marketplace.bureau.reminders", "marketplace.bureau.summaries")
+                "marketplace.bureau.reminders", "marketplace.bureau.summaries", "marketplace.credit.tasks")
 
 # Periodic tasks for `celery beat`; a beat_schedule in the CELERY configuration adds to these.
 BEAT_SCHEDULE = {

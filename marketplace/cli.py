@@ -14,6 +14,7 @@ def register_cli(app: Flask) -> None:
     from marketplace.accounts.tokens import tokens_cli
     from marketplace.audit import audit_cli
     from marketplace.bureau.cli import bureau_cli
+    from marketplace.credit.cli import credit_cli
     from marketplace.crypto import crypto_cli
     from marketplace.db_roles import db_roles_cli
     from marketplace.loans.cli import loans_cli
@@ -34,6 +35,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(db_roles_cli)
     app.cli.add_command(bureau_cli)
+    app.cli.add_command(credit_cli)
 
 
 totp_cli = AppGroup("totp", help="Second factor helpers.")

@@ -44,6 +44,7 @@ from marketplace.bureau import meetings as meeting_services
 from marketplace.bureau import stays
 from marketplace.bureau.models import ActionItem, AgendaItem, Meeting, MeetingAttendee, RequestStay
 from marketplace.bureau.region import in_region
+from marketplace.credit import grading
 from marketplace.db import UTCDateTime, utcnow
 from marketplace.desks import claims, decisions, info
 from marketplace.desks.models import Assignment, Decline, InfoRequest, Offer
@@ -154,6 +155,8 @@ def seed(reset: bool = False, echo=print) -> None:
     upgrade()  # a no-op when the schema is current; the app never migrates itself on start-up
     try:
         cast = _Seeder(random.Random(SEED)).run()
+        db.session.commit()
+        grading.regrade_all("demo")  # every enterprise graded from the seeded records, reports and loans
         db.session.commit()
     except Exception:
         db.session.rollback()

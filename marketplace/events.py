@@ -1,4 +1,5 @@
-"""The request's transition event (plumbing: it knows no domain).
+"""The request's transition event, and the credit file's "an input changed" (plumbing: it knows
+no domain).
 
 `financing.services.apply_transition` writes the state, the timeline row and the audit row, then
 publishes one `RequestTransitioned` on `request_transitioned`. The domains that react to it
@@ -39,3 +40,14 @@ class RequestTransitioned:
 
 def publish(event: RequestTransitioned) -> None:
     request_transitioned.send(event.request, event=event)
+
+
+# An enterprise's credit inputs changed (a repayment, an early repayment, a restructuring, an
+# overdue fact): the credit file recomputes its grade. Sender: the enterprise id; kwargs:
+# trigger (a short name of what happened). Published by the domains below the credit file,
+# which subscribes (marketplace.credit.grading); they import nothing of it.
+credit_input_changed = _requests.signal("credit-input-changed")
+
+
+def credit_input(enterprise_id: int, trigger: str) -> None:
+    credit_input_changed.send(enterprise_id, trigger=trigger)

@@ -15,6 +15,7 @@ from marketplace import create_app, demo_statements
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import OrgKind, Role
 from marketplace.audit import AuditEvent, verify_chain
+from marketplace.credit.models import CreditGrade, latest_grade
 from marketplace.db import utcnow
 from marketplace.demo import seed
 from marketplace.desks.models import Assignment, InfoRequest, Offer
@@ -41,6 +42,7 @@ from marketplace.supermarket.models import (
 )
 from marketplace.verification.models import VerificationReport
 from marketplace.verification.services import reports_of
+from workflows.credit_model import MODEL_VERSION
 from workflows.financing import TERMINAL_STATES
 from workflows.identifiers import resident_id_problem, uscc_problem
 from workflows.verification.statements import parse_statement
@@ -278,6 +280,19 @@ def test_a_loan_repays_on_schedule_with_one_instalment_overdue_and_flagged(seede
     assert page.status_code == 200 and 'data-testid="overdue-warning"' in page.get_data(as_text=True)
     [closed] = _in_state("closed")
     assert loan_services.loan_of(closed.id).repayments
+
+
+def test_every_enterprise_was_graded_after_seeding_and_the_verified_ones_have_a_grade(seeded):
+    enterprise_ids = set(db.session.scalars(select(Enterprise.id)))
+    assert set(db.session.scalars(select(CreditGrade.enterprise_id))) == enterprise_ids
+    verified = set(db.session.scalars(select(VerificationReport.enterprise_id)))
+    assert verified
+    for enterprise_id in verified:
+        row = latest_grade(enterprise_id)
+        assert row.graded and row.model_version == MODEL_VERSION and row.reasons
+    [repaying] = _in_state("repaying")  # its overdue instalment counts against it
+    codes = {reason["code"] for reason in latest_grade(repaying.enterprise_id).reasons}
+    assert "current_past_due" in codes
 
 
 def test_business_timestamps_follow_each_request_timeline(seeded):

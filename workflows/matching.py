@@ -59,6 +59,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 from operator import attrgetter, itemgetter
 
+from workflows.credit_model import COLOUR_LABELS
 from workflows.identifiers import DEBTOR_KIND_LABELS, DEBTOR_KINDS
 
 PRODUCT_TYPES: dict[str, tuple[str, str]] = {
@@ -176,10 +177,13 @@ class RequestProfile:
     all_debtors_confirmed: bool  # every pledged receivable confirmed by its debtor
     debtor_kinds: frozenset[str] = frozenset()  # the kinds of the pledged receivables' debtors
     all_have_contract_numbers: bool = False  # every pledged receivable names its contract
+    grade_colour: str | None = None  # the grade's colour code (green..black), shown beside it
 
     def __post_init__(self) -> None:
         if self.grade is not None and self.grade not in GRADE_RANK:
             raise ValueError(f"unknown grade {self.grade!r}")
+        if self.grade_colour is not None and self.grade_colour not in COLOUR_LABELS:
+            raise ValueError(f"unknown grade colour {self.grade_colour!r}")
         if not self.debtor_kinds <= DEBTOR_KIND_LABELS.keys():
             raise ValueError(f"unknown debtor kinds {sorted(self.debtor_kinds - DEBTOR_KIND_LABELS.keys())!r}")
 
@@ -380,17 +384,21 @@ def grade_criterion(p: ProductTerms, r: RequestProfile) -> Criterion:
         return _hard("grade", False, "ungraded", expected,
                      "企业尚未评级，本产品不接受未评级企业",
                      "The enterprise is not yet graded; this product does not accept ungraded enterprises")
+    zh, en = r.grade, r.grade  # with its colour code when known: "B（黄码）", "B (yellow)"
+    if r.grade_colour is not None:
+        colour_zh, colour_en = COLOUR_LABELS[r.grade_colour]
+        zh, en = f"{r.grade}（{colour_zh}）", f"{r.grade} ({colour_en})"
     if p.min_grade is None:
         return _hard("grade", True, r.grade, expected,
-                     f"产品对信用等级无要求（企业等级 {r.grade}）",
-                     f"The product has no grade requirement (grade {r.grade})")
+                     f"产品对信用等级无要求（企业等级 {zh}）",
+                     f"The product has no grade requirement (grade {en})")
     if passed:
         return _hard("grade", True, r.grade, expected,
-                     f"企业信用等级 {r.grade} 达到产品最低等级 {p.min_grade}",
-                     f"Credit grade {r.grade} meets the product's minimum grade {p.min_grade}")
+                     f"企业信用等级 {zh} 达到产品最低等级 {p.min_grade}",
+                     f"Credit grade {en} meets the product's minimum grade {p.min_grade}")
     return _hard("grade", False, r.grade, expected,
-                 f"企业信用等级 {r.grade} 低于产品最低等级 {p.min_grade}",
-                 f"Credit grade {r.grade} is below the product's minimum grade {p.min_grade}")
+                 f"企业信用等级 {zh} 低于产品最低等级 {p.min_grade}",
+                 f"Credit grade {en} is below the product's minimum grade {p.min_grade}")
 
 
 def industry_criterion(p: ProductTerms, r: RequestProfile) -> Criterion:

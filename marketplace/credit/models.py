@@ -11,7 +11,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Money, UTCDateTime, sql_values, utcnow
@@ -66,3 +75,46 @@ class CreditRecord(db.Model):
 
     enterprise = relationship("Enterprise")
     provider = relationship("Organisation")
+
+
+GRADE_TRIGGER_MAX = 64
+
+
+class CreditGrade(db.Model):
+    """One result of the grade model (workflows.credit_model) for an enterprise: a history, a
+    new row only when the result or the model version changed. The latest row is the enterprise's
+    current grade; `grade` NULL is ungraded (no data). `reasons` are the model's explained points,
+    [{code, points, zh, en, factor}]; `inputs_digest` is the sha256 of the inputs it read."""
+
+    __tablename__ = "credit_grades"
+    __table_args__ = (
+        CheckConstraint("grade IS NULL OR grade IN ('A', 'B', 'C', 'D')", name="grade"),
+        CheckConstraint("colour IS NULL OR colour IN ('green', 'yellow', 'red', 'black')", name="colour"),
+        CheckConstraint("(grade IS NULL) = (score IS NULL) AND (grade IS NULL) = (colour IS NULL)",
+                        name="graded_together"),
+        Index("ix_credit_grades_enterprise_latest", "enterprise_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
+    score: Mapped[int | None] = mapped_column()
+    grade: Mapped[str | None] = mapped_column(String(1))
+    colour: Mapped[str | None] = mapped_column(String(8))
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    model_version: Mapped[str] = mapped_column(String(20))
+    evaluated_on: Mapped[date] = mapped_column(Date)
+    inputs_digest: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    trigger: Mapped[str] = mapped_column(String(GRADE_TRIGGER_MAX))  # what caused it: "credit_records", "cli", ...
+
+    enterprise = relationship("Enterprise")
+
+    @property
+    def graded(self) -> bool:
+        return self.grade is not None
+
+
+def latest_grade(enterprise_id: int) -> CreditGrade | None:
+    """The enterprise's current grade row (None: never computed, i.e. ungraded)."""
+    return db.session.scalar(select(CreditGrade).where(CreditGrade.enterprise_id == enterprise_id)
+                             .order_by(CreditGrade.id.desc()).limit(1))

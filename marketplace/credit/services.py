@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace import audit
 from marketplace.accounts.models import Organisation
 from marketplace.accounts.roles import OrgKind
+from marketplace.credit import grading
 from marketplace.credit.models import CreditRecord
 from marketplace.db import utcnow
 from marketplace.enterprises.models import Enterprise
@@ -155,6 +156,8 @@ def _store(provider: Organisation, records: list[RecordInput], positions: list[i
             if attempt == 2:
                 raise
     created = sum(o.created for o in outcomes)
+    for enterprise_id in sorted({o.record.enterprise_id for o in outcomes if o.created}):
+        grading.schedule_recompute(enterprise_id, "credit_records")  # after the commit, once each
     audit.record("credit_records.submitted", provider, actor=user, channel=channel, source=provider.credit_source,
                  count=len(outcomes), created=created, unchanged=len(outcomes) - created,
                  record_ids=[o.record.id for o in outcomes][:MAX_BATCH], **audit_details)

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace import audit
+from marketplace import audit, events
 from marketplace.accounts.roles import Role
 from marketplace.db import utcnow
 from marketplace.desks.models import Offer
@@ -332,6 +332,7 @@ def _after_payment(loan: Loan, user, repayment: Repayment, left: Decimal) -> Non
     after that day are the daily sweep's), then close the request or tell the enterprise."""
     request = loan.request
     _track_loan(loan, repayment.paid_on)
+    events.credit_input(request.enterprise_id, "loan.repayment" if repayment.kind == "regular" else f"loan.{repayment.kind}")  # the credit file regrades
     link = url_for("loans.enterprise_loan", request_id=request.id)
     paid = repayment.amount + repayment.fee
     if left == 0:
@@ -529,6 +530,7 @@ def record_restructuring(loan: Loan, user, instalments: Iterable[tuple[date, Dec
                  arrears=plan.arrears, days_past_due=plan.days_past_due,
                  principal_outstanding=plan.principal_outstanding, replaced=old, note=(note or "").strip(),
                  schedule=[(line.due_on.isoformat(), str(line.principal), str(line.interest)) for line in plan.new])
+    events.credit_input(request.enterprise_id, "loan.restructured")
     link = url_for("loans.enterprise_loan", request_id=request.id)
     notify(enterprise_users(request), "loan.restructured", _("融资申请 #%(id)s 的还款计划已重组", id=request.id),
            _("%(bank)s 与贵公司约定了新的还款计划：共 %(n)s 期，尚欠本金 ¥%(principal)s。原计划及逾期记录保留，"
@@ -584,14 +586,17 @@ def _track_loan(loan: Loan, today: date) -> list[Instalment]:
     request = loan.request
     now = utcnow()
     fresh: list[tuple[Instalment, InstalmentState]] = []
+    changed = False
     facts = dict(enterprise_id=request.enterprise_id, actor=None, purpose="credit file", loan_id=loan.id,
                  request_id=request.id, institution_id=loan.institution_id)
     for row, state in summary(loan, today).rows:
+        changed = changed or state.past_due(today)  # still past due: its days (and bucket) grew
         if state.was_late(today):
             if row.overdue_since is None:
                 row.overdue_since = state.overdue_since(today)
             if row.overdue_flagged_at is None:
                 row.overdue_flagged_at = now
+                changed = True
                 fresh.append((row, state))
                 audit.record("loan.overdue", row, **facts, due_on=row.due_on, due_by=state.due_by,
                              overdue_since=row.overdue_since, principal=row.principal, interest=row.interest,
@@ -599,13 +604,17 @@ def _track_loan(loan: Loan, today: date) -> list[Instalment]:
             cured = state.cured_on(today)
             if cured is not None and row.cured_on is None:
                 row.cured_on = cured
+                changed = True
                 audit.record("loan.overdue_cured", row, **facts, due_on=row.due_on, due_by=state.due_by,
                              overdue_since=row.overdue_since, cured_on=cured, days_late=state.days_late(today))
         elif row.overdue_since is not None:
             audit.record("loan.overdue_withdrawn", row, **facts, due_on=row.due_on, overdue_since=row.overdue_since,
                          covered_on=state.covered_on)
             row.overdue_since = row.cured_on = row.overdue_flagged_at = None
+            changed = True
     db.session.flush()
+    if changed:
+        events.credit_input(request.enterprise_id, "loan.overdue")  # the credit file regrades
     if fresh:
         _notify_overdue(loan, fresh)
     return [row for row, _state in fresh]

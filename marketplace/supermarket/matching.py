@@ -11,6 +11,7 @@ from statistics import median
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Organisation
+from marketplace.credit.models import latest_grade
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.guarantees.models import Guarantee
@@ -49,14 +50,17 @@ def product_terms(product: Product, version: ProductVersion) -> ProductTerms:
 
 
 def request_profile(request: FinancingRequest) -> RequestProfile:
-    """What the matcher knows of a request, worked out once for all products. Grades come with
-    the credit-file capability; until then every enterprise is ungraded (None), which products
-    may accept or refuse. The pledged receivables give: whether every debtor confirmed its own
+    """What the matcher knows of a request, worked out once for all products. The grade is the
+    enterprise's current one from its credit file (None until it is graded, which products may
+    accept or refuse through accepts_ungraded). The pledged receivables give: whether every debtor confirmed its own
     (a debtor's act, not the enterprise's declaration), the kinds of their debtors (from the
     credit codes) and whether every one names its contract."""
     pledged = [p.receivable for p in request.active_pledges]
+    current = latest_grade(request.enterprise_id) if request.enterprise_id is not None else None
     return RequestProfile(
-        request_id=request.id, amount=request.amount, term_days=request.term_days, grade=None,
+        request_id=request.id, amount=request.amount, term_days=request.term_days,
+        grade=current.grade if current is not None else None,
+        grade_colour=current.colour if current is not None else None,
         industry_code=request.enterprise.industry_code, region_code=request.enterprise.region_code,
         has_guarantee=has_issued_guarantee(request),
         all_debtors_confirmed=bool(pledged) and all(r.confirmation == "confirmed" for r in pledged),
