@@ -17,6 +17,8 @@
   var text = data.text || {};
   var palette = ["#1f5fa8", "#2e9e6b", "#e0a100", "#c8463d", "#7a5cc4", "#3aa6b9", "#8a6d3b", "#5f6b7a"];
   var classColours = ["#2e9e6b", "#e0a100", "#c8463d"]; // 优质, 一般, 较差
+  // the grade's colour code: A green, B yellow, C red, D black; ungraded grey
+  var gradeColours = { A: "#2e9e6b", B: "#e0a100", C: "#c8463d", D: "#222222", ungraded: "#9aa3ad" };
 
   function numbers(values) {
     return (values || []).map(function (value) { return value === null ? null : Number(value); });
@@ -61,6 +63,20 @@
       data: { labels: data.classes.labels,
               datasets: [{ label: text.count, data: data.classes.counts, backgroundColor: classColours }] },
       options: { plugins: { legend: { position: "right" } } }
+    });
+  }
+
+  if (data.grades) {
+    draw("grades", {
+      type: "bar",
+      data: { labels: data.grades.labels,
+              datasets: [{ label: text.enterprises, data: data.grades.counts,
+                           backgroundColor: data.grades.codes.map(function (code) {
+                             return gradeColours[code] || gradeColours.ungraded;
+                           }) }] },
+      options: { plugins: { legend: { display: false } },
+                 scales: { y: { beginAtZero: true, ticks: { precision: 0 },
+                                title: { display: true, text: text.enterprises } } } }
     });
   }
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.bureau.test_bureau_dashboard import ROWS, _posted_requests
+from tests.bureau.test_bureau_dashboard import ROWS, _posted_requests, graded_region
 from tests.enterprises.test_registration import form as registration_form
 
 pytestmark = pytest.mark.sqlite
@@ -113,4 +113,9 @@ def test_the_figures_on_sqlite(embedded_app):
         assert stages["verified"] == (2, Decimal("400000.00"))
         assert stages["financed"] == (0, Decimal(0))
         assert result.classification_mix["poor"] == (1, Decimal("200000.00"))
+        assert result.grade_distribution == [("A", 0), ("B", 0), ("C", 0), ("D", 0), ("ungraded", 3)]
+        db.session.rollback()
+        # the grade distribution's latest-row subquery, on SQLite
+        graded = figures(graded_region(), today, today)
+        assert graded.grade_distribution == [("A", 0), ("B", 1), ("C", 1), ("D", 0), ("ungraded", 2)]
         db.session.rollback()

@@ -12,6 +12,7 @@ from sqlalchemy import case, func, literal, select, true, union_all
 from marketplace.accounts.models import Organisation
 from marketplace.bureau.models import RequestStay
 from marketplace.bureau.region import in_region
+from marketplace.credit.models import CreditGrade
 from marketplace.desks.models import Decline, Offer
 from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
@@ -23,6 +24,7 @@ from workflows.financing import State
 
 FUNNEL_STAGES = ("posted", "verified", "routed", "offered", "financed")
 CLASSES = ("excellent", "mixed", "poor")
+GRADES = ("A", "B", "C", "D", "ungraded")  # "ungraded": no grade row yet, or the latest row's grade is NULL
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class DashboardFigures:
     decline_reasons: list[tuple[str, int]] = field(default_factory=list)  # (reason code, count), most first
     financed_by_month: list[tuple[str, int, Decimal]] = field(default_factory=list)  # ("2026-07", count, amount)
     institutions: list[InstitutionPerformance] = field(default_factory=list)
+    # (grade in GRADES order, enterprises): all the region's enterprises, not only the range's
+    grade_distribution: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -212,14 +216,33 @@ def _institutions(scope) -> list[InstitutionPerformance]:
             for i, n, k, r, o, d, f, a in db.session.execute(query)]
 
 
+def _grade_distribution(bureau: Organisation) -> list[tuple[str, int]]:
+    """All the region's enterprises (not only those with requests in the range: a grade is the
+    enterprise's, not a request's) by their current grade, in GRADES order, zeros included. One
+    query: per enterprise, the id of its latest grade row (max(id), an index lookup on
+    ix_credit_grades_enterprise_latest, as marketplace.credit.models.latest_grade), then that
+    row's grade; no row, or a NULL grade, is "ungraded"."""
+    latest_id = (select(func.max(CreditGrade.id)).where(CreditGrade.enterprise_id == Enterprise.id)
+                 .scalar_subquery())
+    current = (select(Enterprise.id.label("enterprise_id"), latest_id.label("grade_id"))
+               .where(in_region(Enterprise.region_code, bureau)).subquery("current_grades"))
+    query = (select(CreditGrade.grade, func.count())
+             .select_from(current).outerjoin(CreditGrade, CreditGrade.id == current.c.grade_id)
+             .group_by(CreditGrade.grade))
+    counts = {grade or "ungraded": int(count) for grade, count in db.session.execute(query)}
+    return [(grade, counts.get(grade, 0)) for grade in GRADES]
+
+
 def figures(bureau: Organisation, start: date, end: date) -> DashboardFigures:
     """The figures of the bureau's region for requests posted (submitted) from start to end
     (Beijing dates, inclusive); the financed-by-month series counts loans disbursed in the range.
-    Six queries whatever the number of rows: aggregates are computed by the database."""
+    The grade distribution counts all the region's enterprises by their current credit grade,
+    whatever the range. Seven queries whatever the number of rows: aggregates are computed by the
+    database."""
     scope = _region_requests(bureau, start, end)
     funnel, mix = _funnel_and_mix(scope)
     return DashboardFigures(
         start=start, end=end, funnel=funnel, classification_mix=mix, turnaround=_turnaround(scope),
         decline_reasons=_decline_reasons(scope), financed_by_month=_financed_by_month(bureau, start, end),
-        institutions=_institutions(scope),
+        institutions=_institutions(scope), grade_distribution=_grade_distribution(bureau),
     )

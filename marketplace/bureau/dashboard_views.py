@@ -1,6 +1,6 @@
 """The coordinator's regional dashboard and its exports.
 
-The figures come from marketplace.bureau.dashboard (six aggregate queries whatever the number of
+The figures come from marketplace.bureau.dashboard (seven aggregate queries whatever the number of
 requests); this module only chooses the date range, labels the figures in the page's language and
 lays them out as tables, chart data (static/bureau-dashboard.js draws them with the vendored
 Chart.js) and spreadsheets. Coordinators only (rule BUREAU); the region is the coordinator's bureau.
@@ -43,7 +43,7 @@ STAGE_LABELS = {
     "posted": _l("已提交"), "verified": _l("已核验"), "routed": _l("已推送机构"),
     "offered": _l("已获报价"), "financed": _l("已放款"),
 }
-SECTIONS = ("funnel", "classes", "turnaround", "declines", "monthly", "institutions")
+SECTIONS = ("funnel", "classes", "turnaround", "declines", "monthly", "institutions", "grades")
 
 
 class RangeForm(FlaskForm):
@@ -146,6 +146,7 @@ class Tables:
     declines: list[tuple[str, str, int]]  # (code, label, count)
     monthly: list[tuple[str, int, Decimal]]  # every month of the range, zeros included
     institutions: list[tuple[str, str, int, int, int, int, Decimal]]
+    grades: list[tuple[str, str, int]]  # (grade code, label, enterprises): A, B, C, D, ungraded
 
 
 def tables(result: DashboardFigures) -> Tables:
@@ -170,6 +171,8 @@ def tables(result: DashboardFigures) -> Tables:
         monthly=[(month, *by_month.get(month, (0, Decimal(0)))) for month in _months(result.start, result.end)],
         institutions=[(i.name, _kind_label(i.kind), i.routed, i.offered, i.declined, i.financed, i.financed_amount)
                       for i in result.institutions],
+        grades=[(grade, _("未评级") if grade == "ungraded" else grade, count)
+                for grade, count in result.grade_distribution],
     )
 
 
@@ -181,7 +184,8 @@ def _wan_number(amount: Decimal) -> str:
 def chart_data(t: Tables) -> dict:
     """What static/bureau-dashboard.js draws; numbers as strings (Decimal never goes through float here)."""
     return {
-        "text": {"count": _("笔数"), "amount": _("金额（万元）"), "median": _("中位数（小时）")},
+        "text": {"count": _("笔数"), "amount": _("金额（万元）"), "median": _("中位数（小时）"),
+                 "enterprises": _("企业数")},
         "funnel": {"labels": [r[0] for r in t.funnel], "counts": [r[1] for r in t.funnel],
                    "amounts": [_wan_number(r[2]) for r in t.funnel]},
         "classes": {"labels": [r[0] for r in t.classes], "counts": [r[1] for r in t.classes],
@@ -191,6 +195,8 @@ def chart_data(t: Tables) -> dict:
         "declines": {"labels": [r[1] for r in t.declines], "counts": [r[2] for r in t.declines]},
         "monthly": {"labels": [r[0] for r in t.monthly], "counts": [r[1] for r in t.monthly],
                     "amounts": [_wan_number(r[2]) for r in t.monthly]},
+        "grades": {"codes": [r[0] for r in t.grades], "labels": [r[1] for r in t.grades],
+                   "counts": [r[2] for r in t.grades]},
     }
 
 
@@ -214,12 +220,16 @@ def _sheets(t: Tables) -> dict[str, sheets.Sheet]:
             sheets.Column(_("推送笔数"), sheets.INTEGER, 10), sheets.Column(_("报价笔数"), sheets.INTEGER, 10),
             sheets.Column(_("拒绝笔数"), sheets.INTEGER, 10), sheets.Column(_("放款笔数"), sheets.INTEGER, 10),
             sheets.Column(_("放款金额（元）"), sheets.MONEY, 18)], t.institutions),
+        "grades": sheets.Sheet(_("信用等级分布"), [
+            sheets.Column(_("信用等级"), width=12), sheets.Column(_("企业数"), sheets.INTEGER, 10)],
+            [(label, count) for _code, label, count in t.grades]),
     }
 
 
 def _scope_sheet(bureau, start: date, end: date) -> sheets.Sheet:
     rows = [(_("辖区"), bureau.name), (_("起始日期"), start.isoformat()), (_("截止日期"), end.isoformat()),
-            (_("统计口径"), _("期间内提交的本辖区融资申请；月度放款按放款日期统计"))]
+            (_("统计口径"), _("期间内提交的本辖区融资申请；月度放款按放款日期统计")),
+            (_("信用等级分布"), _("本辖区全部企业按当前信用等级统计，不限统计期间；未评级：尚无评级结果或数据不足。"))]
     return sheets.Sheet(_("统计范围"), [sheets.Column(_("项目"), width=12), sheets.Column(_("内容"), width=60)], rows)
 
 
@@ -240,7 +250,7 @@ def index():
 def export():
     """The dashboard's figures as a file: `format=xlsx` (default) gives one workbook with a sheet
     per figure group after a sheet naming the region and range; `format=csv` gives one figure group,
-    chosen by `section` (funnel, classes, turnaround, declines, monthly or institutions; default
+    chosen by `section` (funnel, classes, turnaround, declines, monthly, institutions or grades; default
     funnel), since a CSV file holds one table: the page links each table to its own CSV.
     `start`/`end` as on the page; a refused range goes back to the page, which says why."""
     kind = request.args.get("format", "xlsx")

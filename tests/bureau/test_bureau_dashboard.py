@@ -5,7 +5,7 @@ be written (see /work/i18n/dashboard-report.md)."""
 from datetime import date, timedelta
 from decimal import Decimal
 
-from marketplace.bureau.dashboard import CLASSES, FUNNEL_STAGES, _percentile, figures
+from marketplace.bureau.dashboard import CLASSES, FUNNEL_STAGES, GRADES, _percentile, figures
 from tests.factories import OrganisationFactory
 
 
@@ -17,6 +17,7 @@ def test_empty_region_gives_zero_in_every_stage_and_class(ctx):
     assert result.classification_mix == {name: (0, Decimal(0)) for name in CLASSES}
     assert result.turnaround == [] and result.decline_reasons == [] and result.institutions == []
     assert result.financed_by_month == []
+    assert result.grade_distribution == [(grade, 0) for grade in GRADES]
 
 
 def test_python_percentile_matches_percentile_cont():
@@ -119,3 +120,49 @@ def test_postgresql_connections_run_without_jit(ctx):
     sqlite = {"SQLALCHEMY_DATABASE_URI": "sqlite:///x.db", "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True}}
     without_jit(sqlite)
     assert sqlite["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
+
+
+# ---- issue 13 item 2: the region's enterprises by their current credit grade ---------------------
+
+def add_grade(enterprise_id: int, letter: str | None, score: int | None = None):
+    """A grade row for the enterprise (letter None: an ungraded result, no data)."""
+    from marketplace.credit.models import CreditGrade
+    from marketplace.extensions import db
+    from workflows.credit_model import COLOURS
+
+    row = CreditGrade(enterprise_id=enterprise_id, grade=letter, colour=COLOURS[letter] if letter else None,
+                      score=(score or 600) if letter else None, reasons=[], model_version="test",
+                      evaluated_on=date.today(), inputs_digest="0" * 64, trigger="test")
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def graded_region():
+    """Suzhou (320500): an enterprise graded A then C (C is current), one B, one whose latest row is
+    ungraded (B before it), one never graded; Nanjing (320100): one A, not Suzhou's."""
+    from marketplace.accounts.models import Organisation
+    from marketplace.extensions import db
+    from tests.factories import EnterpriseFactory
+
+    history, b, lost, never = (EnterpriseFactory(region_code=code) for code in ("320505", "320506", "320505", "320505"))
+    add_grade(history.id, "A", 800)
+    add_grade(b.id, "B")
+    add_grade(lost.id, "B")
+    add_grade(history.id, "C", 500)
+    add_grade(lost.id, None)
+    add_grade(EnterpriseFactory(region_code="320100").id, "A", 800)
+    assert never.id
+    return db.session.merge(Organisation(kind="bureau", name="苏州局", region_code="320500"))
+
+
+def test_the_grade_distribution_counts_the_regions_enterprises_by_their_latest_grade(ctx):
+    from marketplace.accounts.models import Organisation
+    from marketplace.extensions import db
+
+    bureau = graded_region()
+    result = figures(bureau, date(2026, 1, 1), date(2026, 1, 31))  # no request in range: grades all the same
+    assert result.grade_distribution == [("A", 0), ("B", 1), ("C", 1), ("D", 0), ("ungraded", 2)]
+    province = db.session.merge(Organisation(kind="bureau", name="江苏局", region_code="320000"))
+    assert dict(figures(province, date(2026, 1, 1), date(2026, 1, 31)).grade_distribution) == {
+        "A": 1, "B": 1, "C": 1, "D": 0, "ungraded": 2}

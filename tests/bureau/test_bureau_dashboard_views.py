@@ -76,7 +76,8 @@ def test_the_dashboard_shows_the_region_figures_as_tables_and_chart_data(client,
     assert f"{today_shanghai():%Y-%m} 1 20.00" in monthly and "合计 1 20.00" in monthly
     turnaround = section(html, "dashboard-turnaround")
     assert "核验中" in turnaround and "中位数（小时）" in turnaround
-    assert "信用档案" in html and 'data-testid="dashboard-credit-note"' in html
+    assert 'data-testid="dashboard-credit-note"' not in html
+    assert "名单计算上线后" in section(html, "dashboard-grades")
 
     data = chart_data(html)
     assert data["funnel"]["labels"] == ["已提交", "已核验", "已推送机构", "已获报价", "已放款"]
@@ -87,7 +88,9 @@ def test_the_dashboard_shows_the_region_figures_as_tables_and_chart_data(client,
     assert data["monthly"]["labels"][0] == f"{today_shanghai().year}-01"
     assert data["monthly"]["labels"][-1] == f"{today_shanghai():%Y-%m}"
     assert data["turnaround"]["labels"] and data["turnaround"]["series"]
-    for name in ("funnel", "classes", "declines", "turnaround", "monthly"):
+    assert data["grades"]["codes"] == ["A", "B", "C", "D", "ungraded"]
+    assert data["grades"]["labels"] == ["A", "B", "C", "D", "未评级"]
+    for name in ("funnel", "classes", "declines", "turnaround", "monthly", "grades"):
         assert f'<canvas id="chart-{name}" data-chart="{name}"' in html
 
 
@@ -176,7 +179,8 @@ def test_the_xlsx_export_has_a_sheet_per_figure_group_with_yuan_amounts_as_numbe
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment;") and f"dashboard_2026-01-01_{today}.xlsx" in disposition
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["统计范围", "融资漏斗", "核验分类", "办理时长", "拒绝原因", "月度放款", "机构表现"]
+    assert book.sheetnames == ["统计范围", "融资漏斗", "核验分类", "办理时长", "拒绝原因", "月度放款", "机构表现",
+                               "信用等级分布"]
     funnel = book["融资漏斗"]
     assert [c.value for c in funnel[1]] == ["阶段", "笔数", "金额（元）"]
     assert funnel["A2"].value == "已提交" and funnel["B2"].value == 3
@@ -234,7 +238,7 @@ def test_the_page_costs_the_same_number_of_queries_whatever_the_rows(app, client
         return len([s for s in statements if "SAVEPOINT" not in s])  # the test's own transaction
 
     few = queries()
-    assert few >= 6  # the six figure queries at least: the listener sees them
+    assert few >= 7  # the seven figure queries at least: the listener sees them
     disbursed(app, accepted(app))
     declined(app, "policy")
     routed(app, "poor")
@@ -252,3 +256,57 @@ def test_labels_that_have_english_pairs_follow_the_pages_language(client, login,
     assert data["classes"]["labels"] == ["Excellent", "Mixed", "Poor"]
     assert data["declines"]["labels"] == ["Cash flow too thin to repay"]
     assert "Verifying" in data["turnaround"]["labels"]
+
+
+# ---- issue 13 item 2: the grade distribution -----------------------------------------------------
+
+@pytest.fixture
+def graded(app, seeded):
+    """The seeded region's enterprises given grades: the first A then B (B is current), the others
+    an ungraded latest row; a new enterprise never graded; one outside the region (Nanjing) graded D."""
+    from sqlalchemy import select
+
+    from marketplace.enterprises.models import Enterprise
+    from tests.bureau.test_bureau_dashboard import add_grade
+    from tests.factories import EnterpriseFactory
+
+    first, *others = db.session.scalars(select(Enterprise).where(Enterprise.region_code.like("3205%"))
+                                        .order_by(Enterprise.id)).all()
+    add_grade(first.id, "A", 800)
+    add_grade(first.id, "B", 650)
+    for enterprise in others:
+        add_grade(enterprise.id, "D", 100)
+        add_grade(enterprise.id, None)
+    EnterpriseFactory(region_code="320505")
+    add_grade(EnterpriseFactory(region_code="320100").id, "D", 100)
+    db.session.flush()
+    return seeded, len(others) + 1  # the coordinator, the region's ungraded enterprises
+
+
+def test_the_page_shows_the_regions_enterprises_by_current_grade(client, login, graded):
+    coordinator, ungraded = graded
+    login(coordinator)
+    html = client.get(DASHBOARD).get_data(as_text=True)
+    grades = section(html, "dashboard-grades")
+    assert "信用等级 企业数" in grades
+    assert f"A 0 B 1 C 0 D 0 未评级 {ungraded} 合计 {ungraded + 1}" in grades
+    assert chart_data(html)["grades"]["counts"] == [0, 1, 0, 0, ungraded]
+    assert 'data-testid="csv-grades"' in section_html(html, "dashboard-grades")
+    with client.session_transaction() as session:
+        session["locale"] = "en"
+    english = client.get(DASHBOARD).get_data(as_text=True)
+    assert chart_data(english)["grades"]["labels"][-1] == "Ungraded"
+
+
+def test_the_exports_have_the_grade_distribution(client, login, graded):
+    coordinator, ungraded = graded
+    login(coordinator)
+    book = load_workbook(io.BytesIO(client.get(f"{DASHBOARD}/export", query_string={"format": "xlsx"}).data))
+    sheet = book["信用等级分布"]
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [
+        ["信用等级", "企业数"], ["A", 0], ["B", 1], ["C", 0], ["D", 0], ["未评级", ungraded]]
+    assert book["统计范围"]["A6"].value == "信用等级分布" and "不限统计期间" in book["统计范围"]["B6"].value
+    response = client.get(f"{DASHBOARD}/export", query_string={"format": "csv", "section": "grades"})
+    assert response.status_code == 200 and "dashboard_grades_" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows == [["信用等级", "企业数"], ["A", "0"], ["B", "1"], ["C", "0"], ["D", "0"], ["未评级", str(ungraded)]]
