@@ -66,3 +66,11 @@ def sql_values(values) -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(moment: datetime | str) -> datetime:
+    """An aware UTC moment from what a raw query returns: SQLite hands aggregates and selected
+    columns outside a mapped type back naive (or as ISO text), meaning UTC."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -20,17 +20,11 @@ from datetime import datetime
 
 from sqlalchemy import select, text
 
-from marketplace.db import utcnow
+from marketplace.db import as_utc, utcnow
 from marketplace.events import RequestTransitioned, request_transitioned
 from marketplace.extensions import db
 
 LENDER_KINDS = ("bank", "guarantor")
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def record_transition(request, to_state: str, actor=None, at: datetime | None = None) -> None:
@@ -47,7 +41,7 @@ def record_transition(request, to_state: str, actor=None, at: datetime | None = 
         RequestStay.request_id == request.id, RequestStay.left_at.is_(None))).all()
     for stay in open_stays:
         stay.left_at = at
-        stay.seconds = max(0, int((_aware(at) - _aware(stay.entered_at)).total_seconds()))
+        stay.seconds = max(0, int((as_utc(at) - as_utc(stay.entered_at)).total_seconds()))
         stay.institution_id = institution_id
     region_code = db.session.scalar(select(Enterprise.region_code).where(Enterprise.id == request.enterprise_id))
     db.session.add(RequestStay(request_id=request.id, state=str(to_state), region_code=region_code or "",

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cache
 
@@ -44,7 +44,7 @@ from sqlalchemy.orm import aliased
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.bureau.region import in_region
-from marketplace.db import utcnow
+from marketplace.db import as_utc, utcnow
 from marketplace.desks.models import Assignment, InfoRequest
 from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
@@ -132,10 +132,6 @@ def working_days_before(now: datetime, days: float, calendar: WorkingCalendar) -
     return low.replace(microsecond=0)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _base_columns():
     return (FinancingRequest.id, FinancingRequest.state, FinancingRequest.amount, Enterprise.name,
             Enterprise.region_code)
@@ -163,11 +159,11 @@ class _Collector:
             earliest: bool = True) -> None:
         request_id = row[0]
         self.base.setdefault(request_id, tuple(row[:5]))
-        since = _aware(since)
+        since = as_utc(since)
         current = self.since.get(request_id)
         if current is None or (since < current if earliest else since > current):
             self.since[request_id] = since
-            self.waiting[request_id] = _aware(waiting) if waiting else None
+            self.waiting[request_id] = as_utc(waiting) if waiting else None
         if holder and holder not in self.holders[request_id]:
             self.holders[request_id].append(holder)
 
@@ -294,7 +290,7 @@ def _idle_claims(bureau: Organisation, now: datetime, days: float, calendar: Wor
              .order_by(FinancingRequest.id, Assignment.touched_at))
     collector = _Collector("idle_claim")
     for row in db.session.execute(query):
-        touched = _aware(row[5])
+        touched = as_utc(row[5])
         collector.add(row, calendar.add_working_days(touched, days), touched, f"{row[6]}（{row[7]}）")
 
     text = _("认领后超过 %(days)s 个工作日未处理（最后操作于 %(at)s）")
@@ -319,7 +315,7 @@ def _info_unanswered(bureau: Organisation, now: datetime, days: float, calendar:
     collector = _Collector("info_unanswered")
     askers: dict[int, list[str]] = defaultdict(list)
     for row in db.session.execute(query):
-        asked = _aware(row[5])
+        asked = as_utc(row[5])
         collector.add(row, calendar.add_working_days(asked, days), asked, row[3])
         if row[6] not in askers[row[0]]:
             askers[row[0]].append(row[6])
@@ -353,7 +349,7 @@ def _no_bank_for_guaranteed(bureau: Organisation, now: datetime, days: float,
     collector = _Collector("no_bank_for_guaranteed")
     guarantors: dict[int, str] = {}
     for row in db.session.execute(query):
-        issued = _aware(row[5])
+        issued = as_utc(row[5])
         collector.add(row, calendar.add_working_days(issued, days), issued, row[7])
         guarantors[row[0]] = row[6]
 

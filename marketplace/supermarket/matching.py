@@ -5,13 +5,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from statistics import median
 
 from sqlalchemy import func, select
 
 from marketplace.accounts.models import Organisation
 from marketplace.credit.models import latest_grade
+from marketplace.db import as_utc
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.guarantees.models import Guarantee
@@ -99,7 +99,7 @@ def institution_records() -> dict[int, InstitutionRecord]:
         .group_by(Decline.institution_id, Decline.target_id, RequestTarget.routed_at))
     for offered, rows in ((True, offers), (False, declines)):
         for institution_id, target_id, routed_at, decided_at in rows:
-            days = max((_aware(decided_at) - _aware(routed_at)).total_seconds() / 86400, 0.0)
+            days = max((as_utc(decided_at) - as_utc(routed_at)).total_seconds() / 86400, 0.0)
             decided.setdefault(institution_id, {}).setdefault(target_id, (offered, days))
     return {
         institution_id: InstitutionRecord(
@@ -107,13 +107,6 @@ def institution_records() -> dict[int, InstitutionRecord]:
             sum(offered for offered, _days in targets.values()) / len(targets))
         for institution_id, targets in decided.items()
     }
-
-
-def _aware(moment):
-    """SQLite hands aggregates back as naive UTC (no column type to restore the zone)."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def ranked_matches(request: FinancingRequest) -> list[Match]:
