@@ -106,6 +106,22 @@ def disburse(request_id: int):
     return redirect(url_for("loans.schedule", request_id=request_id))
 
 
+def _prefilled(form_class, propose):
+    """A schedule-rows form filled with the proposed lines and SPARE_ROWS empty rows; a proposal
+    that cannot be made (e.g. an amount too small for that many instalments) leaves a warning
+    (workflows.loans' messages, in runtime_msgids.py) and only the empty rows."""
+    try:
+        proposal = propose()
+    except ValueError as error:
+        flash(_(str(error)), "warning")
+        proposal = []
+    return form_class(formdata=None, data={"rows": [
+        *({"due_on": line.due_on, "principal": f"{line.principal:.2f}", "interest": f"{line.interest:.2f}"}
+          for line in proposal),
+        *({"due_on": None, "principal": "", "interest": ""} for _ in range(SPARE_ROWS)),
+    ]})
+
+
 @bp.route("/institution/requests/<int:request_id>/loan/schedule", methods=["GET", "POST"])
 def schedule(request_id: int):
     req, offer, loan = _bank_loan(request_id)
@@ -131,16 +147,7 @@ def schedule(request_id: int):
             flash(sentences(form.row_problems) or _errors(form), "danger")
         status = 422
     else:
-        try:
-            proposal = services.proposed_schedule(loan, months)
-        except ValueError as error:  # e.g. an amount too small for that many instalments
-            flash(_(str(error)), "warning")  # workflows.loans' messages, in runtime_msgids.py
-            proposal = []
-        form = ScheduleForm(formdata=None, data={"rows": [
-            *({"due_on": line.due_on, "principal": f"{line.principal:.2f}", "interest": f"{line.interest:.2f}"}
-              for line in proposal),
-            *({"due_on": None, "principal": "", "interest": ""} for _ in range(SPARE_ROWS)),
-        ]})
+        form = _prefilled(ScheduleForm, lambda: services.proposed_schedule(loan, months))
         status = 200
     return render_template("loans/schedule.html", req=req, offer=offer, loan=loan, form=form, every=every,
                            intervals=INTERVALS), status
@@ -194,16 +201,7 @@ def restructure(request_id: int):
             flash(sentences(form.row_problems) or _errors(form), "danger")
         status = 422
     else:
-        try:
-            proposal = services.proposed_restructuring(loan, today)
-        except ValueError as error:
-            flash(_(str(error)), "warning")
-            proposal = []
-        form = RestructureForm(formdata=None, data={"rows": [
-            *({"due_on": line.due_on, "principal": f"{line.principal:.2f}", "interest": f"{line.interest:.2f}"}
-              for line in proposal),
-            *({"due_on": None, "principal": "", "interest": ""} for _ in range(SPARE_ROWS)),
-        ]})
+        form = _prefilled(RestructureForm, lambda: services.proposed_restructuring(loan, today))
     return render_template("loans/restructure.html", req=req, offer=offer, loan=loan, form=form, summary=totals,
                            today=today), status
 
