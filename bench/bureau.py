@@ -45,6 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import cpu_model, create_database, memory_gb  # noqa: E402
+
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
 DATABASE = "bench_bureau"
 SECRET_KEY = "bench-secret-key-not-secret"
@@ -74,17 +76,6 @@ STALL_SHARE = 0.008  # chance that any one step waits an extra 2-120 days
 STALL_SHARE_BY_STEP = {"answer_info": 0.06, "start_bank_review": 0.02, "accept_offer": 0.02}
 ABANDONED_SHARE = 0.02  # requests that stop for good at some step (nobody acts again): open for years
 TERMINAL = ("closed", "withdrawn")
-
-
-def create_database() -> str:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        conn.execute(text(f"CREATE DATABASE \"{DATABASE}\" ENCODING 'UTF8' TEMPLATE template0"))
-    admin.dispose()
-    return f"{PG_SERVER}/{DATABASE}"
 
 
 def build_app(url: str, instance: str, pg_settings: list[str] | None = None):
@@ -593,26 +584,6 @@ def seed(app, rows: int, enterprises: int, now: datetime) -> Counter:
 
 # ---- measuring ---------------------------------------------------------------------------------
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def memory_gb() -> float:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) / 1024 / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
@@ -733,7 +704,7 @@ def main() -> None:
     if args.reuse:
         url = f"{PG_SERVER}/{DATABASE}"
     else:
-        url = create_database()
+        url = create_database(PG_SERVER, DATABASE)
         started = time.perf_counter()
         print(f"seeding {args.rows:,} requests into {DATABASE} ...")
         states = seed(build_app(url, instance), args.rows, args.enterprises, now)

@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import create_database  # noqa: E402
+
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
 DATABASE = "bench_desks"
 SECRET_KEY = "bench-secret-key-not-secret"
@@ -44,17 +46,6 @@ done = function(summary, latency, requests)
     latency:percentile(50) / 1000))
 end
 """
-
-
-def create_database() -> str:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        conn.execute(text(f"CREATE DATABASE \"{DATABASE}\" ENCODING 'UTF8' TEMPLATE template0"))
-    admin.dispose()
-    return f"{PG_SERVER}/{DATABASE}"
 
 
 def build_app(url: str, instance: str):
@@ -199,7 +190,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
 
-    url = create_database()
+    url = create_database(PG_SERVER, DATABASE)
     instance = tempfile.mkdtemp(prefix="bench-desks-")
     started = time.perf_counter()
     app = build_app(url, instance)

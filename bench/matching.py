@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import cpu_model  # noqa: E402
 from workflows.matching import (  # noqa: E402
     InstitutionRecord,
     ProductTerms,
@@ -129,16 +130,6 @@ def make_requests(rng: random.Random, count: int) -> list[RequestProfile]:
             )
         )
     return requests
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def percentile(values: list[float], share: float) -> float:
