@@ -263,6 +263,18 @@ def test_an_empty_region_still_gives_a_report(ctx, tmp_path):
 
 
 @pytest.mark.xdist_group("celery-worker")
+def _broker_drained(celery_config: dict) -> bool:
+    """Nothing left in the test's queue and nothing delivered but unacked (the task acks late,
+    so a message leaves the unacked hash only once the task has run)."""
+    import redis
+
+    from tests.verification.test_redelivery import REDIS_URL
+
+    prefix = celery_config["broker_transport_options"]["global_keyprefix"]
+    client = redis.Redis.from_url(REDIS_URL)
+    return client.llen(prefix + celery_config["task_default_queue"]) == 0 and client.hlen(prefix + "unacked") == 0
+
+
 class TestWithARealWorker:
     """The task on a real Celery worker (prefork, as deployed) against Redis and a database of its
     own (real commits): the report is queued by the page's commit, built in the worker (WeasyPrint
@@ -312,9 +324,7 @@ class TestWithARealWorker:
                 files = sorted(p.name for p in path.parent.iterdir())
                 summaries.build_summary_report.delay(report_id)  # delivered a second time
             assert path.read_bytes().startswith(b"%PDF") and path.stat().st_size == built.size
-            import time
-
-            time.sleep(4)
+            wait_for(lambda: _broker_drained(celery_config), 60, "the second delivery to be run and acked", worker)
             again = current()
         finally:
             log = stop(worker)
