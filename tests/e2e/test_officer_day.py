@@ -70,6 +70,7 @@ def test_an_officer_claims_reviews_and_offers_and_the_enterprise_accepts(browser
     assert "银行流水" in page.get_by_test_id("credit-file").inner_text()  # within the consent
 
     page.get_by_test_id("reports").get_by_role("link").first.click()  # the verification report
+    page.wait_for_url(f"**/institution/requests/{request_id}/reports/*")  # waits for the load too
     assert "核验报告" in page.content()
     page.go_back()
 
