@@ -89,6 +89,8 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.bureau.meeting_views import bp as meetings_bp
     from marketplace.bureau.report_views import bp as bureau_reports_bp
     from marketplace.bureau.request_views import bp as bureau_requests_bp
+    from marketplace.credit.file_views import bp as credit_file_bp
+    from marketplace.credit.objection_views import BLUEPRINTS as credit_objection_bps
     from marketplace.credit.views import bp as provider_records_bp
     from marketplace.desks.enterprise_views import bp as desk_enterprise_bp
     from marketplace.desks.letter_views import bp as offer_letters_bp
@@ -96,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.enterprises.views import bp as enterprises_bp
     from marketplace.financing.views import bp as financing_bp
     from marketplace.guarantees.views import bp as guarantees_bp
+    from marketplace.lists.views import bp as lists_bp
     from marketplace.loans.views import bp as loans_bp
     from marketplace.main.views import bp as main_bp
     from marketplace.notifications.views import bp as notifications_bp
@@ -107,14 +110,19 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.supermarket.views import bp as supermarket_bp
     from marketplace.verification.admin_views import bp as policies_bp
     from marketplace.verification.report_views import bp as reports_bp
+    from marketplace.workcalendar.views import bp as calendar_admin_bp
 
     # (importing the guarantees' views also registers the guarantee fee's paid handler)
     for blueprint in (main_bp, accounts_bp, admin_bp, enterprises_bp, receivables_bp, debtor_bp,
                       financing_bp, notifications_bp, leads_bp, supermarket_bp, statements_bp, policies_bp,
                       reports_bp, desk_bp, desk_enterprise_bp, offer_letters_bp, guarantees_bp, payments_bp,
                       loans_bp, bureau_dashboard_bp, bureau_requests_bp, meetings_bp, actions_bp,
-                      bureau_reports_bp, provider_records_bp):
+                      bureau_reports_bp, provider_records_bp, credit_file_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(lists_bp)  # red/white/yellow lists and the white-list push (marketplace/lists)
+    for blueprint in credit_objection_bps:  # objections and repairs: enterprise, provider, admin, bureau
+        app.register_blueprint(blueprint)
+    app.register_blueprint(calendar_admin_bp)
 
     from marketplace import api
 

@@ -124,9 +124,24 @@ class Defaults:
     # meeting and before an action item falls due.
     BUREAU_MEETING_REMINDER_WORKING_DAYS = 1
     BUREAU_ACTION_REMINDER_WORKING_DAYS = 2
-    # Public holidays and make-up working days of the years chinese_calendar does not cover (or
-    # corrections to one it does): {2027: {"holidays": ["2027-10-01..2027-10-07"], "workdays": ["2027-10-09"]}}.
+    # Credit repair (信用修复, marketplace.credit.repairs): the reviewer decides within this many
+    # CALENDAR days (Asia/Shanghai) of the filing day; the application's due_on is set at filing.
+    CREDIT_REPAIR_REVIEW_DAYS = 15
+    # Public holidays and make-up working days from the State Council's notice, over chinese_calendar
+    # and the holidays package (workflows.working_days; a platform admin can also set a year at
+    # /admin/calendar): {2027: {"holidays": ["2027-10-01..2027-10-07"], "workdays": ["2027-10-09"]}}.
+    # Checked at start-up.
     WORKING_DAY_TABLE: dict = {}
+    # How long a process keeps the calendar before reading the admin-set years again.
+    CALENDAR_REFRESH_SECONDS = 300
+    # The credit file (marketplace/credit/retention.py): a negative credit record leaves every
+    # outward view (institutions' pages, API, reports) this many years after its event ended
+    # (ended_on; a matter without an end stays); the daily task `credit-retention` marks it, the enterprise still sees it.
+    CREDIT_NEGATIVE_RETENTION_YEARS = 5
+    # Who read an enterprise's credit data (audit events credit_data.read / .denied) is kept at
+    # least this long and the credit file's access log shows at least this period. Nothing deletes
+    # access-log entries: the audit log is append-only and HMAC-chained (marketplace/audit.py).
+    CREDIT_ACCESS_LOG_RETENTION_YEARS = 3
 
 
 def finalise(config: dict, instance_path: str) -> None:
@@ -150,12 +165,24 @@ def finalise(config: dict, instance_path: str) -> None:
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'marketplace.db'}"
     without_jit(config)
+    check_working_day_table(config)
     if not config.get("UPLOAD_FOLDER"):
         config["UPLOAD_FOLDER"] = str(instance / "uploads")
     if not config.get("PDF_CACHE_FOLDER"):
         config["PDF_CACHE_FOLDER"] = str(instance / "pdf-cache")
     if config.get("STRIPE_SECRET_KEY"):
         config["PAYMENTS"] = "stripe"
+
+
+def check_working_day_table(config: dict) -> None:
+    """Refuse to start on a WORKING_DAY_TABLE that does not parse (a malformed day, a day both a
+    holiday and a workday, a year out of range): every clock would count wrongly otherwise."""
+    from workflows.working_days import parse_table
+
+    try:
+        parse_table(config.get("WORKING_DAY_TABLE") or {}, setting="WORKING_DAY_TABLE")
+    except ValueError as problem:
+        raise RuntimeError(f"Refusing to start: {problem} (设置 WORKING_DAY_TABLE 有误).") from None
 
 
 def without_jit(config: dict) -> None:

@@ -41,3 +41,4 @@ from marketplace.supermarket.models import (  # noqa: F401
     RequestTarget,
 )
 from marketplace.verification.models import PolicyVersion, VerificationReport  # noqa: F401
+from marketplace.workcalendar.models import CalendarYear  # noqa: F401

@@ -62,6 +62,9 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "accounts.change_password": SIGNED_IN,
     # platform administration
     "admin.institutions": PLATFORM_ADMIN,
+    # the working calendar (marketplace.workcalendar): each year's holidays and make-up working days
+    "calendar_admin.index": PLATFORM_ADMIN,
+    "calendar_admin.year": PLATFORM_ADMIN,
     "admin.new_institution": PLATFORM_ADMIN,
     "admin.institution": PLATFORM_ADMIN,
     "admin.new_user": PLATFORM_ADMIN,
@@ -267,6 +270,55 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "provider_records.index": PROVIDER,
     "provider_records.upload": PROVIDER,
     "provider_records.template": PROVIDER,
+    # red/white/yellow lists and the monthly white-list push (marketplace/lists): coordinators review and
+    # confirm their region's (else 404); banks' and guarantors' staff read the published lists, banks the
+    # confirmed push; the enterprise admin consents to be recommended
+    "lists.bureau_index": BUREAU,
+    "lists.compute": BUREAU,
+    "lists.proposal": BUREAU,
+    "lists.decide_entry": BUREAU,
+    "lists.confirm": BUREAU,
+    "lists.reject": BUREAU,
+    "lists.pushes": BUREAU,
+    "lists.propose_push": BUREAU,
+    "lists.push": BUREAU,
+    "lists.decide_push_entry": BUREAU,
+    "lists.confirm_push": BUREAU,
+    "lists.institution_lists": LENDER_STAFF,
+    "lists.whitelist": BANK_STAFF,
+    "lists.whitelist_download": BANK_STAFF,
+    "lists.recommend_consent": ENTERPRISE_ADMIN,
+    # the credit file (一企一档) and its report PDF (marketplace/credit/file.py): the enterprise its own;
+    # banks' and guarantors' staff under the enterprise's consent (else a logged 403); the bureau's
+    # coordinators for enterprises of their region (else 404) under the consent to the bureau
+    "credit_file.enterprise_file": ENTERPRISE_USER,
+    "credit_file.enterprise_report": ENTERPRISE_USER,
+    "credit_file.institution_file": LENDER_STAFF,
+    "credit_file.institution_report": LENDER_STAFF,
+    "credit_file.bureau_file": BUREAU,
+    "credit_file.bureau_report": BUREAU,
+    # objections (异议) and credit repair (信用修复) (marketplace/credit/objection_views.py): the enterprise
+    # files on its own records (else 404); the provider answers objections on its own records; the
+    # platform answers and decides everything; the bureau follows its region (else 404)
+    "credit_objections.file_objection": ENTERPRISE_USER,
+    "credit_objections.apply_repair": ENTERPRISE_USER,
+    "credit_objections.index": ENTERPRISE_USER,
+    "credit_objections.objection": ENTERPRISE_USER,
+    "credit_objections.repair": ENTERPRISE_USER,
+    "credit_objections.evidence": ENTERPRISE_USER,
+    "provider_objections.index": PROVIDER,
+    "provider_objections.detail": PROVIDER,
+    "provider_objections.evidence": PROVIDER,
+    "admin_objections.objections_list": PLATFORM_ADMIN,
+    "admin_objections.objection": PLATFORM_ADMIN,
+    "admin_objections.repairs_list": PLATFORM_ADMIN,
+    "admin_objections.repair": PLATFORM_ADMIN,
+    "admin_objections.evidence": PLATFORM_ADMIN,
+    "bureau_objections.objections_list": BUREAU,
+    "bureau_objections.objection": BUREAU,
+    "bureau_objections.repairs_list": BUREAU,
+    "bureau_objections.repair": BUREAU,
+    "bureau_objections.evidence": BUREAU,
 }
 
 

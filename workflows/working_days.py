@@ -1,19 +1,23 @@
 """Working days in mainland China, and clocks that run only on them (the SLAs, design.md section 4).
 
-Which days are working days:
+Which days are working days, asked in this order for each day (issue 17):
 
-1. A date the configured table names decides: its year's "holidays" are days off, its
-   "workdays" are working days (the make-up working days, 调休上班, are usually a Saturday or
-   a Sunday).
-2. Otherwise, for the years the `chinese_calendar` package covers (2004 to 2026 in 1.11; it
-   raises NotImplementedError outside them), the package decides: the State Council's yearly
-   arrangement of public holidays and make-up working days.
-3. Otherwise Monday to Friday are working days.
+1. The operator's table (WORKING_DAY_TABLE, and the years a platform admin sets in the app) names
+   the day: its year's "holidays" are days off, its "workdays" are working days (the make-up
+   working days, 调休上班, usually a Saturday or a Sunday). It is copied from the State Council's
+   yearly notice, published in November or December of the year before.
+2. `chinese_calendar` for the years it covers (2004 to 2026 in 1.11; it raises
+   NotImplementedError outside them): the State Council's whole arrangement, holidays and
+   make-up working days.
+3. The `holidays` package's China calendar (1950 to 2100): the statutory public holidays of any
+   year, computed from the lunar calendar, and the make-up working days only once its
+   maintainers add the year's notice (`weekend_workdays`). Until then a year it decides has its
+   holidays but counts its make-up Saturdays as days off: `makeup_days_known(year)` says so, and
+   the application warns the platform admin until the table gives them.
+4. Monday to Friday, when nothing above knows the year.
 
-So the table supplies the years after the package's last one (the State Council publishes each
-year's arrangement in November or December of the year before) and can correct a covered year
-(a holiday extended at short notice, as in February 2020). A year that neither covers falls
-back to Monday-Friday; `covers(year)` tells when that happens, so the application can warn.
+`source(year)` names what decides a year below the table; `describe(year)` lists the year's
+days off on weekdays and working weekend days with what decided each (`flask sla calendar YEAR`).
 
 How a clock runs: every hour of a working day counts (24 hours per working day, local wall
 time), no hour of a day off does. "n working days after t" is the earliest moment by which n x
@@ -44,11 +48,19 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+import holidays as holidays_package
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = timedelta(days=1)
 # A clock that finds no working day in ten years is fed a broken table, not a long SLA.
 MAX_SCAN_DAYS = 3660
+# the years a table may name: a typo such as 20277 or 207 is refused, not silently ignored
+TABLE_YEARS = range(2000, 2101)
+
+# what decides a year below the table
+CHINESE_CALENDAR, HOLIDAYS, WEEKDAYS = "chinese_calendar", "holidays", "weekdays"
+TABLE = "table"
+PACKAGES = (CHINESE_CALENDAR, HOLIDAYS)
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,7 @@ class YearTable:
 
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()
+    workdays_given: bool = False  # "workdays" was set, even empty: the year's make-up days are known
 
 
 @cache
@@ -69,45 +82,70 @@ def package_covers(year: int) -> bool:
     return True
 
 
-def parse_table(table: Mapping | None) -> dict[int, YearTable]:
+@cache
+def holidays_package_year(year: int) -> YearTable | None:
+    """The `holidays` package's China calendar for `year` (None outside its range): the statutory
+    days off and, once its maintainers have added the year's notice, the make-up working days."""
+    calendar_class = holidays_package.CN
+    if not calendar_class.start_year <= year <= calendar_class.end_year:
+        return None
+    known = calendar_class(years=year)
+    days_off = frozenset(day for day in known if day.year == year)
+    workdays = frozenset(day for day in known.weekend_workdays if day.year == year)
+    return YearTable(days_off, workdays, workdays_given=bool(workdays))
+
+
+@cache
+def holiday_names(year: int) -> dict[date, str]:
+    """The holidays package's names of `year`'s days off (English)."""
+    return dict(holidays_package.CN(years=year)) if holidays_package_year(year) is not None else {}
+
+
+def parse_table(table: Mapping | None, setting: str = "WORKING_DAY_TABLE") -> dict[int, YearTable]:
     """Read {year: {"holidays": [...], "workdays": [...]}}, as the configuration holds it.
 
-    Years may be ints or strings (JSON keys); days are dates, "YYYY-MM-DD" strings or inclusive
-    ranges "YYYY-MM-DD..YYYY-MM-DD". Raises ValueError naming the first problem.
+    Years may be ints or strings (JSON keys) within TABLE_YEARS; days are dates, "YYYY-MM-DD"
+    strings or inclusive ranges "YYYY-MM-DD..YYYY-MM-DD". Raises ValueError naming `setting` and
+    the first problem.
     """
+    if table is not None and not isinstance(table, Mapping):
+        raise ValueError(f"{setting}: expected {{year: {{'holidays': [...], 'workdays': [...]}}}}")
     parsed: dict[int, YearTable] = {}
     for raw_year, entry in (table or {}).items():
         try:
             year = int(raw_year)
         except (TypeError, ValueError):
-            raise ValueError(f"working-day table: {raw_year!r} is not a year") from None
+            raise ValueError(f"{setting}: {raw_year!r} is not a year") from None
+        if year not in TABLE_YEARS:
+            raise ValueError(f"{setting}: year {year} is out of range "
+                             f"({TABLE_YEARS.start}-{TABLE_YEARS.stop - 1})")
         if not isinstance(entry, Mapping):
-            raise ValueError(f"working-day table {year}: expected {{'holidays': [...], 'workdays': [...]}}")
+            raise ValueError(f"{setting} {year}: expected {{'holidays': [...], 'workdays': [...]}}")
         unknown = set(entry) - {"holidays", "workdays"}
         if unknown:
-            raise ValueError(f"working-day table {year}: unknown keys {sorted(unknown)}")
-        holidays = _days(year, "holidays", entry.get("holidays") or ())
-        workdays = _days(year, "workdays", entry.get("workdays") or ())
+            raise ValueError(f"{setting} {year}: unknown keys {sorted(unknown)}")
+        holidays = _days(year, "holidays", entry.get("holidays") or (), setting)
+        workdays = _days(year, "workdays", entry.get("workdays") or (), setting)
         both = holidays & workdays
         if both:
-            raise ValueError(f"working-day table {year}: {min(both)} is both a holiday and a workday")
-        parsed[year] = YearTable(holidays, workdays)
+            raise ValueError(f"{setting} {year}: {min(both)} is both a holiday and a workday")
+        parsed[year] = YearTable(holidays, workdays, workdays_given="workdays" in entry)
     return parsed
 
 
-def _days(year: int, key: str, values: Iterable) -> frozenset[date]:
+def _days(year: int, key: str, values: Iterable, setting: str) -> frozenset[date]:
     if isinstance(values, str | date):
         values = [values]
     days: set[date] = set()
     for value in values:
-        for day in _expand(value, year, key):
+        for day in _expand(value, year, key, setting):
             if day.year != year:
-                raise ValueError(f"working-day table {year}: {key} {day} is not in {year}")
+                raise ValueError(f"{setting} {year}: {key} {day} is not in {year}")
             days.add(day)
     return frozenset(days)
 
 
-def _expand(value, year: int, key: str) -> list[date]:
+def _expand(value, year: int, key: str, setting: str) -> list[date]:
     if isinstance(value, datetime):
         return [value.date()]
     if isinstance(value, date):
@@ -121,16 +159,30 @@ def _expand(value, year: int, key: str) -> list[date]:
             return [first + timedelta(days=i) for i in range((last - first).days + 1)]
         return [date.fromisoformat(text)]
     except ValueError:
-        raise ValueError(f"working-day table {year}: {key} entry {value!r} is not YYYY-MM-DD "
+        raise ValueError(f"{setting} {year}: {key} entry {value!r} is not YYYY-MM-DD "
                          "or YYYY-MM-DD..YYYY-MM-DD") from None
 
 
-class WorkingCalendar:
-    """Mainland China's working days: the table, then chinese_calendar, then Monday-Friday."""
+@dataclass(frozen=True)
+class DayException:
+    """A day whose status differs from Monday-Friday, and what decided it."""
 
-    def __init__(self, table: Mapping | None = None, *, use_package: bool = True, tz: tzinfo = SHANGHAI):
-        self.table = parse_table(table)
-        self.use_package = use_package
+    day: date
+    working: bool
+    source: str  # TABLE or one of PACKAGES
+    name: str = ""  # the holidays package's name for it, in English, when it decided
+
+
+class WorkingCalendar:
+    """Mainland China's working days: the table, chinese_calendar, the holidays package, Monday-Friday."""
+
+    def __init__(self, table: Mapping | None = None, *, packages: Iterable[str] = PACKAGES,
+                 tz: tzinfo = SHANGHAI, parsed: Mapping[int, YearTable] | None = None):
+        self.table = dict(parsed) if parsed is not None else parse_table(table)
+        self.packages = tuple(packages)
+        unknown = set(self.packages) - set(PACKAGES)
+        if unknown:
+            raise ValueError(f"unknown calendar packages {sorted(unknown)}")
         self.tz = tz
 
     # ---- days ------------------------------------------------------------------------------
@@ -144,19 +196,61 @@ class WorkingCalendar:
                 return False
             if day in entry.workdays:
                 return True
-        if self.use_package and package_covers(day.year):
-            return chinese_calendar.is_workday(day)
-        return day.weekday() < 5
+        return self._below_table(day)[0]
+
+    def _below_table(self, day: date) -> tuple[bool, str]:
+        source = self.source(day.year)
+        if source == CHINESE_CALENDAR:
+            return chinese_calendar.is_workday(day), source
+        if source == HOLIDAYS:
+            known = holidays_package_year(day.year)
+            if day in known.workdays:
+                return True, source
+            return day not in known.holidays and day.weekday() < 5, source
+        return day.weekday() < 5, source
 
     def source(self, year: int) -> str:
-        """What decides `year`: "package" (maybe corrected by the table), "table" or "weekdays"."""
-        if self.use_package and package_covers(year):
-            return "package"
-        return "table" if year in self.table else "weekdays"
+        """What decides `year` below the table: CHINESE_CALENDAR, HOLIDAYS or WEEKDAYS."""
+        if CHINESE_CALENDAR in self.packages and package_covers(year):
+            return CHINESE_CALENDAR
+        if HOLIDAYS in self.packages and holidays_package_year(year) is not None:
+            return HOLIDAYS
+        return WEEKDAYS
+
+    def overridden(self, year: int) -> bool:
+        """Whether the table names days of `year`."""
+        return year in self.table
 
     def covers(self, year: int) -> bool:
         """False when `year` falls back to Monday-Friday (no public holidays known)."""
-        return self.source(year) != "weekdays"
+        return self.overridden(year) or self.source(year) != WEEKDAYS
+
+    def makeup_days_known(self, year: int) -> bool:
+        """Whether the official make-up working days of `year` are known: chinese_calendar's
+        years, a holidays-package year its maintainers completed, or a year the table gives them."""
+        entry = self.table.get(year)
+        if entry is not None and entry.workdays_given:
+            return True
+        source = self.source(year)
+        if source == HOLIDAYS:
+            return holidays_package_year(year).workdays_given
+        return source == CHINESE_CALENDAR
+
+    def describe(self, year: int) -> list[DayException]:
+        """`year`'s weekdays off and working weekend days, each with what decided it."""
+        found = []
+        day = date(year, 1, 1)
+        entry = self.table.get(year)
+        while day.year == year:
+            if entry is not None and (day in entry.holidays or day in entry.workdays):
+                working, source = day in entry.workdays, TABLE
+            else:
+                working, source = self._below_table(day)
+            if working != (day.weekday() < 5):
+                name = holiday_names(year).get(day, "") if source == HOLIDAYS else ""
+                found.append(DayException(day, working, source, name))
+            day += DAY
+        return found
 
     def next_working_day(self, day: date) -> date:
         """`day` itself when it is a working day, else the first working day after it."""

@@ -25,6 +25,7 @@ from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
 from marketplace.i18n import is_english, pick
 from marketplace.pagination import paginate
+from marketplace.workcalendar.services import years_without_makeup_days
 from workflows.credit_records import SOURCE_LABELS, SOURCES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -35,10 +36,8 @@ def institutions():
     page = paginate(
         select(Organisation).where(Organisation.kind != OrgKind.ENTERPRISE).order_by(Organisation.kind, Organisation.id)
     )
-    from marketplace.sla.services import uncovered_years
-
     return render_template("admin/institutions.html", page=page, kind_labels=ORG_KIND_LABELS,
-                           uncovered_years=uncovered_years())
+                           years_without_makeup_days=years_without_makeup_days())
 
 
 @bp.route("/institutions/new", methods=["GET", "POST"])

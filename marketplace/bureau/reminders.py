@@ -23,7 +23,7 @@ from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.formatting import SHANGHAI, local, ymd_hm
 from marketplace.notifications.services import notify
-from marketplace.sla.services import working_calendar
+from marketplace.workcalendar.services import working_calendar
 
 
 def working_days_before(day: date, n: int, calendar=None) -> date:

@@ -53,8 +53,9 @@ from marketplace.formatting import ymd, ymd_hm
 from marketplace.guarantees.models import Guarantee
 from marketplace.i18n import is_english
 from marketplace.receivables.models import ConfirmationLink, Receivable
-from marketplace.sla.services import HOLDING_TARGET_STATUSES, sla_days, working_calendar
+from marketplace.sla.services import HOLDING_TARGET_STATUSES, sla_days
 from marketplace.supermarket.models import RequestTarget
+from marketplace.workcalendar.services import working_calendar
 from workflows import sla
 from workflows.financing import ACTIVE_STATES, State, state_label
 from workflows.working_days import WorkingCalendar

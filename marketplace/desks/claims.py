@@ -24,9 +24,9 @@ from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.financing.services import apply_transition
 from marketplace.formatting import today_shanghai
-from marketplace.sla.services import working_calendar
 from marketplace.supermarket.models import RequestTarget
 from marketplace.verification.routed import visible_to_institution
+from marketplace.workcalendar.services import working_calendar
 from workflows.financing import State
 
 # Target statuses a desk works (routed: in the queue, not yet started).

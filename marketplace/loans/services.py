@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,7 @@ from marketplace.formatting import local, today_shanghai
 from marketplace.i18n import is_english, sentences
 from marketplace.loans.models import Instalment, Loan, Repayment
 from marketplace.notifications.services import notify
+from marketplace.workcalendar.services import working_calendar
 from workflows.financing import State
 from workflows.loans import (
     PAYOFF,
@@ -53,7 +54,6 @@ from workflows.loans import (
     restructure_plan,
     schedule_problems,
 )
-from workflows.working_days import WorkingCalendar
 
 __all__ = [
     "LoanRefused", "record_disbursement", "record_schedule", "record_repayment", "record_prepayment", "allocation",
@@ -94,7 +94,7 @@ def due_by_rule(loan: Loan):
     public holidays and make-up working days) when the offer's terms roll due days; else None."""
     if not loan.roll_to_working_day:
         return None
-    return WorkingCalendar(current_app.config.get("WORKING_DAY_TABLE") or {}).next_working_day
+    return working_calendar().next_working_day
 
 
 def allocation(loan: Loan) -> Allocation:

@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from marketplace.extensions import db
+from workflows.working_days import TABLE_YEARS
 
 sla_cli = AppGroup("sla", help="SLA clocks in working days.")
 
@@ -35,18 +36,23 @@ def recompute_command():
 @sla_cli.command("calendar")
 @click.argument("year", type=int)
 def calendar_command(year: int):
-    """Say what decides YEAR's working days and list its days off on weekdays and weekend workdays."""
-    from datetime import date, timedelta
+    """Say what decides YEAR's working days and list its holidays on weekdays and its make-up
+    working days, each with the source that decided it."""
+    from marketplace.workcalendar.services import working_calendar
 
-    from marketplace.sla.services import working_calendar
-
+    if year not in TABLE_YEARS:
+        raise click.BadParameter(f"{year} is out of range ({TABLE_YEARS.start}-{TABLE_YEARS.stop - 1})",
+                                 param_hint="YEAR")
     calendar = working_calendar()
-    source = calendar.source(year)
-    click.echo(f"{year}: {source}" + ("" if calendar.covers(year) else
-                                      " (no public holidays known: set WORKING_DAY_TABLE)"))
-    day = date(year, 1, 1)
-    while day.year == year:
-        working = calendar.is_working_day(day)
-        if working != (day.weekday() < 5):
-            click.echo(f"  {day:%Y-%m-%d} {day:%a} {'workday' if working else 'day off'}")
-        day += timedelta(days=1)
+    decided_by = ("table + " if calendar.overridden(year) else "") + calendar.source(year)
+    if calendar.makeup_days_known(year):
+        status = "official make-up working days known"
+    elif calendar.covers(year):
+        status = f"statutory holidays only, make-up working days NOT known: set them at /admin/calendar/{year}"
+    else:
+        status = f"no public holidays known, counting Monday-Friday: set them at /admin/calendar/{year}"
+    click.echo(f"{year}: {decided_by} ({status})")
+    for entry in calendar.describe(year):
+        kind = "make-up workday" if entry.working else "holiday"
+        name = f" {entry.name}" if entry.name else ""
+        click.echo(f"  {entry.day:%Y-%m-%d} {entry.day:%a} {kind:<15} [{entry.source}]{name}")

@@ -3,7 +3,8 @@ late requests stuck and tells the people concerned (the rules: workflows.sla).
 
 Configuration: SLA_WORKING_DAYS overrides the default working days per state
 (workflows.sla.DEFAULT_SLA_DAYS); WORKING_DAY_TABLE gives the public holidays and make-up
-working days of the years chinese_calendar does not know (workflows.working_days).
+working days (marketplace.workcalendar: with the years a platform admin sets, over
+chinese_calendar and the holidays package, workflows.working_days).
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from marketplace.desks.people import enterprise_users
 from marketplace.events import RequestTransitioned, request_transitioned
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
-from marketplace.formatting import SHANGHAI, ymd_hm
+from marketplace.formatting import ymd_hm
 from marketplace.notifications.services import notify
 from marketplace.reference.regions import region_covers
 from marketplace.supermarket.models import RequestTarget
+from marketplace.workcalendar.services import working_calendar
 from workflows import sla
 from workflows.financing import ACTIVE_STATES, State, state_label
 from workflows.working_days import WorkingCalendar
@@ -38,10 +40,6 @@ STAFF_ROLES = {
     sla.BANK: (Role.BANK_OFFICER, Role.BANK_APPROVER),
     sla.GUARANTOR: (Role.GUARANTOR_OFFICER, Role.GUARANTOR_APPROVER),
 }
-
-
-def working_calendar() -> WorkingCalendar:
-    return WorkingCalendar(current_app.config.get("WORKING_DAY_TABLE") or {})
 
 
 def sla_days() -> dict[State, float | None]:
@@ -128,14 +126,6 @@ def sweep_breaches(now: datetime | None = None) -> list[int]:
         _tell_about_breach(request)
     db.session.flush()
     return [request.id for request in late]
-
-
-def uncovered_years(now: datetime | None = None, horizon_days: int = 60) -> list[int]:
-    """Years a clock may run into soon that neither chinese_calendar nor the table covers."""
-    today = (now or utcnow()).astimezone(SHANGHAI).date()
-    calendar = working_calendar()
-    years = sorted({today.year, (today + timedelta(days=horizon_days)).year})
-    return [year for year in years if not calendar.covers(year)]
 
 
 # ---- who is told ---------------------------------------------------------------------------

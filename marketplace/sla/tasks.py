@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from marketplace.extensions import db
 from marketplace.sla import services
+from marketplace.workcalendar.services import working_calendar, years_without_makeup_days
 
 SWEEP_EVERY_SECONDS = 15 * 60
 
@@ -20,10 +21,10 @@ def sweep_sla_breaches() -> int:
     Idempotent: a request is marked (and its people told) only while it is not yet stuck, and
     the marking commits with the notifications, so a redelivered or overlapping run adds nothing.
     """
-    for year in services.uncovered_years():
+    for year in years_without_makeup_days():
         current_app.logger.warning(
-            "SLA clocks: no public holidays known for %s (chinese_calendar does not cover it and "
-            "WORKING_DAY_TABLE has no entry); counting Monday-Friday", year)
+            "SLA clocks: the official make-up working days of %s are not known (decided by %s); a platform "
+            "admin sets them at /admin/calendar/%s", year, working_calendar().source(year), year)
     base_url = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost/"
     with current_app.test_request_context("/", base_url=base_url):  # links in the notifications
         stuck = services.sweep_breaches()

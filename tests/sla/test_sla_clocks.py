@@ -171,40 +171,8 @@ def test_flask_sla_sweep_prints_how_many_became_stuck(app, scene):
     assert runner.invoke(args=["sla", "sweep"]).output.strip() == "0 request(s) became stuck"
 
 
-def test_flask_sla_calendar_lists_the_exceptions_of_a_year(app):
-    output = app.test_cli_runner().invoke(args=["sla", "calendar", "2026"]).output
-    assert output.startswith("2026: package")
-    assert "2026-10-10 Sat workday" in output and "2026-10-01 Thu day off" in output
-    assert "no public holidays known" in app.test_cli_runner().invoke(args=["sla", "calendar", "2031"]).output
-
-
 def test_the_sweep_runs_every_fifteen_minutes(app):
     assert "marketplace.sla.tasks" in TASK_MODULES
     entry = app.extensions["celery"].conf.beat_schedule["sla-sweep"]
     assert entry["task"] == "marketplace.sla.tasks.sweep_sla_breaches"
     assert entry["schedule"] == timedelta(minutes=15).total_seconds()
-
-
-@pytest.mark.parametrize("uncovered", [[2027], []])
-def test_the_platform_admin_is_warned_of_a_year_without_known_holidays(app, client, login, monkeypatch, uncovered):
-    from marketplace.accounts.roles import Role
-    from tests.factories import UserFactory
-
-    monkeypatch.setattr(services, "uncovered_years", lambda: uncovered)
-    login(UserFactory(role=Role.PLATFORM_ADMIN))
-    page = client.get("/admin/institutions").get_data(as_text=True)
-    assert ('data-testid="calendar-warning"' in page) == bool(uncovered)
-    if uncovered:
-        assert "2027" in page and "WORKING_DAY_TABLE" in page
-
-
-def test_years_past_the_calendar_package_and_the_table_are_uncovered(app, monkeypatch):
-    from datetime import UTC, datetime
-
-    monkeypatch.setitem(app.config, "WORKING_DAY_TABLE", {})
-    with app.app_context():
-        assert services.uncovered_years(datetime(2099, 12, 2, tzinfo=UTC)) == [2099, 2100]
-        assert services.uncovered_years(datetime(2026, 6, 1, tzinfo=UTC)) == []
-        monkeypatch.setitem(app.config, "WORKING_DAY_TABLE", {"2099": {"holidays": ["2099-10-01..2099-10-07"]},
-                                                              2100: {"holidays": ["2100-01-01"]}})
-        assert services.uncovered_years(datetime(2099, 12, 2, tzinfo=UTC)) == []

@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflows.working_days import SHANGHAI, WorkingCalendar, package_covers, parse_table
+from workflows.working_days import (
+    CHINESE_CALENDAR,
+    HOLIDAYS,
+    SHANGHAI,
+    TABLE,
+    WEEKDAYS,
+    WorkingCalendar,
+    package_covers,
+    parse_table,
+)
 
 # An illustrative table for a year after the package's last one. Not the State Council's 2027
 # arrangement: the shape an operator fills in once it is published.
@@ -33,11 +42,50 @@ def dt(text: str) -> datetime:
 
 # ---- which days -----------------------------------------------------------------------------
 
-def test_the_package_covers_2026_and_not_2027():
+def test_each_year_is_decided_by_the_first_source_that_knows_it():
     # if a newer chinese_calendar covers 2027, the table tests below still hold (the table wins)
     assert package_covers(2026)
-    assert CAL.source(2026) == "package"
-    assert CAL.source(2003) == "weekdays" and not CAL.covers(2003)
+    assert CAL.source(2026) == CHINESE_CALENDAR and CAL.makeup_days_known(2026)
+    assert CAL.source(2003) == HOLIDAYS and CAL.covers(2003)    # before chinese_calendar's first year
+    assert CAL.source(2101) == WEEKDAYS and not CAL.covers(2101)
+    assert WorkingCalendar(packages=()).source(2026) == WEEKDAYS
+
+
+@pytest.mark.parametrize(("day", "working"), [
+    # Spring Festival 2027: Friday 5 (New Year's Eve) to Wednesday 10 February off
+    ("2027-02-04", True), ("2027-02-05", False), ("2027-02-06", False), ("2027-02-07", False),
+    ("2027-02-08", False), ("2027-02-09", False), ("2027-02-10", False), ("2027-02-11", True),
+    # National Day 2027: Friday 1 to Tuesday 5 October (the package's statutory days)
+    ("2027-10-01", False), ("2027-10-05", False), ("2027-10-06", True),
+    ("2027-07-14", True),
+])
+def test_2027_comes_from_the_holidays_package_without_make_up_days(day, working):
+    if package_covers(2027):
+        pytest.skip("chinese_calendar now covers 2027: it decides")
+    assert CAL.source(2027) == HOLIDAYS and CAL.covers(2027)
+    assert not CAL.makeup_days_known(2027)
+    assert CAL.is_working_day(d(day)) is working
+
+
+def test_a_spring_festival_2027_clock_pauses_for_the_whole_week():
+    assert CAL.add_working_days(dt("2027-02-04 10:00"), 1) == dt("2027-02-11 10:00")
+    assert CAL.working_time_between(dt("2027-02-04 18:00"), dt("2027-02-11 09:00")) == timedelta(hours=15)
+
+
+def test_a_make_up_saturday_in_the_table_is_a_working_day_and_completes_the_year():
+    cal = WorkingCalendar({2027: {"workdays": ["2027-02-20"]}})   # a Saturday after the Spring Festival
+    assert cal.is_working_day(d("2027-02-20")) and not cal.is_working_day(d("2027-02-21"))
+    assert not cal.is_working_day(d("2027-02-09"))                # the package still gives the holidays
+    assert cal.makeup_days_known(2027) and cal.overridden(2027)
+    assert [(e.day, e.working, e.source) for e in cal.describe(2027) if e.source == TABLE] == [
+        (d("2027-02-20"), True, TABLE)]
+    assert CAL.add_working_days(dt("2027-02-19 10:00"), 1) == dt("2027-02-22 10:00")
+    assert cal.add_working_days(dt("2027-02-19 10:00"), 1) == dt("2027-02-20 10:00")
+
+
+def test_an_empty_workdays_list_says_the_year_has_none():
+    assert WorkingCalendar({2027: {"workdays": []}}).makeup_days_known(2027)
+    assert not WorkingCalendar({2027: {"holidays": ["2027-03-01"]}}).makeup_days_known(2027)
 
 
 @pytest.mark.parametrize(("day", "working"), [
@@ -60,8 +108,8 @@ def test_2026_holidays_and_make_up_workdays_come_from_chinese_calendar(day, work
 
 
 def test_beyond_the_package_the_table_decides_and_monday_to_friday_fill_the_rest():
-    cal = WorkingCalendar(TABLE_2027, use_package=False)
-    assert cal.source(2027) == "table" and cal.covers(2027)
+    cal = WorkingCalendar(TABLE_2027, packages=())
+    assert cal.source(2027) == WEEKDAYS and cal.overridden(2027) and cal.covers(2027)
     assert not cal.is_working_day(d("2027-10-01"))   # a Friday, listed (as part of a range)
     assert not cal.is_working_day(d("2027-10-07"))   # the range's last day is included
     assert cal.is_working_day(d("2027-10-08"))       # a Friday, not listed
@@ -72,8 +120,8 @@ def test_beyond_the_package_the_table_decides_and_monday_to_friday_fill_the_rest
 
 
 def test_a_year_nobody_covers_counts_monday_to_friday_and_says_so():
-    cal = WorkingCalendar(use_package=False)
-    assert not cal.covers(2027) and cal.source(2027) == "weekdays"
+    cal = WorkingCalendar(packages=())
+    assert not cal.covers(2027) and cal.source(2027) == WEEKDAYS and not cal.makeup_days_known(2027)
     assert cal.is_working_day(d("2027-10-01"))       # National Day unknown: a plain Friday
     assert not cal.is_working_day(d("2027-10-02"))
 
@@ -85,7 +133,7 @@ def test_the_table_corrects_a_year_the_package_covers():
     assert cal.is_working_day(d("2026-11-22"))
     assert not cal.is_working_day(d("2026-02-23"))   # the package still decides the rest
     assert cal.is_working_day(d("2026-02-28"))
-    assert cal.source(2026) == "package"
+    assert cal.source(2026) == CHINESE_CALENDAR and cal.overridden(2026)
 
 
 @pytest.mark.parametrize(("table", "message"), [
@@ -96,10 +144,14 @@ def test_the_table_corrects_a_year_the_package_covers():
     ({2027: {"holidays": ["2027-10-01"], "workdays": ["2027-10-01"]}}, "both a holiday and a workday"),
     ({2027: {"holiday": ["2027-10-01"]}}, "unknown keys"),
     ({2027: ["2027-10-01"]}, "expected"),
+    ({1999: {"holidays": ["1999-10-01"]}}, "out of range"),
+    ({"20277": {}}, "out of range"),
+    (["2027-10-01"], "expected"),
 ])
-def test_a_malformed_table_is_refused_with_the_reason(table, message):
-    with pytest.raises(ValueError, match=message):
+def test_a_malformed_table_is_refused_with_the_setting_and_the_reason(table, message):
+    with pytest.raises(ValueError, match=message) as refused:
         parse_table(table)
+    assert str(refused.value).startswith("WORKING_DAY_TABLE")
 
 
 def test_next_working_day_skips_the_national_day_week():
@@ -140,8 +192,8 @@ def test_a_calendar_without_working_days_is_an_error_not_an_endless_loop():
     # fractions of a day, and zero
     ("2026-11-23 10:00", 0.5, "2026-11-23 22:00"),
     ("2026-11-21 15:00", 0, "2026-11-21 15:00"),
-    # across the end of the package's years, into Monday-Friday without a table
-    ("2026-12-31 10:00", 1, "2027-01-01 10:00"),
+    # across the end of chinese_calendar's years, into the holidays package's 2027 (New Year off)
+    ("2026-12-31 10:00", 1, "2027-01-04 10:00"),
 ])
 def test_add_working_days(start, n, due):
     assert CAL.add_working_days(dt(start), n) == dt(due)
