@@ -10,7 +10,8 @@ from flask import Flask
 TASK_MODULES = ("marketplace.outbox", "marketplace.notifications.tasks", "marketplace.verification.tasks",
                 "marketplace.sla.tasks",
                 "marketplace.loans.tasks", "marketplace.desks.tasks", "marketplace.receivables.tasks",
-                "marketplace.bureau.reminders", "marketplace.bureau.summaries", "marketplace.credit.tasks")
+                "marketplace.bureau.reminders", "marketplace.bureau.summaries", "marketplace.credit.tasks",
+                "marketplace.credit.objection_tasks", "marketplace.lists.tasks")
 
 # Periodic tasks for `celery beat`; a beat_schedule in the CELERY configuration adds to these.
 BEAT_SCHEDULE = {
@@ -38,6 +39,20 @@ BEAT_SCHEDULE = {
                                "schedule": crontab(hour=9, minute=0), "options": {"expires": 12 * 3600}},
     "bureau-remind-action-items": {"task": "marketplace.bureau.reminders.remind_action_owners",
                                    "schedule": crontab(hour=9, minute=5), "options": {"expires": 12 * 3600}},
+    # daily, just after midnight in Shanghai: negative credit records past their retention period
+    # leave every outward view (marketplace/credit/retention.py)
+    "credit-retention": {"task": "marketplace.credit.tasks.expire_negative_records",
+                         "schedule": crontab(hour=0, minute=30), "options": {"expires": 12 * 3600}},
+    # daily at 08:30 in Shanghai: open objections (异议) reaching day 15 are escalated to the bureau
+    "credit-escalate-objections": {"task": "marketplace.credit.objection_tasks.escalate_objections",
+                                   "schedule": crontab(hour=8, minute=30), "options": {"expires": 12 * 3600}},
+    # yearly on 2 January at 01:00 in Shanghai: the red/white/yellow list proposals of the year just ended
+    "lists-yearly-proposals": {"task": "marketplace.lists.tasks.compute_yearly_lists",
+                               "schedule": crontab(month_of_year=1, day_of_month=2, hour=1, minute=0),
+                               "options": {"expires": 24 * 3600}},
+    # monthly on the 1st at 01:30 in Shanghai: the month's white-list push proposals
+    "lists-monthly-pushes": {"task": "marketplace.lists.tasks.propose_monthly_pushes",
+                             "schedule": crontab(day_of_month=1, hour=1, minute=30), "options": {"expires": 24 * 3600}},
 }
 
 

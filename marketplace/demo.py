@@ -10,7 +10,10 @@ go through the services that do them in the application (claims, offers side by 
 with their fee paid by a confirmed bank transfer, disbursements, schedules, repayments), so every
 row a state implies exists; the business timestamps they write are then moved to a plausible
 timeline. The institutions' staff's reads of what they reviewed go to the enterprises' access
-logs at the moments they happened.
+logs at the moments they happened. The credit file's part (marketplace.demo_credit): the data
+providers push their records through the intake service, an enterprise files an objection and
+another a credit repair, and once every enterprise is graded (A to D) the bureau confirms the
+red, white and yellow lists and the month's white-list push.
 Deterministic apart from secrets (TOTP secrets, link nonces, payment keys) and the dates, which
 are relative to today: random.Random(2026) and streams derived from the same seed, one per
 enterprise and per request.
@@ -36,7 +39,7 @@ from sqlalchemy import delete, func, inspect, select
 from sqlalchemy import event as orm_events
 from stdnum.cn import ric
 
-from marketplace import audit, demo_data, demo_statements
+from marketplace import audit, demo_credit, demo_data, demo_statements
 from marketplace.accounts import security
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import ROLE_LABELS, OrgKind, Role
@@ -157,6 +160,7 @@ def seed(reset: bool = False, echo=print) -> None:
         cast = _Seeder(random.Random(SEED)).run()
         db.session.commit()
         grading.regrade_all("demo")  # every enterprise graded from the seeded records, reports and loans
+        demo_credit.publish_lists(cast["staff"]["bureau:coordinator"], today_shanghai())  # they read the grades
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -358,8 +362,11 @@ class _Seeder:
             self._live_request(spec)
         self._restamp_stays()
         self._dispatch_meetings()
+        # the data providers' records (the credit file): their own streams, after everything else
+        demo_credit.seed_records(self.orgs, self.staff, self.enterprises, self.today, _stream)
+        demo_credit.file_requests(self.enterprises, self.admins, self.today, _stream)
         db.session.flush()
-        return {"logins": self.logins, "admins": self.admins, "enterprises": self.enterprises}
+        return {"logins": self.logins, "admins": self.admins, "enterprises": self.enterprises, "staff": self.staff}
 
     def _check_reference_data(self) -> None:
         for spec in demo_data.ENTERPRISES:
@@ -1359,6 +1366,7 @@ def _print_summary(cast: dict, echo) -> None:
     echo(f"  待我确认 {_base_url()}receivables/confirmations")
     echo("")
     _print_scenarios(echo)
+    demo_credit.print_guide(echo, cast["enterprises"], _base_url())
     echo(rule)
 
 

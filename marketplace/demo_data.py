@@ -41,7 +41,7 @@ BUREAU = {
 }
 
 # Data providers (数据提供单位), one per source; each has one staff user (staff@<slug>.demo).
-# Their records come with the credit file's demo (issue 14, item 10).
+# Their records are CREDIT_FILES below, pushed through the intake service (marketplace.demo_credit).
 PROVIDERS = [
     {"slug": "sz-tax", "source": "tax", "name": "国家税务总局苏州市税务局", "region": "320500",
      "contact": "纳税服务科 0512-12366", "staff": [("staff", "许文静")]},
@@ -197,7 +197,7 @@ CONSENT_PURPOSES = ["应收账款质押融资授信审查", "融资担保业务�
 # institution a request reaches holds the enterprise's consent covering bank_statements (routing
 # goes only there); an active one was granted before the enterprise's first statement upload.
 CONSENTS = [
-    ("hengda", "ccb-suzhou", ["bank_statements", "tax", "social_insurance"], "active"),
+    ("hengda", "ccb-suzhou", ["bank_statements", "tax", "social_insurance", "court"], "active"),
     ("hengda", "szbank-wuzhong", ["bank_statements", "tax"], "active"),
     ("hengda", "jsbank-suzhou", ["bank_statements", "tax"], "expired"),
     ("xinrui", "jsbank-suzhou", ["bank_statements", "tax", "utilities"], "active"),
@@ -218,6 +218,153 @@ CONSENTS = [
     ("runtong", "jsbank-suzhou", ["bank_statements", "tax"], "active"),
     ("jianming", "szbank-wuzhong", ["bank_statements", "tax"], "active"),
 ]
+
+# ---- the credit file (一企一档): the records the data providers push --------------------------------
+# Per enterprise: `paid`, for each source, in how many of the last whole months it paid on time (a
+# record a month, the months before today's; the grade counts 12 at most); `events`, its other
+# records: (kind, title, amount or None, occurred days ago, lasted days or None while it goes on,
+# details). A title or a detail may name {year} and {ym} of the day it occurred. `expect` is the
+# grade the model gives once the verification reports and loans are counted too (the demo test
+# checks it): the cast spans A to D, one enterprise stays ungraded (no data, no records). `staff`:
+# the head count paying social insurance (an individual business has only its operator).
+# Knock-outs and lists: yongsheng is an ongoing dishonest judgment debtor of a bank (grade D by
+# knock-out, the yellow list); mingguang's penalty ended more than five years ago (retention
+# takes it out of every outward view; the grade no longer counts it).
+_CASE_FILED = "court_case_filed"
+CREDIT_FILES = {
+    "hengda": {"expect": "A", "staff": 96,
+               "paid": {"tax": 12, "social_insurance": 12, "housing_fund": 12, "utilities": 12},
+               "events": [
+                   ("tax_credit_a", "{year}年度纳税信用评价为A级", None, 220, None, {"evaluation_year": "{year}"}),
+                   ("contract_honouring", "江苏省“守合同重信用”企业（{year}年度公示）", None, 400, None,
+                    {"issuer": "江苏省市场监督管理局", "public_notice": "苏市监〔{year}〕58号"}),
+                   (_CASE_FILED, "（{year}）苏0506民初4821号 买卖合同纠纷（本企业为原告）", "386000.00", 150, 96,
+                    {"case_no": "（{year}）苏0506民初4821号", "court": "苏州市吴中区人民法院", "role": "原告",
+                     "cause": "买卖合同纠纷", "outcome": "调解结案，被告已付清货款"}),
+               ]},
+    "xinrui": {"expect": "C", "staff": 48, "paid": {"tax": 12},
+               "events": [
+                   ("social_insurance_arrears", "{ym}起社会保险费欠缴三个月", "126480.00", 420, 75,
+                    {"months": 3, "insured_staff": 48, "settled": True}),
+               ]},
+    "jinhe": {"expect": "B", "staff": 132, "paid": {"tax": 12, "utilities": 12},
+              "events": [
+                  (_CASE_FILED, "（{year}）苏0509民初2307号 承揽合同纠纷（本企业为被告）", "92500.00", 260, 120,
+                   {"case_no": "（{year}）苏0509民初2307号", "court": "苏州市吴江区人民法院", "role": "被告",
+                    "cause": "承揽合同纠纷", "outcome": "原告撤诉"}),
+              ]},
+    "tianyu": {"expect": "A", "staff": 158,
+               "paid": {"tax": 12, "social_insurance": 12, "housing_fund": 12, "utilities": 12},
+               "events": [
+                   ("contract_honouring", "江苏省“守合同重信用”企业（{year}年度公示）", None, 300, None,
+                    {"issuer": "江苏省市场监督管理局", "public_notice": "苏市监〔{year}〕58号"}),
+               ]},
+    "lvyuan": {"expect": "B", "staff": 64,
+               "paid": {"tax": 12, "social_insurance": 12, "housing_fund": 12, "utilities": 12},
+               "events": [
+                   ("contract_honouring", "苏州市“守合同重信用”企业（{year}年度公示）", None, 510, None,
+                    {"issuer": "苏州市市场监督管理局"}),
+               ]},
+    "kangze": {"expect": "B", "staff": 72, "paid": {"tax": 12, "social_insurance": 12},
+               "events": [
+                   ("court_judgment", "（{year}）苏0505民初1186号 买卖合同纠纷一审判决败诉", "213600.00", 1240, 150,
+                    {"case_no": "（{year}）苏0505民初1186号", "court": "苏州市虎丘区人民法院", "role": "被告",
+                     "cause": "买卖合同纠纷", "performed": "已按判决履行完毕"}),
+              ]},
+    "boyuan": {"expect": "B", "staff": 85, "paid": {"tax": 12, "social_insurance": 12}, "events": []},
+    "huatai": {"expect": "C", "staff": 110, "paid": {"tax": 12},
+               "events": [
+                   ("utility_arrears", "{ym}起工业用电欠费", "268940.50", 75, None,
+                    {"utility": "电费", "supplier": "国网江苏省电力有限公司张家港市供电分公司", "months": 2}),
+                   ("penalty", "张市监罚〔{year}〕217号 危险化学品标签不符合规定", "50000.00", 430, 60,
+                    {"decision_no": "张市监罚〔{year}〕217号", "authority": "张家港市市场监督管理局",
+                     "basis": "《危险化学品安全管理条例》第七十八条", "paid": True}),
+               ]},
+    "dongfang": {"expect": "D", "staff": 205, "paid": {"tax": 4},
+                 "events": [
+                     ("tax_arrears", "{ym}起增值税欠缴", "412870.36", 160, None,
+                      {"tax_type": "增值税", "authority": "国家税务总局常熟市税务局", "late_fee_daily": "0.05%"}),
+                     ("social_insurance_arrears", "{ym}起社会保险费欠缴", "538120.00", 130, None,
+                      {"insured_staff": 205, "months": 4}),
+                     ("housing_fund_arrears", "{ym}起住房公积金欠缴", "196800.00", 100, None,
+                      {"contributing_staff": 190, "months": 3}),
+                 ]},
+    "jiaxin": {"expect": "B", "staff": 58, "paid": {"tax": 12, "utilities": 12}, "events": []},
+    "yongsheng": {"expect": "D", "staff": 40, "paid": {},
+                  "events": [
+                      ("court_judgment", "（{year}）苏0508民初3392号 金融借款合同纠纷一审判决败诉", "1860000.00", 640, 45,
+                       {"case_no": "（{year}）苏0508民初3392号", "court": "苏州市姑苏区人民法院", "role": "被告",
+                        "cause": "金融借款合同纠纷", "plaintiff": "苏州农村商业银行股份有限公司"}),
+                      ("court_enforcement", "（{year}）苏0508执1457号 金融借款合同纠纷强制执行", "1934520.00", 560, None,
+                       {"case_no": "（{year}）苏0508执1457号", "court": "苏州市姑苏区人民法院",
+                        "applicant": "苏州农村商业银行股份有限公司", "unperformed": "1934520.00"}),
+                      ("dishonest_debtor", "（{year}）苏0508执1457号 列入失信被执行人名单", "1934520.00", 470, None,
+                       {"case_no": "（{year}）苏0508执1457号", "court": "苏州市姑苏区人民法院",
+                        "applicant": "苏州农村商业银行股份有限公司",
+                        "conduct": "有履行能力而拒不履行生效法律文书确定义务；转移银行账户资金规避执行"}),
+                      ("abnormal_operation", "通过登记的住所无法联系，列入经营异常名录", None, 300, None,
+                       {"authority": "苏州市姑苏区市场监督管理局", "cause": "通过登记的住所或者经营场所无法联系"}),
+                  ]},
+    "mingguang": {"expect": "C", "staff": 90, "paid": {"tax": 12, "utilities": 12},
+                  "events": [
+                      ("penalty", "相市监罚〔{year}〕112号 LED灯具产品质量抽查不合格", "30000.00", 2400, 90,
+                       {"decision_no": "相市监罚〔{year}〕112号", "authority": "苏州市相城区市场监督管理局",
+                        "basis": "《产品质量法》第四十九条", "paid": True}),
+                      (_CASE_FILED, "（{year}）苏0507民初1675号 买卖合同纠纷（本企业为原告）", "512300.00", 95, None,
+                       {"case_no": "（{year}）苏0507民初1675号", "court": "苏州市相城区人民法院", "role": "原告",
+                        "cause": "买卖合同纠纷"}),
+                  ]},
+    "haoyu": {"expect": "B", "staff": 120, "paid": {"tax": 12, "utilities": 12},
+              "events": [
+                  ("tax_credit_a", "{year}年度纳税信用评价为A级", None, 200, None, {"evaluation_year": "{year}"}),
+              ]},
+    "xiangfeng": {"expect": "B", "staff": 76, "paid": {"tax": 12, "utilities": 6}, "events": []},
+    "runtong": {"expect": "B", "staff": 68, "paid": {"tax": 12},
+                "events": [
+                    ("utility_arrears", "{ym}起天然气费欠费", "46380.20", 380, 50,
+                     {"utility": "天然气", "supplier": "吴江港华燃气有限公司", "settled": True}),
+                ]},
+    "jingcheng": {"expect": "A", "staff": 54, "paid": {"tax": 12, "social_insurance": 12}, "events": []},
+    "qiming": {"expect": None, "staff": 30, "paid": {}, "events": []},
+    "yifan": {"expect": "C", "staff": 62, "paid": {"tax": 12},
+              "events": [
+                  ("social_insurance_arrears", "{ym}起社会保险费欠缴", "98650.00", 70, None,
+                   {"insured_staff": 62, "months": 2}),
+                  ("utility_arrears", "{ym}起工业用电欠费", "57210.80", 390, 40,
+                   {"utility": "电费", "supplier": "国网江苏省电力有限公司张家港市供电分公司", "settled": True}),
+                  ("abnormal_operation", "未按期公示{year}年度报告，列入经营异常名录", None, 250, 60,
+                   {"authority": "张家港市市场监督管理局", "cause": "未按规定期限公示年度报告", "removed": True}),
+              ]},
+    "hongtu": {"expect": "C", "staff": 36, "paid": {"tax": 12},
+               "events": [
+                   ("utility_arrears", "{ym}起水费欠费", "18420.00", 1200, 70,
+                    {"utility": "水费", "supplier": "苏州市吴中供水有限公司", "settled": True}),
+               ]},
+    "derun": {"expect": "C", "staff": 45, "paid": {"tax": 12},
+              "events": [
+                  ("housing_fund_arrears", "{ym}起住房公积金欠缴", "38400.00", 210, 80,
+                   {"contributing_staff": 40, "months": 2, "settled": True}),
+              ]},
+    "jianming": {"expect": "B", "staff": 1, "paid": {"tax": 6, "utilities": 12}, "events": []},
+}
+
+# An objection (异议) still open and a credit repair (信用修复) in review, each filed by the
+# enterprise's admin with a PDF of its evidence, some days ago: (enterprise, kind of the record,
+# days ago, the reason or the commitment, the evidence's file name and its lines).
+CREDIT_OBJECTION = ("runtong", "utility_arrears", 4,
+                    "该笔天然气费已于欠费次月通过银行转账全额缴清，燃气公司系统销账延迟导致仍显示欠费；"
+                    "附银行转账回单及燃气公司出具的缴费证明，请予更正。",
+                    "燃气费缴费证明.pdf", ["Wujiang Towngas Co., Ltd.", "Payment certificate", "Gas bill settled in full",
+                                    "Amount: 46380.20 CNY", "Bank transfer reference: RT-0917"])
+CREDIT_REPAIR = ("huatai", "penalty", 3,
+                 "本企业已于处罚决定送达后15日内足额缴纳罚款，并完成危险化学品标签整改，经复查合格。"
+                 "本企业承诺今后严格遵守《危险化学品安全管理条例》，建立标签双人复核制度，"
+                 "如再发生同类违法行为，自愿接受从重处理并同意公示本承诺。",
+                 "整改报告及罚款缴纳凭证.pdf", ["Zhangjiagang Huatai New Materials Co., Ltd.", "Rectification report",
+                                         "Fine of 50000.00 CNY paid in full", "Labels corrected and re-inspected"])
+# The enterprises (A or B, no negative record) that agreed to be recommended to banks in the
+# monthly white-list push; the demo computes and confirms the lists and the month's push.
+RECOMMEND_CONSENTS = ["hengda", "tianyu", "jingcheng", "boyuan", "jiaxin", "haoyu", "lvyuan", "jianming"]
 
 # ---- financing requests ----------------------------------------------------------------------
 # A pledge spec is (tag, confirmation, age, debtor): the demo creates a receivable of that

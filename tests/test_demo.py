@@ -11,11 +11,18 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from marketplace import create_app, demo_statements
+from marketplace import create_app, demo_data, demo_statements
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import OrgKind, Role
 from marketplace.audit import AuditEvent, verify_chain
-from marketplace.credit.models import CreditGrade, latest_grade
+from marketplace.credit.access import visible_to
+from marketplace.credit.models import (
+    CreditGrade,
+    CreditObjection,
+    CreditRecord,
+    RepairApplication,
+    latest_grade,
+)
 from marketplace.db import utcnow
 from marketplace.demo import seed
 from marketplace.desks.models import Assignment, InfoRequest, Offer
@@ -24,6 +31,7 @@ from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest, RequestPledge, WorkflowEvent
 from marketplace.formatting import local, today_shanghai
 from marketplace.guarantees.models import Guarantee
+from marketplace.lists.models import ListProposal, WhitelistPush
 from marketplace.loans import services as loan_services
 from marketplace.loans.models import Instalment, Loan, Repayment
 from marketplace.notifications.models import Notification
@@ -42,7 +50,7 @@ from marketplace.supermarket.models import (
 )
 from marketplace.verification.models import VerificationReport
 from marketplace.verification.services import reports_of
-from workflows.credit_model import MODEL_VERSION
+from workflows.credit_model import MODEL_VERSION, SOURCES, add_years
 from workflows.financing import TERMINAL_STATES
 from workflows.identifiers import resident_id_problem, uscc_problem
 from workflows.verification.statements import parse_statement
@@ -53,7 +61,7 @@ AUDIT_KEY = "y"
 TABLES = (Organisation, User, Enterprise, CommitmentSignature, Consent, Receivable, ConfirmationLink,
           FinancingRequest, RequestPledge, WorkflowEvent, AuditEvent, Product, ProductVersion, ProductStat,
           StatementFile, StatementTransaction, RequestTarget, Assignment, Offer, Guarantee, Payment, Loan,
-          Instalment, Repayment, Notification)
+          Instalment, Repayment, Notification, CreditRecord, CreditGrade)
 
 
 @pytest.fixture(autouse=True)
@@ -293,6 +301,82 @@ def test_every_enterprise_was_graded_after_seeding_and_the_verified_ones_have_a_
     [repaying] = _in_state("repaying")  # its overdue instalment counts against it
     codes = {reason["code"] for reason in latest_grade(repaying.enterprise_id).reasons}
     assert "current_past_due" in codes
+
+
+def test_every_provider_pushed_records_through_the_intake_and_the_grades_span_a_to_d(seeded):
+    records = db.session.scalars(select(CreditRecord)).all()
+    assert {r.source for r in records} == set(SOURCES)
+    assert {r.polarity for r in records} == {"positive", "negative", "neutral"}
+    for record in records:  # each from the provider of its source, as the intake stores them
+        assert record.provider.credit_source == record.source
+    assert Counter(r.status for r in records)["objected"] == 1  # the open objection's record
+    pushed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "credit_records.submitted")).all()
+    assert {event.details["source"] for event in pushed} == set(SOURCES)
+    assert sum(event.details["created"] for event in pushed) == len(records)
+    today = today_shanghai()
+    recent = [r for r in records if r.occurred_on >= add_years(today, -5)]
+    old = [r for r in records if r not in recent]
+    assert len(old) == 1 and old[0].polarity == "negative" and add_years(old[0].ended_on, 5) <= today  # for retention
+    grades: dict[str, str | None] = {}
+    for spec in demo_data.ENTERPRISES:
+        enterprise = db.session.scalar(select(Enterprise).where(Enterprise.name == spec["name"]))
+        row = latest_grade(enterprise.id)
+        grades[spec["slug"]] = row.grade
+        assert row.grade == demo_data.CREDIT_FILES[spec["slug"]]["expect"], (spec["slug"], row.score, row.reasons)
+    assert set(grades.values()) == {"A", "B", "C", "D", None}
+    yongsheng = db.session.scalar(select(Enterprise).where(Enterprise.name == "苏州永盛建筑装饰工程有限公司"))
+    codes = {reason["code"] for reason in latest_grade(yongsheng.id).reasons}
+    assert "knockout_enforcement" in codes  # an ongoing dishonest judgment debtor: the yellow list's case
+
+
+def test_a_bank_with_the_enterprise_consent_sees_its_tax_and_court_records(seeded):
+    bank = db.session.scalar(select(Organisation).where(Organisation.name == "中国建设银行苏州分行"))
+    hengda = db.session.scalar(select(Enterprise).where(Enterprise.name == "苏州恒达精密机械有限公司"))
+    seen = db.session.scalars(select(CreditRecord).where(visible_to(bank), CreditRecord.enterprise_id == hengda.id)).all()
+    assert {"tax", "court"} <= {r.source for r in seen}
+    assert "housing_fund" not in {r.source for r in seen}  # not in its consent's scopes
+    app, _output = seeded
+    officer = db.session.scalar(select(User).where(User.email == "officer@ccb-suzhou.demo"))
+    page = _get(app, officer, f"/institution/enterprises/{hengda.id}/credit-file")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "买卖合同纠纷" in html and "增值税" in html and "住房公积金" not in html
+
+
+def test_an_objection_is_open_and_a_repair_in_review_each_filed_by_the_enterprise_with_evidence(seeded):
+    [objection] = db.session.scalars(select(CreditObjection)).all()
+    record = db.session.get(CreditRecord, objection.record_id)
+    assert objection.is_open and record.status == "objected" and record.polarity == "negative"
+    assert objection.filed_by.organisation_id == record.enterprise.organisation_id
+    assert objection.due_on > today_shanghai() and objection.evidence
+    [repair] = db.session.scalars(select(RepairApplication)).all()
+    assert repair.is_open and repair.record.polarity == "negative" and repair.record.status == "active"
+    assert repair.applicant.organisation_id == repair.record.enterprise.organisation_id and repair.evidence
+    actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"credit.objection_filed", "credit.repair_filed"} <= actions
+
+
+def test_the_lists_were_confirmed_with_red_white_and_yellow_entries_and_the_month_push_too(seeded):
+    [proposal] = db.session.scalars(select(ListProposal)).all()
+    assert proposal.state == "confirmed"
+    kinds = Counter(m.list_kind for m in proposal.memberships if m.published_at is not None)
+    assert kinds["red"] >= 1 and kinds["white"] >= 1 and kinds["yellow"] == 1
+    [yellow] = [m for m in proposal.memberships if m.list_kind == "yellow"]
+    assert yellow.enterprise.name == "苏州永盛建筑装饰工程有限公司"
+    [push] = db.session.scalars(select(WhitelistPush)).all()
+    assert push.state == "confirmed" and push.entries
+    for entry in push.entries:
+        assert entry.grade in ("A", "B") and latest_grade(entry.enterprise_id).grade == entry.grade
+
+
+def test_the_printout_names_an_enterprise_login_of_each_grade_and_the_providers(seeded):
+    _app, output = seeded
+    for grade in "ABCD":
+        assert f"{grade}级 grade {grade}" in output
+    for spec in demo_data.PROVIDERS:
+        assert f"provider staff@{spec['slug']}.demo" in output
+    for what in ("on the yellow list", "an open objection", "a credit repair in review", "lists, confirmed",
+                 "white-list push", "a bank's consented view"):
+        assert what in output
 
 
 def test_business_timestamps_follow_each_request_timeline(seeded):
@@ -548,8 +632,9 @@ def test_the_staff_reads_of_reviewed_requests_are_in_the_enterprises_access_logs
     assert len(claims_by_enterprise) >= 8
     bank_readers = set()
     for enterprise_id, institutions in claims_by_enterprise.items():
-        reads = db.session.scalars(select(AuditEvent).where(AuditEvent.enterprise_id == enterprise_id,
-                                                            AuditEvent.action == "credit_data.read")
+        reads = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.enterprise_id == enterprise_id, AuditEvent.action == "credit_data.read",
+            AuditEvent.object_type.in_(("financing_request", "verification_report")))  # not a test's credit-file read
                                    .order_by(AuditEvent.id)).all()
         assert institutions <= {r.actor_org_id for r in reads}, enterprise_id
         assert {"financing_request", "verification_report"} <= {r.object_type for r in reads}, enterprise_id

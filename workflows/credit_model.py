@@ -24,6 +24,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from workflows.credit_records import KINDS, POLARITIES, SOURCES
+from workflows.credit_records import SOURCE_LABELS as RECORD_SOURCE_LABELS
 from workflows.loans import add_months, dpd_bucket
 from workflows.verification.checks_cashflow import window_before
 from workflows.verification.formatting import yuan
@@ -40,42 +42,14 @@ COLOUR_LABELS = {"green": ("绿码", "green"), "yellow": ("黄码", "yellow"),
                  "red": ("红码", "red"), "black": ("黑码", "black")}
 KNOCKOUT_CEILING = 449  # a knocked-out score is at most this: one below C's threshold
 
-SOURCES = ("tax", "utilities", "social_insurance", "housing_fund", "court", "market_regulator")
-SOURCE_LABELS = {
-    "tax": ("税务", "tax"),
-    "utilities": ("水电气", "utilities"),
-    "social_insurance": ("社保", "social insurance"),
-    "housing_fund": ("公积金", "housing fund"),
-    "court": ("法院", "court"),
-    "market_regulator": ("市场监管", "market regulator"),
-}
-POLARITIES = ("positive", "negative", "neutral")
+# The sources, polarities and kinds are the providers' (workflows.credit_records): one table.
+# The model's sentences use the labels mid-sentence, so their English starts in lower case;
+# any kind not in KINDS is scored by its source and polarity and shown as given.
+SOURCE_LABELS = {source: (zh, en.lower()) for source, (zh, en) in RECORD_SOURCE_LABELS.items()}
+KIND_LABELS = {code: (kind.zh, kind.en[:1].lower() + kind.en[1:]) for code, kind in KINDS.items()}
 STATUSES = ("active", "objected", "repaired", "removed")
 ACTIVE, OBJECTED, REPAIRED, REMOVED = STATUSES
 
-# The kinds the providers report (the same codes and labels as workflows.credit_records.KINDS);
-# any other kind is scored by its source and polarity and shown as given.
-KIND_LABELS = {
-    "tax_paid": ("按期足额纳税", "taxes paid on time"),
-    "tax_credit_a": ("纳税信用A级", "tax credit grade A"),
-    "tax_arrears": ("欠缴税款", "tax arrears"),
-    "tax_violation": ("重大税收违法失信", "serious tax violation"),
-    "utility_paid": ("水电气按期缴费", "utilities paid on time"),
-    "utility_arrears": ("水电气欠费", "utility arrears"),
-    "social_insurance_paid": ("社保按期缴纳", "social insurance paid on time"),
-    "social_insurance_arrears": ("社保欠缴", "social insurance arrears"),
-    "housing_fund_paid": ("公积金按期缴存", "housing fund paid on time"),
-    "housing_fund_arrears": ("公积金欠缴", "housing fund arrears"),
-    "court_case_filed": ("涉诉立案", "court case filed"),
-    "court_judgment": ("败诉判决", "court judgment against"),
-    "court_enforcement": ("被强制执行", "court enforcement"),
-    "dishonest_debtor": ("失信被执行人", "dishonest judgment debtor"),
-    "penalty": ("行政处罚", "administrative penalty"),
-    "abnormal_operation": ("列入经营异常名录", "listed for abnormal operation"),
-    "serious_violation": ("列入严重违法失信名单", "listed for serious violation"),
-    "license_revoked": ("吊销营业执照", "business licence revoked"),
-    "contract_honouring": ("守合同重信用企业", "contract-honouring enterprise"),
-}
 # knock-out kinds: (source, kind) -> reason code
 KNOCKOUT_KINDS = {
     ("court", "court_enforcement"): "knockout_enforcement",

@@ -31,6 +31,7 @@ from marketplace.enterprises.consents import reading_purpose
 from marketplace.enterprises.services import has_consent
 from marketplace.extensions import db
 from marketplace.guarantees import services as guarantees
+from marketplace.lists.services import is_yellow_listed
 from marketplace.loans import services as loans
 from marketplace.receivables.documents import ALLOWED_TYPES, document_response
 from marketplace.supermarket.models import RequestTarget
@@ -94,7 +95,7 @@ def _person(user) -> dict | None:
 
 def _enterprise(enterprise) -> dict:
     return {"id": enterprise.id, "name": enterprise.name, "industry_code": enterprise.industry_code,
-            "region_code": enterprise.region_code}
+            "region_code": enterprise.region_code, "yellow_listed": is_yellow_listed(enterprise.id)}
 
 
 def assignment_payload(assignment: Assignment, user) -> dict:
@@ -214,7 +215,7 @@ def queue_item(row: queue.Row, user_id: int) -> dict:
         "state": row.state, "amount": two_decimals(row.amount), "term_days": row.term_days,
         "classification": row.classification,
         "enterprise": {"id": row.enterprise_id, "name": row.enterprise_name, "industry_code": row.industry_code,
-                       "region_code": row.region_code},
+                       "region_code": row.region_code, "yellow_listed": is_yellow_listed(row.enterprise_id)},
         "routed_at": utc_iso(row.routed_at), "sla_due_at": utc_iso(row.sla_due_at), "sla_state": row.sla_state,
         "claimed_by": None if row.claimed_by_id is None else {"id": row.claimed_by_id, "name": row.claimed_by_name},
         "claimed_by_me": row.claimed_by_id == user_id,

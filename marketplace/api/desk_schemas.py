@@ -147,6 +147,8 @@ class EnterpriseSchema(Schema):
     name = fields.String(required=True)
     industry_code = fields.String(required=True)
     region_code = fields.String(required=True)
+    yellow_listed = fields.Boolean(required=True, metadata={
+        "description": "On the current published yellow list (malicious evasion of bank debt)"})
 
 
 class QueueItemSchema(Schema):

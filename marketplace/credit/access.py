@@ -26,7 +26,8 @@ from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
 from workflows.credit_records import SOURCE_SCOPES
 
-# what institutions may see: a repaired or removed record has left the outward views
+# what institutions may see: a repaired or removed record has left the outward views, and so has
+# a negative record past its retention period (retention_expired_at, set by credit.retention)
 OUTWARD_STATUSES = ("active", "objected")
 INSTITUTION_KINDS = (OrgKind.BANK, OrgKind.GUARANTOR, OrgKind.BUREAU)
 
@@ -57,4 +58,5 @@ def visible_to(org: Organisation, *, day: date | None = None, purpose: str | Non
                 for enterprise_id, sources in sorted(sources_by_enterprise.items()) if sources]
     if not admitted:
         return false()
-    return and_(CreditRecord.status.in_(OUTWARD_STATUSES), or_(*admitted))
+    return and_(CreditRecord.status.in_(OUTWARD_STATUSES), CreditRecord.retention_expired_at.is_(None),
+                or_(*admitted))

@@ -33,6 +33,7 @@ from marketplace.loans.services import summary
 from marketplace.verification.models import VerificationReport
 from workflows.credit_model import (
     MODEL_VERSION,
+    REMOVED,
     CashFlowMetrics,
     CreditRecord,
     Grade,
@@ -54,8 +55,11 @@ def _records(enterprise_id: int) -> tuple[CreditRecord, ...]:
     """Every record of the enterprise (the model applies status and retention)."""
     rows = db.session.scalars(select(RecordRow).where(RecordRow.enterprise_id == enterprise_id)
                               .order_by(RecordRow.id))
+    # a record past retention (marketplace.credit.retention) has left every outward view: the
+    # grade, which institutions see, no longer counts it either, whatever the configured period
     return tuple(CreditRecord(kind=r.kind, source=r.source, polarity=r.polarity, occurred_on=r.occurred_on,
-                              amount=r.amount, ended_on=r.ended_on, status=r.status, ref=str(r.id))
+                              amount=r.amount, ended_on=r.ended_on, ref=str(r.id),
+                              status=REMOVED if r.retention_expired_at is not None else r.status)
                  for r in rows)
 
 

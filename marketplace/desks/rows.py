@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from marketplace.desks.queue import Row
 from marketplace.i18n import is_english
+from marketplace.lists.services import yellow_ids_for_request
 from marketplace.reference.industries import industry_name
 from marketplace.reference.regions import region_name
 
@@ -28,14 +29,15 @@ _lock = threading.Lock()
 def rows_html(rows: list[Row]) -> Markup:
     """The <tr> lines of `rows`, for the current request's language."""
     key_prefix = ("en" if is_english() else "zh", request.script_root)
+    yellow = yellow_ids_for_request()  # the row shows the yellow-list flag: part of its key
     with _lock:
-        lines = [_rendered.get((*key_prefix, row)) for row in rows]
+        lines = [_rendered.get((*key_prefix, row, row.enterprise_id in yellow)) for row in rows]
     missing = [row for row, line in zip(rows, lines, strict=True) if line is None]
     if missing:
         made = _render(missing)
         with _lock:
             for row, html in made.items():
-                _rendered[(*key_prefix, row)] = html
+                _rendered[(*key_prefix, row, row.enterprise_id in yellow)] = html
         lines = [made[row] if line is None else line for row, line in zip(rows, lines, strict=True)]
     return Markup("\n      ").join(lines)
 

@@ -51,6 +51,9 @@ class Enterprise(db.Model):
     contact_phone: Mapped[str] = mapped_column(String(20))
     address: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # consent to be recommended to banks in the monthly white-list push (marketplace.lists); None: no
+    recommend_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recommend_consent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     organisation = relationship("Organisation", back_populates="enterprise")
 

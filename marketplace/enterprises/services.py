@@ -129,6 +129,12 @@ def has_consent(enterprise_id: int, org_id: int, scope: str, purpose: str, day: 
     if any(c.covers(scope, day, purpose) for c in consents):
         return True
     reason = "purpose not consented" if any(c.covers(scope, day) for c in consents) else "no valid consent"
-    audit.record("credit_data.denied", object_type=scope, object_id=enterprise_id, enterprise_id=enterprise_id,
-                 purpose=reason, grantee_org_id=org_id, requested_purpose=purpose)
+    record_denial(enterprise_id, org_id, scope, reason, purpose)
     return False
+
+
+def record_denial(enterprise_id: int, org_id: int, what: str, reason: str, purpose: str, **details) -> None:
+    """Log a refused read of the enterprise's data (its access log shows it): `what` the scope or
+    page asked for, `reason` "no valid consent" or "purpose not consented"."""
+    audit.record("credit_data.denied", object_type=what, object_id=enterprise_id, enterprise_id=enterprise_id,
+                 purpose=reason, grantee_org_id=org_id, requested_purpose=purpose, **details)

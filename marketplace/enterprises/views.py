@@ -19,9 +19,15 @@ from sqlalchemy import select
 
 from marketplace import audit
 from marketplace.accounts import management, security, user_pages
-from marketplace.accounts.models import Organisation, User
+from marketplace.accounts.models import User
 from marketplace.accounts.roles import ENTERPRISE_ROLES, ROLE_LABELS, Role
 from marketplace.enterprises import registration, services
+from marketplace.enterprises.access_log import (
+    PURPOSE_LABELS,
+    WHAT_LABELS,
+    access_log_query,
+    actor_names,
+)
 from marketplace.enterprises.forms import (
     CommitmentSignForm,
     ConfirmForm,
@@ -181,37 +187,10 @@ def revoke_consent(consent_id: int):
 @bp.get("/enterprise/access-log")
 def access_log():
     enterprise = current_enterprise()
-    page = paginate(
-        select(audit.AuditEvent)
-        .where(audit.AuditEvent.enterprise_id == enterprise.id,
-               audit.AuditEvent.action.in_(["credit_data.read", "credit_data.denied"]))
-        .order_by(audit.AuditEvent.id.desc())
-    )
-    org_ids = {e.actor_org_id for e in page.items if e.actor_org_id}
-    org_names = dict(db.session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).all()) if org_ids else {}
-    user_ids = {e.actor_user_id for e in page.items if e.actor_user_id}
-    user_names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all()) if user_ids else {}
+    page = paginate(access_log_query(enterprise.id))
+    org_names, user_names = actor_names(page.items)
     return render_template("enterprises/access_log.html", page=page, org_names=org_names, user_names=user_names,
-                           what_labels={**READ_LABELS, **SCOPE_LABELS}, purpose_labels=PURPOSE_LABELS)
-
-
-# What an institution read, and why, as the access log names them (zh, en); unknown codes show as stored.
-READ_LABELS = {
-    "financing_request": ("融资申请", "Financing request"),
-    "verification_report": ("核验报告", "Verification report"),
-    "receivable_document": ("应收账款材料（发票、合同）", "Receivable document (invoice, contract)"),
-    "info_attachment": ("补充材料附件", "Attachment to an answer"),
-    "financing_lead": ("融资线索", "Financing lead"),
-    "enterprise_profile": ("企业信息", "Enterprise profile"),
-}
-PURPOSE_LABELS = {
-    **CONSENT_PURPOSE_LABELS,
-    "purpose not consented": ("授权未涵盖该用途", "Purpose not covered by the consent"),
-    "financing review": ("融资审查", "Financing review"),
-    "lead review": ("融资线索查看", "Lead review"),
-    "platform administration": ("平台管理", "Platform administration"),
-    "no valid consent": ("无有效授权", "No valid consent"),
-}
+                           what_labels=WHAT_LABELS, purpose_labels=PURPOSE_LABELS)
 
 
 @bp.get("/enterprise/users")

@@ -17,6 +17,7 @@ from marketplace.enterprises.services import has_consent
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.i18n import is_english
+from marketplace.lists.services import is_yellow_listed as yellow_listed
 from marketplace.pdf import pdf_response
 from marketplace.permissions import require_owned
 from marketplace.statements.views import INFLOW_COLOR, OUTFLOW_COLOR
@@ -159,7 +160,8 @@ def _pdf(request: FinancingRequest, report: VerificationReport):
     """Reports never change: the PDF is rendered once per report and language, then cached."""
     return pdf_response("pdf/verification_report.html",
                         f"verification-report-{request.id}-{report.submission_no}.pdf",
-                        cache_key=f"verification-report-{report.id}", **report_context(request, report, pdf=True))
+                        cache_key=f"verification-report-{report.id}{'-yellow' if yellow_listed(request.enterprise_id) else ''}",
+                        **report_context(request, report, pdf=True))
 
 
 @bp.get("/financing/<int:request_id>/reports/<int:report_id>")

@@ -130,7 +130,8 @@ def test_the_queue_items_are_what_the_documented_schema_dumps(app, client, beare
     for row in rows:
         raw = asdict(row)
         raw["enterprise"] = {"id": row.enterprise_id, "name": row.enterprise_name,
-                             "industry_code": row.industry_code, "region_code": row.region_code}
+                             "industry_code": row.industry_code, "region_code": row.region_code,
+                             "yellow_listed": False}  # no yellow list published here (marketplace.lists)
         raw["claimed_by"] = None if row.claimed_by_id is None else {"id": row.claimed_by_id,
                                                                     "name": row.claimed_by_name}
         raw["claimed_by_me"] = row.claimed_by_id == bank.id
