@@ -7,7 +7,7 @@ PORT   ?= 5000
 # pytest-xdist workers; 2 cores here
 WORKERS ?= 2
 
-.PHONY: install system services translations demo serve test test-fast lint worker bench clean
+.PHONY: install system services translations demo serve serve-prod test test-fast lint worker bench clean
 
 install: system $(STAMP) translations
 
@@ -36,6 +36,12 @@ demo: install
 serve: install
 	$(PY) -m flask --app wsgi run --host $(HOST) --port $(PORT)
 
+# Production on one machine: `flask db upgrade` as the owner role, then gunicorn, a Celery worker and
+# beat against the PostgreSQL and Redis the environment names (deploy/marketplace.env.example; set
+# MARKETPLACE_ENV_FILE to read such a file). Several machines: deploy/systemd, docs/deployment.md.
+serve-prod: install
+	@bash deploy/serve-prod.sh
+
 test: install services
 	$(VENV)/bin/ruff check marketplace workflows tests bench
 	$(PY) -m pytest -n $(WORKERS) --dist loadgroup -q
@@ -52,6 +58,7 @@ worker: install
 # Benchmarks, run by hand (figures go to docs/performance.md); the desks' one drives gunicorn with wrk.
 bench: install services
 	@bash scripts/ensure-system-packages.sh wrk
+	$(PY) -m pip install -q -e ".[test,bench]"
 	$(PY) bench/verification.py
 	$(PY) bench/desks.py
 	$(PY) bench/bureau.py

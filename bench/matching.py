@@ -4,12 +4,22 @@ Run from the project root:  .venv/bin/python bench/matching.py [--requests N] [-
 
 The data are random but seeded and shaped like a Jiangsu/Suzhou catalogue: 1,000 products of
 the 7 types with type-typical amounts, terms and rates, and 100,000 requests.
+
+Issue 15 (province scale) adds the part printed first, or alone with --scale-only:
+rank() over 100, 1,000 and 10,000 products; at 10,000 warm, cold, with every explanation read,
+and with 100,000 objects alive (median, p95 and their ratio, the collector left on as in a
+server). --baseline FILE times an older copy of workflows/matching.py on the same data in the
+same run, interleaved, for a ratio that the machine's load does not skew:
+
+    git show <commit>:workflows/matching.py > /tmp/matching_before.py
+    .venv/bin/python bench/matching.py --scale-only --baseline /tmp/matching_before.py
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import os
 import platform
 import random
@@ -143,6 +153,77 @@ def timed(action) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
+def load_baseline(path: str):
+    """An older workflows/matching.py, loaded under another name (it reads the products' and
+    requests' attributes only, so the same data serve both)."""
+    spec = importlib.util.spec_from_file_location("matching_baseline", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it runs
+    spec.loader.exec_module(module)
+    return module
+
+
+def read_all(matches) -> int:
+    """What a caller that shows every explanation does: read each match's criteria."""
+    return sum(len(m.criteria) for m in matches)
+
+
+def scale(args) -> None:
+    """Issue 15: rank() against a 10,000-product catalogue, and with a crowded heap."""
+    rng = random.Random(SEED)
+    products = make_products(rng, args.scale_products, args.institutions)
+    records = make_records(rng, args.institutions)
+    sample = make_requests(random.Random(SEED + 2), args.scale_runs)
+    implementations = [("rank()", rank, clear_caches)]
+    if args.baseline:
+        old = load_baseline(args.baseline)
+        implementations.append(("baseline", old.rank, old.clear_caches))
+    for _name, ranker, _clear in implementations:  # both warm before anything is timed
+        ranker(products, sample[0], records)
+
+    rows: list[tuple[str, str, list[float]]] = []
+
+    def measure(label: str, action, prepare=None) -> None:
+        times = {name: [] for name, _r, _c in implementations}
+        for request in sample:
+            for name, ranker, clear in implementations:  # interleaved: the load hits both alike
+                if prepare is not None:
+                    prepare(clear)
+                times[name].append(timed(lambda r=request, f=ranker: action(f, r))[0])
+        for name, _r, _c in implementations:
+            rows.append((label, name, times[name]))
+
+    for size in (100, 1_000, len(products)):
+        subset = products[:size]
+        measure(f"{size:,} products, warm", lambda f, r, s=subset: f(s, r, records))
+    measure(f"{len(products):,} products, cold (caches cleared)", lambda f, r: f(products, r, records),
+            prepare=lambda clear: (clear(), gc.collect()))
+    measure(f"{len(products):,} products, every explanation read",
+            lambda f, r: read_all(f(products, r, records)))
+    crowd = make_requests(random.Random(SEED + 3), args.requests)  # alive from here on
+    alive = len(gc.get_objects())
+    measure(f"{len(products):,} products, {alive:,} objects alive", lambda f, r: f(products, r, records))
+    measure(f"1,000 products, {alive:,} objects alive", lambda f, r: f(products[:1_000], r, records))
+    gc.freeze()  # what gunicorn's post_fork does with the objects made at start-up
+    measure(f"{len(products):,} products, the same after gc.freeze()", lambda f, r: f(products, r, records))
+    gc.unfreeze()
+    del crowd
+
+    print()
+    print(f"issue 15: rank() over {len(products):,} products, {args.scale_runs} requests per row "
+          f"(seed {SEED}); garbage collector on; load average {os.getloadavg()[0]:.2f}")
+    print(f"{'measure':<48}{'code':<10}{'median':>10}{'p95':>10}{'p95/med':>9}")
+    for label, name, times in rows:
+        middle, high = statistics.median(times), percentile(times, 0.95)
+        print(f"{label:<48}{name:<10}{middle * 1e3:>8.2f}ms{high * 1e3:>8.2f}ms{high / middle:>9.2f}")
+    if args.baseline:
+        print()
+        for index in range(0, len(rows), 2):
+            label, _n, new = rows[index]
+            _l, _n, old = rows[index + 1]
+            print(f"{label:<48}baseline / rank(), median: {statistics.median(old) / statistics.median(new):.1f} x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=1_000)
@@ -150,7 +231,16 @@ def main() -> None:
     parser.add_argument("--institutions", type=int, default=60)
     parser.add_argument("--single-runs", type=int, default=50, help="requests timed through rank()")
     parser.add_argument("--batch-runs", type=int, default=3, help="repetitions of match_many")
+    parser.add_argument("--scale-products", type=int, default=10_000, help="catalogue of the issue 15 part")
+    parser.add_argument("--scale-runs", type=int, default=40, help="requests timed per issue 15 row")
+    parser.add_argument("--scale-only", action="store_true", help="only the issue 15 part")
+    parser.add_argument("--baseline", help="an older workflows/matching.py to time alongside")
     args = parser.parse_args()
+    print(f"machine   {platform.platform()}; {cpu_model()}; {os.cpu_count()} cores; "
+          f"Python {platform.python_version()}; numpy {__import__('numpy').__version__}")
+    scale(args)  # first, before the first part's 100,000 requests exist
+    if args.scale_only:
+        return
 
     rng = random.Random(SEED)
     products = make_products(rng, args.products, args.institutions)
@@ -187,8 +277,7 @@ def main() -> None:
         runs.append(seconds)
     served = sum(1 for top in answer.values() if top)
 
-    print(f"machine   {platform.platform()}; {cpu_model()}; {os.cpu_count()} cores; "
-          f"Python {platform.python_version()}; numpy {__import__('numpy').__version__}")
+    print()
     print(f"data      {len(products):,} products, {len(records)} of {args.institutions} institutions "
           f"with history, {len(requests):,} requests (seed {SEED})")
     print()

@@ -34,6 +34,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     from marketplace.web_security import bound_url_ids
 
     bound_url_ids(app)  # before any route is added: ids in URLs stay within the tables' integers
+    from marketplace.routing import LazyBuilderRule
+
+    app.url_rule_class = LazyBuilderRule  # url_for's builders compiled on first use, not at start
     _init_extensions(app)
     import marketplace.after_commit  # noqa: F401  (session hooks)
     import marketplace.models  # noqa: F401  (every table registered before anything queries)
@@ -55,6 +58,14 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     audit.init_app(app)  # refusals of signed-in users (403, 404 on a matched route) are logged
     read_transactions.init_app(app)
     web_security.init_app(app)  # headers on every answer; control characters refused first
+    from marketplace import health, observability
+
+    observability.init_app(app)  # a request id first of all; JSON log lines when LOG_FORMAT=json
+    health.init_app(app)  # /healthz (alive), /readyz (database and broker answer)
+    from marketplace import compression, static_assets
+
+    static_assets.init_app(app)  # ?v=<content hash> on static URLs; those answers cached a year
+    compression.init_app(app)  # gzip pages, JSON, CSS, JS (runs after every other after_request)
 
     from marketplace.cli import register_cli
 
@@ -67,10 +78,10 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
 def _init_extensions(app: Flask) -> None:
     from marketplace.celery import celery_init_app
-    from marketplace.extensions import csrf, db, limiter, login_manager, migrate
+    from marketplace.extensions import csrf, db, init_migrate, limiter, login_manager
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    init_migrate(app, directory=str(PROJECT_ROOT / "migrations"))  # Alembic imported by `flask db` only
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

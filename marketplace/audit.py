@@ -27,7 +27,7 @@ import click
 from flask import current_app, has_request_context, request
 from flask.cli import AppGroup
 from flask_login import current_user
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, func, select, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,6 +39,7 @@ GENESIS = "0" * 64
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_object_type", "object_type"),)  # the audit log's filter (issue 15)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -8,6 +8,19 @@ from pathlib import Path
 
 # Keys that must be set explicitly when DEPLOYMENT is "production".
 PRODUCTION_REQUIRED = ("SECRET_KEY", "AUDIT_KEY", "ENCRYPTION_KEY")
+# Everything production refuses to start without (production_problems): the setting, and why.
+PRODUCTION_SETTINGS = {
+    "SECRET_KEY": "the session signing key",
+    "AUDIT_KEY": "the audit chain's HMAC key",
+    "ENCRYPTION_KEY": "the key of ID numbers and TOTP secrets at rest",
+    "SQLALCHEMY_DATABASE_URI": "the application role's PostgreSQL URL",
+    "PUBLIC_BASE_URL": "the https address links in emails and tasks point to",
+    "UPLOAD_FOLDER": "uploads, on storage every web and worker machine shares",
+}
+
+
+class MissingSettings(RuntimeError):
+    """Production was asked to start without settings it needs (each named in the message)."""
 
 
 class Defaults:
@@ -15,6 +28,11 @@ class Defaults:
 
     DEPLOYMENT = "embedded"  # or "production"
     PROXY_FIX_HOPS = 0  # proxies in front that set X-Forwarded-For/-Proto/-Host (0: none trusted)
+    # Log lines (marketplace/observability.py): "json" (one object a line, with the request id) or
+    # "text"; None: json in production, text elsewhere.
+    LOG_FORMAT: str | None = None
+    LOG_LEVEL = "INFO"
+    READINESS_TIMEOUT = 2.0  # seconds /readyz waits for the database and for the broker, each
     SECRET_KEY: str | None = None
     AUDIT_KEY: str | None = None
     AUDIT_CHECKPOINT_EVERY = 1000  # a signed checkpoint of the audit chain's head every N events
@@ -148,15 +166,12 @@ def finalise(config: dict, instance_path: str) -> None:
     """Fill embedded defaults that depend on the instance folder; refuse unsafe production."""
     instance = Path(instance_path)
     if config.get("DEPLOYMENT") == "production":
-        missing = [key for key in PRODUCTION_REQUIRED if not config.get(key)]
+        missing = production_problems(config)
         if missing:
-            names = ", ".join(f"FLASK_{key}" for key in missing)
-            raise RuntimeError(
-                f"Refusing to start in production without {names}. "
-                "Set them in the environment (生产模式必须配置会话密钥、审计密钥与加密密钥)."
+            raise MissingSettings(
+                f"Refusing to start in production without {'; '.join(missing)}. Set them in the "
+                "environment, see docs/deployment.md (生产模式缺少必需的设置，见 docs/deployment.md)."
             )
-        if not config.get("SQLALCHEMY_DATABASE_URI"):
-            raise RuntimeError("Refusing to start in production without FLASK_SQLALCHEMY_DATABASE_URI.")
         secure_cookies(config)
     instance.mkdir(parents=True, exist_ok=True)
     for key in PRODUCTION_REQUIRED:
@@ -172,6 +187,19 @@ def finalise(config: dict, instance_path: str) -> None:
         config["PDF_CACHE_FOLDER"] = str(instance / "pdf-cache")
     if config.get("STRIPE_SECRET_KEY"):
         config["PAYMENTS"] = "stripe"
+
+
+def production_problems(config: dict) -> list[str]:
+    """Each production setting that is missing, as "FLASK_NAME (what it is)", all at once so a
+    first start names everything to set."""
+    problems = [f"FLASK_{key} ({why})" for key, why in PRODUCTION_SETTINGS.items() if not config.get(key)]
+    celery = config.get("CELERY") or {}
+    if not celery.get("task_always_eager") and str(celery.get("broker_url") or "memory://").startswith("memory://"):
+        problems.append("FLASK_CELERY__broker_url (the Redis URL workers take tasks from; "
+                        "tasks are not run in-process)")
+    if config.get("RATELIMIT_ENABLED", True) and str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
+        problems.append("FLASK_RATELIMIT_STORAGE_URI (a Redis URL: login limits counted across every web process)")
+    return problems
 
 
 def check_working_day_table(config: dict) -> None:

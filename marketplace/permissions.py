@@ -50,7 +50,8 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "static": PUBLIC,
     # main
     "main.index": PUBLIC,
-    "main.healthz": PUBLIC,
+    "health.healthz": PUBLIC,  # probes (marketplace/health.py): alive, and database and broker reachable
+    "health.readyz": PUBLIC,
     "main.set_language": PUBLIC,
     "main.dashboard": SIGNED_IN,
     "main.regions": PUBLIC,

@@ -82,7 +82,7 @@ def test_an_unlisted_endpoint_is_refused(app, client, login):
     assert isinstance(app, Flask)
     from marketplace.permissions import ROUTE_ACCESS as table
 
-    endpoint = "main.healthz"
+    endpoint = "health.healthz"
     saved = table.pop(endpoint)
     try:
         response = client.get("/healthz")

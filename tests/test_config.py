@@ -16,7 +16,9 @@ def test_production_refuses_to_start_without_secret_audit_and_encryption_keys(tm
 
 def test_production_starts_with_its_keys_set(tmp_path):
     app = create_app({"DEPLOYMENT": "production", "SECRET_KEY": "s" * 32, "AUDIT_KEY": "a" * 32,
-                      "ENCRYPTION_KEY": "e" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://"}, instance_path=str(tmp_path))
+                      "ENCRYPTION_KEY": "e" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "PUBLIC_BASE_URL": "https://rzfw.example.cn/", "UPLOAD_FOLDER": str(tmp_path / "shared"),
+                      "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/1"}, instance_path=str(tmp_path))
     assert app.config["AUDIT_KEY"] == "a" * 32
 
 

@@ -165,7 +165,8 @@ def test_hsts_only_over_https_or_in_production(client):
 def test_production_cookies_are_secure_httponly_and_same_site(tmp_path):
     config = {key: getattr(Defaults, key) for key in dir(Defaults) if key.isupper()}
     config.update(DEPLOYMENT="production", SECRET_KEY="s", AUDIT_KEY="a", ENCRYPTION_KEY="e",
-                  SQLALCHEMY_DATABASE_URI="postgresql://x/y")
+                  SQLALCHEMY_DATABASE_URI="postgresql://x/y", PUBLIC_BASE_URL="https://rzfw.example.cn/",
+                  UPLOAD_FOLDER=str(tmp_path), RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/1")
     finalise(config, str(tmp_path))
     for prefix in ("SESSION", "REMEMBER"):
         assert config[f"{prefix}_COOKIE_SECURE"] is True
@@ -241,7 +242,7 @@ def failing_view(app, monkeypatch):
         db.session.expire_all()
         db.session.execute(text("SELECT 1/0"))
 
-    monkeypatch.setitem(app.view_functions, "main.healthz", broken)
+    monkeypatch.setitem(app.view_functions, "health.healthz", broken)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
     return "/healthz"
 

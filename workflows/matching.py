@@ -45,10 +45,13 @@ failing fewest hard criteria first, then by score descending. Ties are broken by
 Money is Decimal throughout and shown as ¥1,234,567.89 (half up). Scores are floats; they are
 not money.
 
-Speed (target: rank() of 1,000 products under 20 ms, see docs/performance.md): within one
-request, products that agree on the fields a hard criterion reads share one Criterion; the soft
-criteria do not depend on the request at all and are cached across calls (keyed on rates,
-bounds, record and weights).
+Speed (targets: rank() of 10,000 products under 20 ms, and a p95 within twice the median with
+a large live heap; see docs/performance.md): rank() decides eligibility and score for every
+product with plain comparisons and writes a match's sentences only when its `criteria` are first
+read. Then, within one request, products that agree on the fields a hard criterion reads share
+one Criterion; the soft criteria do not depend on the request at all and are cached across calls
+(keyed on rates, bounds, record and weights). tests/workflows/test_matching_equivalence.py holds
+rank() to a one-product-at-a-time reference and to the output recorded before this was done.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 
 from workflows.credit_model import COLOUR_LABELS
 from workflows.identifiers import DEBTOR_KIND_LABELS, DEBTOR_KINDS
@@ -222,7 +225,7 @@ DEFAULT_WEIGHTS = Weights()
 # ---- outputs -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Criterion:
     """One criterion's verdict. value/expected are compact and language-neutral; zh/en say it."""
 
@@ -239,9 +242,21 @@ class Criterion:
         return self.en if locale.startswith("en") else self.zh
 
 
-@dataclass(frozen=True)
-class Match:
-    """A product measured against a request."""
+class _Deferred:
+    """Where a Match made by rank() finds its explanation until it is first read."""
+
+    __slots__ = ("_explainer", "_product", "_history")
+
+
+@dataclass(frozen=True, slots=True)
+class Match(_Deferred):
+    """A product measured against a request.
+
+    `rank()` works out eligibility and score for every product but writes the sentences of
+    `criteria` only when they are first read (most callers read a few matches, issue 15); the
+    value is the same as if it had been built at once, and so are equality, hashing, repr and
+    pickling, which all read it.
+    """
 
     product_id: int
     version_id: int
@@ -254,36 +269,63 @@ class Match:
     def failures(self) -> tuple[Criterion, ...]:
         return tuple(c for c in self.criteria if not c.passed)
 
+    def __getattr__(self, name: str):  # only called for a slot not yet set
+        if name == "criteria":
+            try:
+                explainer = self._explainer
+            except AttributeError:
+                pass
+            else:
+                criteria = explainer.criteria(self._product, self._history)
+                object.__setattr__(self, "criteria", criteria)
+                for source in _Deferred.__slots__:  # the request's memo is no longer needed here
+                    try:
+                        object.__delattr__(self, source)
+                    except AttributeError:  # another thread got there first: same criteria
+                        pass
+                return criteria
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
 
 # Ranking builds thousands of these per request. A frozen dataclass's __init__ sets each field
-# through object.__setattr__ (about 1 µs per object here); these fill the instance dict directly.
-# The objects are the same: equal, hashable, and still refusing assignment.
+# through object.__setattr__ (about 1 µs per object here). These drafts have the same slots, take
+# plain assignments and then become the real class: the objects are the same (equal, hashable,
+# refusing assignment), and a slotted object is one allocation for the garbage collector to
+# track where an object with a __dict__ is two.
+
+
+class _CriterionDraft:
+    __slots__ = Criterion.__slots__
+
+
+class _MatchDraft(_Deferred):
+    __slots__ = Match.__slots__
 
 
 def _criterion(code: str, hard: bool, passed: bool, value: str, expected: str, zh: str, en: str,
                score: float | None) -> Criterion:
-    criterion = object.__new__(Criterion)
-    fields = criterion.__dict__
-    fields["code"] = code
-    fields["hard"] = hard
-    fields["passed"] = passed
-    fields["value"] = value
-    fields["expected"] = expected
-    fields["zh"] = zh
-    fields["en"] = en
-    fields["score"] = score
+    criterion = _CriterionDraft()
+    criterion.code = code
+    criterion.hard = hard
+    criterion.passed = passed
+    criterion.value = value
+    criterion.expected = expected
+    criterion.zh = zh
+    criterion.en = en
+    criterion.score = score
+    criterion.__class__ = Criterion
     return criterion
 
 
 def _match(product: ProductTerms, eligible: bool, score: float, criteria: tuple[Criterion, ...]) -> Match:
-    match = object.__new__(Match)
-    fields = match.__dict__
-    fields["product_id"] = product.product_id
-    fields["version_id"] = product.version_id
-    fields["institution_id"] = product.institution_id
-    fields["eligible"] = eligible
-    fields["score"] = score
-    fields["criteria"] = criteria
+    match = _MatchDraft()
+    match.product_id = product.product_id
+    match.version_id = product.version_id
+    match.institution_id = product.institution_id
+    match.eligible = eligible
+    match.score = score
+    match.criteria = criteria
+    match.__class__ = Match
     return match
 
 
@@ -586,6 +628,7 @@ def _rate_criterion(
     rate_min: Decimal, rate_max: Decimal, bounds: tuple[Decimal, Decimal] | None, weights: Weights
 ) -> Criterion:
     sub, (best, worst), fixed = rate_subscore(rate_min, bounds)
+    contribution = _rate_contribution(sub, weights)
     offered = f"{percent(rate_min)}–{percent(rate_max)}"
     scale = f"{percent(best)}–{percent(worst)}"
     if fixed:
@@ -594,7 +637,12 @@ def _rate_criterion(
     else:
         zh = f"年利率 {offered}，下限在比较产品的 {scale} 之间（越低越好）得分 {sub:.2f}"
         en = f"Annual rate {offered}; its floor scores {sub:.2f} among the compared products' {scale} (lower is better)"
-    return _soft("rate", offered, scale, zh, en, sub * weights.rate / weights.total)
+    return _soft("rate", offered, scale, zh, en, contribution)
+
+
+def _rate_contribution(sub: float, weights: Weights) -> float:
+    """The rate's share of the score: the one expression rank()'s fast pass and the criterion use."""
+    return sub * weights.rate / weights.total
 
 
 def turnaround_criterion(record: InstitutionRecord | None, weights: Weights) -> Criterion:
@@ -675,11 +723,10 @@ class _Explainer:
         self.weights = weights
         self.rate_bounds = rate_bounds
         self._hard = tuple(({}, check, fields) for check, fields in HARD_CHECKS)
-        self._history: dict[int, tuple[Criterion, Criterion]] = {}
 
-    def __call__(self, product: ProductTerms, record: InstitutionRecord | None) -> tuple[tuple, Match]:
-        """The match and its rank_key (computed here, where the failures are counted anyway)."""
-        request, weights = self.request, self.weights
+    def criteria(self, product: ProductTerms, history: tuple[Criterion, Criterion]) -> tuple[Criterion, ...]:
+        """Every criterion of the product, hard first, in HARD_CRITERIA then SOFT_CRITERIA order."""
+        request = self.request
         criteria = []
         for memo, check, fields in self._hard:
             key = fields(product)
@@ -687,14 +734,14 @@ class _Explainer:
             if criterion is None:
                 criterion = memo[key] = check(product, request)
             criteria.append(criterion)
+        rate = _rate_criterion(product.rate_min, product.rate_max, self.rate_bounds, self.weights)
+        return (*criteria, rate, *history)
+
+    def __call__(self, product: ProductTerms, record: InstitutionRecord | None) -> Match:
+        """The match, explained at once."""
+        criteria = self.criteria(product, _history_criteria(record, self.weights))
         failures = [c.passed for c in criteria].count(False)
-        history = self._history.get(product.institution_id)
-        if history is None:
-            history = self._history[product.institution_id] = _history_criteria(record, weights)
-        soft = (_rate_criterion(product.rate_min, product.rate_max, self.rate_bounds, weights), *history)
-        score = combined_score(soft)
-        match = _match(product, failures == 0, score, (*criteria, *soft))
-        return (failures, -score, product.product_id, product.version_id), match
+        return _match(product, failures == 0, combined_score(criteria[-3:]), criteria)
 
 
 def explain(
@@ -709,7 +756,7 @@ def explain(
     rate_bounds: the (lowest, highest) rate_min of the products compared together; None scores
     the rate on the fixed scale.
     """
-    return _Explainer(request, weights, rate_bounds)(product, record)[1]
+    return _Explainer(request, weights, rate_bounds)(product, record)
 
 
 def rank_key(match: Match) -> tuple:
@@ -718,17 +765,108 @@ def rank_key(match: Match) -> tuple:
     return (failures, -match.score, match.product_id, match.version_id)
 
 
+_PRODUCT_ID = attrgetter("product_id")
+_VERSION_ID = attrgetter("version_id")
+_SCORE = attrgetter("score")
+
+
 def rank(
     products: Sequence[ProductTerms],
     request: RequestProfile,
     records: Mapping[int, InstitutionRecord],
     weights: Weights = DEFAULT_WEIGHTS,
 ) -> list[Match]:
-    """Every product explained against the request, best first (see the module docstring)."""
+    """Every product explained against the request, best first (see the module docstring).
+
+    One pass counts each product's failed hard criteria with plain comparisons (the same rules
+    as the criterion functions, which write the sentences later, when a match's `criteria` is
+    first read) and adds up its score from the request-independent soft parts. Products are put
+    in id order first and then, by stable sorts, into buckets by failures and by score
+    descending: the order of rank_key without a key tuple per product. Each product costs one
+    object that outlives the call, so a large live heap sees few garbage-collector passes.
+    """
     explainer = _Explainer(request, weights, rate_bounds_of(products))
-    keyed = [explainer(p, records.get(p.institution_id)) for p in products]
-    keyed.sort(key=itemgetter(0))
-    return [match for _, match in keyed]
+    bounds = explainer.rate_bounds
+
+    amount, term = request.amount, request.term_days
+    grade = request.grade
+    admitted = {None, *GRADES[GRADE_RANK[grade]:]} if grade is not None else set()  # min_grade values it meets
+    division = industry_division(request.industry_code)
+    code = request.region_code
+    prefixes = frozenset(code[:length] for length in range(len(code) + 1))  # startswith, as a set
+    has_guarantee = request.has_guarantee
+    confirmed = request.all_debtors_confirmed
+    contracts = request.all_have_contract_numbers
+    present = request.debtor_kinds
+    kind_fails: dict[tuple[frozenset[str], str], bool] = {}
+    rates: dict[Decimal, float] = {}
+    histories: dict[int, tuple[tuple[Criterion, Criterion], float, float]] = {}
+
+    ordered = sorted(products, key=_VERSION_ID)
+    ordered.sort(key=_PRODUCT_ID)
+    buckets: list[list[Match]] = [[] for _ in range(len(HARD_CRITERIA) + 1)]
+    for p in ordered:
+        failures = 0
+        if not p.amount_min <= amount <= p.amount_max:
+            failures = 1
+        if not p.term_min_days <= term <= p.term_max_days:
+            failures += 1
+        if (p.min_grade not in admitted) if grade is not None else (not p.accepts_ungraded):
+            failures += 1
+        industries = p.industries
+        if industries and division not in industries:
+            failures += 1
+        regions = p.regions
+        if regions and prefixes.isdisjoint(regions):
+            failures += 1
+        if not has_guarantee and p.requires_guarantee and p.institution_kind != "guarantor":
+            failures += 1
+        product_type = p.product_type
+        if not confirmed and (p.requires_debtor_confirmation or product_type in CONFIRMATION_TYPES):
+            failures += 1
+        kinds = p.debtor_kinds
+        if kinds or product_type in TYPE_DEBTOR_KINDS:
+            key = (kinds, product_type)
+            fails = kind_fails.get(key)
+            if fails is None:
+                accepted = accepted_debtor_kinds(product_type, kinds)
+                fails = kind_fails[key] = bool(accepted) and not (present and present <= accepted)
+            if fails:
+                failures += 1
+        if not contracts and product_type in CONTRACT_NUMBER_TYPES:
+            failures += 1
+
+        rate = rates.get(p.rate_min)
+        if rate is None:
+            rate = rates[p.rate_min] = _rate_contribution(rate_subscore(p.rate_min, bounds)[0], weights)
+        institution_id = p.institution_id
+        history = histories.get(institution_id)
+        if history is None:
+            criteria = _history_criteria(records.get(institution_id), weights)
+            history = histories[institution_id] = (criteria, criteria[0].score, criteria[1].score)
+        score = rate + history[1] + history[2]  # combined_score, in its order
+        if score < 0.0:
+            score = 0.0
+        elif score > 1.0:
+            score = 1.0
+
+        match = _MatchDraft()
+        match.product_id = p.product_id
+        match.version_id = p.version_id
+        match.institution_id = institution_id
+        match.eligible = failures == 0
+        match.score = score
+        match._explainer = explainer
+        match._product = p
+        match._history = history[0]
+        match.__class__ = Match
+        buckets[failures].append(match)
+
+    ranked: list[Match] = []
+    for bucket in buckets:
+        bucket.sort(key=_SCORE, reverse=True)  # stable: equal scores stay in id order
+        ranked += bucket
+    return ranked
 
 
 def top_institutions(matches: Iterable[Match], limit: int = MAX_INSTITUTIONS) -> list[Match]:

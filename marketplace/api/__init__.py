@@ -12,6 +12,7 @@ error responses with `bp.error_responses(...)`.
 
 from __future__ import annotations
 
+import threading
 from http import HTTPStatus
 
 from flask import Flask, abort, current_app, request
@@ -81,9 +82,39 @@ def _check_credentials():
 
 class MarketplaceApi(Api):
     """flask-smorest's Api with our error schema, and without its app-wide error handler
-    (which would turn the pages' HTML errors into JSON): API blueprints register their own."""
+    (which would turn the pages' HTML errors into JSON): API blueprints register their own.
+
+    The blueprints' routes are added at once; their OpenAPI description (marshmallow schemas to
+    JSON schemas, ~0.1 s) is written when the document is first read (`spec`: the
+    /api/v1/openapi.json view, `flask openapi print`), not at every start."""
 
     ERROR_SCHEMA = ErrorSchema
+
+    def __init__(self, *args, **kwargs):
+        self._undocumented: list[ApiBlueprint] = []
+        self._documenting = threading.RLock()
+        super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self):
+        if self._undocumented:
+            self._document_blueprints()
+        return self._spec
+
+    @spec.setter
+    def spec(self, value) -> None:
+        self._spec = value
+
+    def _document_blueprints(self) -> None:
+        with self._documenting:
+            pending, self._undocumented = self._undocumented, []
+            # a schema may document the app's configuration (the desk's decline reasons)
+            with self._app.app_context():
+                for blp in pending:
+                    for name, schema in blp.components.items():
+                        self._spec.components.schema(name, schema=schema)
+                    blp.register_views_in_doc(self, self._app, self._spec, name=blp.name, parameters=None)
+                    self._spec.tag({"name": blp.tag, "description": blp.description})
 
     def _register_error_handlers(self):
         pass
@@ -95,11 +126,9 @@ class MarketplaceApi(Api):
         """As flask-smorest's (0.47), but the tag listed in the document is the blueprint's
         readable `tag`, the one its operations carry, rather than its endpoint name."""
         self._app.extensions["flask-smorest"]["blp_name_to_api"][blp.name] = self
-        for name, schema in blp.components.items():
-            self.spec.components.schema(name, schema=schema)
         self._app.register_blueprint(blp, **options)
-        blp.register_views_in_doc(self, self._app, self.spec, name=blp.name, parameters=None)
-        self.spec.tag({"name": blp.tag, "description": blp.description})
+        with self._documenting:
+            self._undocumented.append(blp)  # described in the document when it is first read
 
 
 def _api_blueprints() -> list[ApiBlueprint]:

@@ -104,11 +104,21 @@ def actions_of(user: User) -> Select:
             .order_by((ActionItem.state == "done"), ActionItem.due_on, ActionItem.id))
 
 
-def open_actions_count(user: User) -> int:
-    from sqlalchemy import func
+_open_actions_statement: Select | None = None
 
-    query = actions_of(user).where(ActionItem.state == "open").order_by(None)
-    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+def open_actions_count(user: User) -> int:
+    """The user's open action items (the desk shows the count on every queue page): one statement
+    with bound parameters, built once per process (issue 15)."""
+    global _open_actions_statement
+    if _open_actions_statement is None:
+        from sqlalchemy import bindparam, func
+
+        _open_actions_statement = (
+            select(func.count()).select_from(ActionItem)
+            .where(or_(ActionItem.owner_org_id == bindparam("org_id"), ActionItem.owner_user_id == bindparam("user_id")),
+                   ActionItem.state == "open"))
+    return db.session.scalar(_open_actions_statement, {"org_id": user.organisation_id, "user_id": user.id}) or 0
 
 
 def action_for_owner(item_id: int, user: User) -> ActionItem:

@@ -53,10 +53,23 @@ SORTS = ("routed", "amount", "due")
 SLA_STATES = ("on_time", "due_soon", "breached")
 DUE_SOON = timedelta(days=1)
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
-# The queue joins the open claim on each target and its holder; aliases are immutable, so one of each
-# serves every query (building them anew costs more than the query's own round trip).
-OPEN_CLAIM = aliased(Assignment, name="open_claim")
-CLAIMER = aliased(User, name="claimer")
+
+
+_ALIASES: list = []
+_aliases_lock = threading.Lock()
+
+
+def _aliases():
+    """(open claim, its holder): the queue joins the open claim on each target and its holder.
+    Aliases are immutable, so one of each serves every query (building them anew costs more than
+    the query's own round trip). Made on first call, not at import: an alias configures every
+    mapper (~0.2 s), which a process that never shows a queue (a CLI command) need not pay.
+    Made once under a lock: a statement must join and select the same alias."""
+    if not _ALIASES:
+        with _aliases_lock:
+            if not _ALIASES:
+                _ALIASES.append((aliased(Assignment, name="open_claim"), aliased(User, name="claimer")))
+    return _ALIASES[0]
 
 
 LARGEST_AMOUNT = Decimal("9999999999999999.99")  # what Numeric(18, 2) holds; a larger bound matches nothing
@@ -238,7 +251,7 @@ def _values(f: Filters, institution_id: int, user_id: int, now: datetime) -> dic
 def _filtered(shape: Shape, rows: bool = True) -> Select:
     """The queue's FROM and WHERE (no columns, no order), in bound parameters (see _values).
     For counts (rows=False) the enterprise and the claim are joined only when a filter needs them."""
-    claim = OPEN_CLAIM
+    claim, _ = _aliases()
     now = bindparam("now")
     query = (select(RequestTarget)
              .join(FinancingRequest, FinancingRequest.id == RequestTarget.request_id)
@@ -283,9 +296,10 @@ def _rows_statement(shape: Shape, sort: str, descending: bool, keyset: bool, siz
     """The rows of one page: `size` + 1 of them (the extra one says whether a next page exists),
     after the bound cursor (after_value, after_id) when `keyset`."""
     sort_column = _sort_column(sort)
-    query = (_filtered(shape).with_only_columns(*ROW_COLUMNS, OPEN_CLAIM.user_id, CLAIMER.name,
+    open_claim, claimer = _aliases()
+    query = (_filtered(shape).with_only_columns(*ROW_COLUMNS, open_claim.user_id, claimer.name,
                                                 sort_column.label("sort_value"))
-             .outerjoin(CLAIMER, CLAIMER.id == OPEN_CLAIM.user_id))
+             .outerjoin(claimer, claimer.id == open_claim.user_id))
     if keyset:
         key = tuple_(sort_column, RequestTarget.id)
         after = tuple_(bindparam("after_value", type_=sort_column.type), bindparam("after_id", type_=Integer))

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace import audit
 from marketplace.accounts.roles import Role
@@ -17,12 +18,13 @@ from marketplace.downloads import file_headers
 from marketplace.enterprises.consents import reading_purpose
 from marketplace.enterprises.models import SCOPE_LABELS, Consent
 from marketplace.extensions import db
+from marketplace.financing.models import FinancingRequest, RequestPledge
 from marketplace.formatting import today_shanghai
 from marketplace.guarantees import services as guarantees
 from marketplace.guarantees.forms import GuaranteeOfferForm
 from marketplace.i18n import is_english, sentences
 from marketplace.receivables.documents import ALLOWED_TYPES, document_response, storage_dir
-from marketplace.receivables.models import CONFIRMATION_LABELS
+from marketplace.receivables.models import CONFIRMATION_LABELS, Receivable
 from marketplace.reference.industries import industry_name
 from marketplace.reference.regions import region_name
 from marketplace.statements.models import StatementFile
@@ -71,7 +73,7 @@ def _target(request_id: int) -> RequestTarget:
 @bp.get("/<int:request_id>")
 def detail(request_id: int):
     target = _target(request_id)
-    req = target.request
+    req = _request_with_pledges(target.request_id)
     user = _user()
     purpose = reading_purpose(user.organisation.kind, req.state)
     consent_scopes = _consented_scopes(req.enterprise_id, user.organisation_id, purpose)
@@ -88,12 +90,18 @@ def detail(request_id: int):
         "desks/detail.html", req=req, target=target, reports=reports_of(req.id), locale=_locale(),
         assignment=assignment, mine=assignment is not None and assignment.user_id == user.id,
         consent_scopes=consent_scopes, statements=statements,
-        documents=evidence.pledged_documents(req) if STATEMENTS_SCOPE in consent_scopes else None,
+        # the documents of each pledged receivable, loaded with the request (ordered by id)
+        documents=({p.receivable_id: list(p.receivable.documents) for p in req.active_pledges}
+                   if STATEMENTS_SCOPE in consent_scopes else None),
         notes=db.session.scalars(select(InternalNote).where(InternalNote.target_id == target.id)
+                                 .options(joinedload(InternalNote.author))
                                  .order_by(InternalNote.id.desc())).all(),
         questions=db.session.scalars(select(InfoRequest).where(InfoRequest.target_id == target.id)
+                                     .options(joinedload(InfoRequest.asked_by), selectinload(InfoRequest.attachments))
                                      .order_by(InfoRequest.id.desc())).all(),
-        offers=db.session.scalars(select(Offer).where(Offer.target_id == target.id).order_by(Offer.id.desc())).all(),
+        offers=db.session.scalars(select(Offer).where(Offer.target_id == target.id)
+                                  .options(joinedload(Offer.made_by), joinedload(Offer.approved_by))
+                                  .order_by(Offer.id.desc())).all(),
         offer_form=OfferForm(formdata=None, term_days=req.term_days, amount=f"{req.amount:.2f}"),
         decline_form=DeclineForm(formdata=None, reasons=reasons, locale=_locale()), reasons=reasons,
         question_form=QuestionForm(formdata=None), note_form=NoteForm(formdata=None),
@@ -102,6 +110,18 @@ def detail(request_id: int):
         confirmation_labels=CONFIRMATION_LABELS,
         guarantee=guarantees.guarantee_of_target(target), guarantee_form=GuaranteeOfferForm(formdata=None),
     )
+
+
+def _request_with_pledges(request_id: int) -> FinancingRequest:
+    """The request with what its page lists loaded alongside (the enterprise; the pledges, their
+    receivables and the receivables' documents): a fixed number of statements, however many
+    receivables are pledged."""
+    return db.session.scalars(
+        select(FinancingRequest).where(FinancingRequest.id == request_id)
+        .options(joinedload(FinancingRequest.enterprise),
+                 selectinload(FinancingRequest.pledges).joinedload(RequestPledge.receivable)
+                 .selectinload(Receivable.documents))
+    ).one()
 
 
 def _consented_scopes(enterprise_id: int, org_id: int, purpose: str) -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.crypto import EncryptedText
@@ -37,6 +37,10 @@ CONSENT_PURPOSE_LABELS = {
 
 class Enterprise(db.Model):
     __tablename__ = "enterprises"
+    # LIKE '3205%' (a bureau's region) needs pattern ops: the collation (C.UTF-8) keeps the plain
+    # index from serving prefixes (issue 15, migration c18a00000001)
+    __table_args__ = (Index("ix_enterprises_region_code_prefix", "region_code",
+                            postgresql_ops={"region_code": "varchar_pattern_ops"}),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), unique=True)

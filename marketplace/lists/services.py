@@ -328,9 +328,21 @@ def yellow_ids_for_request() -> frozenset[int]:
         return frozenset(db.session.scalars(_current_yellow()))
     cached = g.get(_YELLOW_CACHE)
     if cached is None:
-        cached = frozenset(db.session.scalars(_current_yellow().distinct()))
+        cached = frozenset(db.session.scalars(_all_current_yellow()))
         setattr(g, _YELLOW_CACHE, cached)
     return cached
+
+
+_all_yellow_statement: Select | None = None
+
+
+def _all_current_yellow() -> Select:
+    """The statement of every current yellow-listed id, built once: staff pages read it on every
+    request, and building and hashing it cost more than running it (issue 15)."""
+    global _all_yellow_statement
+    if _all_yellow_statement is None:
+        _all_yellow_statement = _current_yellow().distinct()
+    return _all_yellow_statement
 
 
 def is_yellow_listed(enterprise_id: int | None) -> bool:

@@ -1,13 +1,11 @@
-"""Landing page, language switch, role dashboard, health check, reference data."""
+"""Landing page, language switch, role dashboard, reference data (health checks: marketplace/health.py)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import text
 
 from marketplace.accounts.roles import ENTERPRISE_ROLES, Role
-from marketplace.extensions import db
 from marketplace.reference.regions import region_tree
 from marketplace.web_security import safe_next
 
@@ -19,12 +17,6 @@ def index():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     return render_template("main/index.html")
-
-
-@bp.get("/healthz")
-def healthz():
-    db.session.execute(text("SELECT 1"))
-    return {"status": "ok"}
 
 
 @bp.get("/lang/<code>")

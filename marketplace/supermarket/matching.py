@@ -75,6 +75,7 @@ def published_terms() -> list[ProductTerms]:
         .join(ProductVersion, Product.current_version_id == ProductVersion.id)
         .join(Organisation, Product.institution_id == Organisation.id)
         .where(Product.state == "published", Organisation.active)
+        .order_by(Product.id)  # rank() puts products in id order first: already sorted is one pass
     ).all()
     return [product_terms(product, version) for product, version in rows]
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import contains_eager
 
 from marketplace import audit
 from marketplace.accounts.models import Organisation
@@ -132,12 +133,16 @@ class CatalogueFilter:
 
 
 def catalogue_query(f: CatalogueFilter) -> Select:
-    """Published products (their current versions) matching the filter, best rate first."""
+    """Published products (their current versions) matching the filter, best rate first.
+
+    The version and the institution a card shows come from the joins themselves (contains_eager):
+    a page of products costs one statement, however many cards it holds."""
     query = (
         select(Product)
         .join(ProductVersion, Product.current_version_id == ProductVersion.id)
         .join(Organisation, Product.institution_id == Organisation.id)
         .where(Product.state == "published", Organisation.active)
+        .options(contains_eager(Product.current_version), contains_eager(Product.institution))
     )
     if f.product_type in PRODUCT_TYPES:
         query = query.where(ProductVersion.product_type == f.product_type)

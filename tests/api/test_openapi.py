@@ -136,7 +136,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation_on_public_en
         @settings(max_examples=25, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
         def run(case):
-            response = case.call_and_validate()
+            response = case.call_and_validate(headers={"Accept-Encoding": "identity"})  # no gzip over WSGI
             assert response.status_code < 500
             calls.append(response.status_code)
 

@@ -101,7 +101,7 @@ def test_the_charts_come_from_this_site_with_the_pages_nonce(client, login, seed
     nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
     scripts = re.findall(r"<script\b[^>]*>", html)
     assert all(f'nonce="{nonce}"' in tag for tag in scripts)
-    assert f'src="{CHART_SCRIPT}"' in html and 'src="/static/bureau-dashboard.js"' in html
+    assert f'src="{CHART_SCRIPT}?v=' in html and 'src="/static/bureau-dashboard.js?v=' in html  # content hash
     assert "cdn" not in " ".join(scripts).lower() and "//" not in " ".join(re.findall(r'src="([^"]+)"', html))
     library = client.get(CHART_SCRIPT)
     assert library.status_code == 200 and "javascript" in library.mimetype

@@ -1,7 +1,7 @@
 """The matcher: hard criteria at their boundaries, soft ranking, explanations, the batch path."""
 
 import random
-from dataclasses import FrozenInstanceError, replace
+from dataclasses import FrozenInstanceError, fields, replace
 from decimal import Decimal
 
 import pytest
@@ -329,10 +329,15 @@ def test_one_failing_hard_criterion_makes_the_product_ineligible_and_is_listed_a
     assert match.failures[0].text("zh") == "申请期限 400 天超过产品最长期限 360 天"
 
 
+def plain(value) -> dict:
+    """A dataclass's fields by name (the matcher's outputs are slotted: no vars())."""
+    return {f.name: getattr(value, f.name) for f in fields(value)}
+
+
 def test_match_and_criteria_are_immutable_plain_values():
     match = explain(product(), request(), record())
-    assert match == Match(**vars(match)) and hash(match) == hash(Match(**vars(match)))
-    assert match.criteria[0] == Criterion(**vars(match.criteria[0]))
+    assert match == Match(**plain(match)) and hash(match) == hash(Match(**plain(match)))
+    assert match.criteria[0] == Criterion(**plain(match.criteria[0]))
     with pytest.raises(FrozenInstanceError):
         match.score = 1.0
     with pytest.raises(FrozenInstanceError):
