@@ -10,14 +10,16 @@ Run from the project root, after `make bench` (installs locust) and a scale data
 HTTP: signs in up to 20 users of each kind found in the database (enterprise admins with their
 requests, bank officers with the requests routed to their bank, bureau coordinators; one of each is
 made when the data set has none) by their session cookies (second factor passed, as bench/desks.py
-does), starts gunicorn on the database (production settings, sync workers, 2 per core), warms it,
+does), starts gunicorn on the database with deploy/gunicorn.conf.py (production settings, sync workers,
+2 per core), warms it,
 then runs locust headless (bench/locustfile.py) for --duration seconds with --users concurrent
 users: requests per second, p50, p95 and p99 per endpoint and the errors (zero expected).
 
 Celery: builds --verifications draft requests in a database of their own (bench_load_verify; the
 test suite's case builder: 12 months of statements, two receivables), starts one worker with
-concurrency 1 on Redis (db 13, emptied first), waits until it answers, submits them all and times
-until every verification has finished (the submissions' own time included); again with 2.
+concurrency 1 on Redis (db 13, emptied first) listening to an idle queue, submits them all (their
+verifications queue up), then points the worker at the queue and times until every verification
+has finished; again with 2.
 Verifications per minute for each.
 
 Figures go to docs/performance.md ("Load test (issue 15)") with the machine and its load.
@@ -66,6 +68,7 @@ def load_users(app) -> dict:
     from marketplace.enterprises.models import Enterprise
     from marketplace.extensions import db
     from marketplace.financing.models import FinancingRequest
+    from marketplace.sla.services import HOLDING_TARGET_STATUSES
     from marketplace.supermarket.models import RequestTarget
 
     users: dict[str, list[dict]] = {"enterprise": [], "officer": [], "coordinator": []}
@@ -92,8 +95,9 @@ def load_users(app) -> dict:
                     ids = db.session.scalars(select(FinancingRequest.id).join(Enterprise).where(
                         Enterprise.organisation_id == user.organisation_id).limit(20)).all()
                 elif key == "officer":
-                    ids = db.session.scalars(select(RequestTarget.request_id).where(
-                        RequestTarget.institution_id == user.organisation_id).limit(50)).all()
+                    ids = db.session.scalars(select(RequestTarget.request_id).where(  # what its desk shows
+                        RequestTarget.institution_id == user.organisation_id,
+                        RequestTarget.status.in_(HOLDING_TARGET_STATUSES)).limit(50)).all()
                 else:
                     ids = []
                 users[key].append({"cookie": session_cookie(app, f"{user.id}.{user.auth_generation}"),
@@ -115,18 +119,23 @@ def run_http(url: str, args, instance: str) -> list[dict]:
                         "FLASK_UPLOAD_FOLDER": f"{instance}/uploads", "FLASK_RATELIMIT_ENABLED": "false",
                         "FLASK_CELERY__broker_url": BROKER, "FLASK_CELERY__task_always_eager": "false",
                         "MARKETPLACE_INSTANCE_PATH": instance, "LOAD_USERS": str(users_file)}
+    # the production configuration (deploy/gunicorn.conf.py: preloaded app, warmed PDFs, gc.freeze)
+    env |= {"GUNICORN_BIND": f"127.0.0.1:{args.port}", "GUNICORN_WORKERS": str(args.workers),
+            "GUNICORN_ACCESSLOG": "/dev/null"}
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}",
-         "--access-logfile", "/dev/null", "--error-logfile", "-", "wsgi:app"],
+        [str(Path(sys.executable).with_name("gunicorn")), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+         "wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{args.port}"
     prefix = Path(instance) / "locust"
     try:
         wait_until_up(base, timeout=60)
         classes = [name for role, name in (("enterprise", "Enterprise"), ("officer", "Officer"),
-                                           ("coordinator", "Coordinator")) if users[role]] + ["Yardstick"]
+                                           ("coordinator", "Coordinator"))
+                   if users[role] and role in args.roles] + ["Yardstick"]
         locust = [str(Path(sys.executable).with_name("locust")), "-f", str(ROOT / "bench" / "locustfile.py"),
                   "--headless", "--host", base, "-u", str(args.users), "-r", str(args.users), "--only-summary",
+                  "--exit-code-on-error", "0",
                   *classes]
         subprocess.run(locust + ["-t", "10s"], cwd=ROOT, env=env, check=True, capture_output=True)  # warm
         subprocess.run(locust + ["-t", f"{args.duration}s", "--csv", str(prefix)], cwd=ROOT, env=env, check=True,
@@ -134,6 +143,9 @@ def run_http(url: str, args, instance: str) -> list[dict]:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    with open(f"{prefix}_failures.csv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            print(f"failures: {row['Method']} {row['Name']}: {row['Error']} x{row['Occurrences']}")
     rows = []
     with open(f"{prefix}_stats.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
@@ -181,8 +193,9 @@ def build_requests(count: int, instance: str):
 
 
 def drain(url: str, app, cases, concurrency: int, instance: str) -> float:
-    """Start a worker with `concurrency` processes and wait until it answers; then submit every
-    request and return the seconds until none is waiting for its verification."""
+    """Start a worker with `concurrency` processes listening to an empty queue and wait until it
+    answers; submit every request (their verifications queue up), then point the worker at the
+    queue and return the seconds until none is waiting for its verification."""
     from sqlalchemy import create_engine, text
 
     from marketplace.accounts.models import User
@@ -197,7 +210,7 @@ def drain(url: str, app, cases, concurrency: int, instance: str) -> float:
     engine = create_engine(url)
     worker = subprocess.Popen(
         [str(Path(sys.executable).with_name("celery")), "-A", "wsgi.celery", "worker", "--concurrency",
-         str(concurrency), "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
+         str(concurrency), "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "-Q", "bench_idle"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     ids = [request_id for request_id, _owner in cases]
     try:
@@ -206,13 +219,14 @@ def drain(url: str, app, cases, concurrency: int, instance: str) -> float:
         while not celery.control.ping(timeout=1.0):
             if time.monotonic() > deadline:
                 raise SystemExit("the worker did not answer within 2 minutes")
-        started = time.perf_counter()
-        with app.test_request_context():
+        with app.test_request_context():  # queued while the worker listens elsewhere
             for request_id, owner_id in cases:
                 financing.submit_request(db.session.get(FinancingRequest, request_id), db.session.get(User, owner_id),
                                          None)
                 db.session.commit()
             db.session.remove()
+        started = time.perf_counter()
+        celery.control.add_consumer(celery.conf.task_default_queue or "celery", reply=True, timeout=10)
         while True:
             with engine.connect() as conn:
                 waiting = conn.execute(text("SELECT count(*) FROM financing_requests WHERE id = ANY(:ids) "
@@ -237,7 +251,7 @@ def run_celery(args, instance: str) -> list[dict]:
         results.append({"worker_processes": concurrency, "verifications": count, "seconds": round(seconds, 1),
                         "per_minute": round(count / seconds * 60, 1)})
         print(f"celery: {count} verifications with {concurrency} worker process(es) in {seconds:.1f} s: "
-              f"{count / seconds * 60:.1f} per minute (from the first submission, the worker already up)")
+              f"{count / seconds * 60:.1f} per minute (all queued first, the worker already up)")
     return results
 
 
@@ -249,6 +263,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers")
     parser.add_argument("--verifications", type=int, default=40)
+    parser.add_argument("--roles", nargs="+", default=["enterprise", "officer", "coordinator"],
+                        choices=["enterprise", "officer", "coordinator"], help="whose pages the mix holds")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-celery", action="store_true")
     args = parser.parse_args()
