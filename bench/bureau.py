@@ -516,15 +516,19 @@ class Story:
              self.submitted, self.t, 1))
 
 
-def generate(app, parties: Parties, rows: int, now: datetime, rng: random.Random) -> Counter:
-    """Write `rows` requests and everything hanging on them, CHUNK at a time; returns the states."""
+def generate(app, parties: Parties, rows: int, now: datetime, rng: random.Random,
+             debtors: list[tuple[str, str]] | None = None) -> Counter:
+    """Write `rows` requests and everything hanging on them, CHUNK at a time; returns the states.
+    `debtors` (name, credit code) default to 600 made-up groups (bench/seed_scale.py gives valid codes)."""
     from marketplace.extensions import db
-    from marketplace.sla.services import sla_days, working_calendar
+    from marketplace.sla.services import sla_days
+    from marketplace.workcalendar.services import working_calendar
 
     calendar, days = working_calendar(), sla_days()
     calendar.is_working_day = functools.cache(calendar.is_working_day)  # a few thousand distinct days
     claim_days = app.config["CLAIM_IDLE_WORKING_DAYS"]
-    debtors = [(f"债务人{n:03d}集团有限公司", f"91320{n:04d}MA1X{n:05d}"[:18]) for n in range(600)]
+    if debtors is None:
+        debtors = [(f"债务人{n:03d}集团有限公司", f"91320{n:04d}MA1X{n:05d}"[:18]) for n in range(600)]
     out = Tables()
     states: Counter = Counter()
     start = now - timedelta(days=365 * YEARS)

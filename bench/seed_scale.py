@@ -234,34 +234,11 @@ def debtors(rng: random.Random, count: int) -> list[tuple[str, str]]:
 # ---- the requests (bench/bureau.py's stories) ------------------------------------------------------
 
 def seed_requests(app, parties, rows: int, now: datetime, rng: random.Random, debtor_list) -> Counter:
-    """`rows` requests, each through the state machine up to now, CHUNK at a time."""
-    import functools
+    """`rows` requests, each through the state machine up to now, CHUNK at a time (bench/bureau.py's
+    stories, with debtors that carry valid credit codes)."""
+    from bench.bureau import generate
 
-    from bench.bureau import CHUNK, YEARS, NotYet, Story, Tables
-    from marketplace.extensions import db
-    from marketplace.sla.services import sla_days, working_calendar
-
-    calendar, days = working_calendar(), sla_days()
-    calendar.is_working_day = functools.cache(calendar.is_working_day)
-    claim_days = app.config["CLAIM_IDLE_WORKING_DAYS"]
-    out = Tables()
-    states: Counter = Counter()
-    start = now - timedelta(days=365 * YEARS)
-    span = (now - start).total_seconds()
-    moments = sorted(start + timedelta(seconds=span * (math.sqrt(1 + 3 * rng.random()) - 1)) for _ in range(rows))
-    connection = db.session.connection().connection.driver_connection
-    for request_id, submitted in enumerate(moments, 1):
-        story = Story(out, rng, parties, debtor_list, now, request_id, rng.choice(parties.applicants), submitted)
-        try:
-            story.live()
-        except NotYet:
-            pass
-        story.receivables()
-        story.finish(calendar, days, claim_days)
-        states[story.state] += 1
-        if request_id % CHUNK == 0 or request_id == rows:
-            out.copy(connection)
-    return states
+    return generate(app, parties, rows, now, rng, debtors=debtor_list)
 
 
 # ---- receivables, statements, reports, notifications --------------------------------------------

@@ -150,40 +150,32 @@ def decide_entry(proposal_id: int, membership_id: int):
     return redirect(url_for("lists.proposal", proposal_id=proposal.id))
 
 
-@bp.post("/bureau/lists/<int:proposal_id>/confirm")
-def confirm(proposal_id: int):
+def _close_proposal(proposal_id: int, verb, done: str):
+    """Confirm or reject a proposal with the coordinator's note: `verb(proposal, user, note)`."""
     proposal = _proposal(proposal_id)
     form = NoteForm()
     if not form.validate():
         flash(_errors(form), "danger")
         return _proposal_page(proposal, note_form=form, status=422)
     try:
-        services.confirm_proposal(proposal, _user(), form.note.data)
+        verb(proposal, _user(), form.note.data)
         db.session.commit()
     except services.ListRefused as refused:
         db.session.rollback()
         flash(str(refused), "danger")
         return _proposal_page(proposal, note_form=form, status=422)
-    flash(_("名单已确认并发布"), "success")
+    flash(done, "success")
     return redirect(url_for("lists.proposal", proposal_id=proposal.id))
+
+
+@bp.post("/bureau/lists/<int:proposal_id>/confirm")
+def confirm(proposal_id: int):
+    return _close_proposal(proposal_id, services.confirm_proposal, _("名单已确认并发布"))
 
 
 @bp.post("/bureau/lists/<int:proposal_id>/reject")
 def reject(proposal_id: int):
-    proposal = _proposal(proposal_id)
-    form = NoteForm()
-    if not form.validate():
-        flash(_errors(form), "danger")
-        return _proposal_page(proposal, note_form=form, status=422)
-    try:
-        services.reject_proposal(proposal, _user(), form.note.data)
-        db.session.commit()
-    except services.ListRefused as refused:
-        db.session.rollback()
-        flash(str(refused), "danger")
-        return _proposal_page(proposal, note_form=form, status=422)
-    flash(_("名单提议已驳回"), "success")
-    return redirect(url_for("lists.proposal", proposal_id=proposal.id))
+    return _close_proposal(proposal_id, services.reject_proposal, _("名单提议已驳回"))
 
 
 # ---- the coordinator: white-list pushes ------------------------------------------------------------

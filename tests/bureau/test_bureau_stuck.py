@@ -22,8 +22,8 @@ from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest, RequestPledge
 from marketplace.guarantees.models import Guarantee
 from marketplace.receivables.models import ConfirmationLink
-from marketplace.sla.services import working_calendar
 from marketplace.supermarket.models import RequestTarget
+from marketplace.workcalendar.services import working_calendar
 from tests.factories import EnterpriseFactory, ReceivableFactory, UserFactory, make_enterprise_user
 from tests.sla.helpers import bank_product
 
