@@ -7,7 +7,7 @@ It builds a PostgreSQL database of its own (bench_bureau, dropped first; --reuse
 a previous run built, upgraded to the current migrations) holding `--rows` financing requests
 of Jiangsu enterprises (a few percent from Shanghai and Zhejiang), submitted over three years
 up to now, each with the timeline the state machine allows (workflow_events), its request
-stays (rebuilt by marketplace.bureau.stays.backfill from the timelines), targets, claims, information requests,
+stays (rebuilt by marketplace.bureau.kept.rebuild from the timelines, with the stay-length histograms and per-request figures), targets, claims, information requests,
 offers, declines, guarantees, loans, pledged receivables and debtor confirmation links, SLA
 due moments and stuck flags. Old requests have mostly ended (financed and closed, declined and
 returned, withdrawn); recent ones are open; about one request in eight stalls once somewhere
@@ -554,7 +554,7 @@ def seed(app, rows: int, enterprises: int, now: datetime) -> Counter:
     from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from marketplace.bureau import stays
+    from marketplace.bureau import kept
     from marketplace.extensions import db
 
     rng = random.Random(SEED)
@@ -572,9 +572,10 @@ def seed(app, rows: int, enterprises: int, now: datetime) -> Counter:
         db.session.commit()
         print(f"  requests and their rows copied in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
-        added = stays.backfill()
+        counts = kept.rebuild()
         db.session.commit()
-        print(f"  {added:,} request stays backfilled in {time.perf_counter() - started:.1f} s")
+        print(f"  {counts['stays']:,} request stays, {counts['stay_lengths']:,} stay-length rows, "
+              f"{counts['figures']:,} figures rows rebuilt in {time.perf_counter() - started:.1f} s")
         db.session.commit()
         started = time.perf_counter()
         # what autovacuum would have done by now: statistics, and the visibility map that lets

@@ -10,7 +10,7 @@ as bench/bureau.py does) and a few in Shanghai and Zhejiang; 12 banks and 4 guar
 published product each, 4 bureaus with a coordinator. Each request lives through the state
 machine up to now (bench/bureau.py's Story: targets, claims, information requests, offers,
 declines, guarantees, loans, pledged receivables with their confirmation links, the timeline),
-its request stays are rebuilt from the timeline (marketplace.bureau.stays.backfill), each
+its request stays, stay-length histograms and figures rows are rebuilt (marketplace.bureau.kept.rebuild), each
 verified request has its verification report, users have notifications. Every unified social
 credit code (enterprises and debtors) carries a valid check character.
 
@@ -445,7 +445,7 @@ def seed(url: str, scale: float, now: datetime, log=print) -> dict:
     from sqlalchemy import text
 
     from bench.bureau import seed_parties
-    from marketplace.bureau import stays
+    from marketplace.bureau import kept
     from marketplace.extensions import db
 
     rng = random.Random(SEED)
@@ -499,9 +499,9 @@ def seed(url: str, scale: float, now: datetime, log=print) -> dict:
         step("requests (stories)", started)
 
         started = time.perf_counter()
-        stays.backfill()
+        kept.rebuild()
         db.session.commit()
-        step("request stays", started)
+        step("request stays, stay lengths, figures", started)
 
         started = time.perf_counter()
         seed_receivables(connection, rng, parties.applicants, debtor_list, scaled(RECEIVABLES, scale), now)

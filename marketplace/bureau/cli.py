@@ -18,3 +18,14 @@ def backfill_stays():
     added = backfill()
     db.session.commit()
     click.echo(f"{added} stays added")
+
+
+@bureau_cli.command("rebuild-figures")
+def rebuild_figures():
+    """Rebuild the dashboard's kept rows (stays, stay-length histograms, per-request figures) from
+    the records; for data loaded without the services. Idempotent."""
+    from marketplace.bureau.kept import rebuild
+
+    counts = rebuild()
+    db.session.commit()
+    click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))

@@ -8,8 +8,10 @@ trailing 00s are dropped (marketplace.bureau.region).
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -18,10 +20,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import UTCDateTime, sql_values, utcnow
+from marketplace.db import Money, UTCDateTime, sql_values, utcnow
 from marketplace.extensions import db
 
 MEETING_STATES = ("scheduled", "closed")
@@ -39,6 +42,10 @@ class RequestStay(db.Model):
     __tablename__ = "request_stays"
     __table_args__ = (
         Index("ix_request_stays_region_state", "region_code", "state", "entered_at"),
+        # the dashboard's turnaround reads the finished stays of a range's edge months from here
+        Index("ix_request_stays_entered_finished", "entered_at",
+              postgresql_include=["region_code", "state", "institution_id", "seconds"],
+              postgresql_where=text("seconds IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,6 +56,85 @@ class RequestStay(db.Model):
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     seconds: Mapped[int | None] = mapped_column(Integer)  # left_at - entered_at, once left
+
+
+class RequestFigures(db.Model):
+    """One row per submitted request: what the dashboard's funnel, mix and monthly volume count,
+    kept by marketplace.bureau.request_figures (refreshed from the request's own rows before each
+    commit that transitioned it; rebuilt whole by its backfill). The dashboard reads a region's
+    rows with one range scan of the first index instead of probing four tables per request."""
+
+    __tablename__ = "request_figures"
+    __table_args__ = (
+        Index("ix_request_figures_region_submitted", "region_code", "submitted_at",
+              postgresql_ops={"region_code": "varchar_pattern_ops"},
+              postgresql_include=["amount", "classification", "verified", "routed", "offered", "financed"]),
+        Index("ix_request_figures_region_financed", "region_code", "financed_on",
+              postgresql_ops={"region_code": "varchar_pattern_ops"}, postgresql_include=["financed_amount"],
+              postgresql_where=text("financed_on IS NOT NULL")),
+    )
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("financing_requests.id", ondelete="CASCADE"),
+                                            primary_key=True, autoincrement=False)
+    region_code: Mapped[str] = mapped_column(String(6))  # the enterprise's
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    classification: Mapped[str | None] = mapped_column(String(16))
+    verified: Mapped[bool] = mapped_column(Boolean)  # the timeline went into `verified`
+    routed: Mapped[bool] = mapped_column(Boolean)  # a bank or guarantor received it
+    offered: Mapped[bool] = mapped_column(Boolean)  # a bank's offer left the bank (approved)
+    financed: Mapped[bool] = mapped_column(Boolean)  # a loan exists
+    financed_on: Mapped[date | None] = mapped_column(Date)  # the loan's disbursement date
+    financed_amount: Mapped[Decimal | None] = mapped_column(Money)
+
+
+class RequestInstitutionFigures(db.Model):
+    """One row per submitted request and bank or guarantor that took part in it: targets routed
+    to it, whether it made an offer that left the bank, its declines, its loan. Kept with
+    RequestFigures (marketplace.bureau.request_figures); the dashboard's table of institutions
+    sums a region's rows in one range scan instead of joining four tables to the requests."""
+
+    __tablename__ = "request_institution_figures"
+    __table_args__ = (
+        Index("ix_request_institution_figures_region_submitted", "region_code", "submitted_at",
+              postgresql_ops={"region_code": "varchar_pattern_ops"},
+              postgresql_include=["institution_id", "routed", "offered", "declined", "financed", "financed_amount"]),
+    )
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("financing_requests.id", ondelete="CASCADE"),
+                                            primary_key=True, autoincrement=False)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True,
+                                                autoincrement=False)
+    region_code: Mapped[str] = mapped_column(String(6))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    routed: Mapped[int] = mapped_column(Integer)  # its targets with routed_at
+    offered: Mapped[bool] = mapped_column(Boolean)  # an offer of it left the bank
+    declined: Mapped[int] = mapped_column(Integer)  # its declines
+    financed: Mapped[int] = mapped_column(Integer)  # its loans (0 or 1)
+    financed_amount: Mapped[Decimal] = mapped_column(Money)  # 0 without a loan
+
+
+class StayLength(db.Model):
+    """How many finished stays of one length bucket a region prefix holds, per month the stays
+    began (Beijing time), state and the institution that ended them (0: none); one row set per
+    bureau level (the stay's region code cut to 0, 2, 4 and 6 characters). Kept by
+    marketplace.bureau.stay_lengths when a stay closes; the dashboard's median and p90 come from
+    these counts (each bucket 1/8 of a natural log unit wide: a value read at its middle is within
+    6.5 % of the exact one)."""
+
+    __tablename__ = "request_stay_lengths"
+    __table_args__ = (
+        # a bureau's months in one index-only range scan (the rows of a level and month lie apart)
+        Index("ix_request_stay_lengths_read", "region_prefix", "month",
+              postgresql_include=["state", "institution_id", "bucket", "n"]),
+    )
+
+    region_prefix: Mapped[str] = mapped_column(String(6), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-07"
+    state: Mapped[str] = mapped_column(String(32), primary_key=True)
+    institution_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class Meeting(db.Model):

@@ -20,6 +20,7 @@ from datetime import datetime
 
 from sqlalchemy import select, text
 
+from marketplace.bureau import stay_lengths
 from marketplace.db import as_utc, utcnow
 from marketplace.events import RequestTransitioned, request_transitioned
 from marketplace.extensions import db
@@ -43,6 +44,7 @@ def record_transition(request, to_state: str, actor=None, at: datetime | None = 
         stay.left_at = at
         stay.seconds = max(0, int((as_utc(at) - as_utc(stay.entered_at)).total_seconds()))
         stay.institution_id = institution_id
+    stay_lengths.count(open_stays)
     region_code = db.session.scalar(select(Enterprise.region_code).where(Enterprise.id == request.enterprise_id))
     db.session.add(RequestStay(request_id=request.id, state=str(to_state), region_code=region_code or "",
                                entered_at=at))

@@ -1,0 +1,138 @@
+"""The dashboard's kept rows (issue 13's 200 ms target): the per-request figures rows kept at
+commit and the stay-length histograms kept as stays close agree with a rebuild from the records;
+percentiles read from the histograms stay within a bucket's half-width of the exact ones; a
+range's partial edge months are read from the stays themselves."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from marketplace.accounts.models import Organisation
+from marketplace.bureau import kept, stay_lengths
+from marketplace.bureau.dashboard import figures
+from marketplace.bureau.models import (
+    RequestFigures,
+    RequestInstitutionFigures,
+    RequestStay,
+    StayLength,
+)
+from marketplace.extensions import db
+from tests.loans.helpers import accepted, disbursed
+
+
+def _figures_rows():
+    return sorted(tuple(getattr(row, c) for c in ("request_id", "region_code", "amount", "classification",
+                                                   "verified", "routed", "offered", "financed", "financed_on",
+                                                   "financed_amount"))
+                  for row in db.session.scalars(select(RequestFigures)))
+
+
+def _institution_rows():
+    return sorted(tuple(row) for row in db.session.execute(select(
+        RequestInstitutionFigures.request_id, RequestInstitutionFigures.institution_id,
+        RequestInstitutionFigures.routed, RequestInstitutionFigures.offered, RequestInstitutionFigures.declined,
+        RequestInstitutionFigures.financed, RequestInstitutionFigures.financed_amount)))
+
+
+def _histogram():
+    return sorted(tuple(row) for row in db.session.execute(select(
+        StayLength.region_prefix, StayLength.month, StayLength.state, StayLength.institution_id, StayLength.bucket,
+        StayLength.n)))
+
+
+def test_rows_kept_through_the_services_equal_a_rebuild(app, ctx):
+    deal = accepted(app)
+    loan = disbursed(app, deal)
+    db.session.commit()  # the figures rows are computed before the commit
+    row = db.session.get(RequestFigures, deal.request.id)
+    assert (row.verified, row.routed, row.offered, row.financed) == (True, True, True, True)
+    assert row.financed_on == loan.disbursed_on and row.financed_amount == loan.amount
+    assert row.amount == deal.request.amount and row.classification == "excellent"
+    bank = deal.offer.institution_id
+    assert [(r, o, f, a) for request_id, institution_id, r, o, _declined, f, a in _institution_rows()
+            if (request_id, institution_id) == (deal.request.id, bank)] == [(1, True, 1, loan.amount)]
+    kept_rows, kept_institutions, kept_histogram = _figures_rows(), _institution_rows(), _histogram()
+    assert kept_histogram, "closed stays were counted"
+    kept.rebuild()
+    assert _figures_rows() == kept_rows
+    assert _institution_rows() == kept_institutions
+    assert _histogram() == kept_histogram
+    everywhere = db.session.merge(Organisation(kind="bureau", name="全国", region_code="000000"))
+    today = date.today()
+    performance = {p.institution_id: p for p in figures(everywhere, today - timedelta(days=2), today).institutions}
+    assert (performance[bank].routed, performance[bank].offered, performance[bank].financed) == (1, 1, 1)
+    assert performance[bank].financed_amount == loan.amount
+
+
+def test_a_reader_in_the_same_transaction_sees_its_own_transitions(app, ctx):
+    deal = accepted(app)  # no commit
+    bureau = db.session.merge(Organisation(kind="bureau", name="全国", region_code="000000"))
+    today = date.today()
+    stages = {s.stage: s.count for s in figures(bureau, today - timedelta(days=2), today + timedelta(days=2)).funnel}
+    assert stages["posted"] >= 1 and stages["offered"] >= 1
+    assert db.session.get(RequestFigures, deal.request.id).offered
+
+
+def _exact(values: list[int], fraction: float) -> float:
+    values = sorted(values)
+    position = fraction * (len(values) - 1)
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def test_histogram_percentiles_are_within_a_half_bucket_of_the_exact_ones():
+    rng = random.Random(13)
+    half_width = math.exp(0.5 / stay_lengths.BUCKETS_PER_UNIT) - 1  # 6.5 %
+    for _ in range(50):
+        values = [int(rng.lognormvariate(10, 1.5)) + 60 for _ in range(rng.randint(1, 400))]
+        counts: dict[int, int] = {}
+        for value in values:
+            counts[stay_lengths.bucket_of(value)] = counts.get(stay_lengths.bucket_of(value), 0) + 1
+        pairs = sorted(counts.items())
+        for fraction in (0.5, 0.9):
+            read = stay_lengths._percentile(pairs, len(values), fraction)
+            assert abs(read - _exact(values, fraction)) <= _exact(values, fraction) * half_width + 1
+
+
+def _stay(region: str, state: str, entered: datetime, seconds: int) -> RequestStay:
+    from tests.bureau.test_bureau_dashboard import _posted_requests
+
+    request_id = db.session.scalar(select(RequestFigures.request_id).limit(1))
+    if request_id is None:
+        _posted_requests("320500", [(region, "excellent", ["submitted"])])
+        request_id = db.session.scalar(select(RequestFigures.request_id).limit(1))
+    stay = RequestStay(request_id=request_id, state=state, region_code=region, entered_at=entered,
+                       left_at=entered + timedelta(seconds=seconds), seconds=seconds)
+    db.session.add(stay)
+    db.session.flush()
+    stay_lengths.count([stay])
+    return stay
+
+
+def test_whole_months_come_from_the_histograms_and_edges_from_the_stays(ctx):
+    bureau = db.session.merge(Organisation(kind="bureau", name="苏州局", region_code="320500"))
+    at = lambda day: datetime(2026, day.month, day.day, 4, tzinfo=UTC)  # noqa: E731  (noon in Beijing)
+    _stay("320505", "bank_review", at(date(2026, 3, 20)), 3_600)  # edge month, outside the range
+    _stay("320505", "bank_review", at(date(2026, 3, 25)), 7_200)  # edge month, inside
+    _stay("320506", "bank_review", at(date(2026, 4, 10)), 10_800)  # whole month
+    _stay("320100", "bank_review", at(date(2026, 4, 10)), 99_999)  # Nanjing: not Suzhou's
+    _stay("320505", "bank_review", at(date(2026, 5, 3)), 14_400)  # edge month, inside
+    _stay("320505", "bank_review", at(date(2026, 5, 9)), 18_000)  # edge month, outside
+    rows = stay_lengths.percentiles(bureau, date(2026, 3, 22), date(2026, 5, 5))
+    bank_review = [r for r in rows if r.state == "bank_review"]
+    assert len(bank_review) == 1 and bank_review[0].count >= 3
+    assert abs(bank_review[0].median_seconds - 10_800) <= 10_800 * 0.07
+    only_april = stay_lengths.percentiles(bureau, date(2026, 4, 1), date(2026, 4, 30))
+    assert [r.count for r in only_april if r.state == "bank_review"] == [1]
+
+
+def test_an_empty_region_reads_nothing(ctx):
+    bureau = db.session.merge(Organisation(kind="bureau", name="无锡局", region_code="320200"))
+    assert stay_lengths.percentiles(bureau, date(2026, 1, 15), date(2026, 3, 15)) == []
+    assert figures(bureau, date(2026, 1, 1), date(2026, 2, 1)).funnel[0].amount == Decimal(0)
