@@ -42,9 +42,18 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     import marketplace.models  # noqa: F401  (every table registered before anything queries)
     _register_blueprints(app)
 
-    from marketplace import audit, errors, i18n, permissions, read_transactions, web_security
+    from marketplace import (
+        audit,
+        confirmation,
+        errors,
+        i18n,
+        permissions,
+        read_transactions,
+        web_security,
+    )
 
     # listeners of marketplace.events.request_transitioned (financing publishes, these react)
+    from marketplace.bureau import request_figures as _figures  # noqa: F401  (the dashboard's per-request rows)
     from marketplace.bureau import stays as _stays  # noqa: F401  (the bureau's turnaround figures)
     from marketplace.credit import grading as _grading  # noqa: F401  (reports and loan facts regrade)
     from marketplace.desks import closing as _closing  # noqa: F401  (withdrawal closes the desks' work)
@@ -55,9 +64,13 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     i18n.init_app(app)
     errors.init_app(app)
     permissions.init_app(app)
+    confirmation.init_app(app)  # after the access check: unconfirmed irreversible POSTs ask first
     audit.init_app(app)  # refusals of signed-in users (403, 404 on a matched route) are logged
     read_transactions.init_app(app)
     web_security.init_app(app)  # headers on every answer; control characters refused first
+    from marketplace.reference import web as reference_web
+
+    reference_web.init_app(app)  # industry_name(), region_name() and the pickers' choices in templates
     from marketplace import health, observability
 
     observability.init_app(app)  # a request id first of all; JSON log lines when LOG_FORMAT=json
@@ -113,8 +126,11 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.loans.views import bp as loans_bp
     from marketplace.main.views import bp as main_bp
     from marketplace.notifications.views import bp as notifications_bp
+    from marketplace.onboarding.views import bp as onboarding_bp
     from marketplace.payments.views import bp as payments_bp
+    from marketplace.receivables.debtor_request_views import bp as debtor_requests_bp
     from marketplace.receivables.debtor_views import bp as debtor_bp
+    from marketplace.receivables.invoice_views import bp as invoices_bp
     from marketplace.receivables.views import bp as receivables_bp
     from marketplace.statements.views import bp as statements_bp
     from marketplace.supermarket.leads_views import bp as leads_bp
@@ -134,6 +150,9 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in credit_objection_bps:  # objections and repairs: enterprise, provider, admin, bureau
         app.register_blueprint(blueprint)
     app.register_blueprint(calendar_admin_bp)
+    app.register_blueprint(invoices_bp)  # receivables from the tax bureau's invoice list and e-invoice XML
+    app.register_blueprint(debtor_requests_bp)  # debtor requests: several receivables, one link (issue 19)
+    app.register_blueprint(onboarding_bp)  # the first-application checklist at /enterprise/start (issue 19)
 
     from marketplace import api
 

@@ -139,9 +139,15 @@ def record(
     if obj is not None:
         object_type = object_type or obj.__tablename__
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
-    _lock_chain()
-    previous = db.session.scalar(select(AuditEvent.hmac).order_by(AuditEvent.id.desc()).limit(1))
-    event = AuditEvent(
+    (event,) = _append([_unchained(action, object_type, object_id, enterprise_id, purpose, actor, occurred_at,
+                                   details)])
+    return event
+
+
+def _unchained(action: str, object_type: str | None, object_id: Any, enterprise_id: int | None,
+               purpose: str | None, actor, occurred_at: datetime | None, details: dict) -> AuditEvent:
+    """An event not yet linked to the chain (no prev_hmac, no hmac)."""
+    return AuditEvent(
         occurred_at=occurred_at or utcnow(),
         actor_user_id=getattr(actor, "id", None),
         actor_org_id=getattr(actor, "organisation_id", None),
@@ -152,15 +158,25 @@ def record(
         purpose=purpose,
         details=_jsonable(details),
         ip=request.remote_addr if has_request_context() else None,
-        prev_hmac=previous or GENESIS,
     )
-    event.hmac = _sign(event, current_app.config["AUDIT_KEY"])
-    db.session.add(event)
+
+
+def _append(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Chain the events, in order, onto the log's head and insert them (one INSERT for all: the
+    ORM assigns their ids in the order given). A checkpoint follows when an event's id is a
+    multiple of AUDIT_CHECKPOINT_EVERY; it names the head as it then is, the last event given."""
+    key = current_app.config["AUDIT_KEY"]
+    _lock_chain()
+    previous = db.session.scalar(select(AuditEvent.hmac).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    for event in events:
+        event.prev_hmac = previous
+        event.hmac = previous = _sign(event, key)
+    db.session.add_all(events)
     db.session.flush()
     every = current_app.config.get("AUDIT_CHECKPOINT_EVERY") or 0
-    if every and event.id % every == 0:
-        write_checkpoint(current_app.config["AUDIT_KEY"])
-    return event
+    if every and any(event.id % every == 0 for event in events):
+        write_checkpoint(key)
+    return events
 
 
 def _sign_checkpoint(checkpoint: AuditCheckpoint, key: str) -> str:
@@ -208,6 +224,21 @@ def record_credit_read(enterprise_id: int, what: str, purpose: str, **details: A
         purpose=purpose,
         **details,
     )
+
+
+def record_credit_reads(what: str, purpose: str, reads: list[tuple[int, dict[str, Any]]]) -> list[AuditEvent]:
+    """record_credit_read for several reads of one page at once, each (enterprise id, details):
+    one event per read, as record_credit_read writes it, chained in the order given; one lock,
+    one look-up of the chain's head and one INSERT, however many reads."""
+    if not reads:
+        return []
+    actor = current_user if has_request_context() and current_user.is_authenticated else None
+    key = READ_OBJECT_KEYS.get(what, "")
+    return _append([
+        _unchained("credit_data.read", what, enterprise_id if details.get(key) is None else details[key],
+                   enterprise_id, purpose, actor, None, details)
+        for enterprise_id, details in reads
+    ])
 
 
 # --- denials --------------------------------------------------------------------------------------

@@ -34,6 +34,9 @@ BEAT_SCHEDULE = {
     # daily at 09:30 in Shanghai (office hours): debtors who have not answered, or their creditors
     "receivables-remind-debtors": {"task": "marketplace.receivables.tasks.remind_unanswered_debtors",
                                    "schedule": crontab(hour=9, minute=30), "options": {"expires": 12 * 3600}},
+    # daily at 09:35 in Shanghai: debtor requests (several receivables, one link) close to expiry, once each
+    "receivables-remind-debtor-requests": {"task": "marketplace.receivables.tasks.remind_debtor_requests",
+                                           "schedule": crontab(hour=9, minute=35), "options": {"expires": 12 * 3600}},
     # daily at 09:00 in Shanghai: dispatch meetings and action items falling due soon (working days)
     "bureau-remind-meetings": {"task": "marketplace.bureau.reminders.remind_meeting_attendees",
                                "schedule": crontab(hour=9, minute=0), "options": {"expires": 12 * 3600}},

@@ -109,6 +109,9 @@ class Defaults:
     UPLOAD_FOLDER: str | None = None  # None: instance/uploads
     DEBTOR_LINK_DAYS = 7
     DEBTOR_REMINDER_DAYS = 3  # a debtor who has not answered is reminded at most this often
+    # a debtor request (several receivables, one link) is reminded once, this many working days before it expires
+    DEBTOR_REQUEST_REMIND_WORKING_DAYS = 2
+    DEBTOR_LINK_LIMIT_PER_IP = "30 per minute"  # the debtor's link pages (guessing tokens is pointless anyway)
     PUBLIC_BASE_URL: str | None = None  # used in links sent by email; None: the request's host
     TOTP_ISSUER = "应收账款融资服务平台"
     PAGE_SIZE = 20

@@ -42,9 +42,10 @@ from stdnum.cn import ric
 from marketplace import audit, demo_credit, demo_data, demo_statements
 from marketplace.accounts import security
 from marketplace.accounts.models import Organisation, User
+from marketplace.accounts.payee_account import PAYEE_KINDS, set_payee_account
 from marketplace.accounts.roles import ROLE_LABELS, OrgKind, Role
+from marketplace.bureau import kept
 from marketplace.bureau import meetings as meeting_services
-from marketplace.bureau import stays
 from marketplace.bureau.models import ActionItem, AgendaItem, Meeting, MeetingAttendee, RequestStay
 from marketplace.bureau.region import in_region
 from marketplace.credit import grading
@@ -115,6 +116,8 @@ STATEMENTS_SCOPE = "bank_statements"
 # The request's rows whose business timestamps a step's services write (see _stamp_rows).
 STAMPED_MODELS = (RequestTarget, Assignment, Offer, Decline, InfoRequest, Guarantee, Payment, Loan)
 OFFER_VALID_DAYS = 15
+# the bank holding a guarantor's payee account (a bank's own account is held at the bank itself)
+DEMO_PAYEE_BANK = {OrgKind.GUARANTOR: "中国工商银行苏州分行营业部"}
 
 # How long each step takes, in hours (low, high); the timeline is laid out from these.
 STEP_HOURS = {
@@ -393,6 +396,9 @@ class _Seeder:
             for spec in specs:
                 org = self._organisation(spec, kind, since + timedelta(days=self.rng.randint(1, 20)))
                 audit.record("institution.created", org, actor=admin, kind=org.kind, name=org.name)
+                if kind in PAYEE_KINDS:  # where enterprises transfer their fees (no random draw: same demo)
+                    set_payee_account(org, admin, name=org.name, bank=DEMO_PAYEE_BANK.get(kind, org.name),
+                                      number=f"3220198806{len(self.orgs):06d}")
                 for role_short, person in spec["staff"]:
                     self._staff_user(org, spec["slug"], role_short, person, Role(f"{kind}:{role_short}"),
                                      creator=admin)
@@ -1086,7 +1092,7 @@ class _Seeder:
         """The stays were recorded as the services ran, at the seed's real moments; rebuilt from
         the timelines stamped since, they show the planned turnaround on the bureau's dashboard."""
         db.session.execute(delete(RequestStay))
-        stays.backfill()
+        kept.rebuild()
 
     def _dispatch_meetings(self) -> None:
         """One meeting held about two weeks ago, closed, with minutes and two action items for a bank

@@ -1,8 +1,10 @@
 """Error pages in the site's style (HTML) or JSON for API clients."""
 
 import logging
+import math
+import time
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -42,10 +44,44 @@ def _protocol_headers(error) -> dict:
     return {name: value for name, value in error.get_headers() if name.lower() in keep}
 
 
+def _too_large(error):
+    """413 names the limit, from the configuration, in MB."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    detail = _("上传的内容超过大小限制（最大 %(mb)s MB），请压缩或分批上传。",
+               mb=f"{limit / (1024 * 1024):.1f}".removesuffix(".0")) if limit else None
+    return render_error(413, detail, _protocol_headers(error))
+
+
+def retry_seconds(headers: dict) -> int | None:
+    """Seconds until the rate limit that refused this request resets (the limiter's window), else
+    what a Retry-After header in seconds says."""
+    from marketplace.extensions import limiter
+
+    current = limiter.current_limit if limiter.enabled and limiter.initialized else None
+    if current is not None:
+        return max(1, math.ceil(current.reset_at - time.time()))
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), "")
+    return int(value) if str(value).isdigit() else None
+
+
+def _too_many(error):
+    """429 says when to try again."""
+    headers = _protocol_headers(error)
+    seconds = retry_seconds(headers)
+    if seconds is not None and not any(k.lower() == "retry-after" for k in headers):
+        headers["Retry-After"] = str(seconds)
+    detail = _("操作过于频繁，请在 %(n)s 秒后重试。", n=seconds) if seconds is not None else None
+    return render_error(429, detail, headers)
+
+
+SPECIFIC_HANDLERS = {413: _too_large, 429: _too_many}
+
+
 def init_app(app: Flask) -> None:
     app.json.ensure_ascii = False  # readable Chinese in JSON answers
     for code in MESSAGES.keys() - {500}:
-        app.register_error_handler(code, lambda e, code=code: render_error(code, headers=_protocol_headers(e)))
+        app.register_error_handler(
+            code, SPECIFIC_HANDLERS.get(code, lambda e, code=code: render_error(code, headers=_protocol_headers(e))))
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request, session
 from flask_babel import get_locale, get_translations
-from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace import formatting
 from marketplace.extensions import babel
@@ -23,6 +21,13 @@ def select_locale() -> str:
     return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def reader_locale(user) -> str:
+    """The language to write to a user in when they are not on the page (an email): their own
+    choice, else the default."""
+    chosen = getattr(user, "locale", None)
+    return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def is_english() -> bool:
     """Whether the page is in English; Flask-Babel keeps the chosen locale for the request."""
     try:
@@ -35,6 +40,20 @@ def is_english() -> bool:
 def pick(pair: tuple[str, str]) -> str:
     """Choose the zh or en half of a (zh, en) label pair for the current locale."""
     return pair[1] if is_english() else pair[0]
+
+
+SEPARATORS = {"list": ("、", ", "), "clauses": ("；", "; ")}  # kind -> (zh, en)
+
+
+def join_list(items, kind: str = "list") -> str:
+    """Items joined the page's way: 甲、乙 or "A, B" ("list"); 甲；乙 or "A; B" ("clauses")."""
+    zh, en = SEPARATORS[kind]
+    return (en if is_english() else zh).join(str(item) for item in items)
+
+
+def in_brackets(text) -> str:
+    """An aside after a word: 甲（乙） in Chinese, "A (B)" in English."""
+    return f" ({text})" if is_english() else f"（{text}）"
 
 
 def sentences(parts, zh: str = "；", en: str = "; ") -> str:
@@ -83,22 +102,27 @@ def init_app(app: Flask) -> None:
         ymd_hm=formatting.ymd_hm,
         masked=mask_id,
         pick=pick,
+        join_list=join_list,
+        in_brackets=in_brackets,
+        localized=localized,
     )
 
     @app.context_processor
     def inject_locale():
-        from marketplace.notifications.services import unread_count
-
-        try:
-            unread = unread_count(current_user) if current_user.is_authenticated else 0
-        except SQLAlchemyError:  # an error page must render even when the database does not
-            unread = 0
-        return {"unread_notifications": unread,"is_english": is_english(), "current_locale": select_locale(),
+        return {"is_english": is_english(), "current_locale": select_locale(),
                 "languages": app.config["LANGUAGES"], "request_path": request.path}
 
 
+def localized(value) -> str:
+    """A message from workflows/ that carries both languages (a Sentence, an InputError, a check:
+    anything with `text(locale)`) in the page's language; anything else as it is."""
+    text = getattr(value, "text", None)
+    return text(ENGLISH if is_english() else CHINESE) if callable(text) else str(value)
+
+
 def input_error(error: ValueError) -> str:
-    """A bad input's message (workflows.identifiers.InputError, e.g. from parse_money) in the
-    page's language; any other ValueError as it is."""
-    template, params = getattr(error, "template", None), getattr(error, "params", {})
-    return _(template, **params) if template else str(error)
+    """A bad input's message (workflows.text.InputError, e.g. from parse_money) in the page's
+    language; an error raised with a Sentence likewise; any other ValueError as it is."""
+    if not hasattr(error, "text") and error.args:
+        return localized(error.args[0])
+    return localized(error)

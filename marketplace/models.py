@@ -32,6 +32,7 @@ from marketplace.loans.models import Instalment, Loan, Repayment  # noqa: F401
 from marketplace.notifications.models import Notification  # noqa: F401
 from marketplace.outbox import OutboxMessage  # noqa: F401
 from marketplace.payments.models import Payment, StripeEvent  # noqa: F401
+from marketplace.receivables.debtor_request_models import DebtorRequest, DebtorRequestLine  # noqa: F401
 from marketplace.receivables.models import ConfirmationLink, Receivable, ReceivableDocument  # noqa: F401
 from marketplace.statements.models import StatementFile, StatementTransaction  # noqa: F401
 from marketplace.supermarket.models import (  # noqa: F401

@@ -69,6 +69,7 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "admin.new_institution": PLATFORM_ADMIN,
     "admin.institution": PLATFORM_ADMIN,
     "admin.new_user": PLATFORM_ADMIN,
+    "admin.payee_account_form": PLATFORM_ADMIN,  # a bank's or guarantor's account for fee transfers
     "admin.reset_totp": PLATFORM_ADMIN,
     # users of every organisation: search, disable / re-enable, role, refused sign-ins
     "admin.users": PLATFORM_ADMIN,
@@ -88,6 +89,10 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "enterprises.register": PUBLIC,
     "enterprises.confirm_registration": PUBLIC,  # the signed link emailed at registration is the credential
     "enterprises.profile": ENTERPRISE_USER,
+    "enterprises.complete_profile": ENTERPRISE_ADMIN,  # what registration left for later (issue 19)
+    # the first-application checklist; its one-step consents are the admin's, like every consent
+    "onboarding.start": ENTERPRISE_USER,
+    "onboarding.grant_consents": ENTERPRISE_ADMIN,
     "enterprises.commitment": ENTERPRISE_USER,
     "enterprises.sign_commitment": ENTERPRISE_USER,
     "enterprises.commitment_pdf": ENTERPRISE_USER,
@@ -116,6 +121,11 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "receivables.send_link": ENTERPRISE_USER,
     "receivables.confirmations": ENTERPRISE_USER,
     "receivables.answer_confirmation": ENTERPRISE_USER,
+    # receivables from issued invoices (invoice list or e-invoice XML): upload, preview, confirm
+    "invoices.upload": ENTERPRISE_USER,
+    "invoices.preview": ENTERPRISE_USER,
+    "invoices.confirm": ENTERPRISE_USER,
+    "invoices.sample": ENTERPRISE_USER,
     # bank statements: scoped to the user's enterprise in the views
     "statements.index": ENTERPRISE_USER,
     "statements.upload": ENTERPRISE_USER,
@@ -123,6 +133,14 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "statements.sample": ENTERPRISE_USER,
     # the debtor's signed link: no account needed, the token is the credential
     "debtor.confirm": PUBLIC,
+    "debtor.request_page": PUBLIC,  # a debtor request's link (several receivables): the token is the credential
+    # debtor requests (issue 19): the enterprise's own, loaded within it (else 404)
+    "debtor_requests.index": ENTERPRISE_USER,
+    "debtor_requests.new": ENTERPRISE_USER,
+    "debtor_requests.detail": ENTERPRISE_USER,
+    "debtor_requests.letter": ENTERPRISE_USER,
+    "debtor_requests.letter_pdf": ENTERPRISE_USER,
+    "debtor_requests.revoke": ENTERPRISE_USER,
     # notifications: each user's own
     "notifications.index": SIGNED_IN,
     "notifications.mark_read": SIGNED_IN,
@@ -182,6 +200,13 @@ ROUTE_ACCESS: dict[str, Rule] = {
     "payments.pay": ENTERPRISE_USER,
     "payments.received": LENDER_STAFF,
     "payments.confirm_transfer": LENDER_STAFF,
+    # fee by transfer: the paying enterprise records it with a receipt; the payee's staff confirm or
+    # reject it (each loaded within the user's enterprise or institution, else 404)
+    "payments.record_transfer": ENTERPRISE_USER,
+    "payments.receipt": ENTERPRISE_USER,
+    "payments.received_receipt": LENDER_STAFF,
+    "payments.confirm_recorded_transfer": LENDER_STAFF,
+    "payments.reject_transfer": LENDER_STAFF,
     "payments.stripe_webhook": PUBLIC,
     # loans after acceptance: the bank whose offer was accepted records the disbursement, the
     # schedule and repayments (view check: the request's accepted offer is the user's bank's);

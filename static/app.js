@@ -4,13 +4,24 @@
 (function () {
   "use strict";
 
-  // <form data-confirm="question">: ask before an irreversible action is posted.
+  // <form data-confirm="question">: ask before an irreversible action is posted. On yes the form
+  // carries confirmed=1, so the server acts at once instead of showing its own confirmation page
+  // (the page a client without JavaScript gets: marketplace/confirmation.py).
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form && form.getAttribute && form.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) {
+    if (!question) { return; }
+    if (!window.confirm(question)) {
       event.preventDefault();
       event.stopImmediatePropagation();
+      return;
+    }
+    if (!form.querySelector('input[name="confirmed"]')) {
+      var confirmed = document.createElement("input");
+      confirmed.type = "hidden";
+      confirmed.name = "confirmed";
+      confirmed.value = "1";
+      form.appendChild(confirmed);
     }
   }, true);
 
@@ -65,7 +76,8 @@
     window.setTimeout(poll, 2000);
   }
 
-  // .region-picker[data-regions-url]: province, city and district selects fill the hidden code.
+  // [data-regions-url]: province, city and district selects (shown only with JavaScript) fill the
+  // region field, which also takes a typed name or code without them.
   function bindRegionPicker() {
     var picker = document.querySelector("[data-regions-url]");
     var hidden = document.getElementById("region_code");
@@ -80,8 +92,9 @@
       });
     }
     fetch(picker.getAttribute("data-regions-url")).then(function (r) { return r.json(); }).then(function (tree) {
+      picker.hidden = false;
       fill(p, tree, p.options[0].textContent);
-      var current = hidden.value;
+      var current = hidden.value.split(" ")[0];  // the field shows "320506 江苏省苏州市吴中区"
       function cities() { var prov = tree.find(function (x) { return x.code === p.value; }); return prov ? prov.cities : []; }
       function districts() { var city = cities().find(function (x) { return x.code === c.value; }); return city ? city.districts : []; }
       function onProvince() { fill(c, cities(), c.options[0].textContent); fill(d, [], d.options[0].textContent); hidden.value = ""; }

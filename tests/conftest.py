@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -57,6 +58,22 @@ def database_url(testrun_uid: str, worker_id: str):
     drop_database(name)
 
 
+class ConfirmingClient(FlaskClient):
+    """Posts forms as static/app.js does once the user said yes to a data-confirm question
+    (confirmed=1), so tests reach the views of irreversible actions. Pass confirmed="" to post
+    as a client without JavaScript (marketplace/confirmation.py)."""
+
+    def post(self, *args, **kwargs):
+        url = args[0] if args and isinstance(args[0], str) else ""
+        if "json" not in kwargs and "content_type" not in kwargs and not url.startswith("/api/"):
+            data = kwargs.get("data")
+            if data is None:
+                kwargs["data"] = {"confirmed": "1"}
+            elif isinstance(data, dict) and "confirmed" not in data:
+                kwargs["data"] = {**data, "confirmed": "1"}
+        return super().post(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     from flask_migrate import upgrade
@@ -65,6 +82,7 @@ def app(database_url, tmp_path_factory):
 
     app = create_app(make_test_config(database_url, tmp_path_factory),
                      instance_path=str(tmp_path_factory.mktemp("instance")))
+    app.test_client_class = ConfirmingClient
     from marketplace import crypto
 
     crypto.use_key_outside_app_context(app.config["ENCRYPTION_KEY"])  # factories run without a context

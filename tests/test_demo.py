@@ -267,7 +267,9 @@ def test_a_guarantee_fee_waits_for_the_guarantor_to_confirm_the_bank_transfer(se
                                                    User.role == Role.GUARANTOR_OFFICER))
     page = _get(app, officer, "/payments/received")
     assert page.status_code == 200 and fee.transfer_code in page.get_data(as_text=True)
-    assert _get(app, _admin_of(fee.request), f"/payments/{fee.id}").status_code == 200
+    payer_page = _get(app, _admin_of(fee.request), f"/payments/{fee.id}")
+    assert payer_page.status_code == 200
+    assert fee.payee.payee_account_number in payer_page.get_data(as_text=True)  # the account to transfer into
 
 
 def test_a_loan_repays_on_schedule_with_one_instalment_overdue_and_flagged(seeded):

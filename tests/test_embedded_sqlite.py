@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.bureau.test_bureau_dashboard import ROWS, _posted_requests, graded_region
 from tests.enterprises.test_registration import form as registration_form
+from tests.enterprises.test_registration import profile_form
 
 pytestmark = pytest.mark.sqlite
 
@@ -48,7 +49,8 @@ def test_embedded_default_runs_the_enterprise_path_on_sqlite(embedded_app, tmp_p
 
         token = confirmation_token(db.session.scalar(select(User)))
     assert client.post(f"/register/confirm/{token}").status_code == 302
-    client.post("/enterprise/commitment", data={"signer_name": "陈建国"})
+    client.post("/enterprise/commitment", data={"signer_name": "陈建国", "confirmed": "1"})
+    assert client.post("/enterprise/profile/complete", data=profile_form()).status_code == 302
     with embedded_app.app_context():
         from marketplace.enterprises.models import Enterprise
         from tests.factories import ReceivableFactory
@@ -114,6 +116,16 @@ def test_the_figures_on_sqlite(embedded_app):
         assert stages["financed"] == (0, Decimal(0))
         assert result.classification_mix["poor"] == (1, Decimal("200000.00"))
         assert result.grade_distribution == [("A", 0), ("B", 0), ("C", 0), ("D", 0), ("ungraded", 3)]
+        # the stay-length histograms (ln and floor in SQLite) and the edge months read from the stays
+        from marketplace.bureau import kept
+        from marketplace.bureau.models import RequestStay
+
+        stays = db.session.scalars(select(RequestStay).where(RequestStay.seconds.is_not(None),
+                                                             RequestStay.region_code.like("3205%"))).all()
+        assert stays
+        kept.rebuild()
+        month_ago = figures(bureau, today - timedelta(days=40), today + timedelta(days=1))
+        assert sum(t.count for t in month_ago.turnaround) == len(stays) == sum(t.count for t in result.turnaround)
         db.session.rollback()
         # the grade distribution's latest-row subquery, on SQLite
         graded = figures(graded_region(), today, today)

@@ -16,8 +16,9 @@ import pytest
 pytestmark = pytest.mark.no_db
 
 ROOT = Path(__file__).resolve().parent.parent
-# imported only by what needs them: `flask db` (Alembic), a PDF (WeasyPrint), an XLSX export (openpyxl)
-DEFERRED = ("alembic", "flask_migrate", "mako", "weasyprint", "openpyxl", "numpy")
+# imported only by what needs them: `flask db` (Alembic), a PDF (WeasyPrint), an XLSX export (openpyxl),
+# an English region name (pypinyin)
+DEFERRED = ("alembic", "flask_migrate", "mako", "weasyprint", "openpyxl", "numpy", "pypinyin")
 
 PROBE = """
 import json, sys

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from workflows.loans import add_months
+from workflows.text import counted
 
 RED, WHITE, YELLOW = "red", "white", "yellow"
 LIST_KINDS = (RED, WHITE, YELLOW)
@@ -165,6 +166,7 @@ def decide(inputs: ListInputs) -> ListDecision | None:
     return ListDecision(
         RED, "good_repayment",
         f"近{WINDOW_YEARS}年在平台有{len(recent)}笔贷款，已还款{repayments}次，{grace_zh}",
-        f"{len(recent)} loan(s) on the platform in the last {WINDOW_YEARS} years, {repayments} repayment(s) made, "
+        f"{counted(len(recent), 'loan')} on the platform in the last {WINDOW_YEARS} years, "
+        f"{counted(repayments, 'repayment')} made, "
         f"{grace_en}")
 

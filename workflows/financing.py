@@ -92,6 +92,9 @@ class RequestFacts:
     pledged_count: int = 0
     pledged_total: Decimal = Decimal("0")
     commitment_signed: bool = False
+    # the enterprise's profile holds what institutions review (legal representative, industry,
+    # county, phone; registration leaves them for later, issue 19); True where no one asks
+    profile_complete: bool = True
     classification: str | None = None  # excellent | mixed | poor, from the verification report
     route_targets: int = 0  # institutions of the kind the classification calls for, found to route to
     has_next_guarantor: bool = False
@@ -107,6 +110,13 @@ class RequestFacts:
 def commitment_signed(r: RequestFacts) -> Reason | None:
     if not r.commitment_signed:
         return Reason("commitment_unsigned", "请先签署信用承诺书", "Sign the credit commitment first")
+    return None
+
+
+def profile_complete(r: RequestFacts) -> Reason | None:
+    if not r.profile_complete:
+        return Reason("profile_incomplete", "请先补全企业资料（法定代表人、所属行业、所在区县、联系电话）",
+                      "Complete the enterprise's profile first (legal representative, industry, county, phone)")
     return None
 
 
@@ -230,7 +240,7 @@ GUARANTOR = {"guarantor"}
 
 TRANSITIONS = [
     _t("submit", {S.DRAFT, S.RETURNED}, S.SUBMITTED, ENTERPRISE,
-       (commitment_signed, has_pledges, amount_within_pledges, term_positive), "提交", "Submit"),
+       (commitment_signed, profile_complete, has_pledges, amount_within_pledges, term_positive), "提交", "Submit"),
     _t("start_verification", S.SUBMITTED, S.VERIFYING, SYSTEM, (), "开始核验", "Start verification"),
     _t("complete_verification", S.VERIFYING, S.VERIFIED, SYSTEM, (), "完成核验", "Complete verification"),
     _t("route_to_bank", S.VERIFIED, S.ROUTED_TO_BANK, SYSTEM, (classified_excellent, has_route_targets),

@@ -1,8 +1,9 @@
 """Chinese identifiers and everyday values: credit codes, ID numbers, names, money and dates.
 
-Every checker returns or raises ONE sentence in Simplified Chinese saying exactly what is wrong,
-so that a form or an import report can show it as it is. Sentences carry no final full stop,
-so callers can prefix them ("金额：最多两位小数") or join several.
+Every checker returns or raises ONE sentence saying exactly what is wrong: a workflows.text.Sentence,
+which is the Chinese text and carries the English, so that a form or an import report can show it in
+the reader's language. Sentences carry no final full stop, so callers can prefix them
+("金额：最多两位小数") or join several.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from stdnum.cn import ric
+
+from workflows.text import InputError, Sentence, both
 
 # --- Unified social credit code (统一社会信用代码, GB 32100-2015) ---------------------------------
 
@@ -41,7 +44,7 @@ def uscc_check_char(first17: str) -> str:
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
-def uscc_problem(code: str) -> str | None:
+def uscc_problem(code: str) -> Sentence | None:
     """Return None for a valid code, else one sentence saying what is wrong with it."""
     value = normalise_uscc(code)
     for check in (_uscc_shape_problem, _uscc_position_problem, _uscc_check_problem):
@@ -51,44 +54,51 @@ def uscc_problem(code: str) -> str | None:
     return None
 
 
-def _uscc_shape_problem(value: str) -> str | None:
+def _uscc_shape_problem(value: str) -> Sentence | None:
     """Emptiness, length and characters outside digits and Latin letters."""
     if not value:
-        return "统一社会信用代码不能为空"
+        return both("统一社会信用代码不能为空", "The unified social credit code is empty")
     if len(value) != USCC_LENGTH:
-        return f"统一社会信用代码应为18位，实际为{len(value)}位"
+        return both("统一社会信用代码应为18位，实际为%(n)s位",
+                    "The unified social credit code must have 18 characters, not %(n)s", n=len(value))
     for char in value:
         if char not in _ASCII_ALNUM:
-            return f"统一社会信用代码含有非法字符“{char}”，只能由数字和大写字母组成"
+            return both("统一社会信用代码含有非法字符“%(char)s”，只能由数字和大写字母组成",
+                        "The unified social credit code contains “%(char)s”; use digits and capital letters only",
+                        char=char)
     return None
 
 
-def _uscc_position_problem(value: str) -> str | None:
+def _uscc_position_problem(value: str) -> Sentence | None:
     """Rules on the registrar, the organisation kind, the region and the forbidden letters."""
     if value[0] not in USCC_REGISTRARS:
-        return f"统一社会信用代码第1位（登记管理部门代码）应为1-9、A、N或Y，实际为“{value[0]}”"
+        return both("统一社会信用代码第1位（登记管理部门代码）应为1-9、A、N或Y，实际为“%(char)s”",
+                    "Character 1 of the unified social credit code (the registration authority) must be "
+                    "1-9, A, N or Y, not “%(char)s”", char=value[0])
     if value[1] not in USCC_ALPHABET:
-        return f"统一社会信用代码第2位（机构类别代码）不能为“{value[1]}”，不使用字母I、O、Z、S、V"
+        return both("统一社会信用代码第2位（机构类别代码）不能为“%(char)s”，不使用字母I、O、Z、S、V",
+                    "Character 2 of the unified social credit code (the organisation category) cannot be "
+                    "“%(char)s”; the letters I, O, Z, S and V are not used", char=value[1])
     for position in range(2, 8):
         if not value[position].isdigit():
-            return (
-                "统一社会信用代码第3-8位（登记管理机关行政区划码）应为数字，"
-                f"第{position + 1}位为“{value[position]}”"
-            )
+            return both("统一社会信用代码第3-8位（登记管理机关行政区划码）应为数字，第%(n)s位为“%(char)s”",
+                        "Characters 3-8 of the unified social credit code (the registrar's region code) must be "
+                        "digits; character %(n)s is “%(char)s”", n=position + 1, char=value[position])
     for position in range(8, USCC_LENGTH):
         if value[position] in _FORBIDDEN_LETTERS:
-            return (
-                f"统一社会信用代码第{position + 1}位含有不允许的字母“{value[position]}”，"
-                "不使用字母I、O、Z、S、V"
-            )
+            return both("统一社会信用代码第%(n)s位含有不允许的字母“%(char)s”，不使用字母I、O、Z、S、V",
+                        "Character %(n)s of the unified social credit code is the letter “%(char)s”; "
+                        "the letters I, O, Z, S and V are not used", n=position + 1, char=value[position])
     return None
 
 
-def _uscc_check_problem(value: str) -> str | None:
+def _uscc_check_problem(value: str) -> Sentence | None:
     """The 18th character against the computed check character."""
     expected = uscc_check_char(value[:17])
     if value[17] != expected:
-        return f"统一社会信用代码校验位错误，应为{expected}，实际为{value[17]}"
+        # never say which character is right: that would help make up a valid-looking code
+        return both("统一社会信用代码校验位错误，请核对是否有输错的字符",
+                    "The check character of the unified social credit code is wrong; please check for a mistyped character")
     return None
 
 
@@ -97,25 +107,31 @@ def _uscc_check_problem(value: str) -> str | None:
 RESIDENT_ID_LENGTH = 18
 
 
-def resident_id_problem(number: str, *, today: date | None = None) -> str | None:
+def resident_id_problem(number: str, *, today: date | None = None) -> Sentence | None:
     """Return None for a valid 18-digit resident ID number, else one sentence on what is wrong."""
     value = _WHITESPACE.sub("", unicodedata.normalize("NFKC", number or "")).upper()
     if not value:
-        return "身份证号码不能为空"
+        return both("身份证号码不能为空", "The ID number is empty")
     if len(value) != RESIDENT_ID_LENGTH:
-        return f"身份证号码应为18位，实际为{len(value)}位"
+        return both("身份证号码应为18位，实际为%(n)s位", "The ID number must have 18 characters, not %(n)s",
+                    n=len(value))
     if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
-        return "身份证号码前17位应为数字，最后一位应为数字或X"
+        return both("身份证号码前17位应为数字，最后一位应为数字或X",
+                    "The first 17 characters of the ID number must be digits, the last a digit or X")
     birth = _resident_birth_date(value)
     if birth is None:
-        return f"身份证号码中的出生日期“{value[6:14]}”不存在"
+        return both("身份证号码中的出生日期“%(day)s”不存在", "The birth date “%(day)s” in the ID number does not exist",
+                    day=value[6:14])
     if birth > (today or date.today()):
-        return f"身份证号码中的出生日期“{value[6:14]}”晚于今天"
+        return both("身份证号码中的出生日期“%(day)s”晚于今天", "The birth date “%(day)s” in the ID number is after today",
+                    day=value[6:14])
     expected = ric.calc_check_digit(value)
     if value[17] != expected:
-        return f"身份证号码校验位错误，应为{expected}，实际为{value[17]}"
+        return both("身份证号码校验位错误，请核对是否有输错的数字",  # the right digit is not told
+                    "The check digit of the ID number is wrong; please check for a mistyped digit")
     if not _resident_region_known(value):
-        return f"身份证号码前2位省级地区码“{value[:2]}”不存在"
+        return both("身份证号码前2位省级地区码“%(code)s”不存在",
+                    "The province code “%(code)s” (the first 2 digits of the ID number) does not exist", code=value[:2])
     return None
 
 
@@ -171,42 +187,33 @@ _MONEY = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _CENT = Decimal("0.01")
 
 
-class InputError(ValueError):
-    """A value a user typed that is not one. `str()` is the Chinese sentence; `template` (a msgid,
-    with %(value)s where it quotes the input) and `params` let the application translate it."""
-
-    def __init__(self, template: str, **params):
-        self.template, self.params = template, params
-        super().__init__(template % params if params else template)
-
-
-MONEY_EMPTY = "金额为空"
-MONEY_NOT_A_NUMBER = "金额“%(value)s”不是有效的数字"
-MONEY_TOO_PRECISE = "金额最多两位小数"
-MONEY_TOO_LARGE = "金额超出系统可登记的上限，请核对"
+MONEY_EMPTY = ("金额为空", "The amount is empty")
+MONEY_NOT_A_NUMBER = ("金额“%(value)s”不是有效的数字", "The amount “%(value)s” is not a valid number")
+MONEY_TOO_PRECISE = ("金额最多两位小数", "The amount can have at most two decimal places")
+MONEY_TOO_LARGE = ("金额超出系统可登记的上限，请核对", "The amount exceeds what the system can record; please check it")
 _MONEY_DIGITS = 26  # whole digits Decimal's default context (28 digits) can still quantize to cents
 
 
 def parse_money(text: str) -> Decimal:
     """Parse an amount in yuan ("¥1,234.50", "-300", "1000.5元") into a Decimal with 2 places.
 
-    Raises InputError (a ValueError) with a Chinese sentence. Never goes through float.
+    Raises InputError (a ValueError) with a sentence in both languages. Never goes through float.
     """
     raw = str(text or "")
     value = unicodedata.normalize("NFKC", raw).strip()  # full-width ￥，１ become ¥ , 1
     if not value:
-        raise InputError(MONEY_EMPTY)
+        raise InputError(both(*MONEY_EMPTY))
     negative, digits = _split_money_sign(value)
     if not _MONEY.fullmatch(digits):
-        raise InputError(MONEY_NOT_A_NUMBER, value=raw.strip())
+        raise InputError(both(*MONEY_NOT_A_NUMBER, value=raw.strip()))
     try:
         amount = Decimal(digits.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the pattern admits only digits
-        raise InputError(MONEY_NOT_A_NUMBER, value=raw.strip()) from exc
+        raise InputError(both(*MONEY_NOT_A_NUMBER, value=raw.strip())) from exc
     if amount.adjusted() >= _MONEY_DIGITS:  # quantize() below would raise InvalidOperation
-        raise InputError(MONEY_TOO_LARGE)
+        raise InputError(both(*MONEY_TOO_LARGE))
     if amount != amount.quantize(_CENT):
-        raise InputError(MONEY_TOO_PRECISE)
+        raise InputError(both(*MONEY_TOO_PRECISE))
     amount = amount.quantize(_CENT)
     return -amount if negative else amount
 
@@ -242,7 +249,7 @@ def parse_date(text: str | date | datetime) -> date:
     """Parse a date as Chinese banks and spreadsheets write it; a time after it is checked and dropped.
 
     Accepts 2024-01-05, 2024/1/5, 2024.1.5, 20240105, 2024年1月5日, each optionally followed by a
-    time, and date or datetime objects. Raises ValueError with a Chinese sentence.
+    time, and date or datetime objects. Raises InputError (a ValueError) with a sentence in both languages.
     """
     if isinstance(text, datetime):
         return text.date()
@@ -251,24 +258,27 @@ def parse_date(text: str | date | datetime) -> date:
     raw = str(text or "").strip()
     value = unicodedata.normalize("NFKC", raw).strip()
     if not value:
-        raise ValueError("日期为空")
+        raise InputError(both("日期为空", "The date is empty"))
     for pattern in _DATE_PATTERNS:
         match = pattern.fullmatch(value)
         if match:
             return _date_from_match(match, raw)
-    raise ValueError(f"无法识别的日期“{raw}”，请使用YYYY-MM-DD格式")
+    raise InputError(both("无法识别的日期“%(value)s”，请使用YYYY-MM-DD格式",
+                          "“%(value)s” is not a date; use the YYYY-MM-DD format", value=raw))
 
 
 def _date_from_match(match: re.Match[str], raw: str) -> date:
     year, month, day = int(match["y"]), int(match["m"]), int(match["d"])
     if not _MIN_YEAR <= year <= _MAX_YEAR:
-        raise ValueError(f"日期“{raw}”的年份不在{_MIN_YEAR}-{_MAX_YEAR}之间")
+        raise InputError(both("日期“%(value)s”的年份不在%(low)s-%(high)s之间",
+                              "The year of the date “%(value)s” is not between %(low)s and %(high)s",
+                              value=raw, low=_MIN_YEAR, high=_MAX_YEAR))
     try:
         result = date(year, month, day)
     except ValueError as exc:
-        raise ValueError(f"日期“{raw}”不存在") from exc
+        raise InputError(both("日期“%(value)s”不存在", "The date “%(value)s” does not exist", value=raw)) from exc
     if match["time"] and not _valid_time(match["time"]):
-        raise ValueError(f"日期“{raw}”中的时间不存在")
+        raise InputError(both("日期“%(value)s”中的时间不存在", "The time in “%(value)s” does not exist", value=raw))
     return result
 
 

@@ -64,6 +64,8 @@ from operator import attrgetter
 
 from workflows.credit_model import COLOUR_LABELS
 from workflows.identifiers import DEBTOR_KIND_LABELS, DEBTOR_KINDS
+from workflows.industries import industry_name
+from workflows.regions import region_name
 
 PRODUCT_TYPES: dict[str, tuple[str, str]] = {
     "receivable_pledge": ("应收账款质押", "Receivable pledge"),
@@ -443,39 +445,67 @@ def grade_criterion(p: ProductTerms, r: RequestProfile) -> Criterion:
                  f"Credit grade {en} is below the product's minimum grade {p.min_grade}")
 
 
+NAMES_LISTED = 3  # a failed industry or region criterion names this many of the product's, then "and N more"
+
+
+@lru_cache(maxsize=4096)
+def _names_listed(codes: frozenset[str], kind: str) -> tuple[str, str]:
+    """The first NAMES_LISTED of a product's industries or regions by name, in code order, with how
+    many more: ("江苏省、浙江省", "Jiangsu; Zhejiang"). Industry names hold 、 and commas, so they are
+    separated by semicolons."""
+    ordered = sorted(codes)
+    shown, more = ordered[:NAMES_LISTED], len(ordered) - NAMES_LISTED
+    if kind == "industry":
+        zh = "；".join(industry_name(code) or code for code in shown)
+        en = "; ".join(industry_name(code, "en") or code for code in shown)
+    else:
+        zh = "、".join(region_name(code) or code for code in shown)
+        en = "; ".join(region_name(code, "en") or code for code in shown)
+    if more > 0:
+        zh, en = f"{zh} 等 {len(ordered)} 个", f"{en} and {more} more"
+    return zh, en
+
+
 def industry_criterion(p: ProductTerms, r: RequestProfile) -> Criterion:
+    """The sentences name industries (the codes stay in value and expected, for hover and exports)."""
     division = industry_division(r.industry_code)
-    shown = r.industry_code if division == r.industry_code else f"{r.industry_code}（{division}）"
-    shown_en = r.industry_code if division == r.industry_code else f"{r.industry_code} ({division})"
+    shown = industry_name(division) or r.industry_code
+    shown_en = industry_name(division, "en") or r.industry_code
     if not p.industries:
         return _hard("industry", True, r.industry_code, "any",
-                     f"产品不限行业（企业行业 {shown}）",
-                     f"The product accepts every industry (industry {shown_en})")
-    listed_zh, listed_en = _listed(p.industries)
+                     f"产品不限行业（企业行业：{shown}）",
+                     f"The product accepts every industry (the enterprise's: {shown_en})")
+    listed_en = _listed(p.industries)[1]
     if division in p.industries:
         return _hard("industry", True, r.industry_code, listed_en,
-                     f"企业行业 {shown} 在产品适用行业 {listed_zh} 之内",
-                     f"Industry {shown_en} is among the product's industries {listed_en}")
+                     f"企业行业“{shown}”属于产品适用行业",
+                     f"The enterprise's industry, {shown_en}, is among the product's industries")
+    names_zh, names_en = _names_listed(p.industries, "industry")
     return _hard("industry", False, r.industry_code, listed_en,
-                 f"企业行业 {shown} 不在产品适用行业 {listed_zh} 之内",
-                 f"Industry {shown_en} is not among the product's industries {listed_en}")
+                 f"企业行业“{shown}”不在产品适用行业之内（产品适用：{names_zh}）",
+                 f"The enterprise's industry, {shown_en}, is not among the product's industries ({names_en})")
 
 
 def region_criterion(p: ProductTerms, r: RequestProfile) -> Criterion:
+    """The sentences name regions (the codes stay in value and expected, for hover and exports)."""
     code = r.region_code
+    shown, shown_en = region_name(code) or code, region_name(code, "en") or code
     if not p.regions:
         return _hard("region", True, code, "any",
-                     f"产品不限地区（企业所在地 {code}）",
-                     f"The product accepts every region (region {code})")
-    listed_zh, listed_en = _listed(p.regions)
+                     f"产品不限地区（企业所在地：{shown}）",
+                     f"The product accepts every region (the enterprise is in {shown_en})")
+    listed_en = _listed(p.regions)[1]
     matched = sorted(prefix for prefix in p.regions if code.startswith(prefix))
     if matched:
+        within = region_name(matched[0]) or matched[0]
+        within_en = region_name(matched[0], "en") or matched[0]
         return _hard("region", True, code, listed_en,
-                     f"企业所在地 {code} 属于产品适用地区 {matched[0]}",
-                     f"Region {code} lies within the product's region {matched[0]}")
+                     f"企业所在地 {shown} 属于产品适用地区 {within}",
+                     f"The enterprise is in {shown_en}, within the product's region {within_en}")
+    names_zh, names_en = _names_listed(p.regions, "region")
     return _hard("region", False, code, listed_en,
-                 f"企业所在地 {code} 不在产品适用地区 {listed_zh} 之内",
-                 f"Region {code} is outside the product's regions {listed_en}")
+                 f"企业所在地 {shown} 不在产品适用地区 {names_zh} 之内",
+                 f"The enterprise is in {shown_en}, outside the product's regions ({names_en})")
 
 
 def guarantee_criterion(p: ProductTerms, r: RequestProfile) -> Criterion:
@@ -884,5 +914,5 @@ def top_institutions(matches: Iterable[Match], limit: int = MAX_INSTITUTIONS) ->
 
 def clear_caches() -> None:
     """Forget the cached formatting and soft criteria (for cold-start measurements)."""
-    for cached in (yuan, percent, _listed, debtor_kinds_listed, _rate_criterion, _history_criteria):
+    for cached in (yuan, percent, _listed, _names_listed, debtor_kinds_listed, _rate_criterion, _history_criteria):
         cached.cache_clear()

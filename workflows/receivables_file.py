@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -27,6 +27,7 @@ from workflows.identifiers import (
     uscc_problem,
 )
 from workflows.tabular import DEFAULT_LIMITS, Row, TableError, TableLimits, find_header, read_table
+from workflows.text import Sentence, both
 
 # field -> the Chinese header used in the template, in template column order
 HEADERS: dict[str, str] = {
@@ -40,6 +41,19 @@ HEADERS: dict[str, str] = {
     "confirmation": "企业声明确认状态",
     "reason": "异议原因",
 }
+# the same columns named in English, for problems shown to an English reader
+HEADERS_EN: dict[str, str] = {
+    "debtor_name": "Debtor name",
+    "debtor_uscc": "Debtor's unified social credit code",
+    "invoice_no": "Invoice number",
+    "contract_no": "Contract number",
+    "amount": "Amount",
+    "issue_date": "Issue date",
+    "due_date": "Due date",
+    "confirmation": "Confirmation declared by the enterprise",
+    "reason": "Dispute reason",
+}
+_LABELS_EN = {HEADERS[field]: english for field, english in HEADERS_EN.items()}
 # Each field is also recognised by its English name (find_header adds it).
 ALIASES: dict[str, set[str]] = {field: {header} for field, header in HEADERS.items()}
 ALIASES["amount"] |= {"金额（元）", "金额(元)"}
@@ -81,7 +95,8 @@ class ReceivableRow:
 
 @dataclass
 class RowError:
-    """A problem on one line of the file, in Chinese, naming the column."""
+    """A problem on one line of the file, naming the column: a Sentence (Chinese, carrying its
+    English) or, from the application's own checks, a sentence in the page's language."""
 
     line: int
     reason: str
@@ -100,11 +115,11 @@ def parse_receivables(
     """
     rows = read_table(data, filename, limits)
     if not rows:
-        raise TableError("文件为空")
+        raise TableError("文件为空", "the file is empty")
     header_index, columns = find_header(rows, ALIASES, REQUIRED, labels=HEADERS)
     data_rows = rows[header_index + 1 :]
     if not data_rows:
-        raise TableError("文件中没有数据行")
+        raise TableError("文件中没有数据行", "the file has no data rows")
     good: list[ReceivableRow] = []
     errors: list[RowError] = []
     first_seen: dict[tuple[str, str], int] = {}
@@ -124,32 +139,45 @@ def _parse_row(
     row: Row, columns: dict[str, int], today: date | None
 ) -> tuple[ReceivableRow | None, list[str]]:
     """Check one row; the row is returned only when every cell could be read."""
-    cells = {field: row.get(index) for field, index in columns.items()}
+    return check_cells(row.line, {field: row.get(index) for field, index in columns.items()}, today)
+
+
+def check_cells(
+    line: int, cells: Mapping[str, str], today: date | None, labels: Mapping[str, str] = HEADERS,
+) -> tuple[ReceivableRow | None, list[str]]:
+    """Check one receivable's cells (field -> text, as HEADERS names the fields); the row is
+    returned only when every cell could be read. `labels` names the columns in the problems, for
+    files whose columns are called otherwise (an invoice list's 购买方名称 is the debtor's name)."""
     problems: list[str] = []
     values: dict[str, object] = {}
     for field, reader in _FIELD_READERS.items():
         text = cells.get(field, "")
         if not text and field in REQUIRED:
-            problems.append(f"{HEADERS[field]}：不能为空")
+            label = labels[field]
+            problems.append(Sentence(f"{label}：不能为空", f"{_LABELS_EN.get(label, label)}: empty"))
             continue
         try:
             values[field] = reader(text)
         except ValueError as exc:
-            problems.append(_reason(field, str(exc)))
+            problems.append(_reason(labels[field], exc.args[0] if exc.args else str(exc)))
     if len(values) < len(_FIELD_READERS):
         return None, problems
     problems.extend(_date_problems(values["issue_date"], values["due_date"], today))  # type: ignore[arg-type]
-    return ReceivableRow(line=row.line, **values), problems  # type: ignore[arg-type]
+    return ReceivableRow(line=line, **values), problems  # type: ignore[arg-type]
 
 
-def _reason(field: str, message: str) -> str:
-    """Prefix a message with its column, without repeating the column's noun."""
-    label = HEADERS[field]
+def _reason(label: str, message: str) -> Sentence:
+    """Prefix a message (a Sentence, or Chinese alone) with its column, without repeating the
+    column's noun in Chinese; the English reads "Amount: the amount is empty"."""
+    english = getattr(message, "en", str(message))
+    text = str(message)
     for noun in (label, "统一社会信用代码", "金额", "日期"):
-        if label.endswith(noun) and message.startswith(noun):
-            message = message[len(noun) :]
+        if label.endswith(noun) and text.startswith(noun):
+            text = text[len(noun) :]
             break
-    return f"{label}：{message}"
+    if english[:1].isupper() and english[1:2].islower():
+        english = english[0].lower() + english[1:]
+    return Sentence(f"{label}：{text}", f"{_LABELS_EN.get(label, label)}: {english}")
 
 
 def _read_text(field: str) -> Callable[[str], str]:
@@ -157,10 +185,13 @@ def _read_text(field: str) -> Callable[[str], str]:
 
     def read(text: str) -> str:
         if _SCIENTIFIC.fullmatch(text) and field in CODE_FIELDS:
-            raise ValueError("疑似被Excel转换为科学计数法，请把该列设为文本格式后重新填写")
+            raise ValueError(Sentence("疑似被Excel转换为科学计数法，请把该列设为文本格式后重新填写",
+                                      "Excel seems to have turned it into scientific notation: format the column "
+                                      "as text and enter it again"))
         limit = MAX_LENGTHS[field]
         if len(text) > limit:
-            raise ValueError(f"不能超过{limit}个字符，实际为{len(text)}个")
+            raise ValueError(both("不能超过%(limit)s个字符，实际为%(n)s个",
+                                  "at most %(limit)s characters, not %(n)s", limit=limit, n=len(text)))
         return text
 
     return read
@@ -176,7 +207,7 @@ def _read_uscc(text: str) -> str:
 def _read_amount(text: str) -> Decimal:
     amount = parse_money(text)
     if amount <= 0:
-        raise ValueError("必须大于0")
+        raise ValueError(Sentence("必须大于0", "must be more than 0"))
     return amount
 
 
@@ -185,7 +216,9 @@ def _read_confirmation(text: str) -> str:
         return "pending"
     value = CONFIRMATIONS.get(text.strip().lower())
     if value is None:
-        raise ValueError(f"无法识别“{text}”，应为已确认、待确认或有异议")
+        raise ValueError(both("无法识别“%(text)s”，应为已确认、待确认或有异议",
+                              "“%(text)s” is not understood; use 已确认 (confirmed), 待确认 (pending) or 有异议 (disputed)",
+                              text=text))
     return value
 
 
@@ -202,12 +235,14 @@ _FIELD_READERS = {
 }
 
 
-def _date_problems(issue: date, due: date, today: date | None) -> list[str]:
+def _date_problems(issue: date, due: date, today: date | None) -> list[Sentence]:
     problems = []
     if due < issue:
-        problems.append(f"到期日：{due.isoformat()}早于开票日期{issue.isoformat()}")
+        problems.append(both("到期日：%(due)s早于开票日期%(issue)s", "Due date: %(due)s is before the issue date %(issue)s",
+                             due=due.isoformat(), issue=issue.isoformat()))
     if today is not None and issue > today:
-        problems.append(f"开票日期：{issue.isoformat()}晚于今天（{today.isoformat()}）")
+        problems.append(both("开票日期：%(issue)s晚于今天（%(today)s）", "Issue date: %(issue)s is after today (%(today)s)",
+                             issue=issue.isoformat(), today=today.isoformat()))
     return problems
 
 
@@ -217,7 +252,8 @@ def _duplicate_problem(row: ReceivableRow, first_seen: dict[tuple[str, str], int
     first = first_seen.setdefault(key, row.line)
     if first == row.line:
         return None
-    return f"发票号码：与第{first}行重复（同一债务人统一社会信用代码和发票号码）"
+    return both("发票号码：与第%(first)s行重复（同一债务人统一社会信用代码和发票号码）",
+                "Invoice number: repeats line %(first)s (same debtor credit code and invoice number)", first=first)
 
 
 # --- templates ----------------------------------------------------------------------------------

@@ -194,6 +194,15 @@ def check_xlsx(data: bytes, filename: str, limits: TableLimits) -> None:
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise TableError(f"文件“{filename}”不是有效的Excel（.xlsx）文件",
                          f"the file “{filename}” is not a valid Excel (.xlsx) file") from exc
+    check_zip_directory(entries, filename, limits)
+    for entry in entries:
+        if entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml"):
+            _check_sheet_extent(archive, entry, filename, limits)
+
+
+def check_zip_directory(entries: list[zipfile.ZipInfo], filename: str, limits: TableLimits) -> None:
+    """Refuse an archive from its directory alone: too many entries, an entry or all of them
+    unpacking past the limits, or an entry packed like a bomb (XLSX files and zips of invoices)."""
     if len(entries) > limits.max_zip_entries:
         raise _too_large(filename, f"压缩包内文件超过{limits.max_zip_entries}个",
                          f"more than {limits.max_zip_entries} parts in the archive")
@@ -204,9 +213,6 @@ def check_xlsx(data: bytes, filename: str, limits: TableLimits) -> None:
     if total > limits.max_unpacked_bytes:
         raise _too_large(filename, f"解压后超过{limits.max_unpacked_bytes // 2**20} MB",
                          f"unpacks to more than {limits.max_unpacked_bytes // 2**20} MB")
-    for entry in entries:
-        if entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml"):
-            _check_sheet_extent(archive, entry, filename, limits)
 
 
 def _check_zip_entry(entry: zipfile.ZipInfo, filename: str, limits: TableLimits) -> None:

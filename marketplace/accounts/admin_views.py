@@ -6,12 +6,13 @@ import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from marketplace import audit
 from marketplace.accounts import audit_log as audit_log_page
-from marketplace.accounts import management, security, user_pages
-from marketplace.accounts.forms import InstitutionForm, StaffUserForm
+from marketplace.accounts import management, payee_account, security, user_pages
+from marketplace.accounts.forms import InstitutionForm, PayeeAccountForm, StaffUserForm
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import (
     INSTITUTION_KINDS,
@@ -69,7 +70,33 @@ def _institution_or_404(org_id: int) -> Organisation:
 def institution(org_id: int):
     org = _institution_or_404(org_id)
     return render_template("admin/institution.html", org=org, role_labels=ROLE_LABELS, kind_labels=ORG_KIND_LABELS,
-                           source_labels=SOURCE_LABELS)
+                           source_labels=SOURCE_LABELS, payee_kinds=payee_account.PAYEE_KINDS,
+                           payee_account=payee_account.payee_account_of(org))
+
+
+@bp.route("/institutions/<int:org_id>/payee-account", methods=["GET", "POST"])
+def payee_account_form(org_id: int):
+    """The bank's or guarantor's payee account: the number is typed in full on every save and
+    shown back masked (only the payee's staff and a paying enterprise see it whole)."""
+    org = _institution_or_404(org_id)
+    if org.kind not in payee_account.PAYEE_KINDS:
+        abort(404)
+    current = payee_account.payee_account_of(org)
+    form = PayeeAccountForm(account_name=current.name if current else None,
+                            bank_name=current.bank if current else None)
+    if form.validate_on_submit():
+        try:
+            payee_account.set_payee_account(org, current_user._get_current_object(), name=form.account_name.data,
+                                            bank=form.bank_name.data, number=form.account_number.data)
+        except payee_account.AccountRefused as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("收款账户已保存"), "success")
+            return redirect(url_for("admin.institution", org_id=org.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/payee_account_form.html", form=form, org=org, current=current), status
 
 
 @bp.route("/institutions/<int:org_id>/users/new", methods=["GET", "POST"])

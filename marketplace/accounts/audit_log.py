@@ -12,7 +12,8 @@ from sqlalchemy import Select, or_, select
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.audit import AuditEvent
-from marketplace.enterprises.models import CONSENT_PURPOSE_LABELS, Enterprise
+from marketplace.enterprises.access_log import PURPOSE_LABELS, READ_LABELS
+from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
 from marketplace.formatting import SHANGHAI, ymd_hm
 from workflows.financing import TRANSITIONS
@@ -87,8 +88,9 @@ DOMAIN_LABELS = {
     "loan": ("贷款", "Loan"), "payment": ("付款", "Payment"), "product": ("产品", "Product"),
     "verification": ("核验", "Verification"), "registration": ("注册", "Registration"),
 }
-# The objects events name (object_type), in words.
+# The objects events name (object_type), in words (the credit data read, as the access log names them).
 OBJECT_LABELS = {
+    **READ_LABELS,
     "financing_requests": ("融资申请", "Financing request"), "financing_request": ("融资申请", "Financing request"),
     "financing_lead": ("融资线索（申请）", "Financing lead (request)"), "request": ("融资申请", "Financing request"),
     "verification_reports": ("核验报告", "Verification report"),
@@ -105,14 +107,6 @@ OBJECT_LABELS = {
     "assignments": ("认领", "Claim"), "declines": ("拒绝", "Decline"), "info_requests": ("补充材料要求", "Information request"),
     "statement_files": ("银行流水", "Bank statement"), "api_tokens": ("接口令牌", "API token"),
     "bank_statements": ("银行流水", "Bank statements"), "commitment_signatures": ("信用承诺书", "Credit commitment"),
-}
-PURPOSE_LABELS = {
-    **CONSENT_PURPOSE_LABELS,
-    "financing review": ("融资审查", "Financing review"),
-    "lead review": ("融资线索查看", "Lead review"),
-    "platform administration": ("平台管理", "Platform administration"),
-    "no valid consent": ("无有效授权", "No valid consent"),
-    "purpose not consented": ("授权未涵盖该用途", "Purpose not covered by the consent"),
 }
 
 

@@ -8,8 +8,11 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
+from marketplace.accounts.payee_account import account_number_problem, normalise_account_number
 from marketplace.accounts.security import password_problem
 from marketplace.extensions import db
+from marketplace.i18n import localized
+from marketplace.reference.picker import RegionField
 
 
 def _email_taken(email: str) -> bool:
@@ -32,7 +35,7 @@ class NewPasswordMixin:
     def check_strength(field):
         problem = password_problem(field.data or "")
         if problem:
-            raise ValidationError(problem)
+            raise ValidationError(localized(problem))
 
 
 class ChangePasswordForm(FlaskForm, NewPasswordMixin):
@@ -71,7 +74,8 @@ class StaffUserForm(UserFields):
 class InstitutionForm(FlaskForm):
     kind = SelectField(_l("机构类型"), validators=[DataRequired()])
     name = StringField(_l("机构名称"), validators=[DataRequired(_l("请输入机构名称")), Length(max=200)])
-    region_code = StringField(_l("所在地区（6位行政区划代码）"), validators=[Length(max=6)])
+    region_code = RegionField(_l("所在地区"), six_digits=True,
+                              description=_l("省、市或区县：从列表中选择，或填写名称或行政区划代码"))
     contact = StringField(_l("联系方式"), validators=[Length(max=200)])
     # data providers only (kind "provider"): the one source its records come from
     credit_source = SelectField(_l("数据来源（仅数据提供单位）"), default="")
@@ -81,12 +85,6 @@ class InstitutionForm(FlaskForm):
             raise ValidationError(_l("数据提供单位须选择数据来源"))
         if self.kind.data != "provider" and field.data:
             raise ValidationError(_l("只有数据提供单位有数据来源"))
-
-    def validate_region_code(self, field):
-        from marketplace.reference.regions import is_region_code
-
-        if field.data and not is_region_code(field.data):
-            raise ValidationError(_l("行政区划代码不存在"))
 
 
 class DisableUserForm(FlaskForm):
@@ -103,3 +101,18 @@ class EnableUserForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField(_l("角色"), validators=[DataRequired(_l("请选择角色"))])
+
+
+class PayeeAccountForm(FlaskForm):
+    """The account enterprises transfer fees into (marketplace.accounts.payee_account)."""
+
+    account_name = StringField(_l("户名"), validators=[
+        DataRequired(_l("请填写户名")), Length(max=100, message=_l("户名不超过100个字"))])
+    bank_name = StringField(_l("开户行"), validators=[
+        DataRequired(_l("请填写开户行")), Length(max=100, message=_l("开户行不超过100个字"))])
+    account_number = StringField(_l("账号"), validators=[DataRequired(_l("请填写账号")), Length(max=64)])
+
+    def validate_account_number(self, field):
+        problem = account_number_problem(normalise_account_number(field.data))
+        if problem:
+            raise ValidationError(problem)

@@ -26,6 +26,9 @@ class Organisation(db.Model):
         # a data provider reports exactly one source; no other kind has one
         CheckConstraint(f"(kind = '{OrgKind.PROVIDER}' AND credit_source IN ({_in(CREDIT_SOURCES)})) "
                         f"OR (kind <> '{OrgKind.PROVIDER}' AND credit_source IS NULL)", name="credit_source"),
+        # the account fees are paid into (marketplace.accounts.payee_account): all three or none
+        CheckConstraint("(payee_account_name IS NULL) = (payee_bank_name IS NULL) "
+                        "AND (payee_account_name IS NULL) = (payee_account_number IS NULL)", name="payee_account"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +40,10 @@ class Organisation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # data providers only: the one source its records come from (workflows.credit_records.SOURCES)
     credit_source: Mapped[str | None] = mapped_column(String(32))
+    # banks and guarantors: where enterprises transfer the fees they owe it (户名, 开户行, 账号)
+    payee_account_name: Mapped[str | None] = mapped_column(String(100))
+    payee_bank_name: Mapped[str | None] = mapped_column(String(100))
+    payee_account_number: Mapped[str | None] = mapped_column(String(32))
 
     users: Mapped[list[User]] = relationship(back_populates="organisation", order_by="User.id")
     enterprise = relationship("Enterprise", back_populates="organisation", uselist=False)

@@ -10,6 +10,8 @@ import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from workflows.text import Sentence, both
+
 _hasher = PasswordHasher()
 
 
@@ -32,16 +34,17 @@ def check_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def password_problem(password: str) -> str | None:
-    """A Chinese sentence saying why a new password is too weak, or None."""
+def password_problem(password: str) -> Sentence | None:
+    """A sentence (Chinese, carrying its English) saying why a new password is too weak, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"密码至少{MIN_PASSWORD_LENGTH}位"
+        return both("密码至少%(n)s位", "The password needs at least %(n)s characters", n=MIN_PASSWORD_LENGTH)
     kinds = sum(
         [any(c.isdigit() for c in password), any(c.isalpha() for c in password),
          any(not c.isalnum() for c in password)]
     )
     if kinds < 2:
-        return "密码须包含字母、数字、符号中的至少两类"
+        return both("密码须包含字母、数字、符号中的至少两类",
+                    "The password needs at least two of: letters, digits, symbols")
     return None
 
 

@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -38,7 +39,9 @@ def _client_address() -> str:
 
 def _too_many(retry_seconds: int, template: str, form):
     """429 with Retry-After, the page redrawn with a Chinese explanation."""
-    flash(_("尝试次数过多，请 %(minutes)s 分钟后再试", minutes=max(1, -(-retry_seconds // 60))), "danger")
+    minutes = max(1, -(-retry_seconds // 60))
+    flash(ngettext("尝试次数过多，请 %(minutes)s 分钟后再试", "尝试次数过多，请 %(minutes)s 分钟后再试", minutes,
+                   minutes=minutes), "danger")
     return render_template(template, form=form), 429, {"Retry-After": str(retry_seconds)}
 
 
@@ -106,6 +109,7 @@ def _complete_login(user: User, next_url: str):
     session.clear()
     if locale:
         session["locale"] = locale
+        user.locale = locale  # the language chosen before signing in is the one emails are written in
     login_user(user)
     user.last_login_at = utcnow()
     audit.record("auth.login", user, actor=user)

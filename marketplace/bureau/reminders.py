@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 
 from celery import shared_task
 from flask import current_app, url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -22,6 +21,7 @@ from marketplace.bureau.models import ActionItem, Meeting
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.formatting import SHANGHAI, local, ymd_hm
+from marketplace.notifications.messages import later
 from marketplace.notifications.services import notify
 from marketplace.workcalendar.services import working_calendar
 
@@ -54,8 +54,8 @@ def send_meeting_reminders(now: datetime | None = None) -> int:
             continue
         users = {u.id: u for u in _users_of(a.institution_id for a in meeting.attendees)}
         users.setdefault(meeting.host.id, meeting.host)
-        notify(users.values(), "meeting_reminder", _("调度会提醒：%(title)s", title=meeting.title),
-               _("调度会将于 %(when)s 在 %(place)s 召开，请准时参加。", when=ymd_hm(meeting.starts_at), place=meeting.place),
+        notify(users.values(), "meeting_reminder", later("调度会提醒：%(title)s", title=meeting.title),
+               later("调度会将于 %(when)s 在 %(place)s 召开，请准时参加。", when=ymd_hm(meeting.starts_at), place=meeting.place),
                url_for("actions.index"))
         meeting.reminded_at = now
         count += 1
@@ -75,8 +75,8 @@ def send_action_reminders(now: datetime | None = None) -> int:
         if today < working_days_before(item.due_on, n, calendar):
             continue
         users = [item.owner_user] if item.owner_user is not None else _users_of([item.owner_org_id])
-        notify(users, "action_item_reminder", _("调度会待办事项即将到期"),
-               _("“%(text)s”将于 %(due)s 到期，请按时办结。", text=item.description, due=item.due_on.isoformat()),
+        notify(users, "action_item_reminder", later("调度会待办事项即将到期"),
+               later("“%(text)s”将于 %(due)s 到期，请按时办结。", text=item.description, due=item.due_on.isoformat()),
                url_for("actions.detail", item_id=item.id))
         item.reminded_at = now
         count += 1

@@ -240,13 +240,14 @@ def _describes_records(reason: dict) -> bool:
 
 def _facts(enterprise: Enterprise, viewer: Viewer) -> BasicFacts:
     return BasicFacts(
-        name=enterprise.name, uscc=enterprise.uscc, legal_rep_name=enterprise.legal_rep_name,
+        name=enterprise.name, uscc=enterprise.uscc, legal_rep_name=enterprise.legal_rep_name or "",
         legal_rep_id=enterprise.legal_rep_id_masked,  # never shown unmasked, to anyone (models.Enterprise)
-        industry=f"{enterprise.industry_code} {industry_name(enterprise.industry_code) or ''}".strip(),
+        # the profile may still be incomplete (registration asks only the credit code, issue 19)
+        industry=f"{enterprise.industry_code or ''} {industry_name(enterprise.industry_code or '') or ''}".strip(),
         region=region_name(enterprise.region_code) or enterprise.region_code, park=enterprise.park or "",
         address=(enterprise.address or "") if viewer.is_enterprise else "",
         contact_name=enterprise.contact_name,
-        contact_phone=enterprise.contact_phone if viewer.is_enterprise else mask_phone(enterprise.contact_phone))
+        contact_phone=(enterprise.contact_phone or "") if viewer.is_enterprise else mask_phone(enterprise.contact_phone))
 
 
 def _records(enterprise: Enterprise, viewer: Viewer) -> list[CreditRecord]:

@@ -12,13 +12,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from marketplace.credit.objections import MAX_EVIDENCE, REASON_MAX, REPLY_MAX, TITLE_MAX
 from marketplace.credit.repairs import COMMITMENT_MAX
 from marketplace.credit.repairs import REASON_MAX as DECISION_REASON_MAX
+from marketplace.form_validators import TextLength
 
 EVIDENCE_LABEL = _l("证明材料（PDF、JPG、PNG，最多%(n)s个，可不传）", n=MAX_EVIDENCE)
 
 
 class ObjectionForm(FlaskForm):
     reason = TextAreaField(_l("异议理由"), validators=[DataRequired(_l("请填写异议理由")),
-                                                   Length(max=REASON_MAX, message=_l("异议理由过长"))])
+                                                   TextLength(REASON_MAX)])
     evidence = MultipleFileField(EVIDENCE_LABEL)
     confirm = BooleanField(_l("我确认以上内容真实，并了解提出异议后该记录将标注“异议处理中”"),
                            validators=[DataRequired(_l("请勾选确认"))])
@@ -26,7 +27,7 @@ class ObjectionForm(FlaskForm):
 
 class RepairForm(FlaskForm):
     commitment = TextAreaField(_l("信用修复承诺"), validators=[DataRequired(_l("请填写信用修复承诺")),
-                                                         Length(max=COMMITMENT_MAX, message=_l("承诺内容过长"))])
+                                                         TextLength(COMMITMENT_MAX)])
     evidence = MultipleFileField(EVIDENCE_LABEL)
     confirm = BooleanField(_l("我代表本企业作出以上信用修复承诺，并对所附材料的真实性负责"),
                            validators=[DataRequired(_l("请勾选确认"))])
@@ -39,7 +40,7 @@ OUTCOME_CHOICES = [("corrected", _l("已更正：按下方更正内容修改记�
 class AnswerObjectionForm(FlaskForm):
     outcome = RadioField(_l("处理结果"), choices=OUTCOME_CHOICES, validators=[InputRequired(_l("请选择处理结果"))])
     reply = TextAreaField(_l("书面答复"), validators=[DataRequired(_l("请填写书面答复")),
-                                                  Length(max=REPLY_MAX, message=_l("答复过长"))])
+                                                  TextLength(REPLY_MAX)])
     title = StringField(_l("更正后的标题"), validators=[Optional(), Length(max=TITLE_MAX)])
     # amounts and dates as text: the service parses them and names a bad one in Chinese
     amount = StringField(_l("更正后的金额（元）"), validators=[Optional(), Length(max=24)])
@@ -59,4 +60,4 @@ DECISION_CHOICES = [("approved", _l("通过：该记录不再向金融机构展�
 class RepairDecisionForm(FlaskForm):
     decision = RadioField(_l("审核结果"), choices=DECISION_CHOICES, validators=[InputRequired(_l("请选择审核结果"))])
     reason = TextAreaField(_l("审核意见"), validators=[DataRequired(_l("请填写审核意见")),
-                                                   Length(max=DECISION_REASON_MAX, message=_l("审核意见过长"))])
+                                                   TextLength(DECISION_REASON_MAX)])

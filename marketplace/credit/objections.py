@@ -19,7 +19,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask import abort, current_app, send_file
+from flask import abort, current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -40,10 +40,10 @@ from marketplace.credit.models import (
     CreditRecord,
 )
 from marketplace.db import utcnow
-from marketplace.downloads import file_headers
 from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
 from marketplace.formatting import local, today_shanghai
+from marketplace.notifications.messages import later
 from marketplace.notifications.services import notify
 from marketplace.receivables.documents import (
     ALLOWED_TYPES,
@@ -52,6 +52,7 @@ from marketplace.receivables.documents import (
     original_name,
     read_limited,
     storage_dir,
+    stored_file_response,
 )
 from marketplace.reference.regions import region_covers
 
@@ -108,13 +109,8 @@ def store_evidence(checked, user, *, objection: CreditObjection | None = None, r
 
 def evidence_response(evidence: CreditEvidence):
     """The stored file, typed as checked at upload, never sniffed, not cached; 404 if missing."""
-    path = storage_dir() / evidence.stored_name
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=evidence.content_type, max_age=0)
-    extension = ALLOWED_TYPES.get(evidence.content_type, "bin")
-    response.headers.update(file_headers(evidence.original_name, f"evidence-{evidence.id}.{extension}"))
-    return response
+    return stored_file_response(evidence.stored_name, evidence.content_type, evidence.original_name,
+                                f"evidence-{evidence.id}")
 
 
 # ---- who is who ---------------------------------------------------------------------------------
@@ -205,8 +201,8 @@ def file_objection(record: CreditRecord, user, reason: str, evidence=(), now: da
                  record_id=record.id, due_on=objection.due_on.isoformat(), evidence=len(checked))
     grading.schedule_recompute(record.enterprise_id, "objection")
     notify(provider_staff(record.provider_org_id), "credit.objection_filed",
-           _("企业对信用记录提出异议：%(title)s", title=record.title),
-           _("%(enterprise)s 对记录 %(ref)s 提出异议，请在 %(due)s 前书面答复。", enterprise=record.enterprise.name,
+           later("企业对信用记录提出异议：%(title)s", title=record.title),
+           later("%(enterprise)s 对记录 %(ref)s 提出异议，请在 %(due)s 前书面答复。", enterprise=record.enterprise.name,
              ref=record.provider_record_id, due=objection.due_on.isoformat()),
            notification_link("provider_objections.detail", objection_id=objection.id))
     return objection
@@ -291,7 +287,7 @@ def answer_objection(objection: CreditObjection, user, outcome: str, reply: str,
                  record_status=record.status)
     grading.schedule_recompute(objection.enterprise_id, "objection")
     notify(enterprise_users(objection.enterprise), "credit.objection_answered",
-           _("您的异议已答复：%(title)s", title=record.title), reply[:200],
+           later("您的异议已答复：%(title)s", title=record.title), reply[:200],
            notification_link("credit_objections.objection", objection_id=objection.id))
     return objection
 
@@ -318,8 +314,8 @@ def escalate_due(today: date | None = None, now: datetime | None = None) -> int:
         audit.record("credit.objection_escalated", objection, enterprise_id=objection.enterprise_id,
                      record_id=record.id, days_elapsed=days, due_on=objection.due_on.isoformat())
         notify(region_coordinators(objection.enterprise), "credit.objection_escalated",
-               _("异议已满%(n)s天未答复：%(enterprise)s", n=days, enterprise=objection.enterprise.name),
-               _("记录“%(title)s”（%(provider)s）的异议将于 %(due)s 到期，请督办。", title=record.title,
+               later("异议已满%(n)s天未答复：%(enterprise)s", n=days, enterprise=objection.enterprise.name),
+               later("记录“%(title)s”（%(provider)s）的异议将于 %(due)s 到期，请督办。", title=record.title,
                  provider=record.provider.name, due=objection.due_on.isoformat()),
                notification_link("bureau_objections.objection", objection_id=objection.id))
     db.session.flush()

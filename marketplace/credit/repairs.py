@@ -37,6 +37,7 @@ from marketplace.db import utcnow
 from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
 from marketplace.formatting import local
+from marketplace.notifications.messages import later
 from marketplace.notifications.services import notify
 from marketplace.reference.regions import region_covers
 
@@ -83,8 +84,8 @@ def apply_for_repair(record: CreditRecord, user, commitment: str, evidence=(), n
     audit.record("credit.repair_filed", application, enterprise_id=record.enterprise_id, actor=user,
                  record_id=record.id, due_on=application.due_on.isoformat(), evidence=len(checked))
     notify(region_coordinators(record.enterprise), "credit.repair_filed",
-           _("信用修复申请待审核：%(enterprise)s", enterprise=record.enterprise.name),
-           _("记录“%(title)s”，请在 %(due)s 前审核。", title=record.title, due=application.due_on.isoformat()),
+           later("信用修复申请待审核：%(enterprise)s", enterprise=record.enterprise.name),
+           later("记录“%(title)s”，请在 %(due)s 前审核。", title=record.title, due=application.due_on.isoformat()),
            notification_link("bureau_objections.repair", repair_id=application.id))
     return application
 
@@ -121,8 +122,8 @@ def decide_repair(application: RepairApplication, reviewer, approved: bool, reas
     if approved:
         grading.schedule_recompute(application.enterprise_id, "repair")
     notify(enterprise_users(application.enterprise), "credit.repair_decided",
-           (_("信用修复申请已通过：%(title)s", title=record.title) if approved
-            else _("信用修复申请未通过：%(title)s", title=record.title)),
+           (later("信用修复申请已通过：%(title)s", title=record.title) if approved
+            else later("信用修复申请未通过：%(title)s", title=record.title)),
            reason[:200], notification_link("credit_objections.repair", repair_id=application.id))
     return application
 

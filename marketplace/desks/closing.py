@@ -6,7 +6,6 @@ marketplace.events.request_transitioned (financing publishes the withdrawal, it 
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace import audit
@@ -17,6 +16,7 @@ from marketplace.desks.people import institution_staff
 from marketplace.events import RequestTransitioned, request_transitioned
 from marketplace.extensions import db
 from marketplace.guarantees.models import Guarantee
+from marketplace.notifications.messages import later
 from marketplace.notifications.services import notify
 from marketplace.payments.models import Payment
 from marketplace.payments.services import PaymentRefused, cancel_fee
@@ -49,8 +49,8 @@ def close_for_withdrawal(request) -> None:
         target.status = "closed"
     claims.end_all(request.id, "closed")
     for institution_id in told:
-        notify(institution_staff(institution_id), "request.withdrawn", _("融资申请 #%(id)s 已撤回", id=request.id),
-               _("企业已撤回该申请，贵机构无需继续处理。"), url_for("desk.detail", request_id=request.id))
+        notify(institution_staff(institution_id), "request.withdrawn", later("融资申请 #%(id)s 已撤回", id=request.id),
+               later("企业已撤回该申请，贵机构无需继续处理。"), url_for("desk.detail", request_id=request.id))
 
 
 @request_transitioned.connect

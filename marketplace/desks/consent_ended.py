@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flask import url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace import audit
@@ -34,6 +32,7 @@ from marketplace.financing.services import apply_transition
 from marketplace.formatting import today_shanghai
 from marketplace.guarantees import services as guarantees
 from marketplace.guarantees.models import Guarantee
+from marketplace.notifications.messages import later, listing
 from marketplace.notifications.services import notify
 from marketplace.supermarket.matching import ranked_matches
 from marketplace.supermarket.models import RequestTarget
@@ -160,23 +159,23 @@ def _carry_on_guarantors(request: FinancingRequest, note: str) -> str:
 def _tell(request: FinancingRequest, closed: list[RequestTarget], why: str, outcome: str) -> None:
     if not closed:
         return
-    names = "、".join(t.institution.name for t in closed)
-    follow = {"holding": _("其他机构仍在处理您的申请。"), "rerouted": _("申请已推送给下一家机构。"),
-              "returned": _("没有其他已授权的机构可以推送，申请已退回；可授权其他机构后重新提交。"),
+    names = listing(t.institution.name for t in closed)
+    follow = {"holding": later("其他机构仍在处理您的申请。"), "rerouted": later("申请已推送给下一家机构。"),
+              "returned": later("没有其他已授权的机构可以推送，申请已退回；可授权其他机构后重新提交。"),
               "unchanged": ""}[outcome]
-    reason = _("您已撤销授权") if why == "revoked" else _("您的授权已过期")
+    reason = later("您已撤销授权") if why == "revoked" else later("您的授权已过期")
     notify(enterprise_users(request), "consent.review_closed",
-           _("融资申请 #%(id)s：%(names)s 已停止审查", id=request.id, names=names),
-           _("%(reason)s，%(names)s 对该申请的审查已终止，其报价或担保方案随之关闭。", reason=reason, names=names)
-           + follow, url_for("financing.detail", request_id=request.id))
-    with force_locale("zh_Hans_CN"):
-        for target in closed:
-            notify(institution_staff(target.institution_id), "consent.review_closed",
-                   _("融资申请 #%(id)s 已关闭：企业授权已终止", id=request.id),
-                   _("%(enterprise)s %(reason)s，贵机构不能再查看该申请及其材料，对该申请的审查、报价或担保方案已关闭。",
+           later("融资申请 #%(id)s：%(names)s 已停止审查", id=request.id, names=names),
+           later("%(reason)s，%(names)s 对该申请的审查已终止，其报价或担保方案随之关闭。%(follow)s", reason=reason,
+                 names=names, follow=follow),
+           url_for("financing.detail", request_id=request.id))
+    for target in closed:
+        notify(institution_staff(target.institution_id), "consent.review_closed",
+               later("融资申请 #%(id)s 已关闭：企业授权已终止", id=request.id),
+               later("%(enterprise)s %(reason)s，贵机构不能再查看该申请及其材料，对该申请的审查、报价或担保方案已关闭。",
                      enterprise=request.enterprise.name,
-                     reason=_("撤销了授权") if why == "revoked" else _("的授权已过期")),
-                   url_for("desk.index"))
+                     reason=later("撤销了授权") if why == "revoked" else later("的授权已过期")),
+               url_for("desk.index"))
 
 
 @consent_revoked.connect

@@ -27,6 +27,7 @@ from marketplace.financing.services import apply_transition
 from marketplace.formatting import today_shanghai
 from marketplace.guarantees import services as guarantees
 from marketplace.i18n import sentences
+from marketplace.notifications.messages import later
 from marketplace.notifications.services import notify
 from marketplace.supermarket.models import RequestTarget
 from workflows.financing import State
@@ -136,8 +137,8 @@ def _publish(offer: Offer, approver) -> None:
                  amount=offer.amount, made_by_id=offer.made_by_id, approved_by_id=approver.id)
     if request.state in (State.BANK_REVIEW, State.INFO_REQUESTED):
         apply_transition(request, "make_offer", approver, offer_id=offer.id)
-    notify(enterprise_users(request), "offer.made", _("融资申请 #%(id)s 收到新的报价", id=request.id),
-           _("%(bank)s 报价 ¥%(amount)s，年化利率 %(rate)s%%，期限 %(term)s 天，有效期至 %(until)s。",
+    notify(enterprise_users(request), "offer.made", later("融资申请 #%(id)s 收到新的报价", id=request.id),
+           later("%(bank)s 报价 ¥%(amount)s，年化利率 %(rate)s%%，期限 %(term)s 天，有效期至 %(until)s。",
              bank=offer.institution.name, amount=f"{offer.amount:,.2f}", rate=offer.annual_rate,
              term=offer.term_days, until=offer.expires_on.isoformat()),
            url_for("desk_enterprise.offers", request_id=request.id))
@@ -146,10 +147,22 @@ def _publish(offer: Offer, approver) -> None:
 def _ask_approvers(offer: Offer, maker) -> None:
     approvers = [u for u in institution_staff(offer.institution_id, (Role.BANK_APPROVER,)) if u.id != maker.id]
     if approvers:
-        notify(approvers, "offer.approval", _("报价待审批：申请 #%(id)s", id=offer.request_id),
-               _("%(maker)s 提交了 ¥%(amount)s 的报价，超过四眼审批金额，需要您审批。",
+        notify(approvers, "offer.approval", later("报价待审批：申请 #%(id)s", id=offer.request_id),
+               later("%(maker)s 提交了 ¥%(amount)s 的报价，超过四眼审批金额，需要您审批。",
                  maker=maker.name, amount=f"{offer.amount:,.2f}"),
                url_for("desk.detail", request_id=offer.request_id))
+
+
+def decline_refusal(target: RequestTarget) -> str | None:
+    """Why the institution can no longer decline the request (None: it still may); the desk page
+    shows the decline form only when this is None."""
+    if db.session.scalar(select(Offer.id).where(Offer.target_id == target.id, Offer.status.in_(("made", "accepted")))):
+        return _("本机构已向企业报价，不能再拒绝；如需撤回请联系平台")
+    if target.institution.kind == "guarantor":
+        guarantee = guarantees.guarantee_of_target(target)
+        if guarantee is not None and guarantee.status in guarantees.LIVE_STATUSES:
+            return _("本机构已出具担保方案，不能再拒绝；如需撤回请联系平台")
+    return None
 
 
 def decline(target: RequestTarget, user, reason_code: str, note: str) -> Decline:
@@ -160,10 +173,9 @@ def decline(target: RequestTarget, user, reason_code: str, note: str) -> Decline
         raise DecisionRefused(_("请选择拒绝原因"))
     if reason_code == "other" and not note.strip():
         raise DecisionRefused(_("选择“其他原因”时请填写说明"))
-    if db.session.scalar(select(Offer.id).where(Offer.target_id == target.id, Offer.status == "made")):
-        raise DecisionRefused(_("本机构已向企业报价，不能再拒绝；如需撤回请联系平台"))
-    if target.institution.kind == "guarantor":
-        guarantees.check_guarantor_may_decline(target)
+    refusal = decline_refusal(target)
+    if refusal:
+        raise DecisionRefused(refusal)
     request = target.request
     row = Decline(target_id=target.id, request_id=request.id, institution_id=target.institution_id,
                   reason_code=reason_code, note=note.strip(), decided_by_id=user.id)
@@ -187,10 +199,11 @@ def _after_bank_decline(request: FinancingRequest, user, row: Decline) -> None:
 
     still_holding = db.session.scalar(select(RequestTarget.id).where(
         RequestTarget.request_id == request.id, RequestTarget.status.in_(ACTIVE_BANK_STATUSES)).limit(1))
-    label = decline_reasons()[row.reason_code][0]
+    reason = decline_reasons()[row.reason_code]  # (zh, en)
+    label = reason[0]
     if still_holding is not None or request.state not in (State.BANK_REVIEW, State.INFO_REQUESTED):
-        notify(enterprise_users(request), "offer.declined", _("一家银行拒绝了融资申请 #%(id)s", id=request.id),
-               _("原因：%(reason)s。其他机构仍在处理您的申请。", reason=label),
+        notify(enterprise_users(request), "offer.declined", later("一家银行拒绝了融资申请 #%(id)s", id=request.id),
+               later("原因：%(reason)s。其他机构仍在处理您的申请。", reason=reason),
                url_for("financing.detail", request_id=request.id))
         return
     apply_transition(request, "decline", user, note=f"{label}。{row.note}".rstrip("。") + "。", decline_id=row.id)
@@ -203,8 +216,9 @@ def _after_bank_decline(request: FinancingRequest, user, row: Decline) -> None:
                          institutions=[t.institution_id for t in targets])
     else:
         apply_transition(request, "return_after_bank", note=_("没有其他可推送的银行，请根据拒绝原因调整后重新提交"))
-    notify(enterprise_users(request), "offer.declined", _("银行拒绝了融资申请 #%(id)s", id=request.id),
-           _("原因：%(reason)s。", reason=label) + (_("已推送给下一家银行。") if targets else _("申请已退回。")),
+    notify(enterprise_users(request), "offer.declined", later("银行拒绝了融资申请 #%(id)s", id=request.id),
+           (later("原因：%(reason)s。已推送给下一家银行。", reason=reason) if targets
+            else later("原因：%(reason)s。申请已退回。", reason=reason)),
            url_for("financing.detail", request_id=request.id))
 
 
@@ -226,9 +240,9 @@ def accept_offer(offer: Offer, user) -> Offer:
     offer.status, offer.decided_at = "accepted", now
     offer.target.status = "accepted"
     apply_transition(request, "accept_offer", user, offer_id=offer.id, amount=offer.amount)
-    close_other_offers(request, keep=offer, reason=_("企业已接受其他机构的报价"))
-    notify(institution_staff(offer.institution_id), "offer.accepted", _("报价已被接受：申请 #%(id)s", id=request.id),
-           _("%(enterprise)s 接受了贵机构 ¥%(amount)s 的报价，请安排放款。",
+    close_other_offers(request, keep=offer, reason=later("企业已接受其他机构的报价"))
+    notify(institution_staff(offer.institution_id), "offer.accepted", later("报价已被接受：申请 #%(id)s", id=request.id),
+           later("%(enterprise)s 接受了贵机构 ¥%(amount)s 的报价，请安排放款。",
              enterprise=request.enterprise.name, amount=f"{offer.amount:,.2f}"),
            url_for("desk.detail", request_id=request.id))
     return offer
@@ -245,7 +259,7 @@ def _lock_for_acceptance(offer: Offer) -> tuple[FinancingRequest, Offer]:
     return request, offer
 
 
-def close_other_offers(request: FinancingRequest, keep: Offer | None, reason: str) -> None:
+def close_other_offers(request: FinancingRequest, keep: Offer | None, reason: dict) -> None:
     """Close every other offer and target of the request, ending their claims, with a notice."""
     now = utcnow()
     told: set[int] = set()
@@ -264,5 +278,5 @@ def close_other_offers(request: FinancingRequest, keep: Offer | None, reason: st
         if held is not None:
             claims.end(held, "closed")
     for institution_id in told:
-        notify(institution_staff(institution_id), "offer.closed", _("融资申请 #%(id)s 已关闭", id=request.id), reason,
+        notify(institution_staff(institution_id), "offer.closed", later("融资申请 #%(id)s 已关闭", id=request.id), reason,
                url_for("desk.detail", request_id=request.id))

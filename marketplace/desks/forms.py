@@ -11,25 +11,25 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.validators import (
     DataRequired,
     InputRequired,
-    Length,
     Optional,
     ValidationError,
 )
 
-from marketplace.form_validators import WholeNumberRange
+from marketplace.form_validators import TextLength, WholeNumberRange, fold_width
 from marketplace.i18n import input_error
 from workflows.identifiers import parse_money
 from workflows.loans import PREPAYMENT_FEE_RATE_MAX
 
 
 class OfferForm(FlaskForm):
-    amount = StringField(_l("授信金额（元）"), validators=[DataRequired(_l("请填写授信金额"))])
-    annual_rate = StringField(_l("年化利率（%）"), validators=[DataRequired(_l("请填写年化利率"))])
+    amount = StringField(_l("授信金额（元）"), filters=[fold_width], validators=[DataRequired(_l("请填写授信金额"))])
+    annual_rate = StringField(_l("年化利率（%）"), filters=[fold_width], validators=[DataRequired(_l("请填写年化利率"))])
     term_days = IntegerField(_l("期限（天）"), validators=[
         InputRequired(_l("请填写期限")), WholeNumberRange(min=1, max=1825, message=_l("期限须在1至1825天之间"))])
     expires_on = DateField(_l("报价有效期至"), validators=[InputRequired(_l("请填写报价有效期"))])
-    conditions = TextAreaField(_l("条件"), validators=[Optional(), Length(max=2000)])
-    prepayment_fee_rate = StringField(_l("提前还款手续费（提前还款本金的百分比）"), validators=[Optional()])
+    conditions = TextAreaField(_l("条件"), validators=[Optional(), TextLength(2000)])
+    prepayment_fee_rate = StringField(_l("提前还款手续费（提前还款本金的百分比）"), filters=[fold_width],
+                                      validators=[Optional()])
     roll_to_working_day = BooleanField(_l("还款日遇节假日顺延至下一工作日"), default=True)
 
     parsed_amount: Decimal | None = None
@@ -69,7 +69,7 @@ class OfferForm(FlaskForm):
 
 class DeclineForm(FlaskForm):
     reason_code = SelectField(_l("拒绝原因"), validators=[DataRequired(_l("请选择拒绝原因"))])
-    note = TextAreaField(_l("说明"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("说明"), validators=[Optional(), TextLength(2000)])
 
     def __init__(self, *args, reasons: dict, locale: str = "zh", **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,13 +79,13 @@ class DeclineForm(FlaskForm):
 
 class QuestionForm(FlaskForm):
     question = TextAreaField(_l("需要企业补充的内容"), validators=[
-        DataRequired(_l("请填写需要企业补充的内容")), Length(max=2000)])
+        DataRequired(_l("请填写需要企业补充的内容")), TextLength(2000)])
 
 
 class NoteForm(FlaskForm):
-    body = TextAreaField(_l("内部备注"), validators=[DataRequired(_l("备注内容不能为空")), Length(max=4000)])
+    body = TextAreaField(_l("内部备注"), validators=[DataRequired(_l("备注内容不能为空")), TextLength(4000)])
 
 
 class AnswerForm(FlaskForm):
-    answer = TextAreaField(_l("回复"), validators=[DataRequired(_l("请填写回复内容")), Length(max=4000)])
+    answer = TextAreaField(_l("回复"), validators=[DataRequired(_l("请填写回复内容")), TextLength(4000)])
     attachments = MultipleFileField(_l("附件（PDF、JPG、PNG，最多5个）"))

@@ -20,6 +20,7 @@ from marketplace.desks.people import enterprise_users, institution_staff
 from marketplace.desks.reasons import DecisionRefused
 from marketplace.extensions import db
 from marketplace.financing.services import apply_transition
+from marketplace.notifications.messages import later
 from marketplace.notifications.services import notify
 from marketplace.receivables.documents import detect_type, original_name, read_limited, storage_dir
 from marketplace.supermarket.models import RequestTarget
@@ -64,8 +65,8 @@ def ask(target: RequestTarget, user, question: str) -> InfoRequest:
                  request_id=request.id)
     if request.state == State.BANK_REVIEW:
         apply_transition(request, "request_info", user, note=question, info_request_id=row.id)
-    notify(enterprise_users(request), "info.requested", _("请补充融资申请 #%(id)s 的材料", id=request.id),
-           _("%(bank)s：%(question)s", bank=target.institution.name, question=question),
+    notify(enterprise_users(request), "info.requested", later("请补充融资申请 #%(id)s 的材料", id=request.id),
+           later("%(bank)s：%(question)s", bank=target.institution.name, question=question),
            url_for("desk_enterprise.questions", request_id=request.id))
     return row
 
@@ -105,7 +106,7 @@ def answer(info: InfoRequest, user, text: str, uploads: list[FileStorage]) -> In
                  request_id=request.id, attachments=len(files))
     if request.state == State.INFO_REQUESTED and not open_questions(request.id):
         apply_transition(request, "answer_info", user, info_request_id=info.id)
-    notify(institution_staff(target.institution_id), "info.answered", _("企业已补充材料：申请 #%(id)s", id=request.id),
+    notify(institution_staff(target.institution_id), "info.answered", later("企业已补充材料：申请 #%(id)s", id=request.id),
            text[:200], url_for("desk.detail", request_id=request.id))
     _write_files(files)
     return info

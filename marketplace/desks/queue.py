@@ -14,8 +14,9 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import unicodedata
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -43,16 +44,19 @@ from marketplace.desks.models import Assignment
 from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
-from marketplace.formatting import today_shanghai
+from marketplace.formatting import SHANGHAI, today_shanghai
+from marketplace.reference.industries import division_of
+from marketplace.reference.picker import Picked, pick_industry, pick_region
 from marketplace.supermarket.models import RequestTarget
 from marketplace.verification.routed import visible_to_institution
 
 # Target statuses shown in the queue: worked now, plus what the institution already decided.
 QUEUE_STATUSES = (*WORKABLE_STATUSES, "declined", "accepted", "closed")
 SORTS = ("routed", "amount", "due")
-SLA_STATES = ("on_time", "due_soon", "breached")
+SLA_STATES = ("on_time", "due_soon", "breached", "due_today")  # due_today: late before midnight in Shanghai
 DUE_SOON = timedelta(days=1)
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+NAME_LONGEST = 160  # an industry or region typed by name, or a picker's "code name" label
 
 
 _ALIASES: list = []
@@ -84,15 +88,18 @@ class Filters:
     industry: str | None = None  # GB/T 4754 division (2 digits) or longer prefix
     region: str | None = None  # division-code prefix
     classification: str | None = None
-    sla: str | None = None  # on_time | due_soon | breached
+    sla: str | None = None  # on_time | due_soon | breached | due_today
     mine: bool = False
     sort: str = "routed"
     descending: bool = False
     after: str | None = None  # the cursor
+    refused: tuple[str, ...] = field(default=(), compare=False)  # why a typed industry or region was ignored
 
     @classmethod
     def from_args(cls, args) -> Filters:
-        """From query-string arguments, ignoring values that make no sense (never an error)."""
+        """From query-string arguments, ignoring values that make no sense (never an error). The
+        industry and region pickers take a code or a name; one not understood is ignored and said
+        so in `refused`."""
         def money(name):
             try:
                 value = Decimal(str(args.get(name, "")).replace(",", "").strip())
@@ -100,16 +107,19 @@ class Filters:
                 return None
             return value if value.is_finite() and 0 <= value <= LARGEST_AMOUNT else None
 
-        def text(name, allowed=None):
+        def text(name, allowed=None, longest=32):
             value = (args.get(name) or "").strip()
             if not value or (allowed is not None and value not in allowed):
                 return None
-            return value[:32]
+            return value[:longest]
 
+        industry = _industry_prefix(text("industry", longest=NAME_LONGEST))
+        region = pick_region(text("region", longest=NAME_LONGEST))
         return cls(
             state=text("state"), status=text("status", ("open", "all", *QUEUE_STATUSES)) or "open",
             amount_min=money("amount_min"), amount_max=money("amount_max"),
-            industry=text("industry"), region=text("region"),
+            industry=industry.code, region=region.code,
+            refused=tuple(picked.error for picked in (industry, region) if picked.error),
             classification=text("classification", ("excellent", "mixed", "poor")),
             sla=text("sla", SLA_STATES), mine=args.get("mine") in ("1", "true", "on"),
             sort=text("sort", SORTS) or "routed", descending=args.get("order") == "desc", after=text_cursor(args),
@@ -124,6 +134,14 @@ class Filters:
                   "mine": "1" if f.mine else None, "sort": None if f.sort == "routed" else f.sort,
                   "order": "desc" if f.descending else None, "after": f.after}
         return {k: str(v) for k, v in values.items() if v is not None}
+
+
+def _industry_prefix(typed: str | None) -> Picked:
+    """A division picked by code or name, or a longer GB/T 4754 code ("3911") as a prefix."""
+    digits = unicodedata.normalize("NFKC", typed or "").strip()
+    if digits.isdigit() and division_of(digits):
+        return Picked(digits)
+    return pick_industry(typed)
 
 
 def text_cursor(args) -> str | None:
@@ -234,6 +252,12 @@ class Shape:
                    classification=f.classification is not None, sla=f.sla, mine=f.mine)
 
 
+def end_of_day_shanghai(now: datetime) -> datetime:
+    """The coming midnight in Asia/Shanghai (as UTC): what is due before it is due today."""
+    tomorrow = now.astimezone(SHANGHAI).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(0), SHANGHAI).astimezone(UTC)
+
+
 def _like_prefix(value: str | None) -> str | None:
     if not value:
         return None
@@ -245,7 +269,8 @@ def _values(f: Filters, institution_id: int, user_id: int, now: datetime) -> dic
     return {"institution_id": institution_id, "user_id": user_id, "today": today_shanghai(), "state": f.state,
             "amount_min": f.amount_min,
             "amount_max": f.amount_max, "industry": _like_prefix(f.industry), "region": _like_prefix(f.region),
-            "classification": f.classification, "now": now, "due_soon_until": now + DUE_SOON}
+            "classification": f.classification, "now": now, "due_soon_until": now + DUE_SOON,
+            "end_of_today": end_of_day_shanghai(now)}
 
 
 def _filtered(shape: Shape, rows: bool = True) -> Select:
@@ -284,6 +309,9 @@ def _filtered(shape: Shape, rows: bool = True) -> Select:
     elif shape.sla == "due_soon":
         query = query.where(~FinancingRequest.stuck, FinancingRequest.sla_due_at > now,
                             FinancingRequest.sla_due_at <= bindparam("due_soon_until"))
+    elif shape.sla == "due_today":
+        query = query.where(~FinancingRequest.stuck, FinancingRequest.sla_due_at > now,
+                            FinancingRequest.sla_due_at <= bindparam("end_of_today"))
     elif shape.sla == "on_time":
         query = query.where(~FinancingRequest.stuck, FinancingRequest.sla_due_at > bindparam("due_soon_until"))
     if shape.mine:

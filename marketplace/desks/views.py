@@ -3,7 +3,7 @@ request's review page where staff claim, note, ask, offer, approve and decline."
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,7 +14,6 @@ from marketplace.accounts.roles import Role
 from marketplace.desks import claims, decisions, evidence, info, queue, rows
 from marketplace.desks.forms import DeclineForm, NoteForm, OfferForm, QuestionForm
 from marketplace.desks.models import InfoAttachment, InfoRequest, InternalNote, Offer
-from marketplace.downloads import file_headers
 from marketplace.enterprises.consents import reading_purpose
 from marketplace.enterprises.models import SCOPE_LABELS, Consent
 from marketplace.extensions import db
@@ -23,7 +22,7 @@ from marketplace.formatting import today_shanghai
 from marketplace.guarantees import services as guarantees
 from marketplace.guarantees.forms import GuaranteeOfferForm
 from marketplace.i18n import is_english, sentences
-from marketplace.receivables.documents import ALLOWED_TYPES, document_response, storage_dir
+from marketplace.receivables.documents import document_response, stored_file_response
 from marketplace.receivables.models import CONFIRMATION_LABELS, Receivable
 from marketplace.reference.industries import industry_name
 from marketplace.reference.regions import region_name
@@ -104,6 +103,7 @@ def detail(request_id: int):
                                   .order_by(Offer.id.desc())).all(),
         offer_form=OfferForm(formdata=None, term_days=req.term_days, amount=f"{req.amount:.2f}"),
         decline_form=DeclineForm(formdata=None, reasons=reasons, locale=_locale()), reasons=reasons,
+        may_decline=decisions.decline_refusal(target) is None,
         question_form=QuestionForm(formdata=None), note_form=NoteForm(formdata=None),
         four_eyes_amount=decisions.four_eyes_amount(), is_approver=user.role == Role.BANK_APPROVER,
         today=today_shanghai(), industry_name=industry_name, region_name=region_name, scope_labels=SCOPE_LABELS,
@@ -247,10 +247,4 @@ def attachment(request_id: int, attachment_id: int):
                              purpose=reading_purpose(target.institution.kind, target.request.state),
                              request_id=request_id, attachment_id=row.id)
     db.session.commit()
-    path = storage_dir() / row.stored_name
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=row.content_type, max_age=0)
-    extension = ALLOWED_TYPES.get(row.content_type, "bin")
-    response.headers.update(file_headers(row.original_name, f"attachment-{row.id}.{extension}"))
-    return response
+    return stored_file_response(row.stored_name, row.content_type, row.original_name, f"attachment-{row.id}")

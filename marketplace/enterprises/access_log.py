@@ -21,7 +21,9 @@ from marketplace.formatting import SHANGHAI
 
 ACCESS_ACTIONS = ("credit_data.read", "credit_data.denied")
 
-# What an institution read, and why, as the access log names them (zh, en); unknown codes show as stored.
+# What an institution read, and why, as the access log and the audit log name them (zh, en): every
+# object type passed to audit.record_credit_read and every purpose of a read (tests/test_access_labels.py
+# checks the calls); a code not listed shows as stored, and the stored code is shown on hover.
 READ_LABELS = {
     "financing_request": ("融资申请", "Financing request"),
     "verification_report": ("核验报告", "Verification report"),
@@ -34,6 +36,8 @@ READ_LABELS = {
     "credit_objection": ("信用异议", "Credit objection"),
     "credit_repair": ("信用修复申请", "Credit repair application"),
     "credit_evidence": ("异议或修复的证明材料", "Evidence of an objection or repair"),
+    "credit_list": ("信用名单（红、白、黄名单）", "Credit lists (red, white, yellow)"),
+    "whitelist_push": ("白名单推送", "White-list push to banks"),
 }
 PURPOSE_LABELS = {
     **CONSENT_PURPOSE_LABELS,
@@ -44,6 +48,10 @@ PURPOSE_LABELS = {
     "no valid consent": ("无有效授权", "No valid consent"),
     "objection_handling": ("处理异议", "Handling an objection"),
     "repair_review": ("审核信用修复", "Reviewing a credit repair"),
+    "credit file": ("信用档案记录", "Credit file record"),
+    "published credit lists": ("公示信用名单", "Publishing the credit lists"),
+    "white-list push review": ("审核白名单推送", "Reviewing a white-list push"),
+    "white-list push download": ("下载白名单推送", "Downloading a white-list push"),
 }
 WHAT_LABELS = {**READ_LABELS, **SCOPE_LABELS}
 

@@ -8,7 +8,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.accounts.forms import UserFields
@@ -20,8 +27,11 @@ from marketplace.enterprises.models import (
     Enterprise,
 )
 from marketplace.extensions import db
+from marketplace.form_validators import fold_width
 from marketplace.formatting import today_shanghai
+from marketplace.i18n import localized
 from marketplace.reference.industries import INDUSTRY_DIVISIONS, industry_choices
+from marketplace.reference.picker import RegionField
 from marketplace.reference.regions import is_region_code
 from workflows.identifiers import normalise_uscc, resident_id_problem, uscc_problem
 
@@ -29,29 +39,16 @@ PHONE = Regexp(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$", message=_l("请输入手机
 
 
 class RegistrationForm(UserFields):
-    """The enterprise and its first user (the enterprise admin) in one step."""
+    """The enterprise and its first user (the enterprise admin) in one step, asking only what the
+    credit code does not say; the rest is completed later (ProfileForm) before the first request."""
 
     enterprise_name = StringField(_l("企业名称"), validators=[DataRequired(_l("请输入企业名称")), Length(min=4, max=200)])
-    uscc = StringField(_l("统一社会信用代码"), validators=[DataRequired(_l("请输入统一社会信用代码"))])
-    legal_rep_name = StringField(_l("法定代表人姓名"), validators=[DataRequired(_l("请输入法定代表人姓名")), Length(max=50)])
-    legal_rep_id_number = StringField(
-        _l("法定代表人身份证号码"), validators=[DataRequired(_l("请输入法定代表人身份证号码"))]
-    )
-    industry_code = SelectField(_l("所属行业（GB/T 4754）"), validators=[DataRequired(_l("请选择行业"))])
-    region_code = StringField(_l("所在地区"), validators=[DataRequired(_l("请选择所在地区"))])
-    park = StringField(_l("所在园区"), validators=[Optional(), Length(max=100)])
-    address = StringField(_l("经营地址"), validators=[Optional(), Length(max=200)])
-    contact_phone = StringField(_l("联系电话"), validators=[DataRequired(_l("请输入联系电话")), PHONE])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # a dict makes WTForms render <optgroup>s; the first, unlabelled group holds the prompt
-        self.industry_code.choices = {"": [("", _l("请选择行业"))], **dict(industry_choices())}
+    uscc = StringField(_l("统一社会信用代码"), filters=[fold_width], validators=[DataRequired(_l("请输入统一社会信用代码"))])
 
     def validate_uscc(self, field):
         problem = uscc_problem(field.data or "")
         if problem:
-            raise ValidationError(problem)
+            raise ValidationError(localized(problem))
         code = normalise_uscc(field.data)
         exists = db.session.scalar(select(func.count()).where(Enterprise.uscc == code))
         if exists:
@@ -61,16 +58,41 @@ class RegistrationForm(UserFields):
         """No "already used" error here: that would tell anyone which addresses have accounts
         (registration.request_registration answers the same either way)."""
 
+
+class ProfileForm(FlaskForm):
+    """What registration left for later, required before the first financing request."""
+
+    legal_rep_name = StringField(_l("法定代表人姓名"), validators=[DataRequired(_l("请输入法定代表人姓名")), Length(max=50)])
+    legal_rep_id_number = StringField(
+        _l("法定代表人身份证号码"), validators=[DataRequired(_l("请输入法定代表人身份证号码"))]
+    )
+    industry_code = SelectField(_l("所属行业（GB/T 4754）"), validators=[DataRequired(_l("请选择行业"))])
+    region_code = RegionField(_l("所在区县"), counties_only=True, validators=[InputRequired(_l("请选择所在区县"))],
+                              description=_l("填写区县名称或6位行政区划代码，也可从列表中选择"))
+    park = StringField(_l("所在园区"), validators=[Optional(), Length(max=100)])
+    address = StringField(_l("经营地址"), validators=[Optional(), Length(max=200)])
+    contact_phone = StringField(_l("联系电话"), filters=[fold_width], validators=[DataRequired(_l("请输入联系电话")), PHONE])
+
+    def __init__(self, *args, has_id_number: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # a dict makes WTForms render <optgroup>s; the first, unlabelled group holds the prompt
+        self.industry_code.choices = {"": [("", _l("请选择行业"))], **dict(industry_choices())}
+        if has_id_number:  # the stored number is never put back in the field: blank keeps it
+            self.legal_rep_id_number.validators = [Optional()]
+            self.legal_rep_id_number.flags.required = False
+
     def validate_legal_rep_id_number(self, field):
         problem = resident_id_problem(field.data or "")
         if problem:
-            raise ValidationError(problem)
+            raise ValidationError(localized(problem))
 
     def validate_industry_code(self, field):
         if field.data not in INDUSTRY_DIVISIONS:
             raise ValidationError(_l("请从列表中选择行业"))
 
     def validate_region_code(self, field):
+        if field.errors:
+            return  # the picker said why it could not read what was typed
         if not is_region_code(field.data):
             raise ValidationError(_l("请选择到区县一级的行政区划"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.crypto import EncryptedText
@@ -46,18 +46,25 @@ class Enterprise(db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), unique=True)
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
-    legal_rep_name: Mapped[str] = mapped_column(String(50))
-    legal_rep_id_number: Mapped[str] = mapped_column(EncryptedText)  # encrypted at rest, never shown unmasked
-    industry_code: Mapped[str] = mapped_column(String(4))
+    # Registration asks only what the credit code does not say (issue 19); the legal representative,
+    # the industry and the phone are completed before the first request (enterprises.profile).
+    legal_rep_name: Mapped[str | None] = mapped_column(String(50))
+    # encrypted at rest, never shown unmasked
+    legal_rep_id_number: Mapped[str | None] = mapped_column(EncryptedText)
+    industry_code: Mapped[str | None] = mapped_column(String(4))
+    # from the credit code's characters 3-8 at registration; a county's code once the profile is complete
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     park: Mapped[str | None] = mapped_column(String(100))
     contact_name: Mapped[str] = mapped_column(String(50))
-    contact_phone: Mapped[str] = mapped_column(String(20))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
     address: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # consent to be recommended to banks in the monthly white-list push (marketplace.lists); None: no
     recommend_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recommend_consent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # days from an invoice's issue to its due date, for receivables imported from invoices (set once
+    # at the first invoice import, marketplace/receivables/invoice_import.py); None: not yet set
+    default_payment_term_days: Mapped[int | None] = mapped_column(Integer)
 
     organisation = relationship("Organisation", back_populates="enterprise")
 

@@ -18,19 +18,27 @@ from marketplace.enterprises.models import CommitmentSignature, CommitmentText, 
 from marketplace.enterprises.signals import consent_granted, consent_revoked
 from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
+from workflows.credit_code import decode_uscc
 from workflows.identifiers import normalise_uscc
 
 
-def register_enterprise(*, name: str, uscc: str, legal_rep_name: str, legal_rep_id_number: str,
-                        industry_code: str, region_code: str, park: str | None, address: str | None,
-                        contact_phone: str, user_name: str, email: str, password: str) -> User:
-    """Create the enterprise's organisation, its record and its first user (the admin)."""
+def register_enterprise(*, name: str, uscc: str, user_name: str, email: str, password: str,
+                        contact_phone: str | None = None, legal_rep_name: str | None = None,
+                        legal_rep_id_number: str | None = None, industry_code: str | None = None,
+                        region_code: str | None = None, park: str | None = None,
+                        address: str | None = None) -> User:
+    """Create the enterprise's organisation, its record and its first user (the admin).
+
+    Only the name, the credit code and the admin are required: the region defaults to the credit
+    code's registration division, and the rest is completed later (complete_profile) before the
+    first financing request."""
+    region_code = region_code or decode_uscc(uscc).division_code
     org = Organisation(kind=OrgKind.ENTERPRISE, name=name.strip(), region_code=region_code)
     enterprise = Enterprise(
-        organisation=org, uscc=normalise_uscc(uscc), name=name.strip(), legal_rep_name=legal_rep_name.strip(),
-        legal_rep_id_number=legal_rep_id_number.strip().upper(), industry_code=industry_code,
-        region_code=region_code, park=(park or "").strip() or None, address=(address or "").strip() or None,
-        contact_name=user_name.strip(), contact_phone=contact_phone.strip(),
+        organisation=org, uscc=normalise_uscc(uscc), name=name.strip(), legal_rep_name=_text(legal_rep_name),
+        legal_rep_id_number=_text(legal_rep_id_number, upper=True), industry_code=industry_code or None,
+        region_code=region_code, park=_text(park), address=_text(address),
+        contact_name=user_name.strip(), contact_phone=_text(contact_phone),
     )
     user = User(organisation=org, name=user_name.strip(), email=email.strip().lower(),
                 role=Role.ENTERPRISE_ADMIN, password_hash=security.hash_password(password))
@@ -39,6 +47,28 @@ def register_enterprise(*, name: str, uscc: str, legal_rep_name: str, legal_rep_
     audit.record("enterprise.registered", enterprise, enterprise_id=enterprise.id, actor=user,
                  uscc=enterprise.uscc, name=enterprise.name)
     return user
+
+
+def _text(value: str | None, *, upper: bool = False) -> str | None:
+    """A typed value stripped (upper-cased for identifiers); empty as None."""
+    value = (value or "").strip()
+    return (value.upper() if upper else value) or None
+
+
+def complete_profile(enterprise: Enterprise, user: User, *, legal_rep_name: str, legal_rep_id_number: str,
+                     industry_code: str, region_code: str, contact_phone: str, park: str | None,
+                     address: str | None) -> None:
+    """Fill in (or correct) what registration left for later; audited without the ID number. A
+    blank ID number keeps the stored one (the form never shows it back)."""
+    enterprise.legal_rep_name = _text(legal_rep_name)
+    enterprise.legal_rep_id_number = _text(legal_rep_id_number, upper=True) or enterprise.legal_rep_id_number
+    enterprise.industry_code = industry_code
+    enterprise.region_code = enterprise.organisation.region_code = region_code
+    enterprise.contact_phone = _text(contact_phone)
+    enterprise.park, enterprise.address = _text(park), _text(address)
+    db.session.flush()
+    audit.record("enterprise.profile_completed", enterprise, enterprise_id=enterprise.id, actor=user,
+                 industry_code=industry_code, region_code=region_code, legal_rep_name=enterprise.legal_rep_name)
 
 
 def current_commitment_text() -> CommitmentText:

@@ -21,6 +21,7 @@ from marketplace import audit
 from marketplace.accounts import management, security, user_pages
 from marketplace.accounts.models import User
 from marketplace.accounts.roles import ENTERPRISE_ROLES, ROLE_LABELS, Role
+from marketplace.enterprises import profile as enterprise_profile
 from marketplace.enterprises import registration, services
 from marketplace.enterprises.access_log import (
     PURPOSE_LABELS,
@@ -33,18 +34,19 @@ from marketplace.enterprises.forms import (
     ConfirmForm,
     ConsentForm,
     EnterpriseUserForm,
+    ProfileForm,
     RegistrationForm,
     RevokeForm,
 )
 from marketplace.enterprises.models import CONSENT_PURPOSE_LABELS, SCOPE_LABELS, Consent
 from marketplace.extensions import db, limiter
 from marketplace.formatting import today_shanghai
-from marketplace.i18n import pick
+from marketplace.i18n import join_list, pick
 from marketplace.pagination import paginate
 from marketplace.pdf import pdf_response
 from marketplace.permissions import current_enterprise, require_owned
 from marketplace.reference.industries import industry_name
-from marketplace.reference.regions import region_name
+from marketplace.reference.regions import is_region_code, region_name
 
 bp = Blueprint("enterprises", __name__)
 
@@ -64,10 +66,7 @@ def register():
     form = RegistrationForm()
     if form.validate_on_submit():
         send_email = registration.request_registration(
-            name=form.enterprise_name.data, uscc=form.uscc.data, legal_rep_name=form.legal_rep_name.data,
-            legal_rep_id_number=form.legal_rep_id_number.data, industry_code=form.industry_code.data,
-            region_code=form.region_code.data, park=form.park.data, address=form.address.data,
-            contact_phone=form.contact_phone.data, user_name=form.name.data, email=form.email.data,
+            name=form.enterprise_name.data, uscc=form.uscc.data, user_name=form.name.data, email=form.email.data,
             password=form.password.data,
         )
         db.session.commit()
@@ -94,8 +93,8 @@ def confirm_registration(token: str):
     session.clear()
     login_user(user)
     db.session.commit()
-    flash(_("注册成功。请先签署信用承诺书，再登记应收账款。"), "success")
-    return redirect(url_for("enterprises.commitment"))
+    flash(_("注册成功。下面的清单列出了首次融资申请还需要完成的事项。"), "success")
+    return redirect(url_for("onboarding.start"))
 
 
 @bp.get("/enterprise")
@@ -103,8 +102,35 @@ def profile():
     enterprise = current_enterprise()
     return render_template(
         "enterprises/profile.html", ent=enterprise, signature=services.current_signature(enterprise),
-        industry=industry_name(enterprise.industry_code), region=region_name(enterprise.region_code),
+        industry=industry_name(enterprise.industry_code) if enterprise.industry_code else "",
+        region=region_name(enterprise.region_code), facts=enterprise_profile.credit_code_facts(enterprise),
+        missing=[pick(enterprise_profile.PROFILE_FIELDS[name]) for name in enterprise_profile.missing_fields(enterprise)],
     )
+
+
+@bp.route("/enterprise/profile/complete", methods=["GET", "POST"])
+def complete_profile():
+    """What registration left for later (legal representative, industry, county, phone), needed
+    before the first financing request; the county is preset from the credit code when it names one."""
+    enterprise = current_enterprise()
+    form = ProfileForm(obj=enterprise, has_id_number=bool(enterprise.legal_rep_id_number))
+    if not form.is_submitted():
+        form.legal_rep_id_number.data = ""  # never shown unmasked, not even in a field's value
+        if not is_region_code(enterprise.region_code):
+            form.region_code.data = ""  # the credit code named a city or province: the picker asks the county
+    if form.validate_on_submit():
+        services.complete_profile(
+            enterprise, current_user._get_current_object(), legal_rep_name=form.legal_rep_name.data,
+            legal_rep_id_number=form.legal_rep_id_number.data, industry_code=form.industry_code.data,
+            region_code=form.region_code.data, contact_phone=form.contact_phone.data, park=form.park.data,
+            address=form.address.data)
+        db.session.commit()
+        flash(_("企业资料已补全"), "success")
+        return redirect(url_for("onboarding.start"))
+    return render_template("enterprises/profile_form.html", form=form, ent=enterprise,
+                           facts=enterprise_profile.credit_code_facts(enterprise),
+                           division=enterprise_profile.division_name(enterprise.region_code),
+                           ), 400 if form.is_submitted() else 200
 
 
 @bp.get("/enterprise/commitment")
@@ -180,7 +206,7 @@ def revoke_consent(consent_id: int):
         flash(_("授权已撤销，该机构将无法再查询相关数据"), "success")
         if closed:
             flash(_("%(name)s 对您 %(n)s 笔融资申请的审查已终止：%(ids)s。详情见各申请页。", name=consent.grantee.name,
-                    n=len(closed), ids="、".join(f"#{i}" for i in closed)), "info")
+                    n=len(closed), ids=join_list(f"#{i}" for i in closed)), "info")
     return redirect(url_for("enterprises.consents"))
 
 

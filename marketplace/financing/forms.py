@@ -6,12 +6,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.enterprises.consents import ROUTING_SCOPE
 from marketplace.enterprises.forms import ConsentForm
-from marketplace.form_validators import WholeNumberRange
+from marketplace.financing.models import FinancingRequest
+from marketplace.form_validators import TextLength, WholeNumberRange, fold_width
 from marketplace.formatting import today_shanghai
 from marketplace.i18n import input_error, pick
 from workflows.financing import MAX_TARGETS
@@ -31,13 +32,13 @@ class VersionedForm(FlaskForm):
 
 
 class RequestForm(VersionedForm):
-    amount = StringField(_l("融资金额（元）"), validators=[DataRequired(_l("请填写融资金额"))])
+    amount = StringField(_l("融资金额（元）"), filters=[fold_width], validators=[DataRequired(_l("请填写融资金额"))])
     term_days = IntegerField(
         _l("融资期限（天）"),
         validators=[InputRequired(_l("请填写融资期限")),
                     WholeNumberRange(min=1, max=MAX_TERM_DAYS, message=_l("融资期限应在1至720天之间"))],
     )
-    purpose = TextAreaField(_l("资金用途"), validators=[DataRequired(_l("请填写资金用途")), Length(max=500)])
+    purpose = TextAreaField(_l("资金用途"), validators=[DataRequired(_l("请填写资金用途")), TextLength(FinancingRequest.purpose)])
     receivables = SelectMultipleField(
         _l("质押的应收账款"), coerce=int, option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
         validators=[DataRequired(_l("请至少选择一笔应收账款"))], validate_choice=False,

@@ -15,8 +15,6 @@ is routed blind.
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from marketplace.accounts.models import Organisation, User
@@ -27,7 +25,7 @@ from marketplace.enterprises.consents import consenting_institutions
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest, WorkflowEvent
 from marketplace.financing.services import apply_transition
-from marketplace.i18n import pick
+from marketplace.notifications.messages import later, listing
 from marketplace.notifications.services import notify
 from marketplace.supermarket import pushes
 from marketplace.supermarket.matching import ranked_matches
@@ -166,23 +164,23 @@ def consent_note(kind: str, waiting: list[Organisation]) -> str:
 def ask_for_consent(request: FinancingRequest, kind: str, waiting: list[Organisation]) -> None:
     """Tell the enterprise that the request waits for its consent, and to whom."""
     notify(enterprise_users(request), "routing.consent_needed",
-           _("融资申请 #%(id)s 需要您授权后才能推送", id=request.id),
-           _("符合条件的%(kind)s（%(names)s）尚未获得贵企业查询银行流水的授权，平台没有推送您的申请。"
+           later("融资申请 #%(id)s 需要您授权后才能推送", id=request.id),
+           later("符合条件的%(kind)s（%(names)s）尚未获得贵企业查询银行流水的授权，平台没有推送您的申请。"
              "请企业管理员在申请页授权，或选择其他已授权的机构。",
-             kind=pick(KIND_NAMES[kind]), names="、".join(o.name for o in waiting)),
+             kind=KIND_NAMES[kind], names=listing(o.name for o in waiting)),
            url_for("financing.detail", request_id=request.id, _anchor="consents"))
 
 
 def _tell_enterprise(request: FinancingRequest, report, targets: list[RequestTarget], kind: str | None) -> None:
-    label = CLASS_LABELS[report.classification][0]
+    label = CLASS_LABELS[report.classification]  # (zh, en)
     link = url_for("reports.enterprise_report", request_id=request.id, report_id=report.id)
     if targets:
-        names = "、".join(t.institution.name for t in targets if t.status == "routed")
-        title = _("融资申请 #%(id)s 已通过核验", id=request.id)
-        body = _("资产质量：%(label)s。已推送：%(names)s。", label=label, names=names)
+        names = listing(t.institution.name for t in targets if t.status == "routed")
+        title = later("融资申请 #%(id)s 已通过核验", id=request.id)
+        body = later("资产质量：%(label)s。已推送：%(names)s。", label=label, names=names)
     else:
-        title = _("融资申请 #%(id)s 已退回", id=request.id)
-        body = _("资产质量：%(label)s。请查看核验报告中的原因和改进建议，修改后可重新提交。", label=label)
+        title = later("融资申请 #%(id)s 已退回", id=request.id)
+        body = later("资产质量：%(label)s。请查看核验报告中的原因和改进建议，修改后可重新提交。", label=label)
     notify(enterprise_users(request), "verification.done", title, body, link)
 
 
@@ -193,8 +191,7 @@ def tell_institutions(request: FinancingRequest, targets: list[RequestTarget], k
                                                       User.role == role, User.active)).all()
         if not staff:
             continue
-        with force_locale("zh_Hans_CN"):
-            notify(staff, "request.routed", _("新的融资申请 #%(id)s", id=request.id),
-                   _("%(enterprise)s 申请融资 %(amount)s 元，期限 %(term)s 天，已推送贵机构。",
+        notify(staff, "request.routed", later("新的融资申请 #%(id)s", id=request.id),
+               later("%(enterprise)s 申请融资 %(amount)s 元，期限 %(term)s 天，已推送贵机构。",
                      enterprise=request.enterprise.name, amount=f"{request.amount:,.2f}", term=request.term_days),
-                   url_for("desk.detail", request_id=request.id))
+               url_for("desk.detail", request_id=request.id))

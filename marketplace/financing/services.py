@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace import audit, events
 from marketplace.db import utcnow
+from marketplace.enterprises import profile as enterprise_profile
 from marketplace.enterprises.services import current_signature
 from marketplace.extensions import db
 from marketplace.financing import targets
@@ -38,6 +39,16 @@ def pledged_receivable_ids(enterprise_id: int) -> set[int]:
         select(RequestPledge.receivable_id)
         .join(Receivable, Receivable.id == RequestPledge.receivable_id)
         .where(Receivable.enterprise_id == enterprise_id, RequestPledge.active)
+    ))
+
+
+def requests_holding_pledges(enterprise_id: int) -> list[FinancingRequest]:
+    """The enterprise's requests that some of its receivables are pledged to, newest first."""
+    return list(db.session.scalars(
+        select(FinancingRequest).where(
+            FinancingRequest.enterprise_id == enterprise_id,
+            FinancingRequest.id.in_(select(RequestPledge.request_id).where(RequestPledge.active)),
+        ).order_by(FinancingRequest.id.desc())
     ))
 
 
@@ -67,6 +78,7 @@ def request_facts(request: FinancingRequest) -> RequestFacts:
         pledged_count=len(request.active_pledges),
         pledged_total=request.pledged_total,
         commitment_signed=current_signature(request.enterprise) is not None,
+        profile_complete=enterprise_profile.is_complete(request.enterprise),
     )
 
 

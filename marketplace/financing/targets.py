@@ -14,7 +14,7 @@ from marketplace.accounts.models import Organisation
 from marketplace.enterprises.consents import consenting_institutions
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
-from marketplace.i18n import pick, sentences
+from marketplace.i18n import join_list, pick, sentences
 from marketplace.supermarket import services as products
 from marketplace.supermarket.matching import ranked_matches
 from marketplace.supermarket.models import RequestTarget
@@ -36,7 +36,7 @@ class ConsentMissing(TargetRefused):
         self.institutions = institutions
         super().__init__(_("您选择的机构尚未获得贵企业查询银行流水的授权：%(names)s。平台只向已授权的机构推送申请，"
                            "请先授权（企业管理员可在本页授权），或选择其他机构。",
-                           names="、".join(o.name for o in institutions)))
+                           names=join_list(o.name for o in institutions)))
 
 
 def choose_targets(request: FinancingRequest, product_ids: Sequence[int] | None = None,
@@ -113,7 +113,7 @@ def _validated_choice(matches: list[Match], product_ids: list[int], worked: dict
     again = [worked[i].name for i in institutions if i in worked]
     if again:
         raise TargetRefused(_("%(names)s 已处理过本申请（已拒绝或已退出审查），不能再次选择，请选择其他机构",
-                              names="、".join(again)))
+                              names=join_list(again)))
     return chosen
 
 

@@ -20,7 +20,7 @@ from marketplace.financing import services, targets
 from marketplace.financing.forms import RequestForm, RoutingConsentForm, SubmitForm, VersionedForm
 from marketplace.financing.models import FinancingRequest, WorkflowEvent
 from marketplace.guarantees.models import Guarantee
-from marketplace.i18n import is_english, sentences
+from marketplace.i18n import is_english, join_list, sentences
 from marketplace.pagination import paginate
 from marketplace.payments.models import Payment
 from marketplace.permissions import current_enterprise, is_enterprise_admin, require_owned
@@ -72,6 +72,9 @@ def new():
     pledgeable = services.pledgeable_receivables(enterprise.id)
     form = RequestForm(pledgeable=pledgeable)
     if not pledgeable:
+        holding = services.requests_holding_pledges(enterprise.id)
+        if holding:  # every receivable backs an open request: say so, and where they are
+            return render_template("financing/all_pledged.html", requests=holding)
         flash(_("没有可质押的应收账款，请先登记应收账款"), "warning")
         return redirect(url_for("receivables.index"))
     if form.validate_on_submit():
@@ -103,7 +106,7 @@ def _target_product_from_supermarket(request: FinancingRequest) -> None:
         return
     if not consenting_institutions(request.enterprise_id, [t.institution_id for t in chosen]):
         flash(_("%(name)s 尚未获得贵企业查询银行流水的授权。提交前请在申请页授权，或选择其他机构。",
-                name="、".join(t.institution.name for t in chosen)), "warning")
+                name=join_list(t.institution.name for t in chosen)), "warning")
 
 
 @bp.route("/<int:request_id>/edit", methods=["GET", "POST"])

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, ValidationError
 
+from marketplace.form_validators import fold_width
 from workflows.guarantees import COVERAGE_MAX, COVERAGE_MIN, FEE_RATE_MAX, FEE_RATE_MIN
 
 
@@ -23,8 +24,8 @@ def _percent(field) -> Decimal:
 
 
 class GuaranteeOfferForm(FlaskForm):
-    coverage_ratio = StringField(_l("担保比例（%）"), validators=[DataRequired(_l("请填写担保比例"))])
-    fee_rate = StringField(_l("担保费率（%/年）"), validators=[DataRequired(_l("请填写担保费率"))])
+    coverage_ratio = StringField(_l("担保比例（%）"), filters=[fold_width], validators=[DataRequired(_l("请填写担保比例"))])
+    fee_rate = StringField(_l("担保费率（%/年）"), filters=[fold_width], validators=[DataRequired(_l("请填写担保费率"))])
 
     parsed_coverage: Decimal | None = None
     parsed_fee_rate: Decimal | None = None

@@ -31,6 +31,7 @@ from marketplace.financing.services import apply_transition
 from marketplace.formatting import local, today_shanghai, yuan
 from marketplace.guarantees.models import Guarantee
 from marketplace.i18n import pick, sentences
+from marketplace.notifications.messages import later, listing
 from marketplace.notifications.services import notify
 from marketplace.payments import services as payments
 from marketplace.payments.hooks import on_paid
@@ -97,8 +98,8 @@ def offer_guarantee(target: RequestTarget, user, coverage_ratio: Decimal, fee_ra
                  request_id=request.id, coverage_ratio=coverage_ratio, fee_rate=fee_rate,
                  guaranteed_amount=amounts.guaranteed_amount, fee=amounts.fee, term_days=request.term_days)
     apply_transition(request, "offer_guarantee", user, guarantee_id=guarantee.id)
-    notify(enterprise_users(request), "guarantee.offered", _("融资申请 #%(id)s 收到担保方案", id=request.id),
-           _("%(guarantor)s 提供担保：担保比例 %(coverage)s%%，担保金额 %(amount)s，年费率 %(rate)s%%，"
+    notify(enterprise_users(request), "guarantee.offered", later("融资申请 #%(id)s 收到担保方案", id=request.id),
+           later("%(guarantor)s 提供担保：担保比例 %(coverage)s%%，担保金额 %(amount)s，年费率 %(rate)s%%，"
              "担保费 %(fee)s。请确认。", guarantor=target.institution.name, coverage=coverage_ratio,
              amount=yuan(amounts.guaranteed_amount), rate=fee_rate, fee=yuan(amounts.fee)),
            url_for("guarantees.enterprise_guarantee", request_id=request.id))
@@ -129,8 +130,8 @@ def accept_guarantee(guarantee: Guarantee, enterprise_user):
     audit.record("guarantee.accepted", guarantee, enterprise_id=request.enterprise_id, actor=enterprise_user,
                  request_id=request.id, payment_id=payment.id, fee=guarantee.fee)
     notify(institution_staff(guarantee.institution_id, GUARANTOR_STAFF), "guarantee.accepted",
-           _("担保方案已被接受：申请 #%(id)s", id=request.id),
-           _("%(enterprise)s 接受了贵机构的担保方案，担保费 %(fee)s 待缴纳；收到转账后请在平台确认。",
+           later("担保方案已被接受：申请 #%(id)s", id=request.id),
+           later("%(enterprise)s 接受了贵机构的担保方案，担保费 %(fee)s 待缴纳；收到转账后请在平台确认。",
              enterprise=request.enterprise.name, fee=yuan(guarantee.fee)),
            url_for("desk.detail", request_id=request.id))
     return payment
@@ -183,13 +184,13 @@ def route_to_banks(request: FinancingRequest, guarantee: Guarantee) -> list[Requ
         audit.record("guarantee.no_bank", request, enterprise_id=request.enterprise_id, request_id=request.id,
                      guarantee_id=guarantee.id, awaiting_consent=[o.id for o in waiting])
         if waiting:
-            notify(enterprise_users(request), "guarantee.issued", _("融资申请 #%(id)s 已获担保", id=request.id),
-                   _("担保函 %(no)s 已出具。符合条件的银行（%(names)s）尚未获得贵企业查询银行流水的授权，"
-                     "授权后平台即推送您的申请。", no=guarantee.letter_no, names="、".join(o.name for o in waiting)),
+            notify(enterprise_users(request), "guarantee.issued", later("融资申请 #%(id)s 已获担保", id=request.id),
+                   later("担保函 %(no)s 已出具。符合条件的银行（%(names)s）尚未获得贵企业查询银行流水的授权，"
+                     "授权后平台即推送您的申请。", no=guarantee.letter_no, names=listing(o.name for o in waiting)),
                    url_for("enterprises.consents"))
             return []
-        notify(enterprise_users(request), "guarantee.issued", _("融资申请 #%(id)s 已获担保", id=request.id),
-               _("担保函 %(no)s 已出具，但暂无符合条件的银行产品，平台将继续为您匹配。", no=guarantee.letter_no),
+        notify(enterprise_users(request), "guarantee.issued", later("融资申请 #%(id)s 已获担保", id=request.id),
+               later("担保函 %(no)s 已出具，但暂无符合条件的银行产品，平台将继续为您匹配。", no=guarantee.letter_no),
                link)
         return []
     now = utcnow()
@@ -197,13 +198,13 @@ def route_to_banks(request: FinancingRequest, guarantee: Guarantee) -> list[Requ
         target.status, target.routed_at = "routed", now
     apply_transition(request, "route_guaranteed_to_bank", guarantee_id=guarantee.id,
                      institutions=[t.institution_id for t in targets])
-    names = "、".join(t.institution.name for t in targets)
-    notify(enterprise_users(request), "guarantee.issued", _("融资申请 #%(id)s 已获担保", id=request.id),
-           _("担保函 %(no)s 已出具，申请已推送：%(names)s。", no=guarantee.letter_no, names=names), link)
+    names = listing(t.institution.name for t in targets)
+    notify(enterprise_users(request), "guarantee.issued", later("融资申请 #%(id)s 已获担保", id=request.id),
+           later("担保函 %(no)s 已出具，申请已推送：%(names)s。", no=guarantee.letter_no, names=names), link)
     for target in targets:
         notify(institution_staff(target.institution_id, (Role.BANK_OFFICER,)), "request.routed",
-               _("新的融资申请 #%(id)s", id=request.id),
-               _("%(enterprise)s 申请融资 %(amount)s，期限 %(term)s 天，已由 %(guarantor)s 担保（担保函 %(no)s）。",
+               later("新的融资申请 #%(id)s", id=request.id),
+               later("%(enterprise)s 申请融资 %(amount)s，期限 %(term)s 天，已由 %(guarantor)s 担保（担保函 %(no)s）。",
                  enterprise=request.enterprise.name, amount=yuan(request.amount), term=request.term_days,
                  guarantor=guarantee.institution.name, no=guarantee.letter_no),
                url_for("desk.detail", request_id=request.id))
@@ -211,13 +212,6 @@ def route_to_banks(request: FinancingRequest, guarantee: Guarantee) -> list[Requ
 
 
 # ---- the guarantor declines -------------------------------------------------------------------
-
-def check_guarantor_may_decline(target: RequestTarget) -> None:
-    """A guarantor that has offered a guarantee cannot decline any more (called before the decline)."""
-    guarantee = guarantee_of_target(target)
-    if guarantee is not None and guarantee.status in LIVE_STATUSES:
-        raise GuaranteeRefused(_("本机构已出具担保方案，不能再拒绝；如需撤回请联系平台"))
-
 
 def next_waiting_guarantor(request: FinancingRequest) -> RequestTarget | None:
     """The best-ranked guarantor waiting its turn that holds the enterprise's valid consent."""
@@ -232,11 +226,12 @@ def after_guarantor_decline(request: FinancingRequest, user, row: Decline) -> Re
     """After decisions.decline recorded a guarantor's no: guarantor_declined, then the next
     waiting guarantor (by rank) gets the request, or it goes back to the enterprise. Returns
     the next guarantor's target, if any."""
-    label = decline_reasons()[row.reason_code][0]
+    reason = decline_reasons()[row.reason_code]  # (zh, en)
+    label = reason[0]
     link = url_for("financing.detail", request_id=request.id)
     if request.state != State.GUARANTOR_REVIEW:
-        notify(enterprise_users(request), "guarantee.declined", _("一家担保机构拒绝了融资申请 #%(id)s", id=request.id),
-               _("原因：%(reason)s。", reason=label), link)
+        notify(enterprise_users(request), "guarantee.declined", later("一家担保机构拒绝了融资申请 #%(id)s", id=request.id),
+               later("原因：%(reason)s。", reason=reason), link)
         return None
     apply_transition(request, "decline_guarantee", user, note=f"{label}。{row.note}".rstrip("。") + "。",
                      decline_id=row.id)
@@ -246,15 +241,15 @@ def after_guarantor_decline(request: FinancingRequest, user, row: Decline) -> Re
         apply_transition(request, "reroute_to_guarantor", facts={"has_next_guarantor": True},
                          institutions=[following.institution_id], target_id=following.id)
         notify(institution_staff(following.institution_id, (Role.GUARANTOR_OFFICER,)), "request.routed",
-               _("新的融资申请 #%(id)s", id=request.id),
-               _("%(enterprise)s 申请融资 %(amount)s，期限 %(term)s 天，已推送贵机构申请担保。",
+               later("新的融资申请 #%(id)s", id=request.id),
+               later("%(enterprise)s 申请融资 %(amount)s，期限 %(term)s 天，已推送贵机构申请担保。",
                  enterprise=request.enterprise.name, amount=yuan(request.amount), term=request.term_days),
                url_for("desk.detail", request_id=request.id))
-        body = _("原因：%(reason)s。已推送给下一家担保机构：%(name)s。", reason=label, name=following.institution.name)
+        body = later("原因：%(reason)s。已推送给下一家担保机构：%(name)s。", reason=reason, name=following.institution.name)
     else:
         apply_transition(request, "return_after_guarantor",
                          note=_("没有其他可推送的担保机构，请根据拒绝原因调整后重新提交"))
-        body = _("原因：%(reason)s。没有其他担保机构可以推送，申请已退回。", reason=label)
-    notify(enterprise_users(request), "guarantee.declined", _("担保机构拒绝了融资申请 #%(id)s", id=request.id),
+        body = later("原因：%(reason)s。没有其他担保机构可以推送，申请已退回。", reason=reason)
+    notify(enterprise_users(request), "guarantee.declined", later("担保机构拒绝了融资申请 #%(id)s", id=request.id),
            body, link)
     return following

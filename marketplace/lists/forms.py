@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import AnyOf, InputRequired, Optional, Regexp, ValidationError
 
+from marketplace.form_validators import TextLength
 from marketplace.lists.models import REASON_MAX
 from marketplace.lists.services import MIN_YEAR
 from workflows.credit_lists import LIST_KINDS
@@ -28,7 +29,7 @@ class EntryDecisionForm(FlaskForm):
     decision = SelectField(_l("决定"), choices=[("included", _l("列入")), ("excluded", _l("不列入"))],
                            validators=[AnyOf(("included", "excluded"), message=_l("请选择列入或不列入"))],
                            validate_choice=False)
-    reason = TextAreaField(_l("理由"), validators=[Optional(), Length(max=REASON_MAX, message=_l("理由过长"))])
+    reason = TextAreaField(_l("理由"), validators=[Optional(), TextLength(REASON_MAX)])
 
     def validate_reason(self, field):
         if self.decision.data == "excluded" and not (field.data or "").strip():
@@ -38,7 +39,7 @@ class EntryDecisionForm(FlaskForm):
 class NoteForm(FlaskForm):
     """Confirm (optional note) or reject (reason required, checked by the service) a proposal."""
 
-    note = TextAreaField(_l("说明"), validators=[Optional(), Length(max=REASON_MAX, message=_l("说明过长"))])
+    note = TextAreaField(_l("说明"), validators=[Optional(), TextLength(REASON_MAX)])
 
 
 class MonthForm(FlaskForm):

@@ -21,14 +21,15 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from marketplace.form_validators import TextLength, fold_width
 from marketplace.i18n import input_error, sentences
 from workflows.identifiers import parse_money
 
 
 class _MoneyDayForm(FlaskForm):
     amount = StringField(_l("金额（元）"), validators=[DataRequired(_l("请填写金额"))])
-    reference = StringField(_l("业务流水号/凭证号"), validators=[DataRequired(_l("请填写业务流水号/凭证号")),
-                                                           Length(max=64)])
+    reference = StringField(_l("业务流水号/凭证号"), filters=[fold_width],
+                            validators=[DataRequired(_l("请填写业务流水号/凭证号")), Length(max=64)])
 
     parsed_amount: Decimal | None = None
 
@@ -109,8 +110,8 @@ class PrepaymentForm(FlaskForm):
                       default="payoff", validators=[InputRequired(_l("请选择提前还款方式"))])
     principal = StringField(_l("提前归还本金（元）"))
     paid_on = DateField(_l("还款日期"), validators=[InputRequired(_l("请填写还款日期"))])
-    reference = StringField(_l("业务流水号/凭证号"), validators=[DataRequired(_l("请填写业务流水号/凭证号")),
-                                                           Length(max=64)])
+    reference = StringField(_l("业务流水号/凭证号"), filters=[fold_width],
+                            validators=[DataRequired(_l("请填写业务流水号/凭证号")), Length(max=64)])
 
     parsed_principal: Decimal | None = None  # None: the payoff
 
@@ -127,4 +128,4 @@ class PrepaymentForm(FlaskForm):
 class RestructureForm(ScheduleForm):
     """A new schedule agreed for a loan in arrears, row by row, with the agreement's note."""
 
-    note = TextAreaField(_l("重组说明（协议编号、原因）"), validators=[Length(max=2000)])
+    note = TextAreaField(_l("重组说明（协议编号、原因）"), validators=[TextLength(2000)])

@@ -34,6 +34,7 @@ from marketplace.financing.services import apply_transition
 from marketplace.formatting import local, today_shanghai
 from marketplace.i18n import is_english, sentences
 from marketplace.loans.models import Instalment, Loan, Repayment
+from marketplace.notifications.messages import later, listing
 from marketplace.notifications.services import notify
 from marketplace.workcalendar.services import working_calendar
 from workflows.financing import State
@@ -256,8 +257,8 @@ def record_disbursement(offer: Offer, user, amount: Decimal, disbursed_on: date,
         raise LoanRefused(_("该申请已登记放款")) from error
     apply_transition(request, "disburse", user, loan_id=loan.id, offer_id=offer.id, amount=amount,
                      disbursed_on=disbursed_on, reference=reference)
-    notify(enterprise_users(request), "loan.disbursed", _("融资申请 #%(id)s 已放款", id=request.id),
-           _("%(bank)s 于 %(day)s 放款 ¥%(amount)s（流水号 %(ref)s）。还款计划登记后可在借款页查看。",
+    notify(enterprise_users(request), "loan.disbursed", later("融资申请 #%(id)s 已放款", id=request.id),
+           later("%(bank)s 于 %(day)s 放款 ¥%(amount)s（流水号 %(ref)s）。还款计划登记后可在借款页查看。",
              bank=offer.institution.name, day=disbursed_on.isoformat(), amount=f"{amount:,.2f}", ref=reference),
            url_for("loans.enterprise_loan", request_id=request.id))
     return loan
@@ -285,8 +286,8 @@ def record_schedule(loan: Loan, user, instalments: Iterable[tuple[date, Decimal,
     apply_transition(request, "start_repayment", user, facts={"schedule_recorded": True}, loan_id=loan.id,
                      instalments=len(rows), first_due_on=lines[0].due_on, last_due_on=lines[-1].due_on,
                      principal=loan.amount, interest=total_interest, roll_to_working_day=loan.roll_to_working_day)
-    notify(enterprise_users(request), "loan.schedule", _("融资申请 #%(id)s 的还款计划已登记", id=request.id),
-           _("共 %(n)s 期，首期 %(first)s 到期，末期 %(last)s 到期；本金 ¥%(principal)s，利息 ¥%(interest)s。",
+    notify(enterprise_users(request), "loan.schedule", later("融资申请 #%(id)s 的还款计划已登记", id=request.id),
+           later("共 %(n)s 期，首期 %(first)s 到期，末期 %(last)s 到期；本金 ¥%(principal)s，利息 ¥%(interest)s。",
              n=len(rows), first=lines[0].due_on.isoformat(), last=lines[-1].due_on.isoformat(),
              principal=f"{loan.amount:,.2f}", interest=f"{total_interest:,.2f}"),
            url_for("loans.enterprise_loan", request_id=request.id))
@@ -338,12 +339,12 @@ def _after_payment(loan: Loan, user, repayment: Repayment, left: Decimal) -> Non
     if left == 0:
         apply_transition(request, "close", user, facts={"fully_repaid": True}, loan_id=loan.id)
         notify(enterprise_users(request) + institution_staff(loan.institution_id, BANK_ROLES), "loan.closed",
-               _("融资申请 #%(id)s 已结清", id=request.id),
-               _("%(day)s 收到最后一笔还款 ¥%(amount)s，借款已全部还清。", day=repayment.paid_on.isoformat(),
+               later("融资申请 #%(id)s 已结清", id=request.id),
+               later("%(day)s 收到最后一笔还款 ¥%(amount)s，借款已全部还清。", day=repayment.paid_on.isoformat(),
                  amount=f"{paid:,.2f}"), link)
     else:
-        notify(enterprise_users(request), "loan.repayment", _("融资申请 #%(id)s 的还款已登记", id=request.id),
-               _("%(day)s 还款 ¥%(amount)s，尚欠 ¥%(left)s。", day=repayment.paid_on.isoformat(),
+        notify(enterprise_users(request), "loan.repayment", later("融资申请 #%(id)s 的还款已登记", id=request.id),
+               later("%(day)s 还款 ¥%(amount)s，尚欠 ¥%(left)s。", day=repayment.paid_on.isoformat(),
                  amount=f"{paid:,.2f}", left=f"{left:,.2f}"), link)
 
 
@@ -532,8 +533,8 @@ def record_restructuring(loan: Loan, user, instalments: Iterable[tuple[date, Dec
                  schedule=[(line.due_on.isoformat(), str(line.principal), str(line.interest)) for line in plan.new])
     events.credit_input(request.enterprise_id, "loan.restructured")
     link = url_for("loans.enterprise_loan", request_id=request.id)
-    notify(enterprise_users(request), "loan.restructured", _("融资申请 #%(id)s 的还款计划已重组", id=request.id),
-           _("%(bank)s 与贵公司约定了新的还款计划：共 %(n)s 期，尚欠本金 ¥%(principal)s。原计划及逾期记录保留，"
+    notify(enterprise_users(request), "loan.restructured", later("融资申请 #%(id)s 的还款计划已重组", id=request.id),
+           later("%(bank)s 与贵公司约定了新的还款计划：共 %(n)s 期，尚欠本金 ¥%(principal)s。原计划及逾期记录保留，"
              "重组记录将计入企业信用档案。", bank=loan.offer.institution.name, n=len(plan.new),
              principal=f"{plan.principal_outstanding:,.2f}"), link)
     return rows
@@ -622,15 +623,15 @@ def _track_loan(loan: Loan, today: date) -> list[Instalment]:
 
 def _notify_overdue(loan: Loan, fresh: list[tuple[Instalment, InstalmentState]]) -> None:
     request = loan.request
-    days = "、".join(row.due_on.isoformat() for row, _state in fresh)
+    days = listing(row.due_on.isoformat() for row, _state in fresh)
     unpaid = sum((state.unpaid for _row, state in fresh), Decimal("0.00"))
-    late = (_("%(days)s 到期的还款未按时还清（尚欠 ¥%(unpaid)s）", days=days, unpaid=f"{unpaid:,.2f}") if unpaid
-            else _("%(days)s 到期的还款晚于到期日才还清", days=days))
-    notify(enterprise_users(request), "loan.overdue", _("融资申请 #%(id)s 有逾期还款", id=request.id),
-           _("%(late)s，逾期记录将计入企业信用档案。如有疑问请与 %(bank)s 联系。", late=late,
+    late = (later("%(days)s 到期的还款未按时还清（尚欠 ¥%(unpaid)s）", days=days, unpaid=f"{unpaid:,.2f}") if unpaid
+            else later("%(days)s 到期的还款晚于到期日才还清", days=days))
+    notify(enterprise_users(request), "loan.overdue", later("融资申请 #%(id)s 有逾期还款", id=request.id),
+           later("%(late)s，逾期记录将计入企业信用档案。如有疑问请与 %(bank)s 联系。", late=late,
              bank=loan.offer.institution.name),
            url_for("loans.enterprise_loan", request_id=request.id))
     notify(institution_staff(loan.institution_id, BANK_ROLES), "loan.overdue",
-           _("逾期：%(enterprise)s（申请 #%(id)s）", enterprise=request.enterprise.name, id=request.id),
-           _("%(late)s，已记入企业信用档案。", late=late),
+           later("逾期：%(enterprise)s（申请 #%(id)s）", enterprise=request.enterprise.name, id=request.id),
+           later("%(late)s，已记入企业信用档案。", late=late),
            url_for("loans.institution_loan", request_id=request.id))

@@ -9,11 +9,21 @@ from sqlalchemy import func, select
 
 from marketplace import outbox
 from marketplace.extensions import db
+from marketplace.notifications.messages import Node, stored
 from marketplace.notifications.models import Notification
 
 
-def notify(users: Iterable, kind: str, title: str, body: str, link: str | None = None) -> list[Notification]:
-    rows = [Notification(user_id=user.id, kind=kind, title=title, body=body, link=link) for user in users]
+def notify(users: Iterable, kind: str, title: Node, body: Node, link: str | None = None) -> list[Notification]:
+    """Tell users: a row each now, an email each after the commit.
+
+    `title` and `body` are messages (`later(...)`), kept as their msgids and parameters and put into
+    words in each reader's language when shown or emailed; a plain string is kept and shown as it is.
+    """
+    title_text, title_key, title_params = stored(title)
+    body_text, body_key, body_params = stored(body)
+    rows = [Notification(user_id=user.id, kind=kind, title=title_text[:200], body=body_text, link=link,
+                         title_key=title_key, title_params=title_params, body_key=body_key,
+                         body_params=body_params) for user in users]
     db.session.add_all(rows)
     db.session.flush()
     from marketplace.notifications.tasks import send_notification_email

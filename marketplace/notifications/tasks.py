@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from celery import shared_task
+from flask_babel import force_locale
 from sqlalchemy import update
 
 from marketplace.db import utcnow
 from marketplace.extensions import db
+from marketplace.i18n import reader_locale
 from marketplace.mail import send_mail
 from marketplace.notifications.models import Notification
 
@@ -25,8 +27,9 @@ def send_notification_email(notification_id: int) -> bool:
         return False
     notification = db.session.get(Notification, notification_id)
     try:
-        send_mail(notification.user.email, notification.title, notification.body
-                  + (f"\n\n{notification.link}" if notification.link else ""))
+        with force_locale(reader_locale(notification.user)):  # the recipient's language, not the sender's
+            subject, body = notification.shown_title, notification.shown_body
+        send_mail(notification.user.email, subject, body + (f"\n\n{notification.link}" if notification.link else ""))
     except OSError:
         db.session.rollback()  # release the claim so the retry can send it
         raise

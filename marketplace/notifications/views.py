@@ -6,13 +6,25 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification
+from marketplace.notifications.services import unread_count
 from marketplace.pagination import paginate
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+
+@bp.app_context_processor
+def inject_unread_count():
+    """The signed-in user's unread count, for the navigation of every page."""
+    try:
+        unread = unread_count(current_user) if current_user.is_authenticated else 0
+    except SQLAlchemyError:  # an error page must render even when the database does not
+        unread = 0
+    return {"unread_notifications": unread}
 
 
 @bp.get("/")

@@ -1,4 +1,5 @@
-"""A fee the enterprise owes an institution, and the Stripe events already handled."""
+"""A fee the enterprise owes an institution, the transfers the enterprise records for it, and the
+Stripe events already handled."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Money, UTCDateTime, sql_values, utcnow
 from marketplace.extensions import db
-from marketplace.payments.status import METHODS, OPEN_STATUSES, PENDING, PURPOSES, STATUSES
+from marketplace.payments.status import (
+    METHODS,
+    OPEN_STATUSES,
+    PENDING,
+    PURPOSES,
+    STATUSES,
+    TRANSFER_RECORDED,
+    TRANSFER_STATUSES,
+)
 
 
 class Payment(db.Model):
@@ -68,11 +77,58 @@ class Payment(db.Model):
     enterprise = relationship("Enterprise")
     payee = relationship("Organisation")
     confirmed_by = relationship("User")
+    transfers: Mapped[list[FeeTransfer]] = relationship(back_populates="payment", order_by="FeeTransfer.id.desc()")
+
+    @property
+    def waiting_transfer(self) -> FeeTransfer | None:
+        """The transfer the enterprise recorded that the payee has not decided yet."""
+        return next((t for t in self.transfers if t.status == TRANSFER_RECORDED), None)
 
     @property
     def transfer_code(self) -> str:
         """What the enterprise writes in the transfer's remark (附言) so the payee can match it."""
         return f"FEE{self.id:08d}"
+
+
+class FeeTransfer(db.Model):
+    """A bank transfer the enterprise says it made for a fee: its reference (流水号), the receipt,
+    and the account it was sent to as shown then. The payee's staff confirm it (the fee is paid)
+    or reject it with a reason (the enterprise may record another). At most one waits at a time."""
+
+    __tablename__ = "fee_transfers"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({sql_values(TRANSFER_STATUSES)})", name="status"),
+        CheckConstraint("(status = 'recorded') = (decided_at IS NULL) "
+                        "AND (decided_at IS NULL) = (decided_by_id IS NULL)", name="decided_together"),
+        CheckConstraint("(status = 'rejected') = (reject_reason IS NOT NULL)", name="rejected_with_reason"),
+        Index("uq_fee_transfers_recorded_payment", "payment_id", unique=True,
+              sqlite_where=text(f"status = '{TRANSFER_RECORDED}'"),
+              postgresql_where=text(f"status = '{TRANSFER_RECORDED}'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(64))  # the payer's bank transaction number (流水号)
+    # the payee account shown to the enterprise when it recorded the transfer
+    account_name: Mapped[str] = mapped_column(String(100))
+    bank_name: Mapped[str] = mapped_column(String(100))
+    account_number: Mapped[str] = mapped_column(String(32))
+    # the receipt (回单), checked and stored like receivables' documents
+    receipt_name: Mapped[str] = mapped_column(String(255))
+    receipt_stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    receipt_content_type: Mapped[str] = mapped_column(String(64))
+    receipt_size: Mapped[int] = mapped_column(Integer)
+    receipt_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=TRANSFER_RECORDED, index=True)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reject_reason: Mapped[str | None] = mapped_column(String(500))
+
+    payment = relationship("Payment", back_populates="transfers")
+    recorded_by = relationship("User", foreign_keys=[recorded_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
 
 
 class StripeEvent(db.Model):

@@ -14,6 +14,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace import audit
 from marketplace.accounts.roles import OrgKind
@@ -31,6 +32,7 @@ from marketplace.payments.status import (
     PURPOSE_LABELS,
     PURPOSES,
     SUCCEEDED,
+    TRANSFER_CONFIRMED,
 )
 from marketplace.payments.transitions import lock, move
 
@@ -94,7 +96,8 @@ def start_stripe_payment(payment: Payment, *, actor=None) -> gateway.Intent:
 
 
 def confirm_offline_transfer(payment: Payment, user, reference: str) -> Payment:
-    """The payee's staff confirm the bank transfer arrived; the fee is paid."""
+    """The payee's staff confirm the bank transfer arrived; the fee is paid, and the transfer the
+    enterprise recorded for it (marketplace.payments.transfers), if one waits, is confirmed."""
     lock(payment)
     if not (user.is_staff and user.organisation_id == payment.payee_org_id):
         raise PaymentRefused(_("只有收款机构的工作人员可以确认收款"))
@@ -110,7 +113,12 @@ def confirm_offline_transfer(payment: Payment, user, reference: str) -> Payment:
     payment.offline_reference = reference
     payment.confirmed_by_id = user.id
     payment.confirmed_at = utcnow()
-    move(payment, SUCCEEDED, actor=user, offline_reference=reference)
+    transfer = payment.waiting_transfer
+    if transfer is not None:
+        transfer.status = TRANSFER_CONFIRMED
+        transfer.decided_by_id, transfer.decided_at = user.id, payment.confirmed_at
+    move(payment, SUCCEEDED, actor=user, offline_reference=reference,
+         transfer_id=transfer.id if transfer is not None else None)
     return payment
 
 
@@ -132,7 +140,9 @@ def payments_of_enterprise(enterprise_id: int) -> list[Payment]:
 
 
 def payments_to_institution(org_id: int) -> list[Payment]:
+    """The fees owed to the institution, waiting ones first, with their payers and recorded transfers."""
     return list(db.session.scalars(select(Payment).where(Payment.payee_org_id == org_id)
+                                   .options(joinedload(Payment.enterprise), selectinload(Payment.transfers))
                                    .order_by(Payment.status != "pending", Payment.id.desc())))
 
 

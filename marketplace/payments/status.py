@@ -24,6 +24,12 @@ OPEN_STATUSES = (PENDING, PROCESSING, FAILED, SUCCEEDED)
 PAID_STATUSES = (SUCCEEDED, REFUNDED)
 
 PURPOSES = ("guarantee_fee", "service_fee")
+
+# a transfer the enterprise recorded (payments.models.FeeTransfer): waiting, confirmed or rejected by the payee
+TRANSFER_RECORDED = "recorded"
+TRANSFER_CONFIRMED = "confirmed"
+TRANSFER_REJECTED = "rejected"
+TRANSFER_STATUSES = (TRANSFER_RECORDED, TRANSFER_CONFIRMED, TRANSFER_REJECTED)
 METHODS = ("stripe", "offline")
 
 STATUS_LABELS = {

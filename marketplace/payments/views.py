@@ -1,5 +1,6 @@
-"""Fee pages: the enterprise's fees (pay online, or the bank transfer instructions), the payee's
-list of fees to confirm, and Stripe's webhook (public, signed, CSRF-exempt)."""
+"""Fee pages: the enterprise's fees (pay online, or transfer to the payee's account and record
+the transfer with its receipt), the payee's list of fees and recorded transfers to confirm or
+reject, and Stripe's webhook (public, signed, CSRF-exempt)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from marketplace.accounts.payee_account import payee_account_of
 from marketplace.extensions import csrf, db
 from marketplace.formatting import capitals, yuan
 from marketplace.i18n import sentences
-from marketplace.payments import gateway, services
-from marketplace.payments.forms import ConfirmTransferForm
-from marketplace.payments.models import Payment
+from marketplace.payments import gateway, services, transfers
+from marketplace.payments.forms import ConfirmTransferForm, RecordTransferForm, RejectTransferForm
+from marketplace.payments.models import FeeTransfer, Payment
 from marketplace.permissions import current_enterprise, require_owned
 
 bp = Blueprint("payments", __name__, url_prefix="/payments")
@@ -70,7 +72,36 @@ def detail(payment_id: int):
             intent_error = str(error)
     return render_template("payments/detail.html", payment=payment, capitals=capitals(payment.amount),
                            intent=intent, intent_error=intent_error, intent_labels=INTENT_STATUS_LABELS,
-                           stripe_on=current_app.config.get("PAYMENTS") == "stripe")
+                           stripe_on=current_app.config.get("PAYMENTS") == "stripe",
+                           account=payee_account_of(payment.payee), transfer_form=RecordTransferForm(formdata=None))
+
+
+@bp.post("/<int:payment_id>/transfer")
+def record_transfer(payment_id: int):
+    """The enterprise records the transfer it made: reference and receipt; nothing stored if refused."""
+    payment = _own_payment(payment_id)
+    form = RecordTransferForm()
+    back = redirect(url_for("payments.detail", payment_id=payment.id))
+    if not form.validate():
+        flash(sentences(e for errors in form.errors.values() for e in errors), "danger")
+        return back
+    try:
+        transfers.record_transfer(payment, current_user._get_current_object(), form.reference.data, form.receipt.data)
+        db.session.commit()
+    except services.PaymentRefused as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return back
+    flash(_("转账已登记，收款机构核实到账后确认"), "success")
+    return back
+
+
+@bp.get("/transfers/<int:transfer_id>/receipt")
+def receipt(transfer_id: int):
+    """The receipt, for the paying enterprise."""
+    transfer = db.session.get(FeeTransfer, transfer_id)
+    require_owned(transfer.payment if transfer is not None else None)
+    return transfers.receipt_response(transfer)
 
 
 @bp.post("/<int:payment_id>/pay")
@@ -92,26 +123,73 @@ def pay(payment_id: int):
 
 @bp.get("/received")
 def received():
+    org = current_user.organisation
     return render_template("payments/received.html", form=ConfirmTransferForm(formdata=None),
-                           payments=services.payments_to_institution(current_user.organisation_id))
+                           reject_form=RejectTransferForm(formdata=None), account=payee_account_of(org),
+                           payments=services.payments_to_institution(org.id))
+
+
+def _payee_transfer(transfer_id: int) -> FeeTransfer:
+    """404 unless the transfer is for a fee payable to the signed-in staff member's institution."""
+    transfer = db.session.get(FeeTransfer, transfer_id)
+    if transfer is None or transfer.payment.payee_org_id != current_user.organisation_id:
+        abort(404)
+    return transfer
+
+
+@bp.get("/received/transfers/<int:transfer_id>/receipt")
+def received_receipt(transfer_id: int):
+    """The receipt, for the payee's staff."""
+    return transfers.receipt_response(_payee_transfer(transfer_id))
+
+
+def _payee_acts(action, form=None):
+    """Run a payee's decision (`action()`, a service call returning the success message) after
+    its form validates; commit, or roll back and say why; back to the received fees either way."""
+    if form is not None and not form.validate():
+        flash(sentences(e for errors in form.errors.values() for e in errors), "danger")
+        return redirect(url_for("payments.received"))
+    try:
+        message = action()
+        db.session.commit()
+    except services.PaymentRefused as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("payments.received"))
+    flash(message, "success")
+    return redirect(url_for("payments.received"))
+
+
+@bp.post("/received/transfers/<int:transfer_id>/confirm")
+def confirm_recorded_transfer(transfer_id: int):
+    transfer = _payee_transfer(transfer_id)
+
+    def confirm():
+        payment = transfers.confirm_transfer(transfer, current_user._get_current_object())
+        return _("已确认收到 %(amount)s", amount=yuan(payment.amount))
+    return _payee_acts(confirm)
+
+
+@bp.post("/received/transfers/<int:transfer_id>/reject")
+def reject_transfer(transfer_id: int):
+    transfer = _payee_transfer(transfer_id)
+    form = RejectTransferForm()
+
+    def reject():
+        transfers.reject_transfer(transfer, current_user._get_current_object(), form.reason.data)
+        return _("已退回该转账记录，企业可重新登记")
+    return _payee_acts(reject, form)
 
 
 @bp.post("/<int:payment_id>/confirm-transfer")
 def confirm_transfer(payment_id: int):
     payment = _payee_payment(payment_id)
     form = ConfirmTransferForm()
-    if not form.validate():
-        flash(sentences(e for errors in form.errors.values() for e in errors), "danger")
-        return redirect(url_for("payments.received"))
-    try:
+
+    def confirm():
         services.confirm_offline_transfer(payment, current_user._get_current_object(), form.reference.data)
-        db.session.commit()
-    except services.PaymentRefused as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-        return redirect(url_for("payments.received"))
-    flash(_("已确认收到 %(amount)s", amount=yuan(payment.amount)), "success")
-    return redirect(url_for("payments.received"))
+        return _("已确认收到 %(amount)s", amount=yuan(payment.amount))
+    return _payee_acts(confirm, form)
 
 
 @bp.post("/stripe/webhook")

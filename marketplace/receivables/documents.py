@@ -101,6 +101,19 @@ def document_response(document: ReceivableDocument, *, download: bool = False):
     return response
 
 
+def stored_file_response(stored_name: str, content_type: str, original: str, fallback_stem: str):
+    """An uploaded file kept under storage_dir() (a question's attachment, objection evidence, a
+    transfer receipt), served as document_response does: its checked type, never sniffed, saved
+    under its original name (`fallback_stem` plus the type's extension for clients that need
+    ASCII), not cached; 404 when the file is missing on disk."""
+    path = storage_dir() / stored_name
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=content_type, max_age=0)
+    response.headers.update(file_headers(original, f"{fallback_stem}.{ALLOWED_TYPES.get(content_type, 'bin')}"))
+    return response
+
+
 def ascii_download_name(document: ReceivableDocument) -> str:
     """The generated plain name beside the original one (filename*): document-<id>.<ext>."""
     return f"document-{document.id}.{ALLOWED_TYPES[document.content_type]}"

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import DateField, Form, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
+from marketplace.form_validators import fold_width
 from marketplace.formatting import today_shanghai
-from marketplace.i18n import input_error
+from marketplace.i18n import input_error, localized
 from marketplace.receivables import services
 from workflows.identifiers import normalise_uscc, parse_money, uscc_problem
 
@@ -27,9 +28,9 @@ class ReceivableForm(FlaskForm):
                               validators=[DataRequired(_l("请输入债务人名称")), Length(max=200)])
     debtor_uscc = StringField(_l("债务人统一社会信用代码"), filters=[normalise_uscc],
                               validators=[DataRequired(_l("请输入债务人统一社会信用代码"))])
-    invoice_no = StringField(_l("发票号码"), filters=[_strip],
+    invoice_no = StringField(_l("发票号码"), filters=[fold_width],
                              validators=[DataRequired(_l("请输入发票号码")), Length(max=64)])
-    contract_no = StringField(_l("合同编号"), filters=[_strip], validators=[Optional(), Length(max=64)])
+    contract_no = StringField(_l("合同编号"), filters=[fold_width], validators=[Optional(), Length(max=64)])
     amount = StringField(_l("金额（元）"), filters=[_strip], validators=[DataRequired(_l("请输入金额"))])
     issue_date = DateField(_l("开票日期"), validators=[DataRequired(_l("请输入开票日期（YYYY-MM-DD）"))])
     due_date = DateField(_l("到期日"), validators=[DataRequired(_l("请输入到期日（YYYY-MM-DD）"))])
@@ -45,9 +46,11 @@ class ReceivableForm(FlaskForm):
     def validate_debtor_uscc(self, field):
         problem = uscc_problem(field.data) or services.related_party_problem(self.enterprise, field.data)
         if problem:
-            raise ValidationError(problem)
+            raise ValidationError(localized(problem))
 
     def validate_debtor_name(self, field):
+        if self.debtor_uscc.data == self.enterprise.uscc:
+            return  # the code already names the enterprise: said once, on the code's field
         problem = services.related_party_problem(self.enterprise, "", field.data)
         if problem:
             raise ValidationError(problem)
@@ -98,8 +101,9 @@ class ImportForm(FlaskForm):
     file = FileField(_l("导入文件（CSV或XLSX）"), validators=[FileRequired(_l("请选择要导入的文件"))])
 
 
-class AnswerForm(FlaskForm):
-    """The debtor's answer: confirm, or dispute with a reason."""
+class AnswerFields(Form):
+    """The debtor's answer: confirm, or dispute with a reason (a form of its own below, or one
+    line of a debtor request's page)."""
 
     action = StringField(validators=[AnyOf(["confirm", "dispute"], message=_l("请选择确认或提出异议"))])
     reason = TextAreaField(_l("异议原因"), filters=[_strip],
@@ -114,8 +118,16 @@ class AnswerForm(FlaskForm):
             raise ValidationError(_l("提出异议时请填写异议原因"))
 
 
-class LinkAnswerForm(AnswerForm):
-    """The answer given through the signed link: the person answering names themself."""
+class AnswerForm(AnswerFields, FlaskForm):
+    """The debtor's answer to one receivable, posted on its own."""
+
+
+class AnswererForm(FlaskForm):
+    """A form posted through a debtor's link: the person answering names themself."""
 
     confirmer_name = StringField(_l("确认人姓名"), filters=[_strip],
                                  validators=[DataRequired(_l("请填写确认人姓名")), Length(max=100)])
+
+
+class LinkAnswerForm(AnswerFields, AnswererForm):
+    """The answer to one receivable given through its signed link."""

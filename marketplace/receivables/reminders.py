@@ -17,7 +17,6 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
-from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 
 from marketplace.db import utcnow
@@ -25,6 +24,7 @@ from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest, RequestPledge
 from marketplace.formatting import ymd_hm, yuan
+from marketplace.notifications.messages import later, later_plural, listing
 from marketplace.notifications.services import notify
 from marketplace.receivables import links
 from marketplace.receivables.models import ConfirmationLink, Receivable
@@ -95,11 +95,11 @@ def _people(enterprise: Enterprise) -> list:
 
 def _remind_debtor(debtor: Enterprise, items: list[Receivable]) -> None:
     """The debtor's own users: in the app, and by email through notify()."""
-    lines = "；".join(_("%(creditor)s 发票 %(no)s（%(amount)s 元）", creditor=r.enterprise.name, no=r.invoice_no,
-                        amount=yuan(r.face_amount, symbol=False)) for r in items)
+    lines = listing((later("%(creditor)s 发票 %(no)s（%(amount)s 元）", creditor=r.enterprise.name, no=r.invoice_no,
+                           amount=yuan(r.face_amount, symbol=False)) for r in items), "clauses")
     notify(_people(debtor), "receivable.reminder",
-           _("有 %(n)s 笔应收账款等待贵单位确认", n=len(items)),
-           _("以下应收账款以贵单位为债务人，债权人正在等待贵单位的答复：%(items)s。请在“待我确认”中核对后确认，"
+           later_plural("有 %(n)s 笔应收账款等待贵单位确认", "有 %(n)s 笔应收账款等待贵单位确认", len(items)),
+           later("以下应收账款以贵单位为债务人，债权人正在等待贵单位的答复：%(items)s。请在“待我确认”中核对后确认，"
              "或提出异议并说明原因。", items=lines),
            url_for("receivables.confirmations"))
 
@@ -107,18 +107,18 @@ def _remind_debtor(debtor: Enterprise, items: list[Receivable]) -> None:
 def _remind_creditor(items: list[Receivable], now: datetime) -> None:
     """The enterprise, for debtors we reach only through the link: remind them, or renew the link."""
     creditor = items[0].enterprise
-    lines = "；".join(_link_advice(r, now) for r in items)
+    lines = listing((_link_advice(r, now) for r in items), "clauses")
     link = (url_for("receivables.detail", receivable_id=items[0].id) if len(items) == 1
             else url_for("receivables.index", state="pending"))
     notify(_people(creditor), "receivable.reminder",
-           _("%(n)s 笔应收账款的债务人尚未确认", n=len(items)),
-           _("%(items)s。债务人确认前，这些应收账款在核验中按待确认处理。", items=lines), link)
+           later_plural("%(n)s 笔应收账款的债务人尚未确认", "%(n)s 笔应收账款的债务人尚未确认", len(items)),
+           later("%(items)s。债务人确认前，这些应收账款在核验中按待确认处理。", items=lines), link)
 
 
-def _link_advice(receivable: Receivable, now: datetime) -> str:
+def _link_advice(receivable: Receivable, now: datetime) -> dict:
     latest = max(receivable.links, key=lambda link: link.id, default=None)
     if latest is not None and links.state_of(latest, now) == "open":
-        return _("发票 %(no)s（%(debtor)s）：确认链接有效期至 %(time)s，债务人尚未答复，请提醒债务人使用",
+        return later("发票 %(no)s（%(debtor)s）：确认链接有效期至 %(time)s，债务人尚未答复，请提醒债务人使用",
                  no=receivable.invoice_no, debtor=receivable.debtor_name, time=ymd_hm(latest.expires_at))
-    return _("发票 %(no)s（%(debtor)s）：没有有效的确认链接，请重新生成并发给债务人",
+    return later("发票 %(no)s（%(debtor)s）：没有有效的确认链接，请重新生成并发给债务人",
              no=receivable.invoice_no, debtor=receivable.debtor_name)

@@ -27,6 +27,7 @@ from marketplace.financing.models import RequestPledge
 from marketplace.financing.services import is_pledged
 from marketplace.formatting import today_shanghai
 from marketplace.isolation import parse_upload
+from marketplace.notifications.messages import later
 from marketplace.notifications.services import notify
 from marketplace.receivables import links
 from marketplace.receivables.models import (
@@ -246,30 +247,38 @@ def import_receivables(enterprise: Enterprise, data: bytes, filename: str, user:
     errors = sorted(errors + _import_rule_errors(enterprise, rows), key=lambda error: error.line)
     if errors:
         raise ImportRejected(errors)
-    now = utcnow()
-    try:
-        with _refusing_duplicates():
-            db.session.add_all(_receivable_from_row(enterprise, row, now, user) for row in rows)
-    except DuplicateReceivable:  # someone stored one of these rows meanwhile
-        raise ImportRejected([RowError(0, duplicate_message())]) from None
-    result = ImportResult(
-        count=len(rows),
-        declared_confirmed=sum(row.confirmation == "confirmed" for row in rows),
-        declared_disputed=sum(row.confirmation == "disputed" for row in rows),
-    )
+    result = store_rows(enterprise, rows, user)
     audit.record("receivables.imported", enterprise, enterprise_id=enterprise.id, actor=user, count=result.count,
                  declared_confirmed=result.declared_confirmed, declared_disputed=result.declared_disputed,
                  filename=filename, sha256=hashlib.sha256(data).hexdigest())
     return result
 
 
+def store_rows(enterprise: Enterprise, rows: list[ReceivableRow], user: User | None = None) -> ImportResult:
+    """Store checked rows (import_row_problems found none) as pending receivables, all or none;
+    ImportRejected when someone stored one of them meanwhile. The caller writes the audit event."""
+    now = utcnow()
+    try:
+        with _refusing_duplicates():
+            db.session.add_all(_receivable_from_row(enterprise, row, now, user) for row in rows)
+    except DuplicateReceivable:  # someone stored one of these rows meanwhile
+        raise ImportRejected([RowError(0, duplicate_message())]) from None
+    return ImportResult(
+        count=len(rows),
+        declared_confirmed=sum(row.confirmation == "confirmed" for row in rows),
+        declared_disputed=sum(row.confirmation == "disputed" for row in rows),
+    )
+
+
 def _import_rule_errors(enterprise: Enterprise, rows: list[ReceivableRow]) -> list[RowError]:
     """What the file parser cannot know: the enterprise itself, and the database."""
-    taken = _existing_keys({row.debtor_uscc for row in rows})
-    return [RowError(row.line, problem) for row in rows for problem in _row_problems(enterprise, row, taken)]
+    taken = registered_invoice_owners({row.debtor_uscc for row in rows})
+    return [RowError(row.line, problem) for row in rows for problem in import_row_problems(enterprise, row, taken)]
 
 
-def _row_problems(enterprise: Enterprise, row: ReceivableRow, taken: dict[tuple[str, str], int]):
+def import_row_problems(enterprise: Enterprise, row: ReceivableRow, taken: dict[tuple[str, str], int]):
+    """An imported row's problems that need the enterprise or the database (`taken`: what
+    registered_invoice_owners returned for the rows' debtors)."""
     if amount_problem(row.amount):
         yield _("金额：%(problem)s", problem=amount_problem(row.amount))
     if related_party_problem(enterprise, row.debtor_uscc, row.debtor_name):
@@ -281,7 +290,7 @@ def _row_problems(enterprise: Enterprise, row: ReceivableRow, taken: dict[tuple[
         yield _("发票号码：%(problem)s", problem=claimed_elsewhere_message())
 
 
-def _existing_keys(usccs: set[str]) -> dict[tuple[str, str], int]:
+def registered_invoice_owners(usccs: set[str]) -> dict[tuple[str, str], int]:
     """(debtor code, invoice number upper-cased) -> the enterprise that registered it, for any enterprise."""
     if not usccs:
         return {}
@@ -333,9 +342,10 @@ def issue_confirmation_link(receivable: Receivable, user: User) -> str:
     return links.token_for(link)
 
 
-def answer(receivable: Receivable, reply: Answer) -> None:
+def answer(receivable: Receivable, reply: Answer, *, notify_creditor: bool = True) -> None:
     """Record the debtor's confirmation or dispute of a pending receivable: only the debtor's own
-    act (the signed link, or its enterprise account) comes this way."""
+    act (the signed link, or its enterprise account) comes this way. A caller answering several
+    receivables at once (a debtor request) passes notify_creditor=False and tells the creditor once."""
     if reply.via not in ANSWER_SOURCES:
         raise ValueError(f"not a debtor's act: {reply.via!r}")
     if receivable.confirmation != "pending":
@@ -354,18 +364,19 @@ def answer(receivable: Receivable, reply: Answer) -> None:
     audit.record(f"receivable.{receivable.confirmation}", receivable, enterprise_id=receivable.enterprise_id,
                  actor=reply.user, via=reply.via, confirmed_by_name=receivable.confirmed_by_name,
                  dispute_reason=receivable.dispute_reason)
-    _notify_creditor(receivable)
+    if notify_creditor:
+        _notify_creditor(receivable)
 
 
 def _notify_creditor(receivable: Receivable) -> None:
     """Tell the creditor enterprise's users how the debtor answered."""
     if receivable.confirmation == "confirmed":
-        title = _("债务人已确认应收账款（发票 %(no)s）", no=receivable.invoice_no)
-        body = _("%(debtor)s 已确认发票 %(no)s 项下的应收账款，可用于融资申请。",
+        title = later("债务人已确认应收账款（发票 %(no)s）", no=receivable.invoice_no)
+        body = later("%(debtor)s 已确认发票 %(no)s 项下的应收账款，可用于融资申请。",
                  debtor=receivable.debtor_name, no=receivable.invoice_no)
     else:
-        title = _("债务人对应收账款提出异议（发票 %(no)s）", no=receivable.invoice_no)
-        body = _("%(debtor)s 对发票 %(no)s 提出异议：%(reason)s",
+        title = later("债务人对应收账款提出异议（发票 %(no)s）", no=receivable.invoice_no)
+        body = later("%(debtor)s 对发票 %(no)s 提出异议：%(reason)s",
                  debtor=receivable.debtor_name, no=receivable.invoice_no, reason=receivable.dispute_reason)
     link = url_for("receivables.detail", receivable_id=receivable.id)
     notify(receivable.enterprise.organisation.users, "receivable.answered", title, body, link)

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from marketplace.downloads import file_headers
@@ -205,7 +206,7 @@ def import_file():
             errors = rejected.errors
         else:
             db.session.commit()
-            flash(_("已导入 %(n)s 笔应收账款", n=result.count), "success")
+            flash(ngettext("已导入 %(n)s 笔应收账款", "已导入 %(n)s 笔应收账款", result.count, n=result.count), "success")
             if result.declared:
                 flash(_("其中 %(n)s 笔填写了确认状态（声明已确认 %(confirmed)s 笔，声明有异议 %(disputed)s 笔），"
                         "已记录为本企业的声明，不视为债务人的确认，状态仍为待确认。请向债务人发送确认链接，"

@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace import audit
@@ -26,12 +24,13 @@ from marketplace.events import RequestTransitioned, request_transitioned
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.formatting import ymd_hm
+from marketplace.notifications.messages import later
 from marketplace.notifications.services import notify
 from marketplace.reference.regions import region_covers
 from marketplace.supermarket.models import RequestTarget
 from marketplace.workcalendar.services import working_calendar
 from workflows import sla
-from workflows.financing import ACTIVE_STATES, State, state_label
+from workflows.financing import ACTIVE_STATES, STATE_LABELS, State
 from workflows.working_days import WorkingCalendar
 
 # Target statuses of an institution that holds the request (its desk has it in hand).
@@ -173,26 +172,25 @@ def _tell_about_breach(request: FinancingRequest) -> None:
     state = State(request.state)
     parties = sla.PARTIES[state]
     due = ymd_hm(request.sla_due_at)
-    with force_locale("zh_Hans_CN"):
-        label = state_label(state, "zh")
-        title = _("融资申请 #%(id)s 已超时：%(state)s", id=request.id, state=label)
-        if sla.ENTERPRISE in parties:
-            _send(enterprise_users(request), title,
-                  _("您的融资申请 #%(id)s 处于“%(state)s”状态，处理时限（%(due)s）已过，请尽快处理。",
+    label = STATE_LABELS[state]  # (zh, en): each reader sees the state in their own language
+    title = later("融资申请 #%(id)s 已超时：%(state)s", id=request.id, state=label)
+    if sla.ENTERPRISE in parties:
+        _send(enterprise_users(request), title,
+              later("您的融资申请 #%(id)s 处于“%(state)s”状态，处理时限（%(due)s）已过，请尽快处理。",
                     id=request.id, state=label, due=due),
-                  _link("financing.detail", request_id=request.id))
-        staff_body = _("%(enterprise)s 的融资申请 #%(id)s 处于“%(state)s”状态，处理时限（%(due)s）已过，"
+              _link("financing.detail", request_id=request.id))
+    staff_body = later("%(enterprise)s 的融资申请 #%(id)s 处于“%(state)s”状态，处理时限（%(due)s）已过，"
                        "已标记为超时。", enterprise=request.enterprise.name, id=request.id, state=label, due=due)
-        for kind in (sla.BANK, sla.GUARANTOR):
-            if kind in parties:
-                _send(institution_staff(request, kind), title, staff_body,
-                      _link("desk.detail", request_id=request.id))
-        if sla.PLATFORM in parties:
-            _send(platform_admins(), title, staff_body, None)
-        _send(bureau_coordinators(request), title, staff_body, None)
+    for kind in (sla.BANK, sla.GUARANTOR):
+        if kind in parties:
+            _send(institution_staff(request, kind), title, staff_body,
+                  _link("desk.detail", request_id=request.id))
+    if sla.PLATFORM in parties:
+        _send(platform_admins(), title, staff_body, None)
+    _send(bureau_coordinators(request), title, staff_body, None)
 
 
-def _send(users: Iterable[User], title: str, body: str, link: str | None) -> None:
+def _send(users: Iterable[User], title: dict, body: dict, link: str | None) -> None:
     users = list(users)
     if users:
         notify(users, "sla.breached", title, body, link)

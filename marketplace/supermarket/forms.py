@@ -27,9 +27,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.financing.forms import MAX_TERM_DAYS
 from marketplace.form_validators import WholeNumberRange
-from marketplace.i18n import input_error, pick
+from marketplace.i18n import input_error, join_list, pick
 from marketplace.reference.industries import INDUSTRY_DIVISIONS, industry_choices
-from marketplace.reference.regions import is_region_prefix, region_prefix_name
+from marketplace.reference.regions import find_regions, region_prefix_name
 from marketplace.supermarket.models import (
     DEBTOR_KINDS,
     GRADES,
@@ -38,37 +38,38 @@ from marketplace.supermarket.models import (
     ProductVersion,
 )
 from marketplace.supermarket.services import Terms
-from workflows.identifiers import InputError, parse_money
+from workflows.identifiers import parse_money
 from workflows.matching import TYPE_DEBTOR_KINDS
+from workflows.text import InputError, both
 
 CENT = Decimal("0.01")
 _SEPARATORS = re.compile(r"[\s,，、;；]+")
 
 
-RATE_EMPTY = "利率为空"
-RATE_NOT_A_NUMBER = "利率“%(value)s”不是有效的数字"
-RATE_TOO_PRECISE = "利率最多两位小数"
-RATE_OUT_OF_RANGE = "利率超出合理范围"
+RATE_EMPTY = ("利率为空", "The rate is empty")
+RATE_NOT_A_NUMBER = ("利率“%(value)s”不是有效的数字", "The rate “%(value)s” is not a valid number")
+RATE_TOO_PRECISE = ("利率最多两位小数", "The rate can have at most two decimal places")
+RATE_OUT_OF_RANGE = ("利率超出合理范围", "The rate is outside any reasonable range")
 
 
 def parse_rate(text: str) -> Decimal:
     """An annual rate in percent ("4.35", "4.35%", full-width digits) with at most 2 decimals.
 
-    Raises InputError (a ValueError) with a Chinese sentence.
+    Raises InputError (a ValueError) with a sentence in both languages.
     """
     value = unicodedata.normalize("NFKC", str(text or "")).strip().removesuffix("%").strip()
     if not value:
-        raise InputError(RATE_EMPTY)
+        raise InputError(both(*RATE_EMPTY))
     if not re.fullmatch(r"\d+(\.\d+)?", value):
-        raise InputError(RATE_NOT_A_NUMBER, value=str(text).strip())
+        raise InputError(both(*RATE_NOT_A_NUMBER, value=str(text).strip()))
     try:
         rate = Decimal(value)
     except InvalidOperation as exc:  # pragma: no cover - the pattern admits only digits
-        raise InputError(RATE_NOT_A_NUMBER, value=str(text).strip()) from exc
+        raise InputError(both(*RATE_NOT_A_NUMBER, value=str(text).strip())) from exc
     if rate.adjusted() >= 4:  # no rate reaches 10000 %; quantize() would overflow on long digit strings
-        raise InputError(RATE_OUT_OF_RANGE)
+        raise InputError(both(*RATE_OUT_OF_RANGE))
     if rate != rate.quantize(CENT):
-        raise InputError(RATE_TOO_PRECISE)
+        raise InputError(both(*RATE_TOO_PRECISE))
     return rate.quantize(CENT)
 
 
@@ -187,7 +188,7 @@ class ProductForm(FlaskForm):
     def validate_industries(self, field):
         unknown = [code for code in field.data or [] if code not in INDUSTRY_DIVISIONS]
         if unknown:
-            raise ValidationError(_l("未知的行业代码：%(codes)s", codes="、".join(unknown)))
+            raise ValidationError(_l("未知的行业代码：%(codes)s", codes=join_list(unknown)))
 
     def validate_debtor_kinds(self, field):
         unknown = [kind for kind in field.data or [] if kind not in DEBTOR_KINDS]
@@ -195,10 +196,10 @@ class ProductForm(FlaskForm):
             raise ValidationError(_l("请从列表中选择债务人类型"))
 
     def validate_regions(self, field):
-        unknown = [code for code in split_codes(field.data) if not is_region_prefix(code)]
+        unknown = [typed for typed, code in self.region_codes() if code is None]
         if unknown:
             raise ValidationError(_l("未知的地区代码：%(codes)s（请填写2位省级、4位市级或6位区县级行政区划代码）",
-                                     codes="、".join(unknown)))
+                                     codes=join_list(unknown)))
 
     # -- across fields
 
@@ -218,16 +219,24 @@ class ProductForm(FlaskForm):
             valid = False
         implied = TYPE_DEBTOR_KINDS.get(self.product_type.data)
         if implied is not None and not self.debtor_kinds.errors and not set(self.debtor_kinds.data or ()) <= implied:
-            kinds = "、".join(pick(DEBTOR_KINDS[kind]) for kind in DEBTOR_KINDS if kind in implied)
+            kinds = join_list(pick(DEBTOR_KINDS[kind]) for kind in DEBTOR_KINDS if kind in implied)
             self.debtor_kinds.errors.append(_l("%(type)s产品只接受债务人为%(kinds)s的应收账款，不能选择其他类型",
                                                type=pick(PRODUCT_TYPES[self.product_type.data]), kinds=kinds))
             valid = False
         return valid
 
+    def region_codes(self) -> list[tuple[str, str | None]]:
+        """(typed, code) for each region typed in the regions box, by code or by a name that names one
+        region (江苏省, 苏州市吴中区, Jiangsu); code None when it names none or several."""
+        def code_of(typed: str) -> str | None:
+            found = find_regions(typed)
+            return found[0] if len(found) == 1 else None
+
+        return [(typed, code_of(typed)) for typed in split_codes(self.regions.data)]
+
     def region_names(self) -> list[tuple[str, str | None]]:
-        """(code, name) for each code typed in the regions box; name None when unknown."""
-        return [(code, region_prefix_name(code) if is_region_prefix(code) else None)
-                for code in split_codes(self.regions.data)]
+        """(code, name) for each region typed in the regions box; name None when unknown."""
+        return [(code or typed, region_prefix_name(code) if code else None) for typed, code in self.region_codes()]
 
     def terms(self) -> Terms:
         return Terms(
@@ -236,7 +245,7 @@ class ProductForm(FlaskForm):
             term_min_days=self.term_min_days.data, term_max_days=self.term_max_days.data,
             rate_min=self.parsed["rate_min"], rate_max=self.parsed["rate_max"],
             min_grade=self.min_grade.data or None, accepts_ungraded=bool(self.accepts_ungraded.data),
-            industries=list(self.industries.data or []), regions=split_codes(self.regions.data),
+            industries=list(self.industries.data or []), regions=[code for _typed, code in self.region_codes() if code],
             requires_guarantee=bool(self.requires_guarantee.data),
             requires_debtor_confirmation=bool(self.requires_debtor_confirmation.data),
             debtor_kinds=list(self.debtor_kinds.data or []),

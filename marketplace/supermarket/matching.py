@@ -5,16 +5,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from statistics import median
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import contains_eager
 
 from marketplace.accounts.models import Organisation
-from marketplace.credit.models import latest_grade
+from marketplace.credit.models import CreditGrade, latest_grade
 from marketplace.db import as_utc
+from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
-from marketplace.financing.models import FinancingRequest
+from marketplace.financing.models import FinancingRequest, RequestPledge
 from marketplace.guarantees.models import Guarantee
+from marketplace.receivables.models import Receivable
 from marketplace.supermarket.models import Product, ProductVersion
 from workflows.identifiers import debtor_kind
 from workflows.matching import (
@@ -55,14 +60,52 @@ def request_profile(request: FinancingRequest) -> RequestProfile:
     accept or refuse through accepts_ungraded). The pledged receivables give: whether every debtor confirmed its own
     (a debtor's act, not the enterprise's declaration), the kinds of their debtors (from the
     credit codes) and whether every one names its contract."""
-    pledged = [p.receivable for p in request.active_pledges]
     current = latest_grade(request.enterprise_id) if request.enterprise_id is not None else None
+    return _profile(request.id, request.amount, request.term_days, request.enterprise, current,
+                    has_issued_guarantee(request), [p.receivable for p in request.active_pledges])
+
+
+def request_profiles(request_ids: Select) -> dict[int, RequestProfile]:
+    """request_profile of every request `request_ids` (a SELECT of ids) names, {id: profile}, in
+    four statements whatever their number: the requests with their enterprise's industry and
+    region, their pledged receivables, the enterprises' current grades, the issued guarantees.
+    Plain rows, no ORM objects: matching thousands of requests (an institution's leads) then
+    costs about what the matching does."""
+    chosen = FinancingRequest.id.in_(request_ids)
+    rows = db.session.execute(
+        select(FinancingRequest.id, FinancingRequest.enterprise_id, FinancingRequest.amount,
+               FinancingRequest.term_days, Enterprise.industry_code, Enterprise.region_code)
+        .join(Enterprise, Enterprise.id == FinancingRequest.enterprise_id).where(chosen)).all()
+    pledged: dict[int, list] = {}
+    for row in db.session.execute(
+            select(RequestPledge.request_id, Receivable.confirmation, Receivable.debtor_uscc, Receivable.contract_no)
+            .join(Receivable, Receivable.id == RequestPledge.receivable_id)
+            .where(RequestPledge.active, RequestPledge.request_id.in_(request_ids))):
+        pledged.setdefault(row.request_id, []).append(row)
+    latest = (select(func.max(CreditGrade.id))
+              .where(CreditGrade.enterprise_id.in_(select(FinancingRequest.enterprise_id).where(chosen)))
+              .group_by(CreditGrade.enterprise_id))
+    grades = {row.enterprise_id: row for row in db.session.execute(
+        select(CreditGrade.enterprise_id, CreditGrade.grade, CreditGrade.colour).where(CreditGrade.id.in_(latest)))}
+    guaranteed = set(db.session.scalars(select(Guarantee.request_id).distinct().where(
+        Guarantee.request_id.in_(request_ids), Guarantee.status == "issued")))
+    return {row.id: _profile(row.id, row.amount, row.term_days, row, grades.get(row.enterprise_id),
+                             row.id in guaranteed, pledged.get(row.id, []))
+            for row in rows}
+
+
+def _profile(request_id: int | None, amount, term_days: int, enterprise, current, has_guarantee: bool,
+             pledged: Sequence) -> RequestProfile:
+    """The profile from the request's figures, its enterprise's industry and region, the
+    enterprise's current grade (its grade and colour; None: ungraded), whether a guarantee was
+    issued and the pledged receivables (their confirmation, debtor code, contract number): ORM
+    objects or plain rows alike."""
     return RequestProfile(
-        request_id=request.id, amount=request.amount, term_days=request.term_days,
+        request_id=request_id, amount=amount, term_days=term_days,
         grade=current.grade if current is not None else None,
         grade_colour=current.colour if current is not None else None,
-        industry_code=request.enterprise.industry_code, region_code=request.enterprise.region_code,
-        has_guarantee=has_issued_guarantee(request),
+        industry_code=enterprise.industry_code or "", region_code=enterprise.region_code,
+        has_guarantee=has_guarantee,
         all_debtors_confirmed=bool(pledged) and all(r.confirmation == "confirmed" for r in pledged),
         debtor_kinds=frozenset(debtor_kind(r.debtor_uscc).code for r in pledged),
         all_have_contract_numbers=bool(pledged) and all((r.contract_no or "").strip() for r in pledged),
@@ -75,15 +118,18 @@ def published_terms() -> list[ProductTerms]:
         .join(ProductVersion, Product.current_version_id == ProductVersion.id)
         .join(Organisation, Product.institution_id == Organisation.id)
         .where(Product.state == "published", Organisation.active)
+        .options(contains_eager(Product.institution))  # its kind, from the join: no statement per institution
         .order_by(Product.id)  # rank() puts products in id order first: already sorted is one pass
     ).all()
     return [product_terms(product, version) for product, version in rows]
 
 
-def institution_records() -> dict[int, InstitutionRecord]:
+def institution_records(institution_ids: Iterable[int] | None = None) -> dict[int, InstitutionRecord]:
     """Turnaround and acceptance per institution, from the desks' decisions: the median days
     from routing to the institution's offer or decline, and the share of its decisions that
-    were offers. An institution that has decided nothing yet gets the neutral value."""
+    were offers. An institution that has decided nothing yet gets the neutral value.
+    `institution_ids`: only these institutions' records (their decisions found through the
+    offers' and declines' institution index), where a caller ranks one institution's products."""
     from marketplace.desks.models import Decline, Offer
     from marketplace.supermarket.models import RequestTarget
 
@@ -91,12 +137,13 @@ def institution_records() -> dict[int, InstitutionRecord]:
     offers = db.session.execute(
         select(Offer.institution_id, Offer.target_id, RequestTarget.routed_at, func.min(Offer.approved_at))
         .join(RequestTarget, RequestTarget.id == Offer.target_id)
-        .where(Offer.approved_at.is_not(None), RequestTarget.routed_at.is_not(None))
+        .where(Offer.approved_at.is_not(None), RequestTarget.routed_at.is_not(None),
+               *_of_institutions(Offer.institution_id, institution_ids))
         .group_by(Offer.institution_id, Offer.target_id, RequestTarget.routed_at))
     declines = db.session.execute(
         select(Decline.institution_id, Decline.target_id, RequestTarget.routed_at, func.min(Decline.created_at))
         .join(RequestTarget, RequestTarget.id == Decline.target_id)
-        .where(RequestTarget.routed_at.is_not(None))
+        .where(RequestTarget.routed_at.is_not(None), *_of_institutions(Decline.institution_id, institution_ids))
         .group_by(Decline.institution_id, Decline.target_id, RequestTarget.routed_at))
     for offered, rows in ((True, offers), (False, declines)):
         for institution_id, target_id, routed_at, decided_at in rows:
@@ -110,6 +157,10 @@ def institution_records() -> dict[int, InstitutionRecord]:
     }
 
 
+def _of_institutions(column, institution_ids: Iterable[int] | None) -> tuple:
+    return () if institution_ids is None else (column.in_(sorted(set(institution_ids))),)
+
+
 def ranked_matches(request: FinancingRequest) -> list[Match]:
     """Every published product against the request: eligible first, best first, each explained."""
     return rank(published_terms(), request_profile(request), institution_records())
@@ -118,3 +169,33 @@ def ranked_matches(request: FinancingRequest) -> list[Match]:
 def best_targets(request: FinancingRequest, limit: int = 3) -> list[Match]:
     """The best eligible product of each of at most `limit` institutions."""
     return top_institutions(ranked_matches(request), limit=limit)
+
+
+# What a request decides (its amount, term, guarantee and receivables) rather than the enterprise.
+REQUEST_CRITERIA = frozenset({"amount", "term", "guarantee", "debtor_confirmation", "debtor_kind", "contract_number"})
+
+
+def enterprise_profile(enterprise: Enterprise) -> RequestProfile:
+    """The enterprise as the matcher sees it before it has a request: its grade, industry and
+    region; the request's own figures are placeholders that likely_institutions ignores."""
+    current = latest_grade(enterprise.id)
+    return RequestProfile(
+        request_id=0, amount=Decimal("0"), term_days=0, grade=current.grade if current is not None else None,
+        grade_colour=current.colour if current is not None else None, industry_code=enterprise.industry_code or "",
+        region_code=enterprise.region_code, has_guarantee=False, all_debtors_confirmed=False)
+
+
+def likely_institutions(enterprise: Enterprise, limit: int = 3) -> list[Match]:
+    """The institutions the enterprise is likely to pick for its first request: every published
+    product ranked as for a request, kept when it fails nothing the enterprise itself decides
+    (grade, industry, region; the industry not yet given counts as no failure), best score first,
+    the best product of each of at most `limit` institutions."""
+    ignored = REQUEST_CRITERIA | (set() if enterprise.industry_code else {"industry"})
+    fitting = [m for m in rank(published_terms(), enterprise_profile(enterprise), institution_records())
+               if all(c.code in ignored for c in m.failures)]
+    best: dict[int, Match] = {}
+    for match in sorted(fitting, key=lambda m: (-m.score, m.product_id)):
+        if len(best) >= limit:
+            break
+        best.setdefault(match.institution_id, match)
+    return list(best.values())

@@ -6,15 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from statistics import median
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import contains_eager
 
 from marketplace import audit
 from marketplace.accounts.models import Organisation
-from marketplace.db import utcnow
+from marketplace.db import as_utc, utcnow
 from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
 from marketplace.supermarket.models import (
@@ -23,6 +24,7 @@ from marketplace.supermarket.models import (
     Product,
     ProductStat,
     ProductVersion,
+    RequestTarget,
 )
 
 
@@ -210,6 +212,38 @@ def count(product_ids, counter: str, day: date | None = None, by: int = 1) -> No
         set_={counter: getattr(ProductStat, counter) + getattr(statement.excluded, counter)},
     )
     db.session.execute(statement)
+
+
+@dataclass(frozen=True)
+class OfferFigures:
+    """What became of the requests routed through one product: how many got the institution's
+    offer (a guarantor's: its guarantee), how many of those the enterprise accepted, and the median
+    days from routing to the offer (None before the first)."""
+
+    offers: int
+    acceptances: int
+    median_days: float | None
+
+
+def offer_figures(product: Product) -> OfferFigures:
+    from marketplace.desks.models import Offer
+    from marketplace.guarantees.models import Guarantee
+
+    if product.institution.kind == "guarantor":
+        model, made_at, accepted = Guarantee, Guarantee.created_at, Guarantee.accepted_at.is_not(None)
+    else:
+        model, made_at, accepted = Offer, Offer.approved_at, Offer.status == "accepted"
+    rows = db.session.execute(
+        select(RequestTarget.routed_at, func.min(made_at), func.max(case((accepted, 1), else_=0)))
+        .select_from(model).join(RequestTarget, RequestTarget.id == model.target_id)
+        .join(ProductVersion, ProductVersion.id == RequestTarget.product_version_id)
+        .where(ProductVersion.product_id == product.id, made_at.is_not(None))
+        .group_by(RequestTarget.id, RequestTarget.routed_at)
+    ).all()
+    days = [max((as_utc(made) - as_utc(routed)).total_seconds() / 86400, 0.0)
+            for routed, made, _accepted in rows if routed is not None]
+    return OfferFigures(offers=len(rows), acceptances=sum(accepted for *_times, accepted in rows),
+                        median_days=median(days) if days else None)
 
 
 def stats_by_day(product_id: int, days: int = 30) -> list[ProductStat]:

@@ -16,7 +16,7 @@ from marketplace.formatting import today_shanghai
 from marketplace.i18n import is_english, pick
 from marketplace.pagination import paginate
 from marketplace.permissions import LENDER_STAFF
-from marketplace.reference.industries import INDUSTRY_DIVISIONS, INDUSTRY_SECTIONS
+from marketplace.reference.industries import INDUSTRY_DIVISIONS, INDUSTRY_SECTIONS, industry_name
 from marketplace.reference.regions import region_prefix_name
 from marketplace.supermarket import pushes, services
 from marketplace.supermarket.charts import bar_chart
@@ -66,8 +66,8 @@ def debtor_kind_filter(uscc: str) -> DebtorKind:
 
 @bp.app_template_filter("region_scope")
 def region_scope_filter(codes) -> str:
-    """Division-code prefixes by name: 江苏省苏州市、江苏省苏州市吴中区."""
-    return "、".join(region_prefix_name(code) for code in codes or [])
+    """Division-code prefixes by name: 江苏省苏州市、江苏省苏州市吴中区 (Suzhou, Jiangsu; Wuzhong District, ...)."""
+    return _names_separator().join(region_prefix_name(code) for code in codes or [])
 
 
 @bp.app_template_filter("industry_scope")
@@ -76,15 +76,20 @@ def industry_scope_filter(codes) -> str:
     divisions' names, the first two and a count when there are more than three."""
     chosen = set(codes or [])
     items = []
-    for letter, section in INDUSTRY_SECTIONS.items():
+    for letter in INDUSTRY_SECTIONS:
         divisions = [code for code, (sec, _name) in INDUSTRY_DIVISIONS.items() if sec == letter]
         if divisions and chosen.issuperset(divisions):
-            items.append(section)
+            items.append(industry_name(letter))
         else:
-            items += [INDUSTRY_DIVISIONS[code][1] for code in divisions if code in chosen]
+            items += [industry_name(code) for code in divisions if code in chosen]
     if len(items) > 3:
-        return _("%(first)s等%(n)s类行业", first="、".join(items[:2]), n=len(items))
-    return "、".join(items)
+        return _("%(first)s等%(n)s类行业", first=_names_separator().join(items[:2]), n=len(items))
+    return _names_separator().join(items)
+
+
+def _names_separator() -> str:
+    """Between names in a list: 、 in Chinese; "; " in English, whose names hold commas."""
+    return "; " if is_english() else "、"
 
 
 def _is_owner_staff(product: Product) -> bool:
@@ -103,7 +108,7 @@ def _own_product(product_id: int) -> Product:
 
 
 def _industry_names(codes) -> list[str]:
-    return [f"{code} {INDUSTRY_DIVISIONS[code][1]}" if code in INDUSTRY_DIVISIONS else code for code in codes]
+    return [f"{code} {industry_name(code)}" if code in INDUSTRY_DIVISIONS else code for code in codes]
 
 
 def _region_names(codes) -> list[str]:
@@ -242,4 +247,4 @@ def product_stats(product_id: int):
                           total=sum(value for _label, value in series)),
         )
     return render_template("supermarket/stats.html", product=product, totals=services.stats_totals(product.id),
-                           daily=daily, charts=charts, days=STATS_DAYS)
+                           offer_figures=services.offer_figures(product), daily=daily, charts=charts, days=STATS_DAYS)

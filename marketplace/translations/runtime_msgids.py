@@ -42,11 +42,19 @@ _("还款间隔须至少1个月")
 _("金额必须大于零")
 _("金额太小，不能分成这么多期")
 
-# InputError templates of workflows/identifiers.py parse_money() and marketplace/supermarket/forms.py
-# parse_rate(), shown through marketplace.i18n.input_error() in the forms
-_("金额为空")
-_("金额“%(value)s”不是有效的数字")
-_("金额最多两位小数")
-_("利率为空")
-_("利率“%(value)s”不是有效的数字")
-_("利率最多两位小数")
+# workflows/invoices.py: FIELDS, the invoice list's columns, shown through _l(label) in
+# marketplace/receivables/invoice_forms.py
+_("数电票号码")
+_("发票代码")
+_("发票号码")
+_("购买方名称")
+_("购买方纳税人识别号")
+_("销售方纳税人识别号")
+_("开票日期")
+_("金额")
+_("税额")
+_("价税合计")
+_("发票状态")
+_("是否红字")
+_("是否正数发票")
+_("到期日")

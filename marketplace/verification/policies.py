@@ -14,6 +14,7 @@ from marketplace import audit
 from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
 from marketplace.verification.models import PolicyVersion
+from workflows.text import Sentence, both
 from workflows.verification.policy import DEFAULT_POLICY, Policy, PolicyError, Thresholds
 
 VERSION_MAX_LENGTH = 20
@@ -48,21 +49,25 @@ def current_policy(on: date | None = None) -> Policy:
 
 def create_policy_version(user, version: str, effective_from: date | None,
                           thresholds: Mapping[str, Any], note: str = "") -> PolicyVersion:
-    """Save a new version; raise PolicyError with every problem (in Chinese) and store nothing."""
+    """Save a new version; raise PolicyError with every problem (Sentences: Chinese, carrying their
+    English) and store nothing."""
     version = (version or "").strip()
-    problems: list[str] = []
+    problems: list[Sentence] = []
     if not version:
-        problems.append("策略版本号不能为空")
+        problems.append(both("策略版本号不能为空", "The policy version is empty"))
     elif len(version) > VERSION_MAX_LENGTH:
-        problems.append(f"策略版本号不能超过{VERSION_MAX_LENGTH}个字符")
+        problems.append(both("策略版本号不能超过%(n)s个字符", "The policy version can have at most %(n)s characters",
+                             n=VERSION_MAX_LENGTH))
     elif version == DEFAULT_POLICY.version or db.session.scalar(
             select(func.count()).where(PolicyVersion.version == version)):
-        problems.append(f"策略版本号“{version}”已存在，请使用新的版本号")
+        problems.append(both("策略版本号“%(v)s”已存在，请使用新的版本号",
+                             "The policy version “%(v)s” exists already; use a new one", v=version))
     today = today_shanghai()
     if not isinstance(effective_from, date):
-        problems.append("请填写生效日期")
+        problems.append(both("请填写生效日期", "Enter the effective date"))
     elif effective_from < today:
-        problems.append(f"生效日期不能早于今天（{today.isoformat()}）")
+        problems.append(both("生效日期不能早于今天（%(today)s）", "The effective date cannot be before today (%(today)s)",
+                             today=today.isoformat()))
     try:
         parsed = Thresholds.from_dict(thresholds)
     except PolicyError as error:

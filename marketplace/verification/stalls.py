@@ -14,13 +14,13 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from marketplace import audit, outbox
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
+from marketplace.notifications.messages import later
 from marketplace.notifications.services import notify
 from marketplace.outbox import OutboxMessage
 from marketplace.sla.services import platform_admins
@@ -88,8 +88,8 @@ def report_stalled(request_id: int, submission_no: int) -> bool:
         return False
     audit.record("verification.stalled", request, enterprise_id=request.enterprise_id, request_id=request.id,
                  submission_no=submission_no)
-    notify(platform_admins(), "verification.stalled", _("融资申请 #%(id)s 的核验多次未能完成", id=request.id),
-           _("该申请第 %(no)s 次提交的核验已重发 %(sends)s 次仍未产生报告，请检查后台任务（Celery）与数据库。",
+    notify(platform_admins(), "verification.stalled", later("融资申请 #%(id)s 的核验多次未能完成", id=request.id),
+           later("该申请第 %(no)s 次提交的核验已重发 %(sends)s 次仍未产生报告，请检查后台任务（Celery）与数据库。",
              no=submission_no, sends=current_app.config["VERIFICATION_MAX_SENDS"]))
     db.session.commit()
     return True

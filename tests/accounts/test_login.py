@@ -165,4 +165,4 @@ def test_admin_cannot_give_a_bank_user_an_enterprise_role(client, login):
 def test_institution_with_unknown_region_code_is_refused(client, login):
     login(UserFactory(role=Role.PLATFORM_ADMIN))
     page = client.post("/admin/institutions/new", data={"kind": "bank", "name": "X银行", "region_code": "999999"})
-    assert "行政区划代码不存在" in page.get_data(as_text=True)
+    assert "未知的地区：999999" in page.get_data(as_text=True)

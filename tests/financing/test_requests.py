@@ -73,8 +73,19 @@ def test_a_receivable_pledged_to_an_active_request_is_not_offered_again(client, 
     create(client, rcv + receivables(owner, "1000.00"), amount="50000")
     assert 'data-testid="pledge-' not in client.get("/financing/new").get_data(as_text=True)
     response = create(client, rcv, amount="50000")
-    assert response.headers["Location"].endswith("/receivables/")  # nothing left to pledge
+    assert 'data-testid="all-pledged"' in response.get_data(as_text=True)  # nothing left to pledge
     assert len(db.session.scalars(select(FinancingRequest)).all()) == 1
+
+
+def test_with_every_receivable_pledged_the_new_request_page_says_so_and_links_the_requests(client, login, owner):
+    """Issue 16: not "no receivables, register some" when all of them back open requests."""
+    login(owner)
+    assert "请先登记应收账款" in client.get("/financing/new", follow_redirects=True).get_data(as_text=True)  # none
+    create(client, receivables(owner, "100000.00"), amount="50000")
+    request = only_request(owner)
+    page = client.get("/financing/new").get_data(as_text=True)
+    assert "都已质押给下列未结束的融资申请" in page and "请先登记应收账款" not in page
+    assert f'href="/financing/{request.id}"' in page and 'data-testid="register-receivable"' in page
 
 
 def test_choosing_an_already_pledged_receivable_is_refused(client, login, owner):

@@ -115,6 +115,18 @@ def test_the_form_names_the_regions_it_was_given(client, banker):
     assert "江苏省" in page and "江苏省苏州市" in page and "未知代码" in page
 
 
+@pytest.mark.parametrize("typed", ["江苏省、苏州市吴中区", "３２，３２０５０６", "Jiangsu, 320506", "320000 苏州市吴中区"])
+def test_regions_are_taken_by_code_or_by_a_name_that_names_one(client, banker, typed):
+    client.post("/institution/products/new", data={**VALID, "regions": typed})
+    product = db.session.scalar(select(Product).where(Product.institution_id == banker.organisation_id))
+    assert product.current_version.regions == ["32", "320506"]
+
+
+def test_a_region_name_shared_by_several_is_refused(client, banker):
+    page = client.post("/institution/products/new", data={**VALID, "regions": "朝阳区"}).get_data(as_text=True)
+    assert 'data-testid="error-regions"' in page and product_count(banker.organisation_id) == 0
+
+
 def test_the_new_product_form_offers_types_grades_and_industries_in_groups(client, banker):
     page = client.get("/institution/products/new").get_data(as_text=True)
     assert '<optgroup label="C 制造业">' in page and '<option value="34">34 通用设备制造业</option>' in page

@@ -61,7 +61,7 @@ def test_a_loan_disbursed_after_the_evaluation_date_is_ignored():
 def test_a_recent_borrower_who_paid_on_time_is_red():
     result = decision(loan(), loan(ref="L2", repayments=1, closed_on=date(2026, 6, 1)))
     assert result.list_kind == RED and result.code == "good_repayment"
-    assert "2笔贷款" in result.reason_zh and "4 repayment(s)" in result.reason_en
+    assert "2笔贷款" in result.reason_zh and "4 repayments made" in result.reason_en
 
 
 def test_lateness_within_the_grace_still_makes_red_and_beyond_it_no_list():

@@ -155,16 +155,34 @@ def test_unknown_grade_is_refused_at_construction():
 
 def test_product_without_industries_accepts_every_industry():
     c = verdict("industry", product(industries=frozenset()), request(industry_code="52"))
-    assert c.passed and c.expected == "any" and "52" in c.zh
+    assert c.passed and c.expected == "any" and c.value == "52"
+    assert c.zh == "产品不限行业（企业行业：零售业）"
+    assert c.en == "The product accepts every industry (the enterprise's: Retail Trade)"
 
 
 def test_industry_listed_passes_and_unlisted_fails_naming_the_list():
     listed = product(industries=frozenset({"13", "39"}))
-    assert verdict("industry", listed, request(industry_code="39")).passed
+    ok = verdict("industry", listed, request(industry_code="39"))
+    assert ok.passed and ok.zh == "企业行业“计算机、通信和其他电子设备制造业”属于产品适用行业"
+    assert ok.en == ("The enterprise's industry, Manufacture of Computers, Communication and Other "
+                     "Electronic Equipment, is among the product's industries")
     c = verdict("industry", listed, request(industry_code="52"))
-    assert not c.passed
-    assert c.zh == "企业行业 52 不在产品适用行业 13、39 之内"
-    assert c.en == "Industry 52 is not among the product's industries 13, 39"
+    assert not c.passed and (c.value, c.expected) == ("52", "13, 39")  # the codes, for hover and exports
+    assert c.zh == "企业行业“零售业”不在产品适用行业之内（产品适用：农副食品加工业；计算机、通信和其他电子设备制造业）"
+    assert c.en == ("The enterprise's industry, Retail Trade, is not among the product's industries "
+                    "(Processing of Food from Agricultural Products; Manufacture of Computers, Communication "
+                    "and Other Electronic Equipment)")
+
+
+def test_a_long_industry_list_names_three_and_counts_the_rest():
+    c = verdict("industry", product(industries=frozenset(f"{n}" for n in range(13, 44))), request(industry_code="52"))
+    assert c.zh.endswith("酒、饮料和精制茶制造业 等 31 个）")
+    assert c.en.endswith("Manufacture of Liquor, Beverages and Refined Tea and 28 more)")
+
+
+def test_an_unknown_industry_code_is_shown_as_it_is():
+    c = verdict("industry", product(industries=frozenset({"39"})), request(industry_code="99"))
+    assert not c.passed and "“99”" in c.zh and ", 99," in c.en
 
 
 @pytest.mark.parametrize("code", ["3911", "C3911", "C39"])
@@ -175,19 +193,26 @@ def test_industry_is_compared_by_its_two_digit_division(code):
 @pytest.mark.parametrize("prefix", ["32", "3205", "320506"])
 def test_region_matches_a_province_city_or_county_prefix(prefix):
     c = verdict("region", product(regions=frozenset({prefix})), request(region_code="320506"))
-    assert c.passed and prefix in c.zh and "320506" in c.en
+    assert c.passed and (c.value, c.expected) == ("320506", prefix)
+    assert c.zh.startswith("企业所在地 江苏省苏州市吴中区 属于产品适用地区 江苏省")
+    assert c.en.startswith("The enterprise is in Wuzhong District, Suzhou, Jiangsu, within the product's region ")
+    assert c.zh.endswith({"32": "江苏省", "3205": "江苏省苏州市", "320506": "江苏省苏州市吴中区"}[prefix])
 
 
 @pytest.mark.parametrize("prefix", ["33", "3206", "320505"])
 def test_region_outside_every_prefix_fails(prefix):
     c = verdict("region", product(regions=frozenset({prefix, "11"})), request(region_code="320506"))
     assert not c.passed
-    assert c.zh == f"企业所在地 320506 不在产品适用地区 {'、'.join(sorted({prefix, '11'}))} 之内"
+    named = {"33": "浙江省", "3206": "江苏省南通市", "320505": "江苏省苏州市虎丘区"}[prefix]
+    assert c.zh == f"企业所在地 江苏省苏州市吴中区 不在产品适用地区 北京市、{named} 之内"
+    assert c.en.startswith("The enterprise is in Wuzhong District, Suzhou, Jiangsu, outside the product's regions (Beijing; ")
 
 
 def test_product_without_regions_accepts_every_region():
     c = verdict("region", product(regions=frozenset()), request(region_code="650102"))
     assert c.passed and c.expected == "any"
+    assert c.zh == "产品不限地区（企业所在地：新疆维吾尔自治区乌鲁木齐市天山区）"
+    assert c.en == "The product accepts every region (the enterprise is in Tianshan District, Urumqi, Xinjiang)"
 
 
 # --- guarantee and debtor confirmation ------------------------------------------------------------

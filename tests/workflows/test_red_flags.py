@@ -302,7 +302,7 @@ def test_with_the_setting_on_a_flag_turns_excellent_into_mixed():
     report = run([statement(flagged_rows())], policy)
     assert report.classification == "mixed"
     assert "出现资金流向红旗1项，按核验策略不能评为优质" in report.reasons_zh[0]
-    assert "1 red flag(s)" in report.reasons_en[0]
+    assert "1 red flag, which the policy does not allow" in report.reasons_en[0]
     assert run([statement(steady())], policy).classification == "excellent"
 
 

@@ -101,6 +101,7 @@ from fractions import Fraction
 from typing import Any
 
 from workflows.identifiers import normalise_name, normalise_uscc
+from workflows.text import Sentence, both, counted
 from workflows.verification.checks_cashflow import (
     CashFlow,
     OwnAccounts,
@@ -126,6 +127,7 @@ from workflows.verification.red_flags import (
 LEVELS = ("ok", "weak", "fail")
 GRADE_ALL_OK, GRADE_SOME_WEAK, GRADE_ANY_FAIL = "优", "良", "差"
 GRADES = (GRADE_ALL_OK, GRADE_SOME_WEAK, GRADE_ANY_FAIL)
+GRADE_EN = {GRADE_ALL_OK: "good", GRADE_SOME_WEAK: "fair", GRADE_ANY_FAIL: "poor"}  # in English sentences
 CLASSIFICATIONS = ("excellent", "mixed", "poor")
 CLASS_LABELS = {"excellent": ("优质", "Excellent"), "mixed": ("一般", "Mixed"), "poor": ("较差", "Poor")}
 RECEIVABLE_CHECKS = ("R1", "R2", "R3", "R4", "R5", "R6")
@@ -161,7 +163,7 @@ THRESHOLD_LABELS: dict[str, tuple[str, str]] = {
     "h4_ok_ratio": ("H4 正常的申请金额/年收入比例上限", "H4: requested/inflow ratio for ok"),
     "h4_weak_ratio": ("H4 关注的申请金额/年收入比例上限", "H4: requested/inflow ratio for weak"),
     "h5_max_share": ("H5 最大债务人占比上限", "H5: maximum share of the largest debtor"),
-    "poor_share": ("评级为差的应收账款金额占比上限", "Share of 差 receivables above which poor"),
+    "poor_share": ("评级为差的应收账款金额占比上限", "Share of receivables graded poor above which the class is poor"),
     "excellent_max_weak_h": ("优质允许的H项关注数", "Weak H checks allowed for excellent"),
     "round_trip_days": ("F1 资金回流的间隔天数上限", "F1: round trip within days"),
     "round_trip_tolerance": ("F1 资金回流的金额相差比例上限", "F1: round trip amount tolerance"),
@@ -202,81 +204,86 @@ class Thresholds:
     red_flag_min_amount: Decimal = Decimal("10000")
     red_flags_affect_class: bool = False
 
-    def validate(self) -> list[str]:
-        """Every problem with these values, one Chinese sentence each; empty when usable."""
+    def validate(self) -> list[Sentence]:
+        """Every problem with these values, one sentence each (Chinese, carrying its English);
+        empty when usable."""
         problems = self._type_problems()
         if problems:
             return problems
         return self._range_problems()
 
-    def _type_problems(self) -> list[str]:
+    def _type_problems(self) -> list[Sentence]:
         problems = []
         for f in fields(self):
             value = getattr(self, f.name)
-            label = THRESHOLD_LABELS[f.name][0]
             if f.type in ("bool", bool):
                 if not isinstance(value, bool):
-                    problems.append(f"{label}应为“是”或“否”，实际为“{value}”")
+                    problems.append(_not_a(f.name, "bool", value))
             elif f.type in ("int", int):
                 if not isinstance(value, int) or isinstance(value, bool):
-                    problems.append(f"{label}应为整数，实际为“{value}”")
+                    problems.append(_not_a(f.name, "int", value))
             elif isinstance(value, bool) or not (
                 isinstance(value, int) or (isinstance(value, Decimal) and value.is_finite())
             ):  # exact numbers only: a float is refused
-                problems.append(f"{label}应为数字，实际为“{value}”")
+                problems.append(_not_a(f.name, "decimal", value))
         return problems
 
-    def _range_problems(self) -> list[str]:
-        problems: list[str] = []
-        label = {name: zh for name, (zh, _en) in THRESHOLD_LABELS.items()}
+    def _range_problems(self) -> list[Sentence]:
+        problems: list[Sentence] = []
         months = self.lookback_months
 
-        def need(ok: bool, message: str) -> None:
-            if not ok:
-                problems.append(message)
+        def between(name: str, low, high) -> None:
+            value = getattr(self, name)
+            if not low <= value <= high:
+                problems.append(_labelled(name, "应在%(low)s到%(high)s之间，实际为%(value)s",
+                                          " must be between %(low)s and %(high)s, not %(value)s",
+                                          low=low, high=high, value=value))
 
-        need(1 <= months <= 36, f"{label['lookback_months']}应在1到36之间，实际为{months}")
+        def above_zero(name: str, high) -> None:
+            value = getattr(self, name)
+            if not Decimal(0) < value <= Decimal(high):
+                problems.append(_labelled(name, "应大于0且不超过%(high)s，实际为%(value)s",
+                                          " must be above 0 and at most %(high)s, not %(value)s", high=high, value=value))
+
+        def ordered(weak: str, ok: str, high) -> None:
+            value, floor = getattr(self, weak), getattr(self, ok)
+            if not floor <= value <= high:
+                ok_zh, ok_en = THRESHOLD_LABELS[ok]
+                problems.append(_labelled(weak, "（%(value)s）应不小于%(ok)s（%(floor)s）且不超过%(high)s",
+                                          " (%(value)s) must be at least “%(ok_en)s” (%(floor)s) and at most %(high)s",
+                                          value=value, ok=ok_zh, ok_en=ok_en, floor=floor, high=high))
+
+        between("lookback_months", 1, 36)
         for name in ("r2_ok_months", "h0_min_months", "h1_ok_months", "h1_weak_months"):
             value = getattr(self, name)
-            need(1 <= value <= months, f"{label[name]}应在1到回看月数{months}之间，实际为{value}")
-        need(self.h1_weak_months <= self.h1_ok_months,
-             f"{label['h1_weak_months']}（{self.h1_weak_months}）不能大于"
-             f"{label['h1_ok_months']}（{self.h1_ok_months}）")
-        need(Decimal(1) <= self.r3_multiple <= Decimal(100),
-             f"{label['r3_multiple']}应在1到100之间，实际为{self.r3_multiple}")
-        need(0 <= self.r4_ok_days <= 3650, f"{label['r4_ok_days']}应在0到3650之间，实际为{self.r4_ok_days}")
-        need(self.r4_ok_days <= self.r4_weak_days <= 3650,
-             f"{label['r4_weak_days']}（{self.r4_weak_days}）应不小于{label['r4_ok_days']}"
-             f"（{self.r4_ok_days}）且不超过3650")
-        need(Decimal(0) < self.h2_max_cv <= Decimal(10),
-             f"{label['h2_max_cv']}应大于0且不超过10，实际为{self.h2_max_cv}")
-        need(0 <= self.h3_ok_days <= 366, f"{label['h3_ok_days']}应在0到366之间，实际为{self.h3_ok_days}")
-        need(self.h3_ok_days <= self.h3_weak_days <= 366,
-             f"{label['h3_weak_days']}（{self.h3_weak_days}）应不小于{label['h3_ok_days']}"
-             f"（{self.h3_ok_days}）且不超过366")
-        need(Decimal(0) < self.h4_ok_ratio <= Decimal(10),
-             f"{label['h4_ok_ratio']}应大于0且不超过10，实际为{self.h4_ok_ratio}")
-        need(self.h4_ok_ratio <= self.h4_weak_ratio <= Decimal(10),
-             f"{label['h4_weak_ratio']}（{self.h4_weak_ratio}）应不小于{label['h4_ok_ratio']}"
-             f"（{self.h4_ok_ratio}）且不超过10")
-        need(Decimal(0) < self.h5_max_share <= Decimal(1),
-             f"{label['h5_max_share']}应大于0且不超过1，实际为{self.h5_max_share}")
-        need(Decimal(0) <= self.poor_share < Decimal(1),
-             f"{label['poor_share']}应不小于0且小于1，实际为{self.poor_share}")
-        need(0 <= self.excellent_max_weak_h <= len(HEALTH_CHECKS),
-             f"{label['excellent_max_weak_h']}应在0到{len(HEALTH_CHECKS)}之间，"
-             f"实际为{self.excellent_max_weak_h}")
-        need(1 <= self.round_trip_days <= 90,
-             f"{label['round_trip_days']}应在1到90之间，实际为{self.round_trip_days}")
-        need(Decimal(0) <= self.round_trip_tolerance <= Decimal("0.5"),
-             f"{label['round_trip_tolerance']}应在0到0.5之间，实际为{self.round_trip_tolerance}")
-        need(1 <= self.same_day_min_pairs <= 10000,
-             f"{label['same_day_min_pairs']}应在1到10000之间，实际为{self.same_day_min_pairs}")
-        need(7 <= self.burst_days <= 92, f"{label['burst_days']}应在7到92之间，实际为{self.burst_days}")
-        need(Decimal(1) <= self.burst_multiple <= Decimal(100),
-             f"{label['burst_multiple']}应在1到100之间，实际为{self.burst_multiple}")
-        need(Decimal(0) <= self.red_flag_min_amount <= Decimal(10) ** 10,
-             f"{label['red_flag_min_amount']}应在0到10000000000之间，实际为{self.red_flag_min_amount}")
+            if not 1 <= value <= months:
+                problems.append(_labelled(name, "应在1到回看月数%(months)s之间，实际为%(value)s",
+                                          " must be between 1 and the look-back months (%(months)s), not %(value)s",
+                                          months=months, value=value))
+        if self.h1_weak_months > self.h1_ok_months:
+            problems.append(_labelled("h1_weak_months", "（%(value)s）不能大于%(ok)s（%(floor)s）",
+                                      " (%(value)s) cannot be more than “%(ok_en)s” (%(floor)s)",
+                                      value=self.h1_weak_months, ok=THRESHOLD_LABELS["h1_ok_months"][0],
+                                      ok_en=THRESHOLD_LABELS["h1_ok_months"][1], floor=self.h1_ok_months))
+        between("r3_multiple", Decimal(1), Decimal(100))
+        between("r4_ok_days", 0, 3650)
+        ordered("r4_weak_days", "r4_ok_days", 3650)
+        above_zero("h2_max_cv", 10)
+        between("h3_ok_days", 0, 366)
+        ordered("h3_weak_days", "h3_ok_days", 366)
+        above_zero("h4_ok_ratio", 10)
+        ordered("h4_weak_ratio", "h4_ok_ratio", Decimal(10))
+        above_zero("h5_max_share", 1)
+        if not Decimal(0) <= self.poor_share < Decimal(1):
+            problems.append(_labelled("poor_share", "应不小于0且小于1，实际为%(value)s",
+                                      " must be at least 0 and below 1, not %(value)s", value=self.poor_share))
+        between("excellent_max_weak_h", 0, len(HEALTH_CHECKS))
+        between("round_trip_days", 1, 90)
+        between("round_trip_tolerance", Decimal(0), Decimal("0.5"))
+        between("same_day_min_pairs", 1, 10000)
+        between("burst_days", 7, 92)
+        between("burst_multiple", Decimal(1), Decimal(100))
+        between("red_flag_min_amount", Decimal(0), Decimal(10) ** 10)
         return problems
 
     def flag_limits(self) -> FlagLimits:
@@ -299,18 +306,17 @@ class Thresholds:
         Raises PolicyError with every problem, in Chinese, when a value is unusable.
         """
         known = {f.name: f for f in fields(cls)}
-        problems = [f"未知的阈值“{name}”" for name in data if name not in known]
+        problems = [Sentence(f"未知的阈值“{name}”", f"Unknown threshold “{name}”") for name in data if name not in known]
         values: dict[str, Any] = {}
         for name, raw in data.items():
             if name not in known:
                 continue
-            label = THRESHOLD_LABELS[name][0]
-            kind = {"int": "整数", "bool": "“是”或“否”"}.get(str(known[name].type), "数字")
-            parse = {"int": _int, "bool": _bool}.get(str(known[name].type), _decimal)
+            kind = str(known[name].type) if str(known[name].type) in ("int", "bool") else "decimal"
+            parse = {"int": _int, "bool": _bool}.get(kind, _decimal)
             try:
                 values[name] = parse(raw)
             except (ValueError, InvalidOperation):
-                problems.append(f"{label}应为{kind}，实际为“{raw}”")
+                problems.append(_not_a(name, kind, raw))
         if problems:
             raise PolicyError(problems)
         thresholds = cls(**values)
@@ -318,6 +324,21 @@ class Thresholds:
         if problems:
             raise PolicyError(problems)
         return thresholds
+
+
+_KINDS = {"int": ("整数", "a whole number"), "bool": ("“是”或“否”", "yes or no"), "decimal": ("数字", "a number")}
+
+
+def _labelled(name: str, zh: str, en: str, **params) -> Sentence:
+    """A problem with one threshold: its label, then the templates filled with params."""
+    label_zh, label_en = THRESHOLD_LABELS[name]
+    return both(label_zh + zh, label_en + en, **params)
+
+
+def _not_a(name: str, kind: str, raw: Any) -> Sentence:
+    kind_zh, kind_en = _KINDS[kind]
+    return _labelled(name, "应为%(kind)s，实际为“%(raw)s”", " must be %(kind_en)s, not “%(raw)s”",
+                     kind=kind_zh, kind_en=kind_en, raw=raw)
 
 
 def _plain(value: int | Decimal) -> int | str:
@@ -664,7 +685,7 @@ def check_r2(r: ReceivableInput, paid: Mapping[int, Decimal], t: Thresholds) -> 
                      f"({listed_en}), at least {need}")
     return Check("R2", "weak", value,
                  f"近{months}个月内债务人仅在{n}个不同月份向企业付款（{listed_zh}），少于{need}个月",
-                 f"The debtor paid the enterprise in only {n} distinct month(s) of the last "
+                 f"The debtor paid the enterprise in only {counted(n, 'distinct month')} of the last "
                  f"{months} ({listed_en}), fewer than {need}")
 
 
@@ -914,7 +935,7 @@ def check_h5(receivables: Sequence[ReceivableInput], t: Thresholds) -> Check:
     base_zh = (f"最大债务人“{name}”的应收账款{yuan(totals[key])}占质押总额{yuan(pledged)}的"
                f"{_percent(share)}（共{debtors}个债务人）")
     base_en = (f"The largest debtor '{name}' accounts for {yuan(totals[key])} of the pledged "
-               f"{yuan(pledged)}, a share of {shown} ({debtors} debtor(s))")
+               f"{yuan(pledged)}, a share of {shown} ({counted(debtors, 'debtor')})")
     if share <= _fraction(t.h5_max_share):
         return Check("H5", "ok", value, f"{base_zh}，不超过{_percent(_fraction(t.h5_max_share))}",
                      f"{base_en}, at most {t.h5_max_share}")
@@ -1252,9 +1273,10 @@ def _codes_zh(codes: list[str]) -> str:
 
 
 def _summary_en(f: _Summary, t: Thresholds) -> str:
-    grades = ", ".join(f"{f.counts[g]} {g}" for g in GRADES)
+    grades = ", ".join(f"{f.counts[g]} {GRADE_EN[g]}" for g in GRADES)
     share = ratio_text(_fraction(f.poor_amount) / _fraction(f.pledged)) if f.pledged else "0.00"
-    text = (f"Result: {CLASS_LABELS[f.classification][1]}. {f.total} receivable(s) ({grades}); the 差 receivables "
+    text = (f"Result: {CLASS_LABELS[f.classification][1]}. {counted(f.total, 'receivable')} ({grades}); "
+            f"the receivables graded poor "
             f"amount to {yuan(f.poor_amount)}, a share of {share} of the pledged {yuan(f.pledged)}; "
             f"cash-flow checks failed: {', '.join(f.fail_h) or 'none'}; weak: "
             f"{', '.join(f.weak_h) or 'none'}")
@@ -1265,15 +1287,15 @@ def _summary_en(f: _Summary, t: Thresholds) -> str:
         if f.fail_h:
             causes.append(f"cash-flow check(s) {', '.join(f.fail_h)} failed")
         if f.poor_share_exceeded:
-            causes.append(f"差 receivables exceed {t.poor_share} of the pledged amount")
+            causes.append(f"receivables graded poor exceed {t.poor_share} of the pledged amount")
         text += ". Poor because " + " and ".join(causes)
     elif f.classification == "mixed":
         if f.not_best:
-            causes.append(f"{f.not_best} receivable(s) not graded 优")
+            causes.append(f"{counted(f.not_best, 'receivable')} not graded good")
         if f.too_many_weak:
             causes.append(f"{len(f.weak_h)} weak cash-flow checks, more than {t.excellent_max_weak_h}")
         if f.flags_lowered:
-            causes.append(f"{f.flags} red flag(s), which the policy does not allow for excellent")
+            causes.append(f"{counted(f.flags, 'red flag')}, which the policy does not allow for excellent")
         text += ". Not excellent: " + " and ".join(causes)
     return text
 

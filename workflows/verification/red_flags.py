@@ -47,6 +47,7 @@ from statistics import median
 from typing import Any
 
 from workflows.identifiers import normalise_name, normalise_uscc
+from workflows.text import counted
 from workflows.verification.checks_cashflow import OwnAccounts
 from workflows.verification.formatting import money as _money
 from workflows.verification.formatting import yuan
@@ -257,7 +258,7 @@ def _round_trip_flag(debtor: str, pairs: list[_Pair], limits: FlagLimits) -> Red
          "days": days, "tolerance": str(tolerance), "examples": examples},
         f"与债务人“{debtor}”之间有{n}组资金往返：付出合计{yuan(out_total)}、收回合计{yuan(in_total)}，"
         f"每组在{days}天内、金额相差不超过{_percent(tolerance)}（{zh_examples}{more_zh}）",
-        f"{n} round trip(s) with the debtor '{debtor}': {yuan(out_total)} paid out and "
+        f"{counted(n, 'round trip')} with the debtor '{debtor}': {yuan(out_total)} paid out and "
         f"{yuan(in_total)} received back, each within {days} days and amounts within "
         f"{_percent(tolerance)} ({en_examples}{more_en})",
     )
@@ -321,7 +322,7 @@ def _own_flag(debtor: Debtor, rows: list[Transaction]) -> RedFlag:
          "accounts": accounts},
         f"{n}笔以债务人“{debtor.name}”名义的入账合计{yuan(total)}（{'、'.join(months)}）{cause_zh}{via_zh}，"
         "不计为债务人回款（R2、R3不计入）",
-        f"{n} credit(s) in the name of the debtor '{debtor.name}', {yuan(total)} in all "
+        f"{counted(n, 'credit')} in the name of the debtor '{debtor.name}', {yuan(total)} in all "
         f"({', '.join(months)}): {cause_en}{via_en}; not counted as the debtor's payments (R2, R3)",
     )
 
@@ -355,8 +356,8 @@ def _same_day_pairs(data: FlagInput, parties: _Parties, limits: FlagLimits) -> l
          "min_amount": _money(floor), "examples": examples},
         f"{days}天内共有{pairs}组同日等额的进出账（每组一笔流入、一笔流出，金额相同且不低于{yuan(floor)}），"
         f"合计{yuan(total)}，达到{need}组的提示标准（{zh_examples}{more_zh}）",
-        f"{pairs} pair(s) of equal money in and out on the same day (each at least {yuan(floor)}) "
-        f"on {days} day(s), {yuan(total)} in all, at least {need} ({en_examples}{more_en})",
+        f"{counted(pairs, 'pair')} of equal money in and out on the same day (each at least {yuan(floor)}) "
+        f"on {counted(days, 'day')}, {yuan(total)} in all, at least {need} ({en_examples}{more_en})",
     )]
 
 

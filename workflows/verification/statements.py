@@ -57,6 +57,7 @@ from workflows.tabular import (
     read_table,
     sniff_delimiter,
 )
+from workflows.text import counted
 from workflows.verification.model import ParseError, ParseWarning, Statement, Transaction
 from workflows.verification.statement_headers import (
     AMOUNT_FIELDS,
@@ -863,8 +864,9 @@ class _RowReader:
                 found.append(ParseWarning(
                     "balance_partly_masked",
                     f"{len(masked)}行的余额被隐藏（如****），这些行按没有余额处理（第{_lines(masked)}行）",
-                    f"{len(masked)} row(s) have a masked balance (such as ****) and are read without "
-                    f"one (line(s) {_lines(masked, ', ')})", masked[0]))
+                    f"{counted(len(masked), 'row')} {'has' if len(masked) == 1 else 'have'} a masked balance "
+                    f"(such as ****) and {'is' if len(masked) == 1 else 'are'} read without one "
+                    f"({_line_word(masked)} {_lines(masked, ', ')})", masked[0]))
         if self.fallback_lines:
             primary = "、".join(self.header.names[n] for n in AMOUNT_FIELDS if n in self.header.names)
             second = "、".join(dict.fromkeys(
@@ -879,8 +881,8 @@ class _RowReader:
                 found.append(ParseWarning(
                     "amount_fallback",
                     f"{len(lines)}行的{primary}为空或“-”，金额取自{second}（第{_lines(lines)}行）",
-                    f"on {len(lines)} row(s) {primary} is empty or “-”: the amount is taken from {second} "
-                    f"(line(s) {_lines(lines, ', ')})", lines[0]))
+                    f"on {counted(len(lines), 'row')} {primary} is empty or “-”: the amount is taken from {second} "
+                    f"({_line_word(lines)} {_lines(lines, ', ')})", lines[0]))
         if not statement.account_name:
             found.append(ParseWarning(
                 "holder_missing", "文件中未写明户名（账户名称），无法核对该账户是否属于本企业",
@@ -894,8 +896,9 @@ class _RowReader:
                 found.append(ParseWarning(
                     "outside_period",
                     f"{len(outside)}笔交易不在文件所写的起止日期（{start}至{end}）内（第{_lines(outside)}行）",
-                    f"{len(outside)} transaction(s) fall outside the period the file states ({start} to "
-                    f"{end}) (line(s) {_lines(outside, ', ')})", outside[0]))
+                    f"{counted(len(outside), 'transaction')} {'falls' if len(outside) == 1 else 'fall'} "
+                    f"outside the period the file states ({start} to "
+                    f"{end}) ({_line_word(outside)} {_lines(outside, ', ')})", outside[0]))
         return found
 
 
@@ -919,6 +922,11 @@ def _split_party(text: str) -> tuple[str, str]:
     account = (match.group(1) or match.group(2) or "").replace(" ", "").replace("-", "")
     name = (text[: match.start()] + text[match.end():]).strip(" /／,，:：")
     return name, account
+
+
+def _line_word(lines) -> str:
+    """ "line" or "lines", as many as `lines` names."""
+    return "line" if len(lines) == 1 else "lines"
 
 
 def _lines(lines: Sequence[int], separator: str = "、") -> str:
