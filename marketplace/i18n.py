@@ -105,6 +105,7 @@ def init_app(app: Flask) -> None:
         join_list=join_list,
         in_brackets=in_brackets,
         localized=localized,
+        stored_text=stored_text,
     )
 
     @app.context_processor
@@ -118,6 +119,15 @@ def localized(value) -> str:
     anything with `text(locale)`) in the page's language; anything else as it is."""
     text = getattr(value, "text", None)
     return text(ENGLISH if is_english() else CHINESE) if callable(text) else str(value)
+
+
+def stored_text(text: str | None) -> str:
+    """Text kept in the database as Chinese (a timeline note the system wrote), in the page's
+    language when the catalog holds it as a msgid (those msgids are listed in
+    translations/runtime_msgids.py); what a person typed, which the catalog does not hold, as it is."""
+    if not text:
+        return ""
+    return translations().ugettext(text)
 
 
 def input_error(error: ValueError) -> str:

@@ -105,3 +105,21 @@ def test_import_row_problems_carry_their_english():
     by_text = {str(e.reason): e.reason.text("en") for e in errors}
     assert by_text["债务人统一社会信用代码：不能为空"] == "Debtor's unified social credit code: empty"
     assert by_text["金额：最多两位小数"] == "Amount: the amount can have at most two decimal places"
+
+
+def test_a_note_the_system_wrote_on_the_timeline_follows_the_readers_language(app, client, login):
+    """Stored in Chinese whoever acted (here a bank user reading English), shown in English to an
+    English reader through the catalog."""
+    from marketplace.desks import decisions
+    from tests.desks.helpers import claimed, routed, target_of
+
+    case = routed(app)
+    target = claimed(app, target_of(case), case.bank_staff)
+    with app.test_request_context(), force_locale("en"):
+        decisions.decline(target, case.bank_staff, "cash_flow", "")
+    assert case.request.state == "returned"
+    note = "没有其他可推送的银行，请根据拒绝原因调整后重新提交"
+    assert note in [e.note for e in case.request.events]
+    in_english(client, login, case.owner)
+    page = client.get(f"/financing/{case.request.id}").get_data(as_text=True)
+    assert note not in page and "No other bank is available to route to." in page

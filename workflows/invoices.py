@@ -5,7 +5,7 @@ title above the header, columns named the bureau's way, numbers as text with com
 Excel serials or 2026年1月5日), and the national full-digital e-invoice XML files themselves (root
 <EInvoice>), one by one or in a zip. Reading never decides what is stored: `assess` says, per
 invoice, whether it would become a receivable, is skipped (voided, red-letter) or is wrong, each
-with a note in Chinese naming the row or the file. The caller adds what needs the database
+with a note in both languages (workflows.text.Sentence) naming the row or the file. The caller adds what needs the database
 (invoices already registered) and stores nothing before the enterprise confirms.
 
 XML is parsed with defusedxml (no DTD, no entities, no network). A tax bureau's signature cannot
@@ -47,6 +47,7 @@ from workflows.tabular import (
     normalise_header,
     read_table,
 )
+from workflows.text import Sentence, both
 
 MAX_INVOICES = 1000  # per import: a preview a person can read; a year's list is split by month
 MAX_XML_BYTES = 2 * 1024 * 1024  # one e-invoice is tens of kilobytes
@@ -92,8 +93,9 @@ REQUIRED_FIELDS = ("buyer_name", "buyer_uscc", "issue_date", "total")
 _MIN_HEADER_MATCHES = 3
 
 # How the checked receivable's columns are named on an invoice (for check_cells' messages).
-RECEIVABLE_LABELS = {**HEADERS, "debtor_name": "购买方名称", "debtor_uscc": "购买方纳税人识别号",
-                     "invoice_no": "发票号码", "amount": "价税合计"}
+RECEIVABLE_LABELS = {**HEADERS, "debtor_name": Sentence("购买方名称", "Buyer name"),
+                     "debtor_uscc": Sentence("购买方纳税人识别号", "Buyer's taxpayer ID"),
+                     "invoice_no": Sentence("发票号码", "Invoice number"), "amount": Sentence("价税合计", "Total")}
 NORMAL_STATUSES = frozenset({"正常", "正常发票", "已开具", "开具", "有效", "蓝字", "已使用"})
 _YES = frozenset({"是", "y", "yes", "true", "1", "红字", "红票"})
 _NO = frozenset({"否", "n", "no", "false", "0", "红字", "红票"})  # 是否正数发票: 否 means red-letter
@@ -260,7 +262,7 @@ def invoices_from_table(table: InvoiceTable, mapping: Mapping[str, int | None] |
 
     return [
         Invoice(
-            where=f"第{row.line}行", line=row.line, invoice_no=_invoice_number(
+            where=row_name(row.line), line=row.line, invoice_no=_invoice_number(
                 cell(row, "digital_no"), cell(row, "invoice_code"), cell(row, "invoice_no")),
             buyer_name=cell(row, "buyer_name"), buyer_uscc=cell(row, "buyer_uscc"),
             seller_uscc=cell(row, "seller_uscc") or table.seller_hint, issue_date=cell(row, "issue_date"),
@@ -270,6 +272,16 @@ def invoices_from_table(table: InvoiceTable, mapping: Mapping[str, int | None] |
         )
         for row in table.rows
     ]
+
+
+def row_name(line: int) -> Sentence:
+    """Where a list's invoice is: its row."""
+    return both("第%(line)s行", "row %(line)s", line=line)
+
+
+def in_english(text: str) -> str:
+    """A Sentence's English; data (a file name) as it is."""
+    return getattr(text, "en", text)
 
 
 def _invoice_number(digital: str, code: str, number: str) -> str:
@@ -317,34 +329,45 @@ _XML_FIELDS: dict[str, tuple[tuple[str, ...], str]] = {
 _XML_ELEMENT_NAMES = {"invoice_no": "InvoiceNumber", "issue_date": "IssueTime", "seller_uscc": "SellerIdNum",
                       "buyer_uscc": "BuyerIdNum", "buyer_name": "BuyerName", "amount": "TotalAmWithoutTax",
                       "tax": "TotalTaxAm", "total": "TotalTax-includedAmount"}
-UNSIGNED_NOTE = "文件不含电子签名，签名未验证"
-UNVERIFIED_NOTE = "签名未验证（无法离线核验税务机关的签名证书）"
-DIGEST_OK_NOTE = "签名未验证（无法离线核验税务机关的签名证书）；文件内容与签名摘要一致，签名后未被改动"
+UNSIGNED_NOTE = Sentence("文件不含电子签名，签名未验证", "no electronic signature: not verified")
+UNVERIFIED_NOTE = Sentence("签名未验证（无法离线核验税务机关的签名证书）",
+                           "signature not verified (the tax bureau's certificate cannot be checked offline)")
+DIGEST_OK_NOTE = Sentence(
+    "签名未验证（无法离线核验税务机关的签名证书）；文件内容与签名摘要一致，签名后未被改动",
+    "signature not verified (the tax bureau's certificate cannot be checked offline); the content matches "
+    "the signed digest, so it was not altered after signing")
+_TOO_BIG = both("文件超过%(mb)s MB，不是单张电子发票", "over %(mb)s MB: not a single e-invoice",
+                mb=MAX_XML_BYTES // 2**20)
 
 
 def read_invoice_xml(data: bytes, where: str, line: int = 1) -> Invoice:
     """One e-invoice XML; a file that is not one comes back with its problems (it is named in the
     preview, the other files of the upload still count)."""
     if len(data) > MAX_XML_BYTES:
-        return _broken(where, line, f"文件超过{MAX_XML_BYTES // 2**20} MB，不是单张电子发票")
+        return _broken(where, line, _TOO_BIG)
     try:
         root = parse_xml(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
-        return _broken(where, line, "文件含有DTD或实体声明，出于安全原因不予解析")
+        return _broken(where, line, Sentence("文件含有DTD或实体声明，出于安全原因不予解析",
+                                                     "it declares a DTD or entities: not parsed, for safety"))
     except ParseError as error:
-        return _broken(where, line, f"不是有效的XML文件（第{error.position[0]}行格式错误）")
+        return _broken(where, line, both("不是有效的XML文件（第%(n)s行格式错误）", "not valid XML (malformed at line %(n)s)",
+                                                   n=error.position[0]))
     if _local(root.tag) != "EInvoice":
-        return _broken(where, line, f"不是数电票XML文件：根元素应为EInvoice，实际为{_local(root.tag)}")
+        return _broken(where, line, both("不是数电票XML文件：根元素应为EInvoice，实际为%(tag)s",
+                                                   "not an e-invoice XML: its root is %(tag)s, not EInvoice",
+                                                   tag=_local(root.tag)))
     values = {name: _find_text(root, paths) for name, (paths, _label) in _XML_FIELDS.items()}
-    problems = [f"缺少元素<{_XML_ELEMENT_NAMES[name]}>（{label}）" for name, (_paths, label) in _XML_FIELDS.items()
-                if not values[name] and name not in ("amount", "tax")]
+    problems = [both("缺少元素<%(element)s>（%(label)s）", "element <%(element)s> missing",
+                     element=_XML_ELEMENT_NAMES[name], label=label)
+                for name, (_paths, label) in _XML_FIELDS.items() if not values[name] and name not in ("amount", "tax")]
     note, signature_problem = check_signature(data, root)
     if signature_problem:
         problems.append(signature_problem)
     return Invoice(where=where, line=line, signature=note, problems=tuple(problems), **values)
 
 
-def _broken(where: str, line: int, problem: str) -> Invoice:
+def _broken(where: str, line: int, problem: Sentence) -> Invoice:
     return Invoice(where=where, line=line, invoice_no="", buyer_name="", buyer_uscc="", seller_uscc="",
                    issue_date="", amount="", tax="", total="", problems=(problem,))
 
@@ -378,20 +401,30 @@ def check_signature(data: bytes, root: Element) -> tuple[str, str | None]:
         if not values:
             return UNSIGNED_NOTE, None
         if not all(_base64(el.text) for el in values):
-            return "", "签名格式错误：签名值（SignatureValue）为空或不是Base64编码"
+            return "", _malformed(_NO_SIGNATURE_VALUE)
         return UNVERIFIED_NOTE, None
     if len(signatures) > 1:
         return UNVERIFIED_NOTE, None
     problem, reference = _signature_structure(signatures[0])
     if problem:
-        return "", f"签名格式错误：{problem}"
+        return "", _malformed(problem)
     digest = _reference_digest(reference)
     if digest is None:
         return UNVERIFIED_NOTE, None
     algorithm, (exclusive, with_comments), expected = digest
     if hashlib.new(algorithm, canonical_unsigned(data, exclusive, with_comments)).digest() != expected:
-        return "", "签名校验失败：文件内容与签名摘要不一致，发票文件在签名后被修改过"
+        return "", Sentence("签名校验失败：文件内容与签名摘要不一致，发票文件在签名后被修改过",
+                            "signature check failed: the content does not match the signed digest, so the file "
+                            "was altered after signing")
     return DIGEST_OK_NOTE, None
+
+
+def _malformed(problem: Sentence) -> Sentence:
+    return problem.prefixed("签名格式错误：", "malformed signature: ")
+
+
+_NO_SIGNATURE_VALUE = Sentence("签名值（SignatureValue）缺失、为空或不是Base64编码",
+                               "the SignatureValue is missing, empty or not Base64")
 
 
 def canonical_unsigned(data: bytes, exclusive: bool = False, with_comments: bool = False) -> bytes:
@@ -431,23 +464,24 @@ def _base64(text: str | None) -> bytes | None:
     return value or None
 
 
-def _signature_structure(signature: Element) -> tuple[str | None, Element | None]:
+def _signature_structure(signature: Element) -> tuple[Sentence | None, Element | None]:
     """What is missing from an XML-DSig block (SignedInfo, SignatureValue, a Reference with its
     DigestMethod and DigestValue), and the first Reference."""
     signed_info = _ds(signature, "SignedInfo")
     if signed_info is None:
-        return "缺少SignedInfo", None
+        return Sentence("缺少SignedInfo", "SignedInfo missing"), None
     if _base64(_ds_text(signature, "SignatureValue")) is None:
-        return "签名值（SignatureValue）缺失、为空或不是Base64编码", None
+        return _NO_SIGNATURE_VALUE, None
     references = signed_info.findall(f"{{{DSIG}}}Reference")
     if not references:
-        return "缺少Reference", None
+        return Sentence("缺少Reference", "Reference missing"), None
     for reference in references:
         method = _ds(reference, "DigestMethod")
         if method is None or not method.get("Algorithm"):
-            return "缺少摘要算法（DigestMethod）", None
+            return Sentence("缺少摘要算法（DigestMethod）", "DigestMethod missing"), None
         if _base64(_ds_text(reference, "DigestValue")) is None:
-            return "摘要值（DigestValue）缺失、为空或不是Base64编码", None
+            return Sentence("摘要值（DigestValue）缺失、为空或不是Base64编码",
+                            "the DigestValue is missing, empty or not Base64"), None
     return None, references[0] if len(references) == 1 else None
 
 
@@ -499,13 +533,14 @@ def read_invoice_zip(data: bytes, filename: str, limits: TableLimits = DEFAULT_L
     for position, entry in enumerate(xml_entries, start=1):
         where = f"{filename} › {_entry_name(entry)}"
         if entry.file_size > MAX_XML_BYTES:
-            invoices.append(_broken(where, position, f"文件超过{MAX_XML_BYTES // 2**20} MB，不是单张电子发票"))
+            invoices.append(_broken(where, position, _TOO_BIG))
             continue
         try:
             with archive.open(entry) as stream:
                 content = stream.read(MAX_XML_BYTES + 1)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
-            invoices.append(_broken(where, position, "压缩包中的该文件已损坏，无法解压"))
+            invoices.append(_broken(where, position, Sentence("压缩包中的该文件已损坏，无法解压",
+                                                              "this file in the zip is damaged and cannot be unpacked")))
             continue
         invoices.append(read_invoice_xml(content, where, position))
     return invoices
@@ -538,7 +573,8 @@ def assess(invoices: Iterable[Invoice], *, seller_uscc: str, term_days: int | No
             key = (result.row.debtor_uscc, result.row.invoice_no.upper())
             first = first_seen.setdefault(key, invoice.where)
             if first != invoice.where:
-                result = refuse(result, f"与{first}重复（同一购买方和发票号码）")
+                result = refuse(result, Sentence(f"与{first}重复（同一购买方和发票号码）",
+                                                 f"same buyer and invoice number as {in_english(first)}"))
         results.append(result)
     return results
 
@@ -557,8 +593,9 @@ def _assess_one(invoice: Invoice, seller: str, term_days: int | None, today: dat
         return Assessed(invoice, "skip", (skip,))
     problems = []
     if invoice.seller_uscc and normalise_uscc(invoice.seller_uscc) != seller:
-        problems.append(f"销售方纳税人识别号{normalise_uscc(invoice.seller_uscc)}不是本企业的统一社会信用代码："
-                        "这不是本企业开具的发票")
+        problems.append(both("销售方纳税人识别号%(uscc)s不是本企业的统一社会信用代码：这不是本企业开具的发票",
+                             "seller code %(uscc)s is not your enterprise's: this invoice was not issued by you",
+                             uscc=normalise_uscc(invoice.seller_uscc)))
     problems.extend(_amount_problems(invoice))
     issue = _date_text(invoice.issue_date)
     row, row_problems = check_cells(invoice.line, {
@@ -572,18 +609,21 @@ def _assess_one(invoice: Invoice, seller: str, term_days: int | None, today: dat
     return Assessed(invoice, "import", notes, row)
 
 
-def _skip_reason(invoice: Invoice) -> str | None:
+def _skip_reason(invoice: Invoice) -> Sentence | None:
     status = _compact(invoice.status)
     if "作废" in status:
-        return f"发票状态为“{status}”，已作废的发票不导入"
+        return both("发票状态为“%(status)s”，已作废的发票不导入", "voided: not imported", status=status)
     if "红冲" in status:
-        return f"发票状态为“{status}”，已红冲的发票不导入；部分红冲的，请按冲减后的金额手工登记"
+        return both("发票状态为“%(status)s”，已红冲的发票不导入；部分红冲的，请按冲减后的金额手工登记",
+                    "reversed by a red-letter invoice: not imported; if only partly reversed, register the "
+                    "reduced amount by hand", status=status)
     if invoice.red or "红字" in status:
-        return "红字发票（冲减原发票），不导入"
+        return Sentence("红字发票（冲减原发票），不导入", "red-letter invoice (reverses an earlier one): not imported")
     if _negative(invoice.total):
-        return "价税合计为负数（红字发票），不导入"
+        return Sentence("价税合计为负数（红字发票），不导入", "negative total (a red-letter invoice): not imported")
     if status and status not in NORMAL_STATUSES:
-        return f"发票状态为“{status}”，不是正常状态的发票，不导入"
+        return both("发票状态为“%(status)s”，不是正常状态的发票，不导入", "status “%(status)s” is not normal: not imported",
+                    status=status)
     return None
 
 
@@ -594,23 +634,25 @@ def _negative(text: str) -> bool:
         return False
 
 
-def _amount_problems(invoice: Invoice) -> list[str]:
+def _amount_problems(invoice: Invoice) -> list[Sentence]:
     """金额 + 税额 must equal 价税合计 when the source gives all three."""
     if not (invoice.amount and invoice.tax and invoice.total):
         return []
     amounts: dict[str, Decimal] = {}
     problems = []
-    for label, text in (("金额", invoice.amount), ("税额", invoice.tax)):
+    for label, label_en, text in (("金额", "Amount", invoice.amount), ("税额", "Tax", invoice.tax)):
         try:
             amounts[label] = parse_money(text)
         except ValueError as error:
-            problems.append(f"{label}：{error}")
+            problems.append(Sentence(f"{label}：{error}", f"{label_en}: {in_english(error.args[0])}"))
     try:
         total = parse_money(invoice.total)
     except ValueError:
         return problems  # check_cells names it
     if not problems and amounts["金额"] + amounts["税额"] != total:
-        problems.append(f"金额{amounts['金额']:,.2f} + 税额{amounts['税额']:,.2f} ≠ 价税合计{total:,.2f}，金额有误")
+        problems.append(both("金额%(amount)s + 税额%(tax)s ≠ 价税合计%(total)s，金额有误",
+                             "amount %(amount)s + tax %(tax)s ≠ total %(total)s: the amounts are wrong",
+                             amount=f"{amounts['金额']:,.2f}", tax=f"{amounts['税额']:,.2f}", total=f"{total:,.2f}"))
     return problems
 
 

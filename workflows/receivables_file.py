@@ -154,7 +154,7 @@ def check_cells(
         text = cells.get(field, "")
         if not text and field in REQUIRED:
             label = labels[field]
-            problems.append(Sentence(f"{label}：不能为空", f"{_LABELS_EN.get(label, label)}: empty"))
+            problems.append(Sentence(f"{label}：不能为空", f"{_label_en(label)}: empty"))
             continue
         try:
             values[field] = reader(text)
@@ -164,6 +164,11 @@ def check_cells(
         return None, problems
     problems.extend(_date_problems(values["issue_date"], values["due_date"], today))  # type: ignore[arg-type]
     return ReceivableRow(line=line, **values), problems  # type: ignore[arg-type]
+
+
+def _label_en(label: str) -> str:
+    """A column's English name: a known header's, or the label's own when it is a Sentence."""
+    return _LABELS_EN.get(label, getattr(label, "en", label))
 
 
 def _reason(label: str, message: str) -> Sentence:
@@ -177,7 +182,7 @@ def _reason(label: str, message: str) -> Sentence:
             break
     if english[:1].isupper() and english[1:2].islower():
         english = english[0].lower() + english[1:]
-    return Sentence(f"{label}：{text}", f"{_LABELS_EN.get(label, label)}: {english}")
+    return Sentence(f"{label}：{text}", f"{_label_en(label)}: {english}")
 
 
 def _read_text(field: str) -> Callable[[str], str]:

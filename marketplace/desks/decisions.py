@@ -215,7 +215,7 @@ def _after_bank_decline(request: FinancingRequest, user, row: Decline) -> None:
         apply_transition(request, "reroute_to_bank", facts={"has_next_bank": True},
                          institutions=[t.institution_id for t in targets])
     else:
-        apply_transition(request, "return_after_bank", note=_("没有其他可推送的银行，请根据拒绝原因调整后重新提交"))
+        apply_transition(request, "return_after_bank", note="没有其他可推送的银行，请根据拒绝原因调整后重新提交")
     notify(enterprise_users(request), "offer.declined", later("银行拒绝了融资申请 #%(id)s", id=request.id),
            (later("原因：%(reason)s。已推送给下一家银行。", reason=reason) if targets
             else later("原因：%(reason)s。申请已退回。", reason=reason)),

@@ -248,7 +248,7 @@ def after_guarantor_decline(request: FinancingRequest, user, row: Decline) -> Re
         body = later("原因：%(reason)s。已推送给下一家担保机构：%(name)s。", reason=reason, name=following.institution.name)
     else:
         apply_transition(request, "return_after_guarantor",
-                         note=_("没有其他可推送的担保机构，请根据拒绝原因调整后重新提交"))
+                         note="没有其他可推送的担保机构，请根据拒绝原因调整后重新提交")
         body = later("原因：%(reason)s。没有其他担保机构可以推送，申请已退回。", reason=reason)
     notify(enterprise_users(request), "guarantee.declined", later("担保机构拒绝了融资申请 #%(id)s", id=request.id),
            body, link)

@@ -36,6 +36,7 @@ from workflows.invoices import (
     refuse,
 )
 from workflows.tabular import Row
+from workflows.text import Sentence
 
 TOKEN_SALT = "receivables.invoice-import"
 TOKEN_MAX_AGE = 2 * 60 * 60  # seconds a preview can be confirmed
@@ -43,7 +44,7 @@ TERM_RANGE = (1, 365)
 
 
 class InvoiceImportRefused(ValueError):
-    """The upload or the preview cannot go further; the message says why, in Chinese."""
+    """The upload or the preview cannot go further; the message says why, in the page's language."""
 
 
 @dataclass(frozen=True)
@@ -186,8 +187,25 @@ def draft_token(draft: Draft, enterprise: Enterprise) -> str:
     if draft.table is not None:
         table = {**asdict(draft.table), "rows": [[row.line, list(row.cells)] for row in draft.table.rows]}
     payload = {"enterprise": enterprise.id, "files": [list(item) for item in draft.files], "table": table,
-               "invoices": [asdict(invoice) for invoice in draft.invoices]}
+               "invoices": [_packed(invoice) for invoice in draft.invoices]}
     return _serializer().dumps(payload)
+
+
+# An e-invoice's signature note and problems are Sentences: the token keeps both languages.
+def _packed(invoice: Invoice) -> dict:
+    def pack(text: str) -> str | list[str]:
+        return [str(text), text.en] if isinstance(text, Sentence) else text
+
+    return {**asdict(invoice), "signature": pack(invoice.signature),
+            "problems": [pack(problem) for problem in invoice.problems]}
+
+
+def _unpacked(fields: dict) -> Invoice:
+    def unpack(text: str | list[str]) -> str:
+        return Sentence(*text) if isinstance(text, list) else text
+
+    return Invoice(**{**fields, "signature": unpack(fields["signature"]),
+                      "problems": tuple(unpack(problem) for problem in fields["problems"])})
 
 
 def draft_from_token(token: str, enterprise: Enterprise) -> Draft:
@@ -204,5 +222,5 @@ def draft_from_token(token: str, enterprise: Enterprise) -> Draft:
     if table is not None:
         table = InvoiceTable(**{**table, "headers": tuple(table["headers"]),
                                 "rows": tuple(Row(line, tuple(cells)) for line, cells in table["rows"])})
-    invoices = tuple(Invoice(**{**invoice, "problems": tuple(invoice["problems"])}) for invoice in payload["invoices"])
+    invoices = tuple(_unpacked(invoice) for invoice in payload["invoices"])
     return Draft(files=tuple(tuple(item) for item in payload["files"]), table=table, invoices=invoices)

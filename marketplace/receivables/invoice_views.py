@@ -14,7 +14,7 @@ from flask_login import current_user
 from marketplace.downloads import file_headers
 from marketplace.extensions import db
 from marketplace.formatting import today_shanghai
-from marketplace.i18n import is_english
+from marketplace.i18n import input_error, is_english
 from marketplace.permissions import current_enterprise
 from marketplace.receivables import invoice_import, services
 from marketplace.receivables.invoice_forms import ACCEPT, InvoicePreviewForm, InvoiceUploadForm
@@ -58,7 +58,7 @@ def upload():
         except TableError as error:  # unreadable, over the upload limits, or too heavy to parse
             errors.append(_table_error(error))
         except invoice_import.InvoiceImportRefused as error:
-            errors.append(str(error))
+            errors.append(input_error(error))
         else:
             preview = invoice_import.preview(enterprise, draft, None, form.term_days.data)
             return _render_preview(_preview_form(draft, form.term_days.data), preview)
@@ -75,7 +75,7 @@ def _submitted_preview() -> tuple[InvoicePreviewForm, invoice_import.Draft | Non
     try:
         draft = invoice_import.draft_from_token(form.token.data, enterprise)
     except invoice_import.InvoiceImportRefused as error:
-        flash(str(error), "danger")
+        flash(input_error(error), "danger")
         return form, None
     if draft.table is not None:
         form.set_columns(draft.table.headers)
@@ -106,7 +106,7 @@ def confirm():
                                                  current_user._get_current_object())
     except (invoice_import.InvoiceImportRefused, services.ImportRejected) as error:
         db.session.rollback()
-        message = str(error) if isinstance(error, invoice_import.InvoiceImportRefused) else \
+        message = input_error(error) if isinstance(error, invoice_import.InvoiceImportRefused) else \
             _("导入时发现部分发票刚被登记，未导入任何发票，请核对后重新预览")
         flash(message, "danger")
         preview = invoice_import.preview(enterprise, draft, form.mapping(), form.term_days.data)

@@ -58,3 +58,10 @@ _("发票状态")
 _("是否红字")
 _("是否正数发票")
 _("到期日")
+
+# timeline notes the system writes, stored in Chinese whoever acted and shown through
+# stored_text (marketplace/i18n.py): marketplace/desks/decisions.py, marketplace/guarantees/services.py,
+# marketplace/desks/consent_ended.py
+_("没有其他可推送的银行，请根据拒绝原因调整后重新提交")
+_("没有其他可推送的担保机构，请根据拒绝原因调整后重新提交")
+_("没有其他可推送的担保机构，请调整后重新提交")

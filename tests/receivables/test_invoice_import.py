@@ -22,6 +22,7 @@ from marketplace.receivables import services
 from tests.factories import EnterpriseFactory, ReceivableFactory, UserFactory, make_enterprise_user
 from tests.fixtures.invoices.make_fixtures import BUYER_A, BUYER_B, SELLER_NAME, SELLER_USCC
 from tests.receivables.helpers import audit_count, page_text, receivables_of
+from tests.test_english_pages import in_english
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "invoices"
 
@@ -277,3 +278,42 @@ def test_only_enterprise_users_reach_the_invoice_import(login, client, role):
         session.clear()
     anonymous = client.get("/receivables/invoices/")
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def notes(response) -> list[str]:
+    """The text of each preview row's notes."""
+    return [unescape(re.sub(r"<[^>]+>", " ", body)).strip()
+            for body in re.findall(r'data-testid="invoice-notes">(.*?)</td>', page_text(response), re.S)]
+
+
+def test_an_english_reader_sees_the_workflows_notes_in_english(client, login, user):
+    in_english(client, login, user)
+    listing = "\n".join([
+        "数电票号码,购买方名称,购买方纳税人识别号,销售方纳税人识别号,开票日期,金额,税额,价税合计,发票状态",
+        f"26322000000033330001,{BUYER_A[0]},{BUYER_A[1]},{SELLER_USCC},2026-01-05,100.00,13.00,113.00,作废",
+        f"26322000000033330002,{BUYER_B[0]},{BUYER_B[1]},{SELLER_USCC},2026-01-06,100.00,13.00,120.00,正常",
+    ]).encode("utf-8")
+
+    preview = upload(client, (listing, "invoices.csv"))
+
+    assert rows(preview) == [("row 2", "skip"), ("row 3", "error")]
+    voided, wrong = notes(preview)
+    assert voided == "voided: not imported"
+    assert "amount 100.00 + tax 13.00 ≠ total 120.00" in wrong
+    assert not HAN.search(voided + wrong)
+
+
+def test_an_e_invoices_problem_stays_english_after_the_preview_is_reposted(client, login, user):
+    in_english(client, login, user)
+    altered = fixture("数电票-1.xml").replace(b"22600.00", b"92600.00")
+    first = upload(client, (altered, "altered.xml"), (fixture("数电票-2.xml"), "invoice-2.xml"))
+
+    again = client.post("/receivables/invoices/preview", data=form_values(first))  # the draft from the token
+
+    for response in (first, again):
+        problem, signature = notes(response)
+        assert "altered after signing" in problem and "not verified" in signature
+        assert not HAN.search(problem + signature)
