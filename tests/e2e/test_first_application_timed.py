@@ -155,12 +155,16 @@ def statement(path: Path) -> Path:
 
 
 def request_links(live_app, base_url: str) -> dict[str, str]:
-    """The debtors' links, by debtor name, as their emails carry them."""
+    """The debtors' links of this test's enterprise, by debtor name, as their emails carry them
+    (other browser tests on this live server leave requests of their own, to debtors of the same names)."""
+    from marketplace.enterprises.models import Enterprise
     from marketplace.extensions import db
     from marketplace.receivables.debtor_request_models import DebtorRequest
 
     with live_app.app_context():
-        links = {r.debtor_name: f"{base_url}/requests/{r.token}" for r in db.session.scalars(select(DebtorRequest))}
+        ours = (select(DebtorRequest).join(Enterprise, Enterprise.id == DebtorRequest.enterprise_id)
+                .where(Enterprise.uscc == SELLER_USCC))
+        links = {r.debtor_name: f"{base_url}/requests/{r.token}" for r in db.session.scalars(ours)}
         db.session.remove()
     return links
 
