@@ -718,9 +718,15 @@ def main() -> None:
     app = build_app(url, instance, args.pg_setting)
     if args.reuse:  # bring a kept database to the current schema (migrations added since it was built)
         from flask_migrate import upgrade
+        from sqlalchemy import text
+
+        from marketplace.extensions import db
 
         with app.app_context():
             upgrade()
+            # the tables a migration just filled, as autovacuum would leave them (index-only scans)
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM ANALYZE"))
     summary = database_summary(app)
     print("rows: " + ", ".join(f"{table} {count:,}" for table, count in summary.items() if table != "postgresql"))
     print(f"machine: {platform.platform()}; {cpu_model()}; {os.cpu_count()} cores; {memory_gb():.0f} GB; "

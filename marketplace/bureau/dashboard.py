@@ -7,17 +7,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, func, select, true
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 
 from marketplace.accounts.models import Organisation
-from marketplace.bureau import request_figures, stay_lengths
+from marketplace.bureau import monthly_figures, request_figures, stay_lengths
 from marketplace.bureau.models import RequestFigures, RequestInstitutionFigures
+from marketplace.bureau.periods import Periods, split, utc_start
 from marketplace.bureau.region import in_region
 from marketplace.credit.models import CreditGrade
 from marketplace.desks.models import Decline
 from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
 from marketplace.formatting import SHANGHAI
+from marketplace.reference.regions import region_prefix
 from workflows.financing import State
 
 FUNNEL_STAGES = ("posted", "verified", "routed", "offered", "financed")
@@ -76,33 +78,49 @@ def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def _region_requests(bureau: Organisation, start: date, end: date):
-    """The region's requests posted (submitted) from start to end, as a CTE of their kept
-    figures rows (marketplace.bureau.request_figures): one range scan of
-    ix_request_figures_region_submitted."""
+    """The ids of the region's requests posted (submitted) from start to end, as a CTE over their
+    kept figures rows (ix_request_figures_region_submitted)."""
     low, high = _utc_bounds(start, end)
-    return (select(RequestFigures.request_id.label("id"), RequestFigures.amount, RequestFigures.classification,
-                   RequestFigures.verified, RequestFigures.routed, RequestFigures.offered, RequestFigures.financed)
+    return (select(RequestFigures.request_id.label("id"))
             .where(in_region(RequestFigures.region_code, bureau), RequestFigures.submitted_at >= low,
                    RequestFigures.submitted_at < high)
             .cte("region_requests"))
 
 
-def _funnel_and_mix(scope) -> tuple[list[Stage], dict[str, tuple[int, Decimal]]]:
-    """One query: each funnel stage and each class as a count and a sum, over the scope's kept
-    flags. Stages, of the requests posted (submitted) in the range in the region: posted: all of
-    them; verified: the timeline shows a transition into `verified` (verification done, whatever
-    its class); routed: at least one bank or guarantor received it; offered: a bank's offer left
-    the bank (approved); financed: a loan exists."""
-    conditions = {"posted": true()} | {name: scope.c[name] for name in FUNNEL_STAGES[1:]}
-    conditions |= {name: scope.c.classification == name for name in CLASSES}
-    columns = []
-    for condition in conditions.values():
-        columns.append(func.count(case((condition, 1))))
-        columns.append(func.coalesce(func.sum(case((condition, scope.c.amount))), 0))
-    row = db.session.execute(select(*columns).select_from(scope)).one()
-    values = {name: (int(row[2 * i]), Decimal(row[2 * i + 1])) for i, name in enumerate(conditions)}
-    funnel = [Stage(stage, *values[stage]) for stage in FUNNEL_STAGES]
-    return funnel, {name: values[name] for name in CLASSES}
+def _in_edges(column, edges) -> ColumnElement[bool]:
+    """SQL: the moment in `column` lies in one of the edges ([low, high) Beijing dates)."""
+    return or_(*(and_(column >= utc_start(low), column < utc_start(high)) for low, high in edges))
+
+
+def _funnel_and_mix(bureau: Organisation, periods: Periods,
+                    kept: dict) -> tuple[list[Stage], dict[str, tuple[int, Decimal]]]:
+    """Each funnel stage and each class as a count and a sum: the whole months from the kept
+    monthly counts, the edges from one query over the figures rows. Stages, of the requests
+    posted (submitted) in the range in the region: posted: all of them; verified: the timeline
+    shows a transition into `verified` (verification done, whatever its class); routed: at least
+    one bank or guarantor received it; offered: a bank's offer left the bank (approved);
+    financed: a loan exists."""
+    names = (*FUNNEL_STAGES, *CLASSES)
+    values = {name: [0, Decimal(0)] for name in names}
+    for (_month, metric, _key), (n, amount) in kept.items():
+        if metric in values:
+            values[metric][0] += n
+            values[metric][1] += amount
+    if periods.edges:
+        rows = RequestFigures
+        conditions = {"posted": true()} | {name: getattr(rows, name) for name in FUNNEL_STAGES[1:]}
+        conditions |= {name: rows.classification == name for name in CLASSES}
+        columns = []
+        for condition in conditions.values():
+            columns.append(func.count(case((condition, 1))))
+            columns.append(func.coalesce(func.sum(case((condition, rows.amount))), 0))
+        row = db.session.execute(select(*columns).where(
+            in_region(rows.region_code, bureau), _in_edges(rows.submitted_at, periods.edges))).one()
+        for index, name in enumerate(conditions):
+            values[name][0] += int(row[2 * index])
+            values[name][1] += Decimal(row[2 * index + 1])
+    funnel = [Stage(stage, values[stage][0], values[stage][1]) for stage in FUNNEL_STAGES]
+    return funnel, {name: (values[name][0], values[name][1]) for name in CLASSES}
 
 
 def _turnaround(bureau: Organisation, start: date, end: date) -> list[Turnaround]:
@@ -126,37 +144,70 @@ def _decline_reasons(scope) -> list[tuple[str, int]]:
     return [(code, int(count)) for code, count in db.session.execute(query)]
 
 
-def _financed_by_month(bureau: Organisation, start: date, end: date) -> list[tuple[str, int, Decimal]]:
-    """Loans of the region disbursed from start to end, per month of disbursed_on (a Beijing
-    date), from the kept figures rows (ix_request_figures_region_financed). Summed per day in
-    SQL (a few hundred rows; no per-row date formatting), per month here."""
-    query = (select(RequestFigures.financed_on, func.count(), func.coalesce(func.sum(RequestFigures.financed_amount), 0))
-             .where(in_region(RequestFigures.region_code, bureau), RequestFigures.financed_on.is_not(None),
-                    RequestFigures.financed_on >= start, RequestFigures.financed_on <= end)
-             .group_by(RequestFigures.financed_on))
+def _financed_by_month(bureau: Organisation, periods: Periods, kept: dict) -> list[tuple[str, int, Decimal]]:
+    """Loans of the region disbursed in the range, per month of disbursed_on (a Beijing date): the
+    whole months kept, the edges summed per day in SQL (ix_request_figures_region_financed)."""
     months: dict[str, tuple[int, Decimal]] = {}
-    for day, n, amount in db.session.execute(query):
-        count, total = months.get(day.strftime("%Y-%m"), (0, Decimal(0)))
-        months[day.strftime("%Y-%m")] = (count + int(n), total + Decimal(amount))
+
+    def add(month: str, n: int, amount) -> None:
+        count, total = months.get(month, (0, Decimal(0)))
+        months[month] = (count + n, total + Decimal(amount))
+
+    for (month, metric, _key), (n, amount) in kept.items():
+        if metric == "loans":
+            add(month, n, amount)
+    if periods.edges:
+        rows = RequestFigures
+        in_edges = or_(*(and_(rows.financed_on >= low, rows.financed_on < high) for low, high in periods.edges))
+        query = (select(rows.financed_on, func.count(), func.coalesce(func.sum(rows.financed_amount), 0))
+                 .where(in_region(rows.region_code, bureau), rows.financed_on.is_not(None), in_edges)
+                 .group_by(rows.financed_on))
+        for day, n, amount in db.session.execute(query):
+            add(day.strftime("%Y-%m"), int(n), amount)
     return [(month, n, amount) for month, (n, amount) in sorted(months.items())]
 
 
-def _institutions(bureau: Organisation, start: date, end: date) -> list[InstitutionPerformance]:
+INSTITUTION_FIELDS = {"inst_routed": "routed", "inst_offered": "offered", "inst_declined": "declined",
+                      "inst_financed": "financed"}
+
+
+def _institutions(bureau: Organisation, periods: Periods, kept: dict) -> list[InstitutionPerformance]:
     """Per bank and guarantor, on the range's requests: targets routed to it, requests it made an
-    offer on, its declines, its loans (count and amount). One query over the kept
-    (request, institution) rows (marketplace.bureau.request_figures)."""
-    low, high = _utc_bounds(start, end)
-    rows = RequestInstitutionFigures
-    query = (select(Organisation.id, Organisation.name, Organisation.kind, func.sum(rows.routed),
-                    func.sum(case((rows.offered, 1), else_=0)), func.sum(rows.declined), func.sum(rows.financed),
-                    func.sum(rows.financed_amount))
-             .join(rows, rows.institution_id == Organisation.id)
-             .where(in_region(rows.region_code, bureau), rows.submitted_at >= low, rows.submitted_at < high)
-             .group_by(Organisation.id, Organisation.name, Organisation.kind)
-             .order_by(func.sum(rows.financed_amount).desc(), Organisation.name))
-    return [InstitutionPerformance(institution_id=i, name=n, kind=k, routed=int(r), offered=int(o), declined=int(d),
-                                   financed=int(f), financed_amount=Decimal(a or 0).quantize(Decimal("0.01")))
-            for i, n, k, r, o, d, f, a in db.session.execute(query)]
+    offer on, its declines, its loans (count and amount); the whole months kept, the edges from
+    one query over the (request, institution) rows; then the institutions' names."""
+    tallies: dict[int, dict[str, int | Decimal]] = {}
+
+    def add(institution_id: int, field_name: str, n: int, amount=None) -> None:
+        row = tallies.setdefault(institution_id, {"routed": 0, "offered": 0, "declined": 0, "financed": 0,
+                                                  "amount": Decimal(0)})
+        row[field_name] += n
+        if amount:
+            row["amount"] += Decimal(amount)
+
+    for (_month, metric, key), (n, amount) in kept.items():
+        if metric in INSTITUTION_FIELDS:
+            add(key, INSTITUTION_FIELDS[metric], n, amount if metric == "inst_financed" else None)
+    if periods.edges:
+        rows = RequestInstitutionFigures
+        query = (select(rows.institution_id, func.sum(rows.routed), func.sum(case((rows.offered, 1), else_=0)),
+                        func.sum(rows.declined), func.sum(rows.financed), func.sum(rows.financed_amount))
+                 .where(in_region(rows.region_code, bureau), _in_edges(rows.submitted_at, periods.edges))
+                 .group_by(rows.institution_id))
+        for institution_id, routed, offered, declined, financed, amount in db.session.execute(query):
+            for field_name, n in (("routed", routed), ("offered", offered), ("declined", declined),
+                                  ("financed", financed)):
+                add(institution_id, field_name, int(n or 0))
+            add(institution_id, "financed", 0, amount)
+    if not tallies:
+        return []
+    organisations = db.session.execute(select(Organisation.id, Organisation.name, Organisation.kind)
+                                       .where(Organisation.id.in_(tallies))).all()
+    result = [InstitutionPerformance(institution_id=i, name=name, kind=kind, routed=int(tallies[i]["routed"]),
+                                     offered=int(tallies[i]["offered"]), declined=int(tallies[i]["declined"]),
+                                     financed=int(tallies[i]["financed"]),
+                                     financed_amount=Decimal(tallies[i]["amount"]).quantize(Decimal("0.01")))
+              for i, name, kind in organisations]
+    return sorted(result, key=lambda p: (-p.financed_amount, p.name))
 
 
 def _grade_distribution(bureau: Organisation) -> list[tuple[str, int]]:
@@ -183,10 +234,13 @@ def figures(bureau: Organisation, start: date, end: date) -> DashboardFigures:
     whatever the range. Seven queries whatever the number of rows: aggregates are computed by the
     database."""
     request_figures.refresh_marked()
-    scope = _region_requests(bureau, start, end)
-    funnel, mix = _funnel_and_mix(scope)
+    periods = split(start, end)
+    kept = (monthly_figures.read(region_prefix(bureau.region_code), periods.first_month, periods.last_month)
+            if periods.first_month else {})
+    funnel, mix = _funnel_and_mix(bureau, periods, kept)
     return DashboardFigures(
         start=start, end=end, funnel=funnel, classification_mix=mix, turnaround=_turnaround(bureau, start, end),
-        decline_reasons=_decline_reasons(scope), financed_by_month=_financed_by_month(bureau, start, end),
-        institutions=_institutions(bureau, start, end), grade_distribution=_grade_distribution(bureau),
+        decline_reasons=_decline_reasons(_region_requests(bureau, start, end)),
+        financed_by_month=_financed_by_month(bureau, periods, kept),
+        institutions=_institutions(bureau, periods, kept), grade_distribution=_grade_distribution(bureau),
     )

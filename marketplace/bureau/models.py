@@ -114,6 +114,24 @@ class RequestInstitutionFigures(db.Model):
     financed_amount: Mapped[Decimal] = mapped_column(Money)  # 0 without a loan
 
 
+class MonthlyFigures(db.Model):
+    """The kept figures rows summed per region level (the region code cut to 0, 2, 4 and 6
+    characters), month and metric: the funnel's stages and the classes (`key` 0; month of
+    submission), the loans (month of disbursement) and each institution's tallies (`key` the
+    institution). Kept by marketplace.bureau.monthly_figures from the changes the figures rows go
+    through; a bureau's whole months are read from here, the partial months at a range's edges
+    from the rows themselves."""
+
+    __tablename__ = "request_figures_monthly"
+
+    region_prefix: Mapped[str] = mapped_column(String(6), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-07", Beijing time
+    metric: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Money)
+
+
 class StayLength(db.Model):
     """How many finished stays of one length bucket a region prefix holds, per month the stays
     began (Beijing time), state and the institution that ended them (0: none); one row set per

@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from marketplace.bureau import monthly_figures
 from marketplace.bureau.models import RequestFigures, RequestInstitutionFigures
 from marketplace.desks.models import Decline, Offer
 from marketplace.enterprises.models import Enterprise
@@ -106,10 +107,12 @@ def refresh(request_ids: Iterable[int], session=None) -> None:
     if not ids:
         return
     table, per_institution = RequestFigures.__table__, RequestInstitutionFigures.__table__
+    before = monthly_figures.snapshot(ids, session)
     session.execute(delete(table).where(table.c.request_id.in_(ids)))
     session.execute(insert(table).from_select(COLUMNS, _rows().where(FinancingRequest.id.in_(ids))))
     session.execute(delete(per_institution).where(per_institution.c.request_id.in_(ids)))
     session.execute(insert(per_institution).from_select(INSTITUTION_COLUMNS, _institution_rows(ids)))
+    monthly_figures.apply(before, monthly_figures.snapshot(ids, session), session)
 
 
 def rebuild(connection=None) -> int:
@@ -120,7 +123,9 @@ def rebuild(connection=None) -> int:
     target.execute(delete(per_institution))
     target.execute(delete(table))
     target.execute(insert(per_institution).from_select(INSTITUTION_COLUMNS, _institution_rows()))
-    return target.execute(insert(table).from_select(COLUMNS, _rows())).rowcount or 0
+    written = target.execute(insert(table).from_select(COLUMNS, _rows())).rowcount or 0
+    monthly_figures.rebuild(connection)
+    return written
 
 
 def refresh_marked() -> None:

@@ -18,19 +18,18 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import func, select, text
 
 from marketplace.bureau.models import RequestStay, StayLength
+from marketplace.bureau.periods import PREFIX_LENGTHS, month_of, prefixes, split, utc_start
 from marketplace.bureau.region import in_region
 from marketplace.extensions import db
-from marketplace.formatting import SHANGHAI
 from marketplace.reference.regions import region_prefix
 
 BUCKETS_PER_UNIT = 8  # buckets per natural-log unit of (seconds + 1)
 LAST_BUCKET = 143  # stays of about 2 years and more share the last bucket
-PREFIX_LENGTHS = (0, 2, 4, 6)  # the bureau levels: national, province, city, district
 NO_INSTITUTION = 0
 
 
@@ -41,13 +40,6 @@ def bucket_of(seconds: int) -> int:
 def bucket_seconds(bucket: int) -> float:
     """The value a bucket stands for: its middle on the log scale."""
     return math.exp((bucket + 0.5) / BUCKETS_PER_UNIT) - 1
-
-
-def month_of(moment: datetime) -> str:
-    """The Beijing month of a UTC moment, as "2026-07"."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m")
 
 
 def _upsert(session):
@@ -69,9 +61,9 @@ def count(stays: list[RequestStay], session=None) -> None:
     for stay in stays:
         if stay.seconds is None or stay.left_at is None:
             continue
-        for length in PREFIX_LENGTHS:
-            key = ((stay.region_code or "")[:length], month_of(stay.entered_at), stay.state,
-                   stay.institution_id or NO_INSTITUTION, bucket_of(stay.seconds))
+        for prefix in prefixes(stay.region_code):
+            key = (prefix, month_of(stay.entered_at), stay.state, stay.institution_id or NO_INSTITUTION,
+                   bucket_of(stay.seconds))
             rows[key] += 1
     if rows:
         session.execute(_upsert(session), [
@@ -134,25 +126,6 @@ def _percentile(counts: list[tuple[int, int]], total: int, fraction: float) -> f
     return values[low_rank] + (values[high_rank] - values[low_rank]) * (position - low_rank)
 
 
-def _month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def _whole_months(start: date, end: date) -> tuple[date, date]:
-    """[first, stop): the whole months inside [start, end] (first == stop: none)."""
-    first = start if start.day == 1 else _next_month(start)
-    stop = _month_start(end + timedelta(days=1))
-    return (first, stop) if first < stop else (first, first)
-
-
-def _utc(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=SHANGHAI).astimezone(UTC)
-
-
 def _edge_counts(bureau, low: date, high: date, tallies) -> None:
     """Add the finished stays (seconds set: left) that began in [low, high) (Beijing dates),
     bucketed in SQL; an index-only scan of ix_request_stays_entered_finished."""
@@ -161,8 +134,8 @@ def _edge_counts(bureau, low: date, high: date, tallies) -> None:
     bucket = func.floor(func.ln(RequestStay.seconds + 1) * BUCKETS_PER_UNIT)
     query = (select(RequestStay.state, RequestStay.institution_id, bucket, func.count())
              .where(in_region(RequestStay.region_code, bureau), RequestStay.seconds.is_not(None),
-                    RequestStay.entered_at >= _utc(low),
-                    RequestStay.entered_at < _utc(high))
+                    RequestStay.entered_at >= utc_start(low),
+                    RequestStay.entered_at < utc_start(high))
              .group_by(RequestStay.state, RequestStay.institution_id, bucket))
     for state, institution_id, raw_bucket, n in db.session.execute(query):
         tallies[(state, institution_id or NO_INSTITUTION)][min(LAST_BUCKET, int(raw_bucket))] += int(n)
@@ -173,19 +146,16 @@ def percentiles(bureau, start: date, end: date) -> list[StayPercentiles]:
     start to end (Beijing dates, inclusive). At most three statements: the whole months from the
     histograms, each partial edge month from the stays."""
     tallies: dict[tuple[str, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    first, stop = _whole_months(start, end)
-    if first < stop:
-        last_month = (stop - timedelta(days=1)).strftime("%Y-%m")
+    periods = split(start, end)
+    if periods.first_month:
         query = (select(StayLength.state, StayLength.institution_id, StayLength.bucket, func.sum(StayLength.n))
                  .where(StayLength.region_prefix == region_prefix(bureau.region_code),
-                        StayLength.month >= first.strftime("%Y-%m"), StayLength.month <= last_month)
+                        StayLength.month >= periods.first_month, StayLength.month <= periods.last_month)
                  .group_by(StayLength.state, StayLength.institution_id, StayLength.bucket))
         for state, institution_id, bucket, n in db.session.execute(query):
             tallies[(state, institution_id)][bucket] += int(n)
-        _edge_counts(bureau, start, first, tallies)
-        _edge_counts(bureau, stop, end + timedelta(days=1), tallies)
-    else:
-        _edge_counts(bureau, start, end + timedelta(days=1), tallies)
+    for low, high in periods.edges:
+        _edge_counts(bureau, low, high, tallies)
     result = []
     for (state, institution_id), buckets in tallies.items():
         counts = sorted(buckets.items())

@@ -14,6 +14,9 @@ region's stays on every page (docs/performance.md, issue 13):
   index-only scan;
 - request_institution_figures: one row per request and bank or guarantor (targets routed,
   an offer that left the bank, declines, the loan), the dashboard's table of institutions;
+- request_figures_monthly: those rows summed per region level (0, 2, 4 and 6 characters), month
+  and metric (the funnel's stages, the classes, the loans, each institution's tallies), kept
+  from the rows' changes: a bureau's whole months are read here, the edge months from the rows;
 - request_stay_lengths: finished stays counted per region prefix (0, 2, 4 and 6 characters),
   month, state, institution and length bucket; the turnaround's median and p90 come from them;
 - ix_request_stays_entered_finished: the finished stays of a range's partial edge months.
@@ -77,6 +80,16 @@ def upgrade():
                     postgresql_include=["institution_id", "routed", "offered", "declined", "financed",
                                         "financed_amount"])
     op.create_table(
+        "request_figures_monthly",
+        sa.Column("region_prefix", sa.String(length=6), nullable=False),
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("metric", sa.String(length=16), nullable=False),
+        sa.Column("key", sa.Integer(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("amount", sa.Numeric(18, 2), nullable=False),
+        sa.PrimaryKeyConstraint("region_prefix", "month", "metric", "key", name=op.f("pk_request_figures_monthly")),
+    )
+    op.create_table(
         "request_stay_lengths",
         sa.Column("region_prefix", sa.String(length=6), nullable=False),
         sa.Column("month", sa.String(length=7), nullable=False),
@@ -106,6 +119,7 @@ def downgrade():
     op.drop_index("ix_request_stays_entered_finished", table_name="request_stays")
     op.drop_index("ix_request_stay_lengths_read", table_name="request_stay_lengths")
     op.drop_table("request_stay_lengths")
+    op.drop_table("request_figures_monthly")
     op.drop_index("ix_request_institution_figures_region_submitted", table_name="request_institution_figures")
     op.drop_table("request_institution_figures")
     op.drop_index("ix_request_figures_region_financed", table_name="request_figures")
