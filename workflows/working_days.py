@@ -184,6 +184,7 @@ class WorkingCalendar:
         if unknown:
             raise ValueError(f"unknown calendar packages {sorted(unknown)}")
         self.tz = tz
+        self._decided: dict[date, tuple[bool, str]] = {}  # below the table, per day (a few thousand at most)
 
     # ---- days ------------------------------------------------------------------------------
 
@@ -199,6 +200,12 @@ class WorkingCalendar:
         return self._below_table(day)[0]
 
     def _below_table(self, day: date) -> tuple[bool, str]:
+        decided = self._decided.get(day)
+        if decided is None:
+            decided = self._decided[day] = self._decide_below_table(day)
+        return decided
+
+    def _decide_below_table(self, day: date) -> tuple[bool, str]:
         source = self.source(day.year)
         if source == CHINESE_CALENDAR:
             return chinese_calendar.is_workday(day), source
