@@ -1,9 +1,10 @@
-"""What the benchmarks share: a fresh PostgreSQL database of their own, and the machine's
-description printed with the figures."""
+"""What the benchmarks share: a fresh PostgreSQL database of their own, the machine's
+description printed with the figures, and timing an action over runs."""
 
 from __future__ import annotations
 
 import platform
+import time
 from pathlib import Path
 
 
@@ -38,3 +39,15 @@ def memory_gb() -> float:
     except OSError:
         pass
     return 0.0
+
+
+def timed(action, runs: int, warmup: int = 0) -> list[float]:
+    """Seconds each of `runs` calls of `action` took, after `warmup` calls not counted."""
+    for _ in range(warmup):
+        action()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return times

@@ -34,7 +34,7 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import cpu_model, memory_gb  # noqa: E402
+from bench.common import cpu_model, memory_gb, timed  # noqa: E402
 
 LARGE_RECEIVABLES = 1_000
 
@@ -120,15 +120,6 @@ def child(html_file: str, warm: bool) -> None:
     pdf.html_to_pdf(html, str(ROOT / "static"), 60)
     done = time.perf_counter()
     print(json.dumps({"warm_up": warmed - start, "first_pdf": done - warmed}))
-
-
-def timed(action, runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def main() -> None:

@@ -30,7 +30,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import timed  # noqa: E402
 from workflows.identifiers import uscc_check_char  # noqa: E402
 from workflows.verification.model import Transaction  # noqa: E402
 from workflows.verification.policy import EnterpriseInput, ReceivableInput, verify  # noqa: E402
@@ -137,17 +137,6 @@ def cli_args(statement: Path, receivables: Path) -> list[str]:
 # --- timing -------------------------------------------------------------------------------------
 
 
-def timed(action, runs: int, warmup: int = 1) -> list[float]:
-    for _ in range(warmup):
-        action()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return times
-
-
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
@@ -195,9 +184,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"data      {len(transactions)} statement rows over 12 months, {len(receivables)} "
           f"receivables; class {report.classification}; grades {grades}; {health}")
 
-    results = {"verify()": timed(engine, args.runs),
+    results = {"verify()": timed(engine, args.runs, warmup=1),
                "verify() + to_dict() + JSON": timed(
-                   lambda: json.dumps(engine().to_dict(), ensure_ascii=False), args.runs)}
+                   lambda: json.dumps(engine().to_dict(), ensure_ascii=False), args.runs, warmup=1)}
 
     with tempfile.TemporaryDirectory() as folder:
         statement, receivables_file = write_files(Path(folder), transactions)
@@ -211,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
 
         same = json.loads(in_process())
         assert same["classification"] == report.classification, (same["classification"], report)
-        results["files in-process: parse both + verify + JSON"] = timed(in_process, args.runs)
+        results["files in-process: parse both + verify + JSON"] = timed(in_process, args.runs, warmup=1)
 
         flask = str(ROOT / ".venv" / "bin" / "flask")
         command = [flask, "--app", "wsgi", "verify", "offline", *cli_args(statement, receivables_file)]
@@ -225,9 +214,9 @@ def main(argv: list[str] | None = None) -> None:
             return go
 
         results["whole CLI process (`flask --app wsgi verify offline ... --json`)"] = timed(
-            process(command), args.cli_runs)
+            process(command), args.cli_runs, warmup=1)
         results["app start alone (`flask --app wsgi verify --help`)"] = timed(
-            process(start_only), args.cli_runs)
+            process(start_only), args.cli_runs, warmup=1)
 
     print()
     print("| measure | median | p95 | runs | target |")

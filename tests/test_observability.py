@@ -8,7 +8,6 @@ import io
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from marketplace.observability import (
     task_var,
 )
 from tests.conftest import make_test_config
+from tests.workers import stop_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -198,7 +198,7 @@ def test_a_real_worker_logs_the_task_with_the_request_id_of_the_request_that_sen
             publisher.extensions["celery"].send_task(ECHO_TASK)
         lines = _read_until(worker, lambda entry: entry.get("logger") == "tests.echo", timeout=90)
     finally:
-        _stop(worker)
+        stop_worker(worker)
         app.extensions["celery"].set_current()
         app.extensions["celery"].set_default()
         _flush_redis(prefix)
@@ -234,16 +234,6 @@ def _read_until(worker: subprocess.Popen, wanted, timeout: float) -> list[dict]:
             break
         time.sleep(0.2)
     pytest.fail(f"the worker logged no such line in {timeout} s (exit {worker.poll()}); JSON lines: {entries[-20:]}")
-
-
-def _stop(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
 
 
 def _flush_redis(prefix: str) -> None:

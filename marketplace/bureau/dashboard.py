@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
@@ -18,7 +18,6 @@ from marketplace.credit.models import CreditGrade
 from marketplace.desks.models import Decline
 from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
-from marketplace.formatting import SHANGHAI
 from marketplace.reference.regions import region_prefix
 from workflows.financing import State
 
@@ -72,9 +71,7 @@ class DashboardFigures:
 
 def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00, end+1 00:00) in Beijing time, as UTC moments."""
-    low = datetime.combine(start, time.min, tzinfo=SHANGHAI).astimezone(UTC)
-    high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=SHANGHAI).astimezone(UTC)
-    return low, high
+    return utc_start(start), utc_start(end + timedelta(days=1))
 
 
 def _region_requests(bureau: Organisation, start: date, end: date):

@@ -20,9 +20,7 @@ from tests.api.conftest import token_headers
 from tests.desks.helpers import accepted_offer, revoke_consents, routed
 from tests.factories import ReceivableFactory, grant_consent_to
 from tests.supermarket.products import lender
-
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+from tests.uploads import PDF
 
 
 def store(app, receivable, owner, name: str = "增值税专用发票.pdf", data: bytes = PDF):

@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from sqlalchemy import func, select
 
 from marketplace.accounts.payee_account import mask_account_number, set_payee_account
@@ -20,18 +19,9 @@ from marketplace.extensions import db
 from marketplace.payments import services, transfers
 from marketplace.payments.models import FeeTransfer, Payment
 from tests.factories import UserFactory, make_enterprise_user
+from tests.uploads import PDF, png_bytes
 
 ACCOUNT_NUMBER = "6222021001123456789"
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-       b"trailer<</Root 1 0 R>>\n%%EOF\n")
-
-
-def png_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
-    return buffer.getvalue()
-
-
 def audit_count(action: str, payment: Payment) -> int:
     return db.session.scalar(select(func.count()).where(AuditEvent.action == action,
                                                         AuditEvent.object_id == str(payment.id)))

@@ -9,28 +9,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from PIL import Image
 from sqlalchemy import select
 
 from marketplace.extensions import db
 from marketplace.receivables.models import ReceivableDocument
 from tests.factories import ReceivableFactory, UserFactory
 from tests.receivables.helpers import audit_count, page_text, pledge
-
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-       b"trailer<</Root 1 0 R>>\n%%EOF\n")
-
-
-def png_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def jpeg_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), "blue").save(buffer, "JPEG")
-    return buffer.getvalue()
+from tests.uploads import PDF, jpeg_bytes, png_bytes
 
 
 def upload(client, receivable, data: bytes, name: str):

@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import create_database, database_name, drop_database, make_test_config
+from tests.workers import stop_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -118,13 +119,8 @@ def wait_for(check, timeout: float, what: str, worker: subprocess.Popen | None =
 
 
 def stop(worker: subprocess.Popen) -> str:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+    """Stop the worker; what it printed."""
+    stop_worker(worker)
     return worker.stdout.read().decode(errors="replace")
 
 
