@@ -15,7 +15,9 @@ for days to months, and one in fifty stops for good (nobody acts on it again): t
 the stuck list finds. Rows go in with COPY, chunk by chunk.
 
 Then, after a warm-up, it times marketplace.bureau.dashboard.figures() over the last year and
-over the whole range, and marketplace.bureau.stuck.stuck_entries(), for a city bureau (Suzhou,
+over the whole range, the stuck list's page as /bureau/stuck reads it (marketplace.bureau.stuck.
+stuck_page(): the first page, and the 20th) and the whole list (stuck_entries(), as the export
+and a meeting's agenda read it), for a city bureau (Suzhou,
 320500) and the province's bureau (Jiangsu, 320000): median and p95 over `--runs` runs, and
 the statements each sends (a before_cursor_execute listener). Target: under 200 ms each.
 --pg-setting measures a PostgreSQL setting (jit=on, work_mem=64MB) on the same data without
@@ -640,6 +642,9 @@ def describe(result) -> str:
     if isinstance(result, list):
         kinds = Counter(entry.kind for entry in result)
         return f"{len(result):,} entries " + json.dumps(dict(sorted(kinds.items())))
+    if isinstance(result, tuple):  # stuck_page(): a page and the counts
+        page, counts = result
+        return f"{len(page.items)} of {page.total:,} entries, page {page.page}/{page.pages} " + json.dumps(counts)
     funnel = ", ".join(f"{stage.stage} {stage.count:,}" for stage in result.funnel)
     return (f"{funnel}; {len(result.turnaround)} turnaround rows, {len(result.institutions)} institutions, "
             f"{len(result.financed_by_month)} months")
@@ -650,7 +655,7 @@ def run_measures(app, runs: int, now: datetime) -> list[dict]:
 
     from marketplace.accounts.models import Organisation
     from marketplace.bureau.dashboard import figures
-    from marketplace.bureau.stuck import stuck_entries
+    from marketplace.bureau.stuck import stuck_entries, stuck_page
     from marketplace.extensions import db
 
     today = beijing_date(now)
@@ -666,7 +671,9 @@ def run_measures(app, runs: int, now: datetime) -> list[dict]:
             measures = (
                 ("figures(), last year", lambda b=bureau: figures(b, year_ago, today)),
                 ("figures(), whole range", lambda b=bureau: figures(b, first, today)),
-                ("stuck_entries()", lambda b=bureau: stuck_entries(b)),
+                ("stuck_page(), page 1", lambda b=bureau: stuck_page(b)),
+                ("stuck_page(), page 20", lambda b=bureau: stuck_page(b, page=20)),
+                ("stuck_entries(), whole", lambda b=bureau: stuck_entries(b)),
             )
             for name, action in measures:
                 result = measure(action, runs)

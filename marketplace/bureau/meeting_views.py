@@ -21,7 +21,7 @@ from marketplace.bureau.meeting_forms import (
     TopicForm,
 )
 from marketplace.bureau.region import current_bureau
-from marketplace.bureau.stuck import stuck_entries
+from marketplace.bureau.stuck import STUCK_PAGE_SIZE, stuck_entries, stuck_page
 from marketplace.extensions import db
 from marketplace.formatting import SHANGHAI, local, today_shanghai
 from marketplace.i18n import sentences
@@ -67,6 +67,16 @@ def _meeting_form(bureau, form: MeetingForm, entries=None) -> MeetingForm:
     return form
 
 
+def _stuck_choices(bureau) -> list:
+    """The stuck entries the form offers for the agenda: those of the requests picked on the stuck
+    list (or ticked in the form sent back), else the longest stuck page of the list."""
+    picked = request.args.getlist("request", type=int) or request.form.getlist("requests", type=int)
+    if picked:
+        return stuck_entries(bureau, request_ids=picked[:STUCK_PAGE_SIZE * 4])
+    page, _counts = stuck_page(bureau)
+    return page.items
+
+
 @bp.get("/")
 def index():
     bureau = current_bureau()
@@ -77,8 +87,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     bureau = current_bureau()
-    entries = stuck_entries(bureau)
-    form = _meeting_form(bureau, MeetingForm(), entries)
+    form = _meeting_form(bureau, MeetingForm(), _stuck_choices(bureau))
     if request.method == "GET":
         form.host.data = current_user.id
         form.title.data = form.title.data or _("%(bureau)s调度会", bureau=bureau.name)

@@ -216,7 +216,8 @@ def build_agenda(meeting: Meeting, request_ids=None, now: datetime | None = None
     carried = {i.carried_action_id for i in meeting.agenda if i.carried_action_id}
     position = max((i.position for i in meeting.agenda), default=0)
     added = []
-    for entry in stuck_entries(meeting.bureau, now):
+    stuck = stuck_entries(meeting.bureau, now, wanted) if wanted is None or wanted else []
+    for entry in stuck:
         if entry.request_id in on_agenda or (wanted is not None and entry.request_id not in wanted):
             continue
         on_agenda.add(entry.request_id)

@@ -114,11 +114,31 @@ class RequestInstitutionFigures(db.Model):
     financed_amount: Mapped[Decimal] = mapped_column(Money)  # 0 without a loan
 
 
+class RequestDeclineFigures(db.Model):
+    """One row per submitted request and decline reason: how many declines of the request gave
+    that reason. Kept with RequestFigures (marketplace.bureau.request_figures); the dashboard's
+    decline reasons read the whole months from their monthly sums and the edge months from here,
+    instead of joining a region's range of requests to the declines."""
+
+    __tablename__ = "request_decline_figures"
+    __table_args__ = (
+        Index("ix_request_decline_figures_region_submitted", "region_code", "submitted_at",
+              postgresql_ops={"region_code": "varchar_pattern_ops"}, postgresql_include=["reason_code", "n"]),
+    )
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("financing_requests.id", ondelete="CASCADE"),
+                                            primary_key=True, autoincrement=False)
+    reason_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class MonthlyFigures(db.Model):
     """The kept figures rows summed per region level (the region code cut to 0, 2, 4 and 6
     characters), month and metric: the funnel's stages and the classes (`key` 0; month of
-    submission), the loans (month of disbursement) and each institution's tallies (`key` the
-    institution). Kept by marketplace.bureau.monthly_figures from the changes the figures rows go
+    submission), the loans (month of disbursement), each institution's tallies (`key` the
+    institution) and the declines per reason ("reason:<code>", month of submission). Kept by marketplace.bureau.monthly_figures from the changes the figures rows go
     through; a bureau's whole months are read from here, the partial months at a range's edges
     from the rows themselves."""
 
@@ -126,7 +146,7 @@ class MonthlyFigures(db.Model):
 
     region_prefix: Mapped[str] = mapped_column(String(6), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-07", Beijing time
-    metric: Mapped[str] = mapped_column(String(16), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)  # "posted", ..., "reason:<code>"
     key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(Integer)
     amount: Mapped[Decimal] = mapped_column(Money)

@@ -11,7 +11,8 @@ Both use `tallies`, so kept and rebuilt counts agree by construction
 - "loans": key 0, the loan's amount, in its month of disbursement;
 - "inst_routed", "inst_offered", "inst_declined", "inst_financed": key the institution, n its
   targets routed, 1 for an offer that left it, its declines, its loans (with their amount), in
-  the request's month of submission.
+  the request's month of submission;
+- "reason:<code>": key 0, the request's declines giving that reason, in its month of submission.
 """
 
 from __future__ import annotations
@@ -21,13 +22,19 @@ from decimal import Decimal
 
 from sqlalchemy import delete, select
 
-from marketplace.bureau.models import MonthlyFigures, RequestFigures, RequestInstitutionFigures
+from marketplace.bureau.models import (
+    MonthlyFigures,
+    RequestDeclineFigures,
+    RequestFigures,
+    RequestInstitutionFigures,
+)
 from marketplace.bureau.periods import month_of, prefixes
 from marketplace.extensions import db
 
 STAGE_FLAGS = ("verified", "routed", "offered", "financed")
 CLASSES = ("excellent", "mixed", "poor")
 INSTITUTION_METRICS = ("inst_routed", "inst_offered", "inst_declined", "inst_financed")
+REASON = "reason:"  # the metric of a decline reason: "reason:" + its code
 ZERO = Decimal("0.00")
 
 Tallies = dict[tuple[str, str, str, int], list]  # (prefix, month, metric, key) -> [n, amount]
@@ -39,6 +46,8 @@ _INSTITUTION_COLUMNS = (RequestInstitutionFigures.institution_id, RequestInstitu
                         RequestInstitutionFigures.submitted_at, RequestInstitutionFigures.routed,
                         RequestInstitutionFigures.offered, RequestInstitutionFigures.declined,
                         RequestInstitutionFigures.financed, RequestInstitutionFigures.financed_amount)
+_DECLINE_COLUMNS = (RequestDeclineFigures.reason_code, RequestDeclineFigures.region_code,
+                    RequestDeclineFigures.submitted_at, RequestDeclineFigures.n)
 
 
 def _add(tallies: Tallies, region_code: str, month: str, metric: str, key: int, n: int, amount) -> None:
@@ -50,8 +59,9 @@ def _add(tallies: Tallies, region_code: str, month: str, metric: str, key: int, 
         cell[1] += amount or ZERO
 
 
-def tallies(request_rows: Iterable, institution_rows: Iterable) -> Tallies:
-    """The counts of figures rows (as _REQUEST_COLUMNS and _INSTITUTION_COLUMNS select them)."""
+def tallies(request_rows: Iterable, institution_rows: Iterable, decline_rows: Iterable = ()) -> Tallies:
+    """The counts of figures rows (as _REQUEST_COLUMNS, _INSTITUTION_COLUMNS and _DECLINE_COLUMNS
+    select them)."""
     result: Tallies = {}
     for region, submitted_at, amount, classification, *flags, financed_on, financed_amount in request_rows:
         month = month_of(submitted_at)
@@ -69,16 +79,19 @@ def tallies(request_rows: Iterable, institution_rows: Iterable) -> Tallies:
         _add(result, region, month, "inst_offered", institution_id, 1 if offered else 0, ZERO)
         _add(result, region, month, "inst_declined", institution_id, declined, ZERO)
         _add(result, region, month, "inst_financed", institution_id, financed, amount)
+    for reason_code, region, submitted_at, n in decline_rows:
+        _add(result, region, month_of(submitted_at), REASON + reason_code, 0, n, ZERO)
     return result
 
 
 def snapshot(request_ids: list[int], session=None) -> Tallies:
-    """The tallies of these requests' figures rows as they stand: two statements."""
+    """The tallies of these requests' figures rows as they stand: three statements."""
     session = session or db.session
     requests = session.execute(select(*_REQUEST_COLUMNS).where(RequestFigures.request_id.in_(request_ids)))
     institutions = session.execute(select(*_INSTITUTION_COLUMNS)
                                    .where(RequestInstitutionFigures.request_id.in_(request_ids)))
-    return tallies(requests, institutions)
+    declines = session.execute(select(*_DECLINE_COLUMNS).where(RequestDeclineFigures.request_id.in_(request_ids)))
+    return tallies(requests, institutions, declines)
 
 
 def _upsert(session):
@@ -114,7 +127,8 @@ def rebuild(connection=None) -> int:
     target = connection or db.session
     table = MonthlyFigures.__table__
     target.execute(delete(table))
-    counted = tallies(target.execute(select(*_REQUEST_COLUMNS)), target.execute(select(*_INSTITUTION_COLUMNS)))
+    counted = tallies(target.execute(select(*_REQUEST_COLUMNS)), target.execute(select(*_INSTITUTION_COLUMNS)),
+                      target.execute(select(*_DECLINE_COLUMNS)))
     rows = [{"region_prefix": prefix, "month": month, "metric": metric, "key": key, "n": n, "amount": amount}
             for (prefix, month, metric, key), (n, amount) in sorted(counted.items())]
     for start in range(0, len(rows), 5_000):

@@ -4,7 +4,7 @@ rows.
 
 A transition (marketplace.events.request_transitioned) marks its request; before the
 transaction commits, the marked requests' rows are computed again from the tables that define
-each flag, in two statements whatever their number:
+each flag, in six statements whatever their number:
 
 - verified: the timeline shows a transition into `verified` (whatever the class);
 - routed: a bank or guarantor received it (a target with routed_at);
@@ -12,7 +12,8 @@ each flag, in two statements whatever their number:
 - financed: a loan exists (financed_on and financed_amount are the loan's).
 
 The per-institution rows tally, for each bank and guarantor, its targets routed, whether an
-offer of it left the bank, its declines and its loan.
+offer of it left the bank, its declines and its loan; the per-reason rows count the request's
+declines by reason.
 
 Computing at commit rather than in the listener makes the rows right whatever order a service
 writes the target, offer or loan and the transition in. The same SELECTs, for every submitted
@@ -39,7 +40,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from marketplace.bureau import monthly_figures
-from marketplace.bureau.models import RequestFigures, RequestInstitutionFigures
+from marketplace.bureau.models import (
+    RequestDeclineFigures,
+    RequestFigures,
+    RequestInstitutionFigures,
+)
 from marketplace.desks.models import Decline, Offer
 from marketplace.enterprises.models import Enterprise
 from marketplace.events import RequestTransitioned, request_transitioned
@@ -53,6 +58,7 @@ COLUMNS = ("request_id", "region_code", "submitted_at", "amount", "classificatio
            "offered", "financed", "financed_on", "financed_amount")
 INSTITUTION_COLUMNS = ("request_id", "institution_id", "region_code", "submitted_at", "routed", "offered",
                        "declined", "financed", "financed_amount")
+DECLINE_COLUMNS = ("request_id", "reason_code", "region_code", "submitted_at", "n")
 APPROVED_OFFER = Offer.status.not_in(("pending_approval", "withdrawn"))
 
 
@@ -100,18 +106,32 @@ def _institution_rows(ids: list[int] | None = None):
             .group_by(request_id, institution_id, Enterprise.region_code, FinancingRequest.submitted_at))
 
 
+def _decline_rows():
+    """SELECT of the (request, decline reason) rows, in DECLINE_COLUMNS order."""
+    return (select(Decline.request_id, Decline.reason_code, Enterprise.region_code, FinancingRequest.submitted_at,
+                   cast(func.count(), Integer))
+            .join(FinancingRequest, FinancingRequest.id == Decline.request_id)
+            .join(Enterprise, Enterprise.id == FinancingRequest.enterprise_id)
+            .where(FinancingRequest.submitted_at.is_not(None))
+            .group_by(Decline.request_id, Decline.reason_code, Enterprise.region_code, FinancingRequest.submitted_at))
+
+
+KEPT = ((RequestFigures, COLUMNS, lambda ids: _rows().where(FinancingRequest.id.in_(ids))),
+        (RequestInstitutionFigures, INSTITUTION_COLUMNS, _institution_rows),
+        (RequestDeclineFigures, DECLINE_COLUMNS, lambda ids: _decline_rows().where(Decline.request_id.in_(ids))))
+
+
 def refresh(request_ids: Iterable[int], session=None) -> None:
     """Compute the rows of these requests again (a request not submitted has none)."""
     session = session or db.session
     ids = sorted(set(request_ids))
     if not ids:
         return
-    table, per_institution = RequestFigures.__table__, RequestInstitutionFigures.__table__
     before = monthly_figures.snapshot(ids, session)
-    session.execute(delete(table).where(table.c.request_id.in_(ids)))
-    session.execute(insert(table).from_select(COLUMNS, _rows().where(FinancingRequest.id.in_(ids))))
-    session.execute(delete(per_institution).where(per_institution.c.request_id.in_(ids)))
-    session.execute(insert(per_institution).from_select(INSTITUTION_COLUMNS, _institution_rows(ids)))
+    for model, columns, rows in KEPT:
+        table = model.__table__
+        session.execute(delete(table).where(table.c.request_id.in_(ids)))
+        session.execute(insert(table).from_select(columns, rows(ids)))
     monthly_figures.apply(before, monthly_figures.snapshot(ids, session), session)
 
 
@@ -119,10 +139,11 @@ def rebuild(connection=None) -> int:
     """Every submitted request's rows written anew; returns the requests' rows written.
     `connection`: a SQLAlchemy connection (the migration's); else the app's session."""
     target = connection or db.session
-    table, per_institution = RequestFigures.__table__, RequestInstitutionFigures.__table__
-    target.execute(delete(per_institution))
-    target.execute(delete(table))
-    target.execute(insert(per_institution).from_select(INSTITUTION_COLUMNS, _institution_rows()))
+    table = RequestFigures.__table__
+    for each in (RequestDeclineFigures, RequestInstitutionFigures, RequestFigures):
+        target.execute(delete(each.__table__))
+    target.execute(insert(RequestInstitutionFigures.__table__).from_select(INSTITUTION_COLUMNS, _institution_rows()))
+    target.execute(insert(RequestDeclineFigures.__table__).from_select(DECLINE_COLUMNS, _decline_rows()))
     written = target.execute(insert(table).from_select(COLUMNS, _rows())).rowcount or 0
     monthly_figures.rebuild(connection)
     return written

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
@@ -39,11 +39,13 @@ from marketplace.bureau.spreadsheets import (
 )
 from marketplace.bureau.stuck import (
     STUCK_KINDS,
+    STUCK_PAGE_SIZE,
     StuckEntry,
     cached_calendar,
     duration_text,
     kind_label,
     stuck_entries,
+    stuck_page,
     thresholds,
     working_time_stuck,
 )
@@ -56,7 +58,7 @@ from marketplace.financing.models import FinancingRequest, RequestPledge, Workfl
 from marketplace.formatting import SHANGHAI, today_shanghai
 from marketplace.guarantees.models import Guarantee
 from marketplace.i18n import is_english, pick
-from marketplace.pagination import paginate
+from marketplace.pagination import paginate, requested_page
 from marketplace.sla.services import HOLDING_TARGET_STATUSES
 from marketplace.statements.models import StatementFile
 from marketplace.supermarket.models import RequestTarget
@@ -235,13 +237,10 @@ class StuckRow:
         return round(self.stuck_for / timedelta(days=1), 1)
 
 
-def _stuck_rows(kind: str | None) -> tuple[list[StuckRow], dict[str, int]]:
-    now = utcnow()
+def _stuck_rows(entries, now=None) -> list[StuckRow]:
+    now = now or utcnow()
     calendar = cached_calendar()
-    entries = stuck_entries(current_bureau(), now)
-    counts = {k: sum(1 for e in entries if e.kind == k) for k in STUCK_KINDS}
-    rows = [StuckRow(e, working_time_stuck(e, now, calendar)) for e in entries if not kind or e.kind == kind]
-    return rows, counts
+    return [StuckRow(e, working_time_stuck(e, now, calendar)) for e in entries]
 
 
 def _stuck_kind() -> str | None:
@@ -252,9 +251,12 @@ def _stuck_kind() -> str | None:
 @bp.get("/stuck")
 def stuck():
     kind = _stuck_kind()
-    rows, counts = _stuck_rows(kind)
+    now = utcnow()
+    page, counts = stuck_page(current_bureau(), kind, requested_page(), now,
+                              current_app.config.get("BUREAU_STUCK_PAGE_SIZE", STUCK_PAGE_SIZE))
+    rows = _stuck_rows(page.items, now)
     request_ids = list(dict.fromkeys(row.entry.request_id for row in rows))
-    return render_template("bureau/stuck.html", rows=rows, counts=counts, kind=kind, kinds=STUCK_KINDS,
+    return render_template("bureau/stuck.html", rows=rows, page=page, counts=counts, kind=kind, kinds=STUCK_KINDS,
                            kind_label=kind_label, request_ids=request_ids, thresholds=thresholds(),
                            state_label=_state_label)
 
@@ -263,7 +265,8 @@ def stuck():
 def stuck_export():
     kind_format = _export_format()
     kind = _stuck_kind()
-    rows, _counts = _stuck_rows(kind)
+    now = utcnow()
+    rows = _stuck_rows([e for e in stuck_entries(current_bureau(), now) if not kind or e.kind == kind], now)
     columns = [Column(_("申请编号"), INTEGER, 10), Column(_("滞留类型"), TEXT, 18), Column(_("企业名称"), TEXT, 32),
                Column(_("地区代码"), TEXT, 10), Column(_("申请金额（元）"), MONEY, 18), Column(_("状态"), TEXT, 14),
                Column(_("滞留起始"), DATETIME, 18), Column(_("已滞留（工作日）"), "decimal", 14),

@@ -35,11 +35,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
 from marketplace.accounts.models import Organisation, User
@@ -52,6 +52,7 @@ from marketplace.financing.models import FinancingRequest, RequestPledge
 from marketplace.formatting import ymd, ymd_hm
 from marketplace.guarantees.models import Guarantee
 from marketplace.i18n import is_english
+from marketplace.pagination import Page
 from marketplace.receivables.models import ConfirmationLink, Receivable
 from marketplace.sla.services import HOLDING_TARGET_STATUSES, sla_days
 from marketplace.supermarket.models import RequestTarget
@@ -138,11 +139,15 @@ def _base_columns():
             Enterprise.region_code)
 
 
-def _region_requests(bureau: Organisation, states):
-    """SELECT base columns FROM requests JOIN enterprises, open and in the region."""
-    return (select(*_base_columns())
-            .join(Enterprise, Enterprise.id == FinancingRequest.enterprise_id)
-            .where(FinancingRequest.state.in_([str(s) for s in states]), in_region(Enterprise.region_code, bureau)))
+def _region_requests(bureau: Organisation, states, request_ids=None):
+    """SELECT base columns FROM requests JOIN enterprises, open and in the region (and among
+    `request_ids` when given)."""
+    query = (select(*_base_columns())
+             .join(Enterprise, Enterprise.id == FinancingRequest.enterprise_id)
+             .where(FinancingRequest.state.in_([str(s) for s in states]), in_region(Enterprise.region_code, bureau)))
+    if request_ids is not None:
+        query = query.where(FinancingRequest.id.in_(sorted(request_ids)))
+    return query
 
 
 class _Collector:
@@ -200,25 +205,114 @@ def _platform() -> str:
 
 
 # ---- the kinds ---------------------------------------------------------------------------------
+# Each kind is a query of the region's requests stuck that way (`_<kind>_rows`: the request's base
+# columns, filtered, and the moment its wait is measured from), read two ways: its keys alone
+# (request, earliest moment: `_keys`), which order and count the whole list, and its entries
+# (`_<kind>`: who holds it and why, with names), read for the requests of one page.
 
-def _sla_breaches(bureau: Organisation, now: datetime) -> list[StuckEntry]:
+@dataclass(frozen=True)
+class _Scope:
+    """What one reading of the list asks: the bureau, the moment, the thresholds' cut-offs."""
+
+    bureau: Organisation
+    now: datetime
+    calendar: WorkingCalendar
+    limits: dict[str, float]
+
+    @cached_property
+    def cutoffs(self) -> dict[str, datetime]:
+        return {kind: working_days_before(self.now, days, self.calendar) for kind, days in self.limits.items()}
+
+    def since(self, kind: str, moment: datetime) -> datetime:
+        """When a request became stuck, from the moment its wait is measured from."""
+        moment = as_utc(moment)
+        return self.calendar.add_working_days(moment, self.limits[kind]) if kind in self.limits else moment
+
+
+def _sla_breach_rows(scope: _Scope, request_ids=None):
+    return (_region_requests(scope.bureau, OPEN_STATES, request_ids)
+            .where(FinancingRequest.sla_due_at.is_not(None), FinancingRequest.sla_due_at < scope.now),
+            FinancingRequest.sla_due_at)
+
+
+def _debtor_unanswered_rows(scope: _Scope, request_ids=None):
+    live = aliased(ConfirmationLink)
+    no_live_link = ~exists().where(live.receivable_id == Receivable.id, live.used_at.is_(None),
+                                   live.revoked_at.is_(None), live.expires_at >= scope.now)
+    return (_region_requests(scope.bureau, AWAITING_DECISION_STATES, request_ids)
+            .join(RequestPledge, and_(RequestPledge.request_id == FinancingRequest.id, RequestPledge.active))
+            .join(Receivable, Receivable.id == RequestPledge.receivable_id)
+            .join(ConfirmationLink, ConfirmationLink.receivable_id == Receivable.id)
+            .where(Receivable.confirmation == "pending", ConfirmationLink.used_at.is_(None),
+                   ConfirmationLink.revoked_at.is_(None), ConfirmationLink.expires_at < scope.now, no_live_link),
+            ConfirmationLink.expires_at)
+
+
+def _idle_claim_rows(scope: _Scope, request_ids=None):
+    return (_region_requests(scope.bureau, OPEN_STATES, request_ids)
+            .join(Assignment, Assignment.request_id == FinancingRequest.id)
+            .join(RequestTarget, RequestTarget.id == Assignment.target_id)
+            .where(Assignment.ended_at.is_(None), Assignment.touched_at <= scope.cutoffs["idle_claim"],
+                   RequestTarget.status.in_(INSTITUTION_MOVES_STATUSES)),
+            Assignment.touched_at)
+
+
+def _info_unanswered_rows(scope: _Scope, request_ids=None):
+    return (_region_requests(scope.bureau, OPEN_STATES, request_ids)
+            .join(InfoRequest, InfoRequest.request_id == FinancingRequest.id)
+            .join(RequestTarget, RequestTarget.id == InfoRequest.target_id)
+            .where(InfoRequest.answered_at.is_(None), InfoRequest.asked_at <= scope.cutoffs["info_unanswered"],
+                   RequestTarget.status == "info_requested"),
+            InfoRequest.asked_at)
+
+
+def _no_bank_rows(scope: _Scope, request_ids=None):
+    taken = exists().where(RequestTarget.request_id == FinancingRequest.id,
+                           RequestTarget.status.in_(("reviewing", "info_requested", "offered", "accepted")),
+                           RequestTarget.institution.has(kind="bank"))
+    return (_region_requests(scope.bureau, NO_BANK_STATES, request_ids)
+            .join(Guarantee, and_(Guarantee.request_id == FinancingRequest.id, Guarantee.status == "issued"))
+            .where(Guarantee.issued_at <= scope.cutoffs["no_bank_for_guaranteed"], ~taken),
+            Guarantee.issued_at)
+
+
+ROWS = {
+    "sla_breach": _sla_breach_rows,
+    "debtor_unanswered": _debtor_unanswered_rows,
+    "idle_claim": _idle_claim_rows,
+    "info_unanswered": _info_unanswered_rows,
+    "no_bank_for_guaranteed": _no_bank_rows,
+}
+
+
+def _keys(scope: _Scope, kind: str):
+    """SELECT request id, the earliest moment its wait is measured from, one row per request.
+    A request's debtors count from each receivable's latest expired link, the earliest of those."""
+    query, moment = ROWS[kind](scope)
+    if kind == "debtor_unanswered":
+        per_receivable = (query.with_only_columns(FinancingRequest.id.label("request_id"),
+                                                  func.max(moment).label("moment"))
+                          .group_by(FinancingRequest.id, Receivable.id).subquery())
+        return (select(per_receivable.c.request_id, func.min(per_receivable.c.moment))
+                .group_by(per_receivable.c.request_id))
+    return query.with_only_columns(FinancingRequest.id, func.min(moment)).group_by(FinancingRequest.id)
+
+
+def _sla_breaches(scope: _Scope, request_ids=None) -> list[StuckEntry]:
     holding = aliased(RequestTarget)
     holder_org = aliased(Organisation)
-    query = (_region_requests(bureau, OPEN_STATES)
-             .add_columns(FinancingRequest.sla_due_at, FinancingRequest.state_changed_at,
-                          holder_org.kind, holder_org.name)
+    query, _moment = _sla_breach_rows(scope, request_ids)
+    query = (query.add_columns(FinancingRequest.sla_due_at, FinancingRequest.state_changed_at,
+                               holder_org.kind, holder_org.name)
              .outerjoin(holding, and_(holding.request_id == FinancingRequest.id,
                                       holding.status.in_(HOLDING_TARGET_STATUSES)))
              .outerjoin(holder_org, holder_org.id == holding.institution_id)
-             .where(FinancingRequest.sla_due_at.is_not(None), FinancingRequest.sla_due_at < now)
              .order_by(FinancingRequest.id, holding.rank, holding.id))
     collector = _Collector("sla_breach")
-    enterprise_of: dict[int, str] = {}
     for row in db.session.execute(query):
-        request_id, state, enterprise_name = row[0], row[1], row[3]
+        state, enterprise_name = row[1], row[3]
         due, entered, org_kind, org_name = row[5], row[6], row[7], row[8]
         parties = sla.PARTIES[State(state)]
-        enterprise_of[request_id] = enterprise_name
         holder = None
         if org_kind in (sla.BANK, sla.GUARANTOR) and org_kind in parties:
             holder = org_name
@@ -246,18 +340,10 @@ def _sla_breaches(bureau: Organisation, now: datetime) -> list[StuckEntry]:
     return collector.entries(detail, fallback)
 
 
-def _debtors_unanswered(bureau: Organisation, now: datetime) -> list[StuckEntry]:
-    live = aliased(ConfirmationLink)
-    no_live_link = ~exists().where(live.receivable_id == Receivable.id, live.used_at.is_(None),
-                                   live.revoked_at.is_(None), live.expires_at >= now)
-    query = (_region_requests(bureau, AWAITING_DECISION_STATES)
-             .add_columns(Receivable.id, Receivable.debtor_name, ConfirmationLink.expires_at,
-                          ConfirmationLink.created_at)
-             .join(RequestPledge, and_(RequestPledge.request_id == FinancingRequest.id, RequestPledge.active))
-             .join(Receivable, Receivable.id == RequestPledge.receivable_id)
-             .join(ConfirmationLink, ConfirmationLink.receivable_id == Receivable.id)
-             .where(Receivable.confirmation == "pending", ConfirmationLink.used_at.is_(None),
-                    ConfirmationLink.revoked_at.is_(None), ConfirmationLink.expires_at < now, no_live_link)
+def _debtors_unanswered(scope: _Scope, request_ids=None) -> list[StuckEntry]:
+    query, _moment = _debtor_unanswered_rows(scope, request_ids)
+    query = (query.add_columns(Receivable.id, Receivable.debtor_name, ConfirmationLink.expires_at,
+                               ConfirmationLink.created_at)
              .order_by(FinancingRequest.id, Receivable.id, ConfirmationLink.expires_at))
     # each receivable's latest expired link; then the request's earliest over its receivables
     latest: dict[int, tuple] = {}
@@ -277,22 +363,18 @@ def _debtors_unanswered(bureau: Organisation, now: datetime) -> list[StuckEntry]
     return collector.entries(detail)
 
 
-def _idle_claims(bureau: Organisation, now: datetime, days: float, calendar: WorkingCalendar) -> list[StuckEntry]:
-    cutoff = working_days_before(now, days, calendar)
+def _idle_claims(scope: _Scope, request_ids=None) -> list[StuckEntry]:
+    days = scope.limits["idle_claim"]
     institution = aliased(Organisation)
-    query = (_region_requests(bureau, OPEN_STATES)
-             .add_columns(Assignment.touched_at, institution.name, User.name)
-             .join(Assignment, Assignment.request_id == FinancingRequest.id)
-             .join(RequestTarget, RequestTarget.id == Assignment.target_id)
+    query, _moment = _idle_claim_rows(scope, request_ids)
+    query = (query.add_columns(Assignment.touched_at, institution.name, User.name)
              .join(institution, institution.id == Assignment.institution_id)
              .join(User, User.id == Assignment.user_id)
-             .where(Assignment.ended_at.is_(None), Assignment.touched_at <= cutoff,
-                    RequestTarget.status.in_(INSTITUTION_MOVES_STATUSES))
              .order_by(FinancingRequest.id, Assignment.touched_at))
     collector = _Collector("idle_claim")
     for row in db.session.execute(query):
         touched = as_utc(row[5])
-        collector.add(row, calendar.add_working_days(touched, days), touched, f"{row[6]}（{row[7]}）")
+        collector.add(row, scope.since("idle_claim", touched), touched, f"{row[6]}（{row[7]}）")
 
     text = _("认领后超过 %(days)s 个工作日未处理（最后操作于 %(at)s）")
 
@@ -302,22 +384,18 @@ def _idle_claims(bureau: Organisation, now: datetime, days: float, calendar: Wor
     return collector.entries(detail)
 
 
-def _info_unanswered(bureau: Organisation, now: datetime, days: float, calendar: WorkingCalendar) -> list[StuckEntry]:
-    cutoff = working_days_before(now, days, calendar)
+def _info_unanswered(scope: _Scope, request_ids=None) -> list[StuckEntry]:
+    days = scope.limits["info_unanswered"]
     asker = aliased(Organisation)
-    query = (_region_requests(bureau, OPEN_STATES)
-             .add_columns(InfoRequest.asked_at, asker.name)
-             .join(InfoRequest, InfoRequest.request_id == FinancingRequest.id)
-             .join(RequestTarget, RequestTarget.id == InfoRequest.target_id)
+    query, _moment = _info_unanswered_rows(scope, request_ids)
+    query = (query.add_columns(InfoRequest.asked_at, asker.name)
              .join(asker, asker.id == RequestTarget.institution_id)
-             .where(InfoRequest.answered_at.is_(None), InfoRequest.asked_at <= cutoff,
-                    RequestTarget.status == "info_requested")
              .order_by(FinancingRequest.id, InfoRequest.asked_at))
     collector = _Collector("info_unanswered")
     askers: dict[int, list[str]] = defaultdict(list)
     for row in db.session.execute(query):
         asked = as_utc(row[5])
-        collector.add(row, calendar.add_working_days(asked, days), asked, row[3])
+        collector.add(row, scope.since("info_unanswered", asked), asked, row[3])
         if row[6] not in askers[row[0]]:
             askers[row[0]].append(row[6])
 
@@ -330,28 +408,22 @@ def _info_unanswered(bureau: Organisation, now: datetime, days: float, calendar:
     return collector.entries(detail)
 
 
-def _no_bank_for_guaranteed(bureau: Organisation, now: datetime, days: float,
-                            calendar: WorkingCalendar) -> list[StuckEntry]:
-    cutoff = working_days_before(now, days, calendar)
+def _no_bank_for_guaranteed(scope: _Scope, request_ids=None) -> list[StuckEntry]:
+    days = scope.limits["no_bank_for_guaranteed"]
     routed = aliased(RequestTarget)
     bank = aliased(Organisation)
     guarantor = aliased(Organisation)
-    taken = exists().where(RequestTarget.request_id == FinancingRequest.id,
-                           RequestTarget.status.in_(("reviewing", "info_requested", "offered", "accepted")),
-                           RequestTarget.institution.has(kind="bank"))
-    query = (_region_requests(bureau, NO_BANK_STATES)
-             .add_columns(Guarantee.issued_at, guarantor.name, bank.name)
-             .join(Guarantee, and_(Guarantee.request_id == FinancingRequest.id, Guarantee.status == "issued"))
+    query, _moment = _no_bank_rows(scope, request_ids)
+    query = (query.add_columns(Guarantee.issued_at, guarantor.name, bank.name)
              .join(guarantor, guarantor.id == Guarantee.institution_id)
              .outerjoin(routed, and_(routed.request_id == FinancingRequest.id, routed.status == "routed"))
              .outerjoin(bank, and_(bank.id == routed.institution_id, bank.kind == "bank"))
-             .where(Guarantee.issued_at <= cutoff, ~taken)
              .order_by(FinancingRequest.id, routed.rank, routed.id))
     collector = _Collector("no_bank_for_guaranteed")
     guarantors: dict[int, str] = {}
     for row in db.session.execute(query):
         issued = as_utc(row[5])
-        collector.add(row, calendar.add_working_days(issued, days), issued, row[7])
+        collector.add(row, scope.since("no_bank_for_guaranteed", issued), issued, row[7])
         guarantors[row[0]] = row[6]
 
     text = _("%(guarantor)s已出具担保（%(at)s），超过 %(days)s 个工作日仍无银行受理")
@@ -364,24 +436,84 @@ def _no_bank_for_guaranteed(bureau: Organisation, now: datetime, days: float,
     return collector.entries(detail, lambda _request_id: platform)
 
 
+ENTRIES = {
+    "sla_breach": _sla_breaches,
+    "debtor_unanswered": _debtors_unanswered,
+    "idle_claim": _idle_claims,
+    "info_unanswered": _info_unanswered,
+    "no_bank_for_guaranteed": _no_bank_for_guaranteed,
+}
+
+
 def _days_text(days: float) -> str:
     return f"{days:g}"
 
 
-def stuck_entries(bureau: Organisation, now: datetime | None = None) -> list[StuckEntry]:
-    """Every stuck entry of the bureau's region, longest stuck first; one per request and kind."""
-    now = now or utcnow()
-    calendar = cached_calendar()
-    limits = thresholds()
-    entries = [
-        *_sla_breaches(bureau, now),
-        *_debtors_unanswered(bureau, now),
-        *_idle_claims(bureau, now, limits["idle_claim"], calendar),
-        *_info_unanswered(bureau, now, limits["info_unanswered"], calendar),
-        *_no_bank_for_guaranteed(bureau, now, limits["no_bank_for_guaranteed"], calendar),
-    ]
-    entries.sort(key=lambda e: (e.since, e.request_id, STUCK_KINDS.index(e.kind)))
+def _scope(bureau: Organisation, now: datetime | None) -> _Scope:
+    return _Scope(bureau, now or utcnow(), cached_calendar(), thresholds())
+
+
+def _order(entry) -> tuple:
+    return entry.since, entry.request_id, STUCK_KINDS.index(entry.kind)
+
+
+@dataclass(frozen=True)
+class StuckKey:
+    """One entry of the list as ordered and counted: which request, which kind, since when."""
+
+    request_id: int
+    kind: str
+    since: datetime
+
+
+def stuck_keys(bureau: Organisation, now: datetime | None = None,
+               scope: _Scope | None = None) -> list[StuckKey]:
+    """Every entry's key, longest stuck first: one light query per kind, no names."""
+    scope = scope or _scope(bureau, now)
+    keys = [StuckKey(request_id, kind, scope.since(kind, moment))
+            for kind in STUCK_KINDS
+            for request_id, moment in db.session.execute(_keys(scope, kind))]
+    keys.sort(key=_order)
+    return keys
+
+
+def stuck_entries(bureau: Organisation, now: datetime | None = None,
+                  request_ids=None) -> list[StuckEntry]:
+    """Every stuck entry of the bureau's region (of `request_ids` only, when given), longest stuck
+    first; one per request and kind."""
+    scope = _scope(bureau, now)
+    entries = [entry for kind in STUCK_KINDS for entry in ENTRIES[kind](scope, request_ids)]
+    entries.sort(key=_order)
     return entries
+
+
+STUCK_PAGE_SIZE = 50
+
+
+def stuck_page(bureau: Organisation, kind: str | None = None, page: int = 1, now: datetime | None = None,
+               per_page: int = STUCK_PAGE_SIZE) -> tuple[Page, dict[str, int]]:
+    """One page of the list (of one kind, when given), longest stuck first, and the count of each
+    kind. The whole list is ordered and counted from its keys; names, holders and details are read
+    for the page's requests alone, so what the page costs does not grow with the list: at most
+    twice len(STUCK_KINDS) queries."""
+    scope = _scope(bureau, now)
+    keys = stuck_keys(bureau, scope=scope)
+    counts = dict.fromkeys(STUCK_KINDS, 0)
+    for key in keys:
+        counts[key.kind] += 1
+    if kind:
+        keys = [key for key in keys if key.kind == kind]
+    pages = max(1, -(-len(keys) // per_page))
+    page = min(max(1, page), pages)
+    shown = keys[(page - 1) * per_page: page * per_page]
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for key in shown:
+        wanted[key.kind].add(key.request_id)
+    found = {(entry.request_id, entry.kind): entry
+             for each_kind, request_ids in wanted.items()
+             for entry in ENTRIES[each_kind](scope, request_ids)}
+    entries = [found[key.request_id, key.kind] for key in shown if (key.request_id, key.kind) in found]
+    return Page(entries, page, per_page, len(keys)), counts
 
 
 def working_time_stuck(entry: StuckEntry, now: datetime | None = None,

@@ -21,8 +21,8 @@ region's stays on every page (docs/performance.md, issue 13):
   month, state, institution and length bucket; the turnaround's median and p90 come from them;
 - ix_request_stays_entered_finished: the finished stays of a range's partial edge months.
 
-Both tables are filled from the existing records (marketplace.bureau.kept.rebuild, as
-c13a00000001 fills the stays).
+The histograms are filled from the existing records (as c13a00000001 fills the stays); the figures
+rows by c22a00000001.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -109,10 +109,12 @@ def upgrade():
 
 
 def fill_kept_rows():
-    """The figures rows and the histograms of the records already there."""
-    from marketplace.bureau.kept import rebuild
+    """The stays and their histograms of the records already there. The figures rows are written
+    by c22a00000001 (the figures' rebuild of today writes a table that revision adds)."""
+    from marketplace.bureau import stay_lengths, stays
 
-    rebuild(op.get_bind())
+    stays.backfill(op.get_bind())
+    stay_lengths.rebuild(op.get_bind())
 
 
 def downgrade():

@@ -113,6 +113,20 @@ def test_the_stuck_page_lists_every_kind_and_links_to_a_meeting(app, login, worl
     assert form.count("checked") >= 1
 
 
+def test_the_stuck_page_pages_through_a_long_list(app, login, world, monkeypatch):
+    monkeypatch.setitem(app.config, "BUREAU_STUCK_PAGE_SIZE", 2)
+    with app.test_request_context():
+        built = {kind: build(world) for kind, build in BUILDERS.items()}
+    client = login(world.coordinator)
+    first = _text(client.get("/bureau/stuck"))
+    assert first.count('data-testid="stuck-link-') == 2 and "page=2" in first
+    third = _text(client.get("/bureau/stuck", query_string={"page": 3}))
+    assert third.count('data-testid="stuck-link-') == 1
+    shown = {int(part.split('"')[0]) for page in (first, third, _text(client.get("/bureau/stuck?page=2")))
+             for part in page.split('data-testid="stuck-link-')[1:]}
+    assert shown == {request.id for request in built.values()}
+
+
 def test_the_stuck_export_in_both_formats(app, login, world):
     with app.test_request_context():
         request = sla_breach(world)

@@ -15,7 +15,13 @@ from sqlalchemy import event
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import OrgKind, Role
 from marketplace.bureau import meetings
-from marketplace.bureau.stuck import STUCK_KINDS, stuck_entries, working_days_before
+from marketplace.bureau.stuck import (
+    STUCK_KINDS,
+    stuck_entries,
+    stuck_keys,
+    stuck_page,
+    working_days_before,
+)
 from marketplace.db import utcnow
 from marketplace.desks.models import Assignment, InfoRequest
 from marketplace.extensions import db
@@ -250,6 +256,41 @@ def test_the_stuck_list_costs_the_same_queries_however_many_requests(app, world)
             build(world, owner=other)
     many, listed = queries()
     assert listed == 4 * len(STUCK_KINDS)
+    assert many == few
+
+
+def _statements_of(call):
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    engine = db.session.get_bind()
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        result = call()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(statements), result
+
+
+def test_a_page_of_the_stuck_list_is_the_whole_lists_slice_and_costs_the_same_however_long(app, world):
+    for _ in range(4):
+        owner = make_enterprise_user()
+        for build in BUILDERS.values():
+            build(world, owner=owner)
+    whole = stuck_entries(world.bureau)
+    keys = stuck_keys(world.bureau)
+    assert [(k.request_id, k.kind, k.since) for k in keys] == [(e.request_id, e.kind, e.since) for e in whole]
+    few, (first, counts) = _statements_of(lambda: stuck_page(world.bureau, per_page=3))
+    assert first.items == whole[:3] and first.total == len(whole) and first.pages == -(-len(whole) // 3)
+    assert counts == {kind: 4 for kind in STUCK_KINDS}
+    assert few <= 2 * len(STUCK_KINDS)
+    last, _counts = stuck_page(world.bureau, page=99, per_page=3)  # past the end: the last page
+    assert last.page == first.pages and last.items == whole[(last.page - 1) * 3:]
+    only, _counts = stuck_page(world.bureau, kind="idle_claim", per_page=3)
+    assert only.items == [e for e in whole if e.kind == "idle_claim"][:3] and only.total == 4
+    for build in BUILDERS.values():
+        build(world, owner=make_enterprise_user())
+    many, (again, _counts) = _statements_of(lambda: stuck_page(world.bureau, per_page=3))
+    assert again.total == len(whole) + len(STUCK_KINDS)
     assert many == few
 
 

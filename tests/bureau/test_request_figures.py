@@ -16,6 +16,7 @@ from marketplace.accounts.models import Organisation
 from marketplace.bureau import kept, stay_lengths
 from marketplace.bureau.dashboard import figures
 from marketplace.bureau.models import (
+    RequestDeclineFigures,
     RequestFigures,
     RequestInstitutionFigures,
     RequestStay,
@@ -145,6 +146,35 @@ def _monthly():
                   for r in db.session.scalars(select(MonthlyFigures)) if r.n or r.amount)
 
 
+def test_declines_kept_per_reason_equal_a_rebuild_and_the_dashboard_counts_them(app, ctx):
+    from tests.bureau.test_bureau_dashboard_views import declined
+
+    declined(app, "cash_flow")
+    declined(app, "policy")
+    declined(app, "policy")
+    db.session.commit()
+    kept_declines = sorted((r.request_id, r.reason_code, r.n) for r in db.session.scalars(select(RequestDeclineFigures)))
+    assert sorted(code for _request, code, _n in kept_declines) == ["cash_flow", "policy", "policy"]
+    kept_counts = _monthly()
+    assert sum(row[4] for row in kept_counts if row[0] == "" and row[2] == "reason:policy") == 2
+    kept.rebuild()
+    assert sorted((r.request_id, r.reason_code, r.n) for r in db.session.scalars(select(RequestDeclineFigures))) \
+        == kept_declines
+    assert _monthly() == kept_counts
+    everywhere = db.session.merge(Organisation(kind="bureau", name="全国", region_code="000000"))
+    today = date.today()
+    assert figures(everywhere, today - timedelta(days=2), today).decline_reasons == [("policy", 2), ("cash_flow", 1)]
+    assert figures(everywhere, today - timedelta(days=400), today).decline_reasons == [("policy", 2), ("cash_flow", 1)]
+    from marketplace.financing.models import FinancingRequest
+
+    for request in db.session.scalars(select(FinancingRequest).where(FinancingRequest.submitted_at.is_not(None))):
+        request.submitted_at -= timedelta(days=70)  # into a whole month of the range: read from the sums
+    db.session.flush()
+    kept.rebuild()
+    assert any(row[2] == "reason:policy" and row[1] < f"{today:%Y-%m}" for row in _monthly())
+    assert figures(everywhere, today - timedelta(days=400), today).decline_reasons == [("policy", 2), ("cash_flow", 1)]
+
+
 def test_monthly_counts_kept_through_the_services_equal_a_rebuild(app, ctx):
     deal = accepted(app)
     disbursed(app, deal)
@@ -176,4 +206,5 @@ def test_whole_months_from_the_kept_counts_equal_the_rows_alone(ctx, monkeypatch
     rows_only = figures(bureau, start, end)
     assert split.funnel == rows_only.funnel and split.classification_mix == rows_only.classification_mix
     assert split.institutions == rows_only.institutions and split.financed_by_month == rows_only.financed_by_month
+    assert split.decline_reasons == rows_only.decline_reasons
     assert {s.stage: s.count for s in split.funnel}["posted"] == 10  # of the 12: March 16 to June 16
