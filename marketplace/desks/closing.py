@@ -9,10 +9,10 @@ from flask import url_for
 from sqlalchemy import select
 
 from marketplace import audit
+from marketplace.accounts.people import institution_staff
 from marketplace.db import utcnow
 from marketplace.desks import claims
 from marketplace.desks.models import Offer
-from marketplace.desks.people import institution_staff
 from marketplace.events import RequestTransitioned, request_transitioned
 from marketplace.extensions import db
 from marketplace.guarantees.models import Guarantee
@@ -25,7 +25,8 @@ from marketplace.supermarket.models import RequestTarget
 HOLDING = ("routed", "waiting", "reviewing", "info_requested", "offered", "accepted")
 
 
-def close_for_withdrawal(request) -> None:
+def close_for_withdrawal(request, actor=None) -> None:
+    """`actor`: who withdrew (a fee's recorded transfer closes in their name)."""
     now = utcnow()
     for offer in db.session.scalars(select(Offer).where(Offer.request_id == request.id,
                                                         Offer.status.in_(("pending_approval", "made")))):
@@ -36,7 +37,7 @@ def close_for_withdrawal(request) -> None:
     for payment in db.session.scalars(select(Payment).where(Payment.request_id == request.id,
                                                             Payment.status == "pending")):
         try:
-            cancel_fee(payment, reason="融资申请已撤回")
+            cancel_fee(payment, actor=actor, reason="融资申请已撤回")
         except PaymentRefused as refused:  # paid or processing meanwhile: the payee settles it
             audit.record("payment.cancel_refused", payment, enterprise_id=request.enterprise_id, reason=str(refused))
     told = set()
@@ -56,4 +57,4 @@ def close_for_withdrawal(request) -> None:
 @request_transitioned.connect
 def _on_transitioned(_request, *, event: RequestTransitioned) -> None:
     if event.to_state == "withdrawn":
-        close_for_withdrawal(event.request)
+        close_for_withdrawal(event.request, event.actor)

@@ -18,11 +18,11 @@ from flask import url_for
 from sqlalchemy import select
 
 from marketplace import audit
+from marketplace.accounts.people import enterprise_users, institution_staff
 from marketplace.db import utcnow
 from marketplace.desks import claims
 from marketplace.desks.decisions import ACTIVE_BANK_STATUSES
 from marketplace.desks.models import Offer
-from marketplace.desks.people import enterprise_users, institution_staff
 from marketplace.enterprises.consents import ROUTING_SCOPE, valid_consent
 from marketplace.enterprises.signals import consent_granted, consent_revoked
 from marketplace.extensions import db

@@ -14,11 +14,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from marketplace import audit
+from marketplace.accounts.people import enterprise_users, institution_staff
 from marketplace.accounts.roles import Role
 from marketplace.db import utcnow
 from marketplace.desks import claims
 from marketplace.desks.models import Decline, Offer
-from marketplace.desks.people import enterprise_users, institution_staff
 from marketplace.desks.reasons import DecisionConflict, DecisionRefused, decline_reasons
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest

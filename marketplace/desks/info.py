@@ -12,11 +12,11 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from marketplace import audit
+from marketplace.accounts.people import enterprise_users, institution_staff
 from marketplace.after_commit import after_rollback
 from marketplace.db import utcnow
 from marketplace.desks import claims
 from marketplace.desks.models import InfoAttachment, InfoRequest, InternalNote
-from marketplace.desks.people import enterprise_users, institution_staff
 from marketplace.desks.reasons import DecisionRefused
 from marketplace.extensions import db
 from marketplace.financing.services import apply_transition

@@ -18,9 +18,9 @@ from flask import url_for
 from sqlalchemy import delete, select
 
 from marketplace.accounts.models import Organisation, User
+from marketplace.accounts.people import enterprise_users
 from marketplace.accounts.roles import Role
 from marketplace.db import utcnow
-from marketplace.desks.people import enterprise_users
 from marketplace.enterprises.consents import consenting_institutions
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest, WorkflowEvent

@@ -17,11 +17,11 @@ from sqlalchemy import select
 
 from marketplace import audit
 from marketplace.accounts.models import User
+from marketplace.accounts.people import enterprise_users, institution_staff
 from marketplace.accounts.roles import Role
 from marketplace.db import utcnow
 from marketplace.desks import claims
 from marketplace.desks.models import Decline
-from marketplace.desks.people import enterprise_users, institution_staff
 from marketplace.desks.reasons import DecisionRefused, decline_reasons
 from marketplace.enterprises.consents import valid_consent
 from marketplace.extensions import db

@@ -24,10 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import audit, events
+from marketplace.accounts.people import enterprise_users, institution_staff
 from marketplace.accounts.roles import Role
 from marketplace.db import utcnow
 from marketplace.desks.models import Offer
-from marketplace.desks.people import enterprise_users, institution_staff
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.financing.services import apply_transition

@@ -10,17 +10,20 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace import audit
+from marketplace.accounts.people import institution_staff
 from marketplace.accounts.roles import OrgKind
 from marketplace.db import utcnow
 from marketplace.extensions import db
 from marketplace.i18n import pick
+from marketplace.notifications.messages import later
+from marketplace.notifications.services import notify
 from marketplace.payments import gateway
 from marketplace.payments.events import handle_event  # noqa: F401  (the webhook's service)
 from marketplace.payments.models import Payment
@@ -33,6 +36,7 @@ from marketplace.payments.status import (
     PURPOSES,
     SUCCEEDED,
     TRANSFER_CONFIRMED,
+    TRANSFER_REJECTED,
 )
 from marketplace.payments.transitions import lock, move
 
@@ -123,15 +127,37 @@ def confirm_offline_transfer(payment: Payment, user, reference: str) -> Payment:
 
 
 def cancel_fee(payment: Payment, *, actor=None, reason: str = "") -> Payment:
-    """Withdraw a fee nobody has paid (e.g. the request was withdrawn); cancels its PaymentIntent."""
+    """Withdraw a fee nobody has paid (e.g. the request was withdrawn); cancels its PaymentIntent.
+    A bank transfer the enterprise recorded and the payee has not yet confirmed closes with the
+    fee, its reason saying so, and the payee's staff are asked to refund it if the money came (the
+    enterprise said it paid). Without an actor to close it in the name of, the fee stays."""
     lock(payment)
     _refuse_unless_payable(payment)
     if payment.status == PROCESSING:
         raise PaymentRefused(_("支付正在处理中，暂不能取消"))
+    transfer = payment.waiting_transfer
+    if transfer is not None and actor is None:
+        raise PaymentRefused(_("企业已登记转账，正在等待收款机构确认，暂不能取消"))
     if payment.stripe_payment_intent_id:
         gateway.cancel_intent(payment.stripe_payment_intent_id)
     move(payment, CANCELLED, actor=actor, reason=reason)
+    if transfer is not None:
+        _close_waiting_transfer(payment, transfer, actor)
     return payment
+
+
+def _close_waiting_transfer(payment: Payment, transfer, actor) -> None:
+    transfer.status = TRANSFER_REJECTED
+    transfer.reject_reason = "费用已取消，转账记录随之关闭；如款项已到账，请收款机构退回"
+    transfer.decided_by_id, transfer.decided_at = actor.id, utcnow()
+    db.session.flush()
+    audit.record("payment.transfer_closed", payment, enterprise_id=payment.enterprise_id, actor=actor,
+                 transfer_id=transfer.id, reference=transfer.reference)
+    notify(institution_staff(payment.payee_org_id), "payment.transfer_closed",
+           later("费用已取消：%(code)s", code=payment.transfer_code),
+           later("企业登记的转账（流水号 %(reference)s）随费用取消而关闭。如款项已到账，请退回付款企业。",
+                 reference=transfer.reference),
+           url_for("payments.received"))
 
 
 def payments_of_enterprise(enterprise_id: int) -> list[Payment]:

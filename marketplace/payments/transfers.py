@@ -14,15 +14,18 @@ import hashlib
 import unicodedata
 import uuid
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from marketplace import audit
 from marketplace.accounts.payee_account import payee_account_of
+from marketplace.accounts.people import institution_staff
 from marketplace.after_commit import after_rollback
 from marketplace.db import utcnow
 from marketplace.extensions import db
+from marketplace.notifications.messages import later
+from marketplace.notifications.services import notify
 from marketplace.payments.models import FeeTransfer, Payment
 from marketplace.payments.services import PaymentRefused, confirm_offline_transfer
 from marketplace.payments.status import (
@@ -90,7 +93,17 @@ def record_transfer(payment: Payment, user, reference: str, receipt: FileStorage
                  transfer_id=transfer.id, reference=reference, account_number=account.masked_number,
                  receipt_sha256=transfer.receipt_sha256, receipt_size=transfer.receipt_size)
     _write_receipt(transfer.receipt_stored_name, data)
+    _tell_payee(payment, transfer)
     return transfer
+
+
+def _tell_payee(payment: Payment, transfer: FeeTransfer) -> None:
+    """The payee's staff are told a transfer waits for them to check it arrived."""
+    notify(institution_staff(payment.payee_org_id), "payment.transfer_recorded",
+           later("费用转账待确认：%(code)s", code=payment.transfer_code),
+           later("%(enterprise)s 登记了一笔 %(amount)s 元的费用转账（流水号 %(reference)s），请核对到账后确认或退回。",
+                 enterprise=payment.enterprise.name, amount=f"{payment.amount:,.2f}", reference=transfer.reference),
+           url_for("payments.received"))
 
 
 def confirm_transfer(transfer: FeeTransfer, user) -> Payment:

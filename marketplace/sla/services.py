@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from marketplace import audit
 from marketplace.accounts.models import Organisation, User
+from marketplace.accounts.people import enterprise_users
 from marketplace.accounts.roles import OrgKind, Role
 from marketplace.db import utcnow
-from marketplace.desks.people import enterprise_users
 from marketplace.events import RequestTransitioned, request_transitioned
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest

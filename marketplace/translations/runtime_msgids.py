@@ -65,3 +65,6 @@ _("到期日")
 _("没有其他可推送的银行，请根据拒绝原因调整后重新提交")
 _("没有其他可推送的担保机构，请根据拒绝原因调整后重新提交")
 _("没有其他可推送的担保机构，请调整后重新提交")
+
+# a transfer closed with its cancelled fee (marketplace/payments/services.py), shown through stored_text
+_("费用已取消，转账记录随之关闭；如款项已到账，请收款机构退回")

@@ -16,6 +16,7 @@ from marketplace.accounts.payee_account import mask_account_number, set_payee_ac
 from marketplace.accounts.roles import Role
 from marketplace.audit import AuditEvent
 from marketplace.extensions import db
+from marketplace.notifications.models import Notification
 from marketplace.payments import services, transfers
 from marketplace.payments.models import FeeTransfer, Payment
 from tests.factories import UserFactory, make_enterprise_user
@@ -67,6 +68,9 @@ def test_the_fee_page_shows_the_payee_account_and_the_enterprise_records_its_tra
     stored = Path(app.config["UPLOAD_FOLDER"]) / "documents" / transfer.receipt_stored_name
     assert stored.read_bytes() == PDF
     assert audit_count("payment.transfer_recorded", payment) == 1
+    [told] = db.session.scalars(select(Notification).where(Notification.kind == "payment.transfer_recorded"))
+    assert told.user_id == parties.payee_staff.id and told.link == "/payments/received"
+    assert "HX2026120700123" in told.body and "12,000.00" in told.body
     receipt = client.get(f"/payments/transfers/{transfer.id}/receipt")
     assert receipt.status_code == 200 and receipt.data == PDF
     assert receipt.headers["X-Content-Type-Options"] == "nosniff"
@@ -127,6 +131,40 @@ def test_a_rejected_transfer_shows_the_reason_and_the_enterprise_records_again(
     assert "未查到该笔到账" in page and 'data-testid="record-transfer-form"' in page
     record(client, payment, reference="HX2026120700999")
     assert [t.status for t in transfers_of(payment)] == ["rejected", "recorded"]
+
+
+def test_a_fee_cancelled_while_a_transfer_waits_closes_the_transfer_and_asks_the_payee_to_refund(
+        app, client, login, parties, payment):
+    login(parties.owner)
+    record(client, payment)
+    [transfer] = transfers_of(payment)
+    with app.test_request_context(), pytest.raises(services.PaymentRefused, match="等待收款机构确认"):
+        services.cancel_fee(payment, reason="融资申请已撤回")  # no one to close the transfer in the name of
+    assert (payment.status, transfer.status) == ("pending", "recorded")
+    with app.test_request_context():
+        services.cancel_fee(payment, actor=parties.owner, reason="融资申请已撤回")
+    db.session.commit()
+    db.session.refresh(transfer)
+    assert (payment.status, transfer.status, transfer.decided_by_id) == ("cancelled", "rejected", parties.owner.id)
+    assert "退回" in transfer.reject_reason and audit_count("payment.transfer_closed", payment) == 1
+    [told] = db.session.scalars(select(Notification).where(Notification.kind == "payment.transfer_closed"))
+    assert told.user_id == parties.payee_staff.id and transfer.reference in told.body
+    with client.session_transaction() as session:
+        session["locale"] = "en"
+    page = client.get(f"/payments/{payment.id}").get_data(as_text=True)
+    assert "if the money arrived" in page
+
+
+def test_withdrawing_the_request_closes_a_waiting_transfer_in_the_withdrawers_name(
+        app, client, login, parties, payment):
+    login(parties.owner)
+    record(client, payment)
+    [transfer] = transfers_of(payment)
+    client.post(f"/financing/{parties.request.id}/withdraw", data={"version": parties.request.version})
+    db.session.refresh(payment)
+    db.session.refresh(transfer)
+    assert parties.request.state == "withdrawn"
+    assert (payment.status, transfer.status, transfer.decided_by_id) == ("cancelled", "rejected", parties.owner.id)
 
 
 @pytest.mark.parametrize(("data", "name", "message"), [
