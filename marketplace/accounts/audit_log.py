@@ -234,10 +234,10 @@ def details_text(event: AuditEvent) -> str:
 
 
 EXPORT_HEADERS = {
-    "zh": ["编号", "时间（北京时间）", "操作", "操作代码", "对象", "对象编号", "相关企业", "操作人", "操作人机构",
-           "用途", "IP", "详情"],
-    "en": ["ID", "Time (Beijing)", "Action", "Action code", "Object", "Object ID", "Enterprise", "By", "Organisation",
-           "Purpose", "IP", "Details"],
+    "zh": ["编号", "时间（北京时间）", "操作", "操作代码", "对象", "对象类型代码", "对象编号", "相关企业", "操作人",
+           "操作人机构", "用途", "IP", "详情"],
+    "en": ["ID", "Time (Beijing)", "Action", "Action code", "Object", "Object type code", "Object ID", "Enterprise",
+           "By", "Organisation", "Purpose", "IP", "Details"],
 }
 
 
@@ -258,7 +258,7 @@ def export_xlsx(filters: AuditFilters, english: bool = False) -> tuple[bytes, bo
         for e in chunk:
             sheet.append([_cell(value) if isinstance(value, str) else value for value in [
                 e.id, ymd_hm(e.occurred_at), action_words(e.action)[pick], e.action,
-                object_words(e.object_type)[pick], e.object_id or "",
+                object_words(e.object_type)[pick], e.object_type or "", e.object_id or "",
                 names.enterprises.get(e.enterprise_id, ""), names.users.get(e.actor_user_id, ""),
                 names.organisations.get(e.actor_org_id, ""),
                 PURPOSE_LABELS[e.purpose][pick] if e.purpose in PURPOSE_LABELS else (e.purpose or ""),

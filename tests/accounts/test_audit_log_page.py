@@ -106,8 +106,9 @@ def test_the_export_is_an_xlsx_of_the_filtered_events_in_words(client, login, ad
     assert rows[0][:3] == ("编号", "时间（北京时间）", "操作")
     by_id = {row[0]: row for row in rows[1:]}
     assert set(by_id) == {read.id, old.id}
-    assert by_id[read.id][2] == "查看信用数据" and by_id[read.id][4:7] == ("融资申请", "6", enterprise.name)
-    assert by_id[read.id][7].startswith("王经理")
+    assert by_id[read.id][2] == "查看信用数据" and by_id[read.id][4:8] == ("融资申请", "financing_request", "6",
+                                                                          enterprise.name)
+    assert by_id[read.id][8].startswith("王经理")
 
 
 def test_only_the_platform_admin_sees_the_log_or_exports_it(client, login):
