@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import select as io_select
 import signal
 import subprocess
 import sys
@@ -118,10 +119,23 @@ def wait_for(check, timeout: float, what: str, worker: subprocess.Popen | None =
     pytest.fail(f"timed out waiting for {what}")
 
 
-def stop(worker: subprocess.Popen) -> str:
-    """Stop the worker; what it printed."""
+def wait_until_ready(worker: subprocess.Popen, timeout: float = 90) -> str:
+    """Read the worker's output until Celery says it is ready (it consumes from then on); what it
+    printed so far."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while b" ready." not in seen:
+        if time.monotonic() > deadline or worker.poll() is not None:
+            pytest.fail("the worker did not get ready:\n" + seen.decode(errors="replace")[-4000:])
+        if io_select.select([worker.stdout], [], [], 0.5)[0]:
+            seen += os.read(worker.stdout.fileno(), 65536)
+    return seen.decode(errors="replace")
+
+
+def stop(worker: subprocess.Popen, printed: str = "") -> str:
+    """Stop the worker; what it printed (`printed`: what was read of it before)."""
     stop_worker(worker)
-    return worker.stdout.read().decode(errors="replace")
+    return printed + worker.stdout.read().decode(errors="replace")
 
 
 def test_a_worker_killed_mid_verification_leaves_one_report_and_one_notification(worker_setup):
@@ -218,8 +232,10 @@ def test_a_worker_killed_mid_verification_is_recovered_by_the_sweeper_not_the_vi
     finally:
         stop(first)
     second = start_worker(env, queue, "second", pause=0)
+    printed = ""
     try:
-        time.sleep(8)  # the restarted worker is up: the unacked message does not come back
+        printed = wait_until_ready(second)
+        time.sleep(2)  # the restarted worker consumes: the unacked message does not come back
         assert state_and_reports() == ("verifying", 0)
         with worker_app.app_context(), worker_app.test_request_context():
             stale = OutboxMessage.created_at - literal(timedelta(minutes=10), Interval())
@@ -229,5 +245,5 @@ def test_a_worker_killed_mid_verification_is_recovered_by_the_sweeper_not_the_vi
         wait_for(lambda: state_and_reports()[0] == "routed_to_bank", 90, "the resent task to finish", second)
         result = state_and_reports()
     finally:
-        log = stop(second)
+        log = stop(second, printed)
     assert result == ("routed_to_bank", 1), log
