@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import url_for
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import joinedload
 
 from marketplace.enterprises.consents import consenting_enterprises
@@ -27,7 +27,7 @@ from marketplace.supermarket.matching import (
     request_profile,
     request_profiles,
 )
-from marketplace.supermarket.models import Product
+from marketplace.supermarket.models import Product, RequestTarget
 from workflows.financing import State
 from workflows.matching import Match, ProductTerms, explain, rank
 
@@ -147,15 +147,18 @@ def _with_requests(ranked: list[tuple[int, Match]]) -> list[Lead]:
 
 
 def _lead_candidates(institution_id: int, terms: list[ProductTerms]) -> Select:
-    """SQL: the ids of the requests that may be the institution's leads: in a lead state, from
+    """SQL: the ids of the requests that may be the institution's leads: in a lead state, never
+    routed to the institution (one it has in its queue, or has declined, is not new to it), from
     an enterprise whose consent lets the institution read its bank statements today, and within
     the amount, term, region and industry of one of `terms`. Every lead is among them (the
     industry test is looser than the matcher's); the matcher decides on the rest (grade,
     guarantee, the receivables)."""
+    reached = exists().where(RequestTarget.request_id == FinancingRequest.id,
+                             RequestTarget.institution_id == institution_id, RequestTarget.routed_at.is_not(None))
     return (
         select(FinancingRequest.id)
         .join(Enterprise, Enterprise.id == FinancingRequest.enterprise_id)
-        .where(FinancingRequest.state.in_(LEAD_STATES),
+        .where(FinancingRequest.state.in_(LEAD_STATES), ~reached,
                FinancingRequest.enterprise_id.in_(consenting_enterprises(institution_id, today_shanghai())),
                or_(*(_within(t) for t in terms)))
     )

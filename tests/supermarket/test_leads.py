@@ -25,6 +25,7 @@ from marketplace.financing.models import FinancingRequest, RequestPledge
 from marketplace.formatting import today_shanghai
 from marketplace.supermarket import pushes
 from marketplace.supermarket.matching import institution_records, published_terms, request_profile
+from marketplace.supermarket.models import Product, RequestTarget
 from tests.factories import EnterpriseFactory, ReceivableFactory, grant_consent_to, make_uscc
 from tests.supermarket.products import lender, make_product
 from tests.test_page_queries import statements_of
@@ -40,7 +41,8 @@ LEADS_STATEMENTS = 15
 
 def reference_leads(institution_id: int) -> list[tuple[int, int, float]]:
     """(request, product, score) of every lead as leads_for found them before issue 15: every open
-    request of the region ranked against the institution's products, consent checked in Python."""
+    request of the region ranked against the institution's products, consent checked in Python;
+    requests once routed to the institution left out."""
     terms = [t for t in published_terms() if t.institution_id == institution_id]
     if not terms:
         return []
@@ -48,9 +50,11 @@ def reference_leads(institution_id: int) -> list[tuple[int, int, float]]:
     consenting = {c.enterprise_id for c in db.session.scalars(select(Consent).where(Consent.grantee_org_id == institution_id))
                   if c.covers(ROUTING_SCOPE, today)}
     records = institution_records()
+    reached = set(db.session.scalars(select(RequestTarget.request_id).where(
+        RequestTarget.institution_id == institution_id, RequestTarget.routed_at.is_not(None))))
     leads = []
     for request in db.session.scalars(select(FinancingRequest).where(FinancingRequest.state.in_(pushes.LEAD_STATES))):
-        if request.enterprise_id not in consenting:
+        if request.enterprise_id not in consenting or request.id in reached:
             continue
         best = next((m for m in rank(terms, request_profile(request), records) if m.eligible), None)
         if best is not None:
@@ -153,6 +157,25 @@ def test_leads_are_those_the_whole_region_ranking_found(app, varied):
     assert len({product for _request, product, _score in expected}) >= 2
     assert found(bank.organisation_id) == expected
     assert found(other.organisation_id) == reference_leads(other.organisation_id)
+
+
+def test_a_request_once_routed_to_the_institution_is_no_lead_of_it_but_stays_one_of_others(app):
+    bank = lender(name="已推送银行")
+    other = lender(name="未推送银行")
+    for institution in (bank, other):
+        make_product(app, institution, name=f"{institution.organisation.name}产品")
+    ids = simple_leads(app, bank, 3)
+    for request_id in ids:
+        grant_consent_to(db.session.get(FinancingRequest, request_id).enterprise, other.organisation_id)
+    version = db.session.scalar(select(Product).where(Product.institution_id == bank.organisation_id)).current_version_id
+    for request_id, status in zip(ids[:2], ("reviewing", "declined"), strict=True):
+        db.session.get(FinancingRequest, request_id).state = "bank_declined" if status == "declined" else "routed_to_bank"
+        db.session.add(RequestTarget(request_id=request_id, product_version_id=version, institution_id=bank.organisation_id,
+                                     rank=1, chosen_by="enterprise", status=status, routed_at=utcnow()))
+    db.session.flush()
+    assert [lead.request.id for lead in pushes.leads_for(bank.organisation_id)] == [ids[2]]
+    assert sorted(lead.request.id for lead in pushes.leads_for(other.organisation_id)) == sorted(ids)
+    assert found(bank.organisation_id) == reference_leads(bank.organisation_id)
 
 
 def test_the_database_keeps_every_lead_of_a_product_for_some_industries_and_regions(app):
