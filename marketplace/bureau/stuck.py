@@ -3,8 +3,11 @@ who holds it and why.
 
 Only open requests (not closed, not withdrawn) of enterprises in the bureau's region count; one
 entry per request and kind, longest stuck first. Each kind is one SQL query that filters in the
-database and brings back only the stuck rows with the names of who holds them, so the list costs
-len(STUCK_KINDS) queries whatever the number of requests (no query per row).
+database, read two ways: its keys (request, moment: `stuck_keys`), which order and count the
+whole list, and its entries with the names of who holds them (`stuck_entries`, for the export and
+a meeting's agenda, or for some requests only). The page (`stuck_page`) reads every kind's keys
+and the entries of its own requests alone: at most 2 × len(STUCK_KINDS) queries, and Python work
+for one page, whatever the number of requests (a province holds thousands of stuck entries).
 
 Kinds, and the moment each became stuck (`since`):
 
