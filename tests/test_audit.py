@@ -21,7 +21,9 @@ def tamper(statement) -> None:
 
 
 def _three_events():
-    return [audit.record("test.event", object_type="thing", object_id=i, n=i) for i in range(3)]
+    events = [audit.record("test.event", object_type="thing", object_id=i, n=i) for i in range(3)]
+    audit.flush_pending()  # chained now, as a commit would (the tests read their ids)
+    return events
 
 
 def test_each_event_chains_to_the_previous_one(ctx):
@@ -129,7 +131,8 @@ def test_checkpoints_are_written_every_n_events(app, ctx, monkeypatch):
     before = db.session.scalar(select(db.func.count(audit.AuditCheckpoint.id)))
     events = _three_events()
     written = db.session.scalar(select(db.func.count(audit.AuditCheckpoint.id))) - before
-    assert written == sum(event.id % 2 == 0 for event in events) >= 1  # three ids hold one or two even ones
+    # chained together at commit: one checkpoint for the batch, as three ids hold one or two even ones
+    assert any(event.id % 2 == 0 for event in events) and written == 1
     assert verify_chain(AUDIT_KEY)[2] is None
 
 
@@ -161,3 +164,28 @@ def test_a_read_of_a_request_is_logged_as_that_request_not_as_the_enterprise(ctx
     report = audit.record_credit_read(enterprise.id, "verification_report", purpose="financing_review",
                                       request_id=6, report_id=41)
     assert report.object_id == "41"
+
+
+def _holding_the_chain_lock() -> bool:
+    return bool(db.session.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                       "AND objid = 727001 AND pid = pg_backend_pid()")))
+
+
+def test_events_are_chained_at_commit_so_the_lock_is_held_only_at_the_end(ctx):
+    event = audit.record("test.late", object_type="thing")
+    db.session.execute(select(db.func.count()).select_from(audit.AuditAnchor))  # other reads: still not chained
+    assert event.id is None and not _holding_the_chain_lock()
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "test.late")) is event  # reads see it
+    assert event.hmac and _holding_the_chain_lock()
+
+
+def test_events_of_a_savepoint_that_rolls_back_are_dropped_with_it(ctx):
+    kept = audit.record("test.kept", object_type="thing")
+    savepoint = db.session.begin_nested()
+    audit.record("test.dropped", object_type="thing")
+    inner = db.session.begin_nested()
+    audit.record("test.dropped", object_type="thing")
+    inner.commit()
+    savepoint.rollback()
+    audit.flush_pending()
+    assert kept.id and not db.session.scalar(select(AuditEvent).where(AuditEvent.action == "test.dropped"))

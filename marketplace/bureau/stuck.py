@@ -76,6 +76,7 @@ OPEN_STATES = tuple(sorted(ACTIVE_STATES))
 # enterprise's answer to a question or to an offer).
 INSTITUTION_MOVES_STATUSES = ("routed", "reviewing")
 SEP = "、"
+MAX_ID = 2**31 - 1  # an INTEGER key's largest value
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,8 @@ def _region_requests(bureau: Organisation, states, request_ids=None):
     query = (select(*_base_columns())
              .join(Enterprise, Enterprise.id == FinancingRequest.enterprise_id)
              .where(FinancingRequest.state.in_([str(s) for s in states]), in_region(Enterprise.region_code, bureau)))
-    if request_ids is not None:
-        query = query.where(FinancingRequest.id.in_(sorted(request_ids)))
+    if request_ids is not None:  # ids from a URL may be anything: only those a row could have
+        query = query.where(FinancingRequest.id.in_(sorted(i for i in request_ids if 0 < i <= MAX_ID)))
     return query
 
 
