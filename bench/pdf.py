@@ -13,12 +13,21 @@ an app context (no database: the yellow-list look-up answers "not listed"), then
 PDF by marketplace.pdf.html_to_pdf in this process, as a Celery worker or an unisolated web
 worker does. The first-PDF figures are whole child processes, alternating with and without the
 warm-up.
+
+A baseline template is rendered as the PDF was before issue 15's second pass: with the charts the
+web page draws (tooltips, no typeface named) and, while it is timed, with tinyhtml5's own (never
+hit) cache of chars_until() expressions and the garbage collector running (`renderer`). Each
+render's CPU time is shown beside its wall time: on a shared machine the wall time also counts
+the time other processes held the cores. --keep also writes the HTML, for bench/pdf_isolated.py
+(the same renders in a child of the isolation forkserver, as the web worker makes them).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
+import gc
 import json
 import os
 import platform
@@ -34,7 +43,7 @@ from types import SimpleNamespace
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import cpu_model, memory_gb, timed  # noqa: E402
+from bench.common import cpu_model, memory_gb  # noqa: E402
 
 LARGE_RECEIVABLES = 1_000
 
@@ -67,6 +76,7 @@ def build_app(instance: str):
     app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://127.0.0.1:5432/bench_pdf_unused",
                       "SECRET_KEY": "bench", "AUDIT_KEY": "bench-audit", "ENCRYPTION_KEY": "bench-encryption",
                       "PDF_RENDER_ISOLATED": False}, instance_path=instance)
+    app.jinja_env.get_template("pdf/base.html")  # loads the views (and their template globals) if deferred
     app.jinja_env.globals["yellow_listed"] = lambda enterprise_id: False  # no database here
     return app
 
@@ -91,9 +101,41 @@ def report_html(app, data: dict, source: str | None = None) -> str:
         statement_sha256s=data["inputs"]["statement_sha256s"])
     with app.test_request_context():
         context = report_context(request, report, pdf=True)
-        if source is not None:
+        if source is not None:  # an older template, with the charts as they were drawn for it
+            context["charts"] = report_context(request, report)["charts"]
             return render_template_string(source, **context)
         return render_template("pdf/verification_report.html", **context)
+
+
+@contextlib.contextmanager
+def renderer(as_before: bool):
+    """html_to_pdf as it is, or (`as_before`) as it was before issue 15's second pass: with
+    tinyhtml5's own chars_until() cache (which never hits) and the garbage collector running."""
+    from tinyhtml5 import inputstream
+
+    from marketplace import pdf
+
+    saved = inputstream.characters_until_regex, pdf._collector_paused
+    if as_before:
+        inputstream.characters_until_regex, pdf._collector_paused = {}, contextlib.nullcontext
+    else:
+        inputstream.characters_until_regex = pdf.CharactersUntilCache()
+    try:
+        yield
+    finally:
+        inputstream.characters_until_regex, pdf._collector_paused = saved
+
+
+def timed_render(html: str, static: str, as_before: bool) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of one html_to_pdf and the collection of what
+    it left in the young generations."""
+    from marketplace.pdf import html_to_pdf
+
+    with renderer(as_before):
+        wall, cpu = time.perf_counter(), time.process_time()
+        html_to_pdf(html, static, 60)
+        gc.collect(1)  # the young garbage of this render, counted here rather than in the next one's time
+        return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def pdf_facts(data: bytes) -> tuple[int, list[str]]:
@@ -128,7 +170,7 @@ def main() -> None:
     parser.add_argument("--first-runs", type=int, default=3, help="fresh processes with and without warm_up")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--keep", help="write the typical and large PDFs into this folder")
+    parser.add_argument("--keep", help="write the typical and large PDFs, and their HTML, into this folder")
     parser.add_argument("--baseline-template", help="an older templates/pdf/verification_report.html to time "
                         "alongside, interleaved (git show <commit>:templates/pdf/verification_report.html > FILE)")
     args = parser.parse_args()
@@ -154,25 +196,31 @@ def main() -> None:
         static = app.static_folder
 
     print()
-    print(f"{'report':<48}{'median':>9}{'min':>9}{'max':>9}{'runs':>6}{'pages':>7}  fonts embedded")
+    print(f"{'report':<48}{'median':>9}{'min':>9}{'max':>9}{'CPU med':>9}{'CPU min':>9}{'runs':>6}{'pages':>7}"
+          f"  fonts embedded")
     for label, html in documents.items():
         versions = {"": html} | ({" [baseline]": baseline[label]} if baseline else {})
         data = {name: html_to_pdf(text, static, 60) for name, text in versions.items()}  # untimed first renders
-        times: dict[str, list[float]] = {name: [] for name in versions}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in versions}
         for _ in range(args.runs):  # interleaved: the machine's load hits both alike
             for name, text in versions.items():
-                times[name] += timed(lambda h=text: html_to_pdf(h, static, 60), 1)
+                times[name].append(timed_render(text, static, as_before=bool(name)))
         for name in versions:
             pages, fonts = pdf_facts(data[name])
-            spent = times[name]
-            print(f"{label + name:<48}{statistics.median(spent):>8.3f}s{min(spent):>8.3f}s{max(spent):>8.3f}s"
-                  f"{len(spent):>6}{pages:>7}  {len(fonts)}: {', '.join(fonts)}")
+            wall, cpu = [t[0] for t in times[name]], [t[1] for t in times[name]]
+            print(f"{label + name:<48}{statistics.median(wall):>8.3f}s{min(wall):>8.3f}s{max(wall):>8.3f}s"
+                  f"{statistics.median(cpu):>8.3f}s{min(cpu):>8.3f}s{len(wall):>6}{pages:>7}"
+                  f"  {len(fonts)}: {', '.join(fonts)}")
         if baseline:
-            ratio = statistics.median(times[" [baseline]"]) / statistics.median(times[""])
-            print(f"{'':<48}baseline / now, median: {ratio:.2f} x")
-        if args.keep:
+            ratios = [statistics.median(t[k] for t in times[" [baseline]"]) / statistics.median(t[k] for t in times[""])
+                      for k in (0, 1)]
+            print(f"{'':<48}baseline / now, median: {ratios[0]:.2f} x wall, {ratios[1]:.2f} x CPU")
+        if args.keep:  # the PDFs, and the HTML for bench/pdf_isolated.py
             Path(args.keep).mkdir(parents=True, exist_ok=True)
-            (Path(args.keep) / f"{label.split()[0]}.pdf").write_bytes(data[""])
+            for name, text in versions.items():
+                stem = label.split()[0] + ("-baseline" if name else "")
+                (Path(args.keep) / f"{stem}.pdf").write_bytes(data[name])
+                (Path(args.keep) / f"{stem}.html").write_text(text)
 
     with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False) as handle:
         handle.write(documents["typical (10 receivables)"])

@@ -26,9 +26,10 @@ from workflows.tabular import OLE_SIGNATURE, ZIP_SIGNATURE, TableError, TableLim
 
 T = TypeVar("T")
 
-# Imported by the forkserver once, so that a child starts with the parsers loaded.
+# Imported by the forkserver once, so that a child starts with the parsers loaded (and, through
+# marketplace.pdf_warm, WeasyPrint's fonts: it renders one tiny PDF).
 PRELOAD = ["workflows.tabular", "workflows.verification.statements", "workflows.receivables_file",
-           "openpyxl", "xlrd", "marketplace.pdf", "weasyprint"]
+           "openpyxl", "xlrd", "marketplace.pdf", "weasyprint", "marketplace.pdf_warm"]
 _TABLE_TAG = re.compile(rb"<table[\s>]", re.IGNORECASE)  # an HTML table saved as .xls
 REFUSAL_ZH = "文件过大或结构异常，无法解析"
 REFUSAL_EN = "the file is too large or malformed to be read"

@@ -2,7 +2,8 @@
 
 A chart is an <svg role="img"> with a <title> and a <desc>; every bar carries its own <title>
 (a tooltip and a screen-reader label) and data-value. Pages put the numbers in a table under
-the chart as well, so nothing depends on seeing the picture.
+the chart as well, so nothing depends on seeing the picture. For print (`tooltips=False`,
+`font_family`), the charts leave out what a PDF cannot show and name the typeface of their labels.
 """
 
 from __future__ import annotations
@@ -40,13 +41,36 @@ def _f(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
+def _open_svg(chart_id: str, css_class: str, size: tuple[int, int], title: str, description: str,
+              font_family: str | None, data: str) -> list[str]:
+    """The chart's <svg> element with its <title> and <desc>. WeasyPrint does not give SVG text the
+    page's typeface: `font_family` names it (else a PDF embeds a sans-serif face for the digits)."""
+    width, height = size
+    font = f' font-family="{escape(font_family)}"' if font_family else ""
+    return [
+        f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%"{font} role="img" aria-labelledby="{chart_id}-title {chart_id}-desc"{data}>',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(description or title)}</desc>',
+    ]
+
+
+def _mark(element: str, attributes: str, label: str, value: str, shown: str, tooltips: bool) -> str:
+    """A bar or a point; with `tooltips`, its data-label and data-value and a <title> saying `shown`."""
+    if not tooltips:
+        return f"<{element} {attributes}/>"
+    return (f'<{element} {attributes} data-label="{escape(label)}" data-value="{escape(value)}">'
+            f"<title>{escape(label)}: {escape(shown)}</title></{element}>")
+
+
 def bar_chart(series: list[tuple[str, int | float | Decimal]], *, title: str, description: str = "",
               width: int = 640, height: int = 180, color: str = "#2b6cb0", label_every: int | None = None,
-              unit: str = "") -> Markup:
+              unit: str = "", tooltips: bool = True, font_family: str | None = None) -> Markup:
     """A vertical bar chart of (label, value) pairs; bar heights are proportional to the values.
 
     The value axis runs from 0 to a round number at or above the largest value. `label_every`
-    thins the category labels (default: about 8 labels whatever the number of bars).
+    thins the category labels (default: about 8 labels whatever the number of bars). A PDF passes
+    `tooltips=False` (no per-bar <title> and data attributes) and its `font_family`.
     """
     chart_id = f"chart-{next(_ids)}"
     values = [max(0.0, float(v)) for _, v in series]
@@ -59,13 +83,8 @@ def bar_chart(series: list[tuple[str, int | float | Decimal]], *, title: str, de
     label_every = label_every or max(1, math.ceil(len(series) / 8))
     baseline = top + plot_h
 
-    parts = [
-        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
-        f'data-scale="{_f(scale)}" data-plot-height="{_f(plot_h)}">',
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(description or title)}</desc>',
-    ]
+    parts = _open_svg(chart_id, "chart", (width, height), title, description, font_family,
+                      f' data-scale="{_f(scale)}" data-plot-height="{_f(plot_h)}"' if tooltips else "")
     # the value axis: gridlines at the top and the middle with their numbers, and zero
     for fraction in (1, 0.5):
         y = top + plot_h * (1 - fraction)
@@ -78,12 +97,9 @@ def bar_chart(series: list[tuple[str, int | float | Decimal]], *, title: str, de
     for index, ((label, raw), value) in enumerate(zip(series, values, strict=True)):
         bar_h = plot_h * value / scale
         x = left + slot * index + (slot - bar_w) / 2
-        parts.append(
-            f'<rect class="bar" x="{_f(x)}" y="{_f(baseline - bar_h)}" width="{_f(bar_w)}" '
-            f'height="{_f(bar_h)}" fill="{escape(color)}" data-label="{escape(label)}" '
-            f'data-value="{escape(_number(raw))}"><title>{escape(label)}: {escape(_number(raw))}{escape(unit)}'
-            f'</title></rect>'
-        )
+        parts.append(_mark("rect", f'class="bar" x="{_f(x)}" y="{_f(baseline - bar_h)}" width="{_f(bar_w)}" '
+                           f'height="{_f(bar_h)}" fill="{escape(color)}"', label, _number(raw),
+                           f"{_number(raw)}{unit}", tooltips))
         if (len(series) - 1 - index) % label_every == 0:  # counted back from the latest
             parts.append(f'<text x="{_f(left + slot * index + slot / 2)}" y="{height - 8}" text-anchor="middle" '
                          f'font-size="11" fill="#616e7c">{escape(label)}</text>')
@@ -103,11 +119,11 @@ def _axis_bounds(values: list[float]) -> tuple[float, float]:
 
 def line_chart(series: list[tuple[str, int | float | Decimal | None]], *, title: str, description: str = "",
                width: int = 640, height: int = 180, color: str = "#2b6cb0", label_every: int | None = None,
-               unit: str = "", missing: str = "—") -> Markup:
+               unit: str = "", missing: str = "—", tooltips: bool = True, font_family: str | None = None) -> Markup:
     """A line through (label, value) points, laid out like bar_chart's bars so that the charts of
     one page line up. A None value is a gap: no point, the line breaks there, and the slot's
     tooltip says `missing`. Values may be negative: the axis then runs below zero and the zero
-    line is drawn across.
+    line is drawn across. `tooltips` and `font_family` as for bar_chart.
     """
     chart_id = f"chart-{next(_ids)}"
     known = [float(v) for _, v in series if v is not None]
@@ -122,13 +138,8 @@ def line_chart(series: list[tuple[str, int | float | Decimal | None]], *, title:
     def y_of(value: float) -> float:
         return top + plot_h * (high - value) / (high - low)
 
-    parts = [
-        f'<svg class="chart line-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
-        f'data-min="{_f(low)}" data-max="{_f(high)}" data-plot-height="{_f(plot_h)}">',
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(description or title)}</desc>',
-    ]
+    parts = _open_svg(chart_id, "chart line-chart", (width, height), title, description, font_family,
+                      f' data-min="{_f(low)}" data-max="{_f(high)}" data-plot-height="{_f(plot_h)}"' if tooltips else "")
     labelled: list[float] = []
     for tick in ticks:
         y = y_of(tick)
@@ -150,15 +161,14 @@ def line_chart(series: list[tuple[str, int | float | Decimal | None]], *, title:
         if raw is None:
             if segments[-1]:
                 segments.append([])
-            points.append(f'<rect class="gap" x="{_f(x - slot / 2)}" y="{top}" width="{_f(slot)}" '
-                          f'height="{_f(plot_h)}" fill="transparent" data-label="{escape(label)}" data-value="">'
-                          f'<title>{escape(label)}: {escape(missing)}</title></rect>')
+            if tooltips:  # an invisible slot that only carries the tooltip
+                points.append(_mark("rect", f'class="gap" x="{_f(x - slot / 2)}" y="{top}" width="{_f(slot)}" '
+                                    f'height="{_f(plot_h)}" fill="transparent"', label, "", missing, tooltips))
         else:
             y = y_of(float(raw))
             segments[-1].append(f"{_f(x)},{_f(y)}")
-            points.append(f'<circle class="point" cx="{_f(x)}" cy="{_f(y)}" r="3" fill="{escape(color)}" '
-                          f'data-label="{escape(label)}" data-value="{escape(_number(raw))}">'
-                          f'<title>{escape(label)}: {escape(_number(raw))}{escape(unit)}</title></circle>')
+            points.append(_mark("circle", f'class="point" cx="{_f(x)}" cy="{_f(y)}" r="3" fill="{escape(color)}"',
+                                label, _number(raw), f"{_number(raw)}{unit}", tooltips))
         if (len(series) - 1 - index) % label_every == 0:  # counted back from the latest
             parts.append(f'<text x="{_f(x)}" y="{height - 8}" text-anchor="middle" font-size="11" '
                          f'fill="#616e7c">{escape(label)}</text>')

@@ -1,6 +1,7 @@
 """Verification reports: the enterprise sees its own; a routed institution sees them within the
-enterprise's consent, each view logged as a credit-data read. Page and PDF share one body
-(templates/verification/_report_body.html) and one loader per audience."""
+enterprise's consent, each view logged as a credit-data read. Page and PDF share one context and
+one loader per audience; each has its body (templates/verification/_report_body.html, and the
+lighter templates/pdf/verification_report.html), both worded by verification/_report_labels.html."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.i18n import is_english
 from marketplace.lists.services import is_yellow_listed as yellow_listed
-from marketplace.pdf import pdf_response
+from marketplace.pdf import SVG_FONT_FAMILY, pdf_response, svg_image
 from marketplace.permissions import require_owned
 from marketplace.statements.views import INFLOW_COLOR, OUTFLOW_COLOR
 from marketplace.supermarket.charts import bar_chart, line_chart
@@ -119,7 +120,7 @@ def report_context(request: FinancingRequest, report: VerificationReport, *, pdf
     english = is_english()
     return {
         "req": request, "report": report, "payload": payload, "months": months, "english": english,
-        "charts": _charts(months, window, metrics),
+        "charts": _charts(months, window, metrics, pdf=pdf),
         "class_label": CLASS_LABELS[report.classification][1 if english else 0],
         "class_badge": CLASS_BADGES[report.classification], "level_badges": LEVEL_BADGES,
         "reasons": payload.get("reasons_en" if english else "reasons_zh") or [],
@@ -132,23 +133,28 @@ def report_context(request: FinancingRequest, report: VerificationReport, *, pdf
     }
 
 
-def _charts(months: list[MonthRow], window: dict, metrics: dict) -> dict:
+def _charts(months: list[MonthRow], window: dict, metrics: dict, *, pdf: bool = False) -> dict:
+    """The three cash-flow charts: inline SVG for the page, or (`pdf`) images of SVG for paper."""
     period = _("%(start)s 至 %(end)s", start=window.get("start", ""), end=window.get("end", ""))
     inflow_total = Decimal(metrics.get("inflow_total") or 0)
     outflow_total = Decimal(metrics.get("outflow_total") or 0)
-    return {
+    # on paper: no tooltips, the PDF's typeface, and a little shorter (a typical report then takes five pages)
+    medium = {"tooltips": False, "font_family": SVG_FONT_FAMILY, "height": 150} if pdf else {}
+    charts = {
         "inflow": bar_chart([(m.month, m.inflow) for m in months], color=INFLOW_COLOR, unit=_("元"),
                             title=_("每月流入（元）"),
                             description=_("%(period)s，每月一根柱，合计流入 %(total)s 元", period=period,
-                                          total=f"{inflow_total:,.2f}")),
+                                          total=f"{inflow_total:,.2f}"), **medium),
         "outflow": bar_chart([(m.month, m.outflow) for m in months], color=OUTFLOW_COLOR, unit=_("元"),
                              title=_("每月流出（元）"),
                              description=_("%(period)s，每月一根柱，合计流出 %(total)s 元", period=period,
-                                           total=f"{outflow_total:,.2f}")),
+                                           total=f"{outflow_total:,.2f}"), **medium),
         "balance": line_chart([(m.month, m.closing_balance) for m in months], color=BALANCE_COLOR, unit=_("元"),
                               title=_("月末余额（元）"), missing=_("无余额数据"),
-                              description=_("%(period)s，每月月末余额；无余额数据的月份留空", period=period)),
+                              description=_("%(period)s，每月月末余额；无余额数据的月份留空", period=period),
+                              **medium),
     }
+    return {name: svg_image(chart) for name, chart in charts.items()} if pdf else charts
 
 
 def _page(request: FinancingRequest, report: VerificationReport, *, pdf_url: str, back_url: str):

@@ -1,10 +1,15 @@
-"""The report PDF after the issue 15 speed work: it still carries its figures, embeds one CJK
-typeface (no bold copy, no monospace faces), has a page count that does not grow with the
-number of receivables, and a worker can load WeasyPrint and its fonts ahead of the first PDF."""
+"""The report PDF after the issue 15 speed work: it still carries its figures and words in the
+reader's language, embeds one CJK typeface (no bold copy, no monospace faces, and the charts' labels
+in it too), has a page count that does not grow with the number of receivables, and a worker (or the
+isolation forkserver) can load WeasyPrint and its fonts ahead of the first PDF. The renderer pauses
+the garbage collector and mends tinyhtml5's cache of regular expressions."""
 
 from __future__ import annotations
 
+import base64
 import copy
+import gc
+import re
 import subprocess
 import sys
 import threading
@@ -14,7 +19,9 @@ import pytest
 
 from marketplace import pdf
 from marketplace.extensions import db
+from marketplace.isolation import run_limited
 from marketplace.verification.models import VerificationReport
+from marketplace.verification.report_views import report_context
 from marketplace.verification.services import reports_of
 from tests.verification.cases import build, submit
 
@@ -89,7 +96,7 @@ def test_the_report_pdf_embeds_one_cjk_face_without_bold_or_monospace_copies(cli
     cjk = {name for name in fonts if "WenQuanYi" in name or "Noto" in name}
     assert cjk and all(not name.endswith("Mono") and "Mono-" not in name for name in fonts)
     assert len(cjk) == 1  # one face: no monospace, no bold copy
-    assert len(fonts) <= 2  # it, and the sans-serif of the charts' axis labels
+    assert len(fonts) == 1  # the charts' axis labels are set in it too
 
 
 def test_the_page_count_of_a_large_report_is_bounded(client, login, excellent, tmp_path):
@@ -114,3 +121,80 @@ def test_each_thread_renders_with_a_font_configuration_of_its_own():
     thread.start()
     thread.join()
     assert seen and seen[0] is not pdf._font_configuration()
+
+
+def squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_pdf_carries_each_reason_and_each_checks_words_in_the_readers_language(client, login, excellent,
+                                                                                    tmp_path, language):
+    login(excellent.owner)
+    if language == "en":
+        client.get("/lang/en")
+    text, _pages, _fonts = pdf_facts(download(client, excellent, excellent.report), tmp_path)
+    payload = excellent.report.payload
+    for reason in payload[f"reasons_{language}"]:
+        assert squeezed(reason) in text
+    for receivable in payload["receivables"]:
+        for check in receivable["checks"]:
+            assert squeezed(f"{check['code']}") in text and squeezed(check[f"reason_{language}"]) in text
+
+
+def test_the_pdf_charts_are_images_without_what_paper_cannot_show_in_the_pdf_typeface(app, excellent):
+    with app.test_request_context():
+        page = report_context(excellent.request, excellent.report)["charts"]
+        printed = report_context(excellent.request, excellent.report, pdf=True)["charts"]
+    for name in ("inflow", "outflow", "balance"):
+        assert page[name].startswith("<svg") and "data-value" in page[name] and page[name].count("<title") > 1
+        assert "font-family" not in page[name]
+        image = re.fullmatch(r'<img class="svg" src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)" alt="">', printed[name])
+        svg = base64.b64decode(image.group(1)).decode()
+        assert svg.startswith("<svg") and "data-value" not in svg and svg.count("<title") == 1  # the chart's title
+        assert f'font-family="{pdf.SVG_FONT_FAMILY}"' in svg
+
+
+def test_the_html_parser_finds_the_expressions_it_compiled_and_parses_as_before():
+    from xml.etree import ElementTree
+
+    from tinyhtml5 import inputstream, parse
+
+    pdf.html_to_pdf("<p>核验报告</p>", "static", 1)
+    cache = inputstream.characters_until_regex
+    assert isinstance(cache, pdf.CharactersUntilCache)
+    html = '<table data-x="a&amp;b"><tr><td class=num>1,234.56</td><td data-y=\'1\'>甲 &lt; 乙</td></tr></table>'
+    mended = ElementTree.tostring(parse(html))
+    compiled = len(cache)
+    parse(html)
+    assert len(cache) == compiled <= 10  # found again, not compiled again
+    inputstream.characters_until_regex = {}  # tinyhtml5's own
+    try:
+        assert ElementTree.tostring(parse(html)) == mended
+    finally:
+        inputstream.characters_until_regex = cache
+
+
+def test_the_collector_is_paused_while_rendering_then_left_as_it_was(monkeypatch):
+    seen = []
+    fetcher = pdf.SafeFetcher
+    monkeypatch.setattr(pdf, "SafeFetcher", lambda root: seen.append(gc.isenabled()) or fetcher(root))
+    pdf.html_to_pdf("<p>1</p>", "static", 1)
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(pdf.PdfRefused):
+        pdf.html_to_pdf("<p>1</p>", "static", 0)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        pdf.html_to_pdf("<p>1</p>", "static", 1)
+        assert not gc.isenabled()  # a caller that had paused it finds it paused
+    finally:
+        gc.enable()
+
+
+def test_a_child_of_the_isolation_forkserver_starts_with_the_fonts_loaded():
+    assert run_limited(fonts_loaded, memory_mb=1536, seconds=60)
+
+
+def fonts_loaded() -> bool:
+    return getattr(pdf._fonts, "configuration", None) is not None
