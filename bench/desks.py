@@ -10,6 +10,11 @@ threads only add GIL contention to a CPU-bound app, measured 2026-12-02), and dr
 endpoint with wrk at 8 connections: requests per second and p95 latency. The queue is read as
 a bank officer would: the page with a session cookie, the API with a bearer token, both the
 first page of the default order. Needs `wrk` (apt-get install wrk).
+
+Each endpoint's CPU time per request is printed too (gunicorn's workers + the database's
+PostgreSQL backends + wrk, from /proc): on a shared machine throughput follows the load of the
+other users, the CPU a request costs much less. `--root` serves another checkout on the same
+database (e.g. a `git worktree add /tmp/before <commit>`), to compare two versions side by side.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -27,6 +33,7 @@ import tempfile
 import time
 import urllib.request
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,6 +191,48 @@ def check(base: str, path: str, headers: dict) -> int:
         return response.status if response.status != 200 else len(body)
 
 
+def _cpu_ticks(pid: int) -> int:
+    """User + system CPU of process `pid` in clock ticks (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def server_processes(server_pid: int, app) -> tuple[list[int], list[int]]:
+    """(gunicorn's workers, the PostgreSQL backends connected to the bench database)."""
+    from sqlalchemy import text
+
+    from marketplace.extensions import db
+
+    try:
+        workers = [int(pid) for pid in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()]
+    except OSError:
+        workers = []
+    with app.app_context():
+        backends = list(db.session.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :name "
+                                                "AND pid <> pg_backend_pid()"), {"name": DATABASE}))
+        db.session.rollback()
+    return workers, backends
+
+
+def cpu_per_request(run, workers: list[int], backends: list[int]) -> dict:
+    """`run()` (a wrk run) with the CPU milliseconds per request it cost the app, PostgreSQL and wrk."""
+    tick = os.sysconf("SC_CLK_TCK")
+    app_before, pg_before = sum(map(_cpu_ticks, workers)), sum(map(_cpu_ticks, backends))
+    wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = run()
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    count = max(result["requests"], 1)
+    result["cpu_app_ms"] = (sum(map(_cpu_ticks, workers)) - app_before) / tick / count * 1000
+    result["cpu_pg_ms"] = (sum(map(_cpu_ticks, backends)) - pg_before) / tick / count * 1000
+    result["cpu_wrk_ms"] = (wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime
+                            - wrk_before.ru_stime) / count * 1000
+    result["cpu_ms"] = result["cpu_app_ms"] + result["cpu_pg_ms"] + result["cpu_wrk_ms"]
+    return result
+
+
 def run_wrk(base: str, path: str, headers: dict, duration: int, connections: int, script: str) -> dict:
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "-s", script, "--timeout", "10s"]
     for name, value in headers.items():
@@ -204,6 +253,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument("--reuse", action="store_true", help="keep the bench_desks database a run seeded")
+    parser.add_argument("--root", type=Path, default=ROOT,
+                        help="the checkout gunicorn serves (default: this one), e.g. a worktree of an older commit")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -227,7 +278,7 @@ def main() -> None:
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "-w", str(args.workers), "--threads", str(args.threads), "-b",
          f"127.0.0.1:{args.port}", "--access-logfile", "/dev/null", "--error-logfile", "-", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        cwd=args.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     base = f"http://127.0.0.1:{args.port}"
     results = []
     script = Path(instance) / "p95.lua"
@@ -247,11 +298,15 @@ def main() -> None:
                 print(f"{label}: {path} answered {error.code}; skipped")
                 continue
             run_wrk(base, path, headers, 3, args.connections, str(script))  # warm the workers
-            result = run_wrk(base, path, headers, args.duration, args.connections, str(script))
+            workers, backends = server_processes(server.pid, app)
+            result = cpu_per_request(partial(run_wrk, base, path, headers, args.duration, args.connections, str(script)),
+                                     workers, backends)
             result.update(label=label, bytes=size)
             results.append(result)
             print(f"{label:<11} {path:<28} {result['rps']:8.1f} req/s   p50 {result['p50_ms']:6.1f} ms   "
-                  f"p95 {result['p95_ms']:6.1f} ms   errors {result['errors']}   ({size:,} bytes)")
+                  f"p95 {result['p95_ms']:6.1f} ms   errors {result['errors']}   ({size:,} bytes)   "
+                  f"CPU {result['cpu_ms']:.2f} ms a request (app {result['cpu_app_ms']:.2f}, "
+                  f"PostgreSQL {result['cpu_pg_ms']:.2f}, wrk {result['cpu_wrk_ms']:.2f})")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -260,8 +315,9 @@ def main() -> None:
         for result in results[1:]:
             share = result["rps"] / trivial["rps"]
             print(f"{result['label']}: {share:.0%} of the trivial endpoint's throughput "
-                  f"(target >= 40%), p95 {result['p95_ms']:.1f} ms (target < 30 ms)")
-    print(json.dumps({"rows": args.rows, "connections": args.connections, "workers": args.workers,
+                  f"(target >= 40%), p95 {result['p95_ms']:.1f} ms (target < 30 ms); CPU a request "
+                  f"{trivial['cpu_ms'] / result['cpu_ms']:.0%} of the trivial endpoint's")
+    print(json.dumps({"rows": args.rows, "connections": args.connections, "workers": args.workers, "root": str(args.root),
                       "threads": args.threads, "machine": platform.platform(),
                       "cpus": os.cpu_count(), "results": results}, ensure_ascii=False))
     with app.app_context():

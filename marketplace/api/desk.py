@@ -215,7 +215,7 @@ def queue_item(row: queue.Row, user_id: int) -> dict:
         "state": row.state, "amount": two_decimals(row.amount), "term_days": row.term_days,
         "classification": row.classification,
         "enterprise": {"id": row.enterprise_id, "name": row.enterprise_name, "industry_code": row.industry_code,
-                       "region_code": row.region_code, "yellow_listed": is_yellow_listed(row.enterprise_id)},
+                       "region_code": row.region_code, "yellow_listed": row.yellow_listed},
         "routed_at": utc_iso(row.routed_at), "sla_due_at": utc_iso(row.sla_due_at), "sla_state": row.sla_state,
         "claimed_by": None if row.claimed_by_id is None else {"id": row.claimed_by_id, "name": row.claimed_by_name},
         "claimed_by_me": row.claimed_by_id == user_id,

@@ -5,8 +5,8 @@ Keyset paging ("after this row") keeps a page as cheap at row 90,000 as at row 1
 carries the last row's sort value and id, and the index ix_request_targets_queue
 (institution_id, routed_at, id) serves the default order, reading rows in order and stopping
 after a page. A page costs a fixed number of queries whatever the number of rows: one for the
-rows (claims, enterprises and classes joined in), one for the counts per state, which scans the
-queue and so is reused for QUEUE_COUNTS_SECONDS per institution and filters.
+rows (claims, enterprises, classes and the yellow-list flag joined in), one for the counts per
+state, which scans the queue and so is reused for QUEUE_COUNTS_SECONDS per institution and filters.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.formatting import SHANGHAI, today_shanghai
+from marketplace.lists.services import yellow_listed_column
 from marketplace.reference.industries import division_of
 from marketplace.reference.picker import Picked, pick_industry, pick_region
 from marketplace.supermarket.models import RequestTarget
@@ -168,6 +169,7 @@ class Row:
     region_code: str | None
     claimed_by_id: int | None
     claimed_by_name: str | None
+    yellow_listed: bool  # the enterprise is on the current published yellow list
     sla_state: str | None
 
 
@@ -326,6 +328,7 @@ def _rows_statement(shape: Shape, sort: str, descending: bool, keyset: bool, siz
     sort_column = _sort_column(sort)
     open_claim, claimer = _aliases()
     query = (_filtered(shape).with_only_columns(*ROW_COLUMNS, open_claim.user_id, claimer.name,
+                                                yellow_listed_column(Enterprise.id).label("yellow_listed"),
                                                 sort_column.label("sort_value"))
              .outerjoin(claimer, claimer.id == open_claim.user_id))
     if keyset:
@@ -354,7 +357,11 @@ def page(user, f: Filters, size: int = 20, now: datetime | None = None) -> Queue
     if cursor is not None:
         values["after_value"], values["after_id"] = cursor
     statement = _rows_statement(Shape.of(f), f.sort, f.descending, cursor is not None, size)
-    records = db.session.execute(statement, values).all()
+    # plain columns: run on the session's connection (same transaction, same rows), skipping the
+    # ORM's result machinery, a third of the call's cost; flushed first, as the ORM would
+    if db.session.autoflush:
+        db.session.flush()
+    records = db.session.connection().execute(statement, values).all()
     rows = [Row(*record[:-1], sla_state(record.stuck, record.sla_due_at, now)) for record in records[:size]]
     next_cursor = None
     if len(records) > size:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace import audit
 from marketplace.accounts.roles import Role
-from marketplace.desks import claims, decisions, evidence, info, queue, rows
+from marketplace.desks import claims, decisions, evidence, info, panels, queue, rows
 from marketplace.desks.forms import DeclineForm, NoteForm, OfferForm, QuestionForm
 from marketplace.desks.models import InfoAttachment, InfoRequest, InternalNote, Offer
 from marketplace.enterprises.consents import reading_purpose
@@ -48,7 +48,9 @@ def _user():
 def index():
     filters = queue.Filters.from_args(request.args)
     result = queue.page(_user(), filters)
-    return render_template("desks/index.html", page=result, filters=filters, rows_html=rows.rows_html(result.rows))
+    return render_template("desks/index.html", page=result, filters=filters, rows_html=rows.rows_html(result.rows),
+                           tabs_html=panels.tabs_html(filters, result.counts),
+                           filters_html=panels.filters_html(filters, request.args))
 
 
 @bp.post("/claim-next")

@@ -16,7 +16,7 @@ from datetime import date
 
 from flask import g, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import Select, bindparam, func, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, true
 from sqlalchemy.orm import aliased, selectinload
 
 from marketplace import audit
@@ -343,6 +343,13 @@ def _all_current_yellow() -> Select:
     if _all_yellow_statement is None:
         _all_yellow_statement = _current_yellow().distinct()
     return _all_yellow_statement
+
+
+def yellow_listed_column(enterprise_id) -> ColumnElement[bool]:
+    """Whether the enterprise of `enterprise_id` (a column) is on the current yellow list, as a
+    column of another statement: a list that shows many enterprises reads the flag with its rows,
+    without a round trip of its own (PostgreSQL evaluates it for the rows returned only)."""
+    return enterprise_id.in_(_current_yellow())
 
 
 def is_yellow_listed(enterprise_id: int | None) -> bool:
