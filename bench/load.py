@@ -68,8 +68,10 @@ def load_users(app) -> dict:
     from marketplace.enterprises.models import Enterprise
     from marketplace.extensions import db
     from marketplace.financing.models import FinancingRequest
+    from marketplace.formatting import today_shanghai
     from marketplace.sla.services import HOLDING_TARGET_STATUSES
     from marketplace.supermarket.models import RequestTarget
+    from marketplace.verification.routed import visible_to_institution
 
     users: dict[str, list[dict]] = {"enterprise": [], "officer": [], "coordinator": []}
     with app.app_context():
@@ -95,9 +97,12 @@ def load_users(app) -> dict:
                     ids = db.session.scalars(select(FinancingRequest.id).join(Enterprise).where(
                         Enterprise.organisation_id == user.organisation_id).limit(20)).all()
                 elif key == "officer":
-                    ids = db.session.scalars(select(RequestTarget.request_id).where(  # what its desk shows
-                        RequestTarget.institution_id == user.organisation_id,
-                        RequestTarget.status.in_(HOLDING_TARGET_STATUSES)).limit(50)).all()
+                    ids = db.session.scalars(  # what its desk shows: routed to it and visible to it today
+                        select(RequestTarget.request_id)
+                        .join(FinancingRequest, FinancingRequest.id == RequestTarget.request_id)
+                        .where(RequestTarget.institution_id == user.organisation_id,
+                               RequestTarget.status.in_(HOLDING_TARGET_STATUSES),
+                               visible_to_institution(user.organisation_id, today_shanghai())).limit(50)).all()
                 else:
                     ids = []
                 users[key].append({"cookie": session_cookie(app, f"{user.id}.{user.auth_generation}"),
