@@ -136,6 +136,8 @@ class Offer(db.Model):
                         "OR approved_by_id <> made_by_id", name="four_eyes"),
         CheckConstraint("status IN ('pending_approval', 'withdrawn') OR "
                         "(approved_at IS NOT NULL AND approved_by_id IS NOT NULL)", name="approved_when_made"),
+        # the latest approval: part of what the matcher's institution records are kept by
+        Index("ix_offers_approved_at", "approved_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

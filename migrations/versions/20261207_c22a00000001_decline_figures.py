@@ -9,7 +9,8 @@ page (34 ms of the province's three years): now one row per request and reason
 (request_decline_figures, kept with the other figures rows) and their monthly sums under the
 metric "reason:<code>" in request_figures_monthly, whose metric column widens to hold it. Filled
 from the records already there by the figures' own rebuild, as c19a00000001 fills them. Also
-indexes by date first for the edge months of a wide region's range.
+indexes by date first for the edge months of a wide region's range, and one on offers' approval
+moments for the matcher's kept institution records.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -52,6 +53,9 @@ def upgrade():
     for name, table, column, include, where in DATE_FIRST:
         op.create_index(name, table, [column], postgresql_include=include,
                         postgresql_where=sa.text(where) if where else None)
+    # the matcher's institution records are kept while the decisions stay as they are: the latest
+    # approval is one of the values that say so (marketplace/supermarket/matching.py)
+    op.create_index("ix_offers_approved_at", "offers", ["approved_at"])
     with op.batch_alter_table("request_figures_monthly") as batch:
         batch.alter_column("metric", existing_type=sa.String(length=16), type_=sa.String(length=40),
                            existing_nullable=False)
@@ -67,6 +71,7 @@ def fill_kept_rows():
 
 def downgrade():
     op.execute("DELETE FROM request_figures_monthly WHERE metric LIKE 'reason:%'")
+    op.drop_index("ix_offers_approved_at", table_name="offers")
     for name, table, _column, _include, _where in DATE_FIRST:
         op.drop_index(name, table_name=table)
     op.drop_index("ix_request_decline_figures_submitted", table_name="request_decline_figures")

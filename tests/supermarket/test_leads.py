@@ -18,12 +18,13 @@ from marketplace.accounts.roles import Role
 from marketplace.audit import AuditEvent, verify_chain
 from marketplace.credit.models import CreditGrade
 from marketplace.db import utcnow
+from marketplace.desks.models import Decline
 from marketplace.enterprises.consents import ROUTING_SCOPE
 from marketplace.enterprises.models import Consent
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest, RequestPledge
 from marketplace.formatting import today_shanghai
-from marketplace.supermarket import pushes
+from marketplace.supermarket import matching, pushes
 from marketplace.supermarket.matching import institution_records, published_terms, request_profile
 from marketplace.supermarket.models import Product, RequestTarget
 from tests.factories import EnterpriseFactory, ReceivableFactory, grant_consent_to, make_uscc
@@ -33,10 +34,10 @@ from workflows.matching import rank
 
 # the page's statements, whatever the number of leads shown: the user; the published products;
 # the candidate requests' figures with their enterprise's industry and region; their pledged
-# receivables; the enterprises' grades; the issued guarantees; the offers; the declines (this
+# receivables; the enterprises' grades; the issued guarantees; the decisions' state, the offers and the declines (this
 # institution's record); the page's requests with their enterprises; the products named; the
 # yellow list; the white-list push; the audit log's lock, chain head and one INSERT
-LEADS_STATEMENTS = 15
+LEADS_STATEMENTS = 16
 
 
 def reference_leads(institution_id: int) -> list[tuple[int, int, float]]:
@@ -212,6 +213,33 @@ def test_records_of_some_institutions_are_those_of_all(app):
     assert institution_records([]) == {}
 
 
+def test_institution_records_are_kept_until_a_decision_is_added_or_approved(app, varied):
+    from sqlalchemy import event
+
+    bank, _other = varied
+    matching._records_kept.clear()
+    first = matching.institution_records()
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.session.get_bind(), "before_cursor_execute", listener)
+    try:
+        kept = matching.institution_records()
+    finally:
+        event.remove(db.session.get_bind(), "before_cursor_execute", listener)
+    assert kept is first and len(statements) == 1  # the decisions' state alone
+    request_id = simple_leads(app, bank, 1)[0]
+    version = db.session.scalar(select(Product).where(Product.institution_id == bank.organisation_id)).current_version_id
+    target = RequestTarget(request_id=request_id, product_version_id=version, institution_id=bank.organisation_id,
+                           rank=1, chosen_by="enterprise", status="declined", routed_at=utcnow() - timedelta(days=4))
+    db.session.add(target)
+    db.session.flush()
+    db.session.add(Decline(target_id=target.id, request_id=request_id, institution_id=bank.organisation_id,
+                           reason_code="policy", decided_by_id=bank.id))
+    db.session.flush()
+    after = matching.institution_records()
+    assert after is not first and after[bank.organisation_id].median_turnaround_days >= 3.9
+
+
 def test_the_leads_page_pages_through_the_leads_in_a_stable_order(app, client, login, monkeypatch):
     monkeypatch.setitem(app.config, "PAGE_SIZE", 4)
     bank = lender(name="翻页银行")
@@ -283,10 +311,12 @@ def test_leads_page_statements_do_not_grow_with_the_leads_shown(app, client, log
     for request_id in simple_leads(app, bank, 3):
         _pledge_one(request_id)
     login(bank)
+    matching._records_kept.clear()  # both measured with the institution's record computed (not kept)
     few = statements_of(app, client, "/institution/leads/")
     assert len(_row_ids(client.get("/institution/leads/").get_data(as_text=True))) == 3
     for request_id in simple_leads(app, bank, 27, start=3):
         _pledge_one(request_id)
+    matching._records_kept.clear()
     many = statements_of(app, client, "/institution/leads/")
     assert len(_row_ids(client.get("/institution/leads/").get_data(as_text=True))) == 20
     assert len(many) == len(few), "\n".join(many)
