@@ -1,8 +1,10 @@
 """Start-up of the app and its CLI against a baseline measured in the same run (issue 15, item 2).
 
     .venv/bin/python bench/startup.py                 # --runs 5 --rows 100000
-    .venv/bin/python bench/startup.py --pyc           # also with a warm bytecode cache
-    git archive HEAD | tar -x -C /tmp/before && .venv/bin/python bench/startup.py --before /tmp/before
+    .venv/bin/python bench/startup.py --compile       # compile the project's bytecode first (make bytecode)
+    .venv/bin/python bench/startup.py --pyc           # also with a warm bytecode cache for everything
+    git archive HEAD | tar -x -C /tmp/before && .venv/bin/python bench/startup.py --compile --before /tmp/before
+    .venv/bin/python bench/startup.py --pandas-python /tmp/pandas-venv/bin/python   # pandas elsewhere
 
 Each measure is a fresh process, run --runs times, the measures interleaved so that the load of a
 shared machine falls on all of them alike; the median is printed, as wall time and as CPU time
@@ -16,17 +18,23 @@ shared machine falls on all of them alike; the median is printed, as wall time a
 
 Targets: every start at most 2x the baseline; `statements parse` at most 3x pandas.
 
-PYTHONDONTWRITEBYTECODE=1 is set on these machines and the project is installed in editable
-mode, so every process compiles the app's own modules again. With --pyc the app measures are
-repeated with PYTHONPYCACHEPREFIX pointing at a temporary, warmed cache: what an installed
-package (pip compiles it) or a deployment that runs `python -m compileall` starts in.
+Bytecode: the project is installed in editable mode, and where PYTHONDONTWRITEBYTECODE=1 is set
+(these machines) a process writes no .pyc: without `make bytecode` (python -m compileall, which
+`make install` and deploy/serve-prod.sh run) every process compiles the app's ~230 modules again.
+The first line of the output says which it measured: how many of the project's modules have a
+current .pyc in their __pycache__ (and the same for --before DIR). --compile compiles them first
+(in DIR too), as a deployment does. With --pyc the app measures are repeated with
+PYTHONPYCACHEPREFIX pointing at a temporary, warmed cache for every module, the libraries' too.
 With --before DIR, `import wsgi` and `flask --help` are measured too in DIR, another copy of the
 project (an earlier commit), with this virtualenv: before and after side by side.
+pandas is a `bench` extra (pip install -e ".[bench]"); --pandas-python names another interpreter
+that has it (the same Python version, for a fair start-up).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import resource
 import statistics
@@ -73,6 +81,43 @@ def measure(commands: Commands, runs: int) -> dict[str, list]:
     return times
 
 
+def bytecode_state(root: Path) -> tuple[int, int]:
+    """(modules with a current .pyc in __pycache__, modules) of the project's own code in `root`:
+    what a process reads rather than compiles, where no PYTHONPYCACHEPREFIX is set."""
+    sources = [*root.glob("marketplace/**/*.py"), *root.glob("workflows/**/*.py"), root / "wsgi.py"]
+    current = 0
+    for source in sources:
+        cached = source.parent / "__pycache__" / f"{source.stem}.{sys.implementation.cache_tag}.pyc"
+        try:
+            header = cached.read_bytes()[:16]
+        except OSError:
+            continue
+        stat = source.stat()  # a timestamp .pyc: flags 0, then the source's mtime and size
+        if (int.from_bytes(header[4:8], "little") == 0
+                and int.from_bytes(header[8:12], "little") == int(stat.st_mtime) & 0xFFFFFFFF
+                and int.from_bytes(header[12:16], "little") == stat.st_size & 0xFFFFFFFF):
+            current += 1
+    return current, len(sources)
+
+
+def describe_bytecode(root: Path) -> str:
+    current, total = bytecode_state(root)
+    if current == total:
+        how = "every process reads it"
+    elif os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        how = f"PYTHONDONTWRITEBYTECODE is set: every process compiles the other {total - current} again"
+    else:
+        how = "the first process writes the missing ones"
+    return f"{root}: {current} of {total} project modules have current bytecode ({how})"
+
+
+def compile_project(root: Path) -> None:
+    """What `make bytecode` does (python -m compileall -q marketplace workflows wsgi.py)."""
+    for folder in ("marketplace", "workflows"):
+        compileall.compile_dir(root / folder, quiet=1)
+    compileall.compile_file(root / "wsgi.py", quiet=1)
+
+
 def machine() -> str:
     load = os.getloadavg()
     return (f"{sys.platform}, {cpu_model()}, {os.cpu_count()} cores, {memory_gb():.0f} GB, "
@@ -85,13 +130,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the statement that `parse` reads")
     parser.add_argument("--pyc", action="store_true", help="also measure with a warm bytecode cache")
     parser.add_argument("--before", type=Path, help="another copy of the project to measure side by side")
+    parser.add_argument("--compile", action="store_true",
+                        help="compile the project's bytecode first (and --before's), as `make bytecode` does")
+    parser.add_argument("--pandas-python", type=Path, help="the interpreter that runs pandas (default: this one)")
     args = parser.parse_args(argv)
+    if args.compile:
+        for root in (ROOT, args.before):
+            if root is not None:
+                compile_project(root.resolve())
 
     from bench.verification import make_statement_csv
     from bench.verification_latency import cli_args, make_transactions, write_files
 
     python, flask = str(VENV_BIN / "python"), str(VENV_BIN / "flask")
+    pandas_python = str(args.pandas_python or python)
+    if subprocess.run([pandas_python, "-c", "import pandas"], capture_output=True).returncode:
+        raise SystemExit(f"{pandas_python} has no pandas: pip install -e '.[bench]', or name one with --pandas-python")
     print(f"machine: {machine()}")
+    for root in (ROOT, args.before):
+        if root is not None:
+            print(f"bytecode: {describe_bytecode(root.resolve())}")
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         big = folder / "statement_gb18030.csv"
@@ -108,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
         }
         commands: Commands = {
             "baseline imports": ([python, "-c", BASELINE], None, ROOT),
-            f"pandas.read_csv ({args.rows:,} rows)": ([python, "-c", PANDAS_SCRIPT, str(big)], None, ROOT),
+            f"pandas.read_csv ({args.rows:,} rows)": ([pandas_python, "-c", PANDAS_SCRIPT, str(big)], None, ROOT),
         }
         commands.update({name: (command, None, ROOT) for name, command in app_commands.items()})
         if args.pyc:

@@ -128,6 +128,17 @@ def warm_pdf(app=None) -> bool:
     return True
 
 
+def when_ready(server):
+    """In the master, once the app is preloaded and before any worker is forked: register its views,
+    which the app otherwise imports on its first request (marketplace.routing.DeferredViews), so the
+    workers share them rather than each importing them while a user waits."""
+    app = _flask_app(server)
+    if app is not None:
+        from marketplace.routing import load_views
+
+        load_views(app)
+
+
 def post_fork(server, worker):
     """In each worker, after the fork from the preloaded master: warm WeasyPrint, then freeze
     what is alive (the app and the warmed fonts) out of the garbage collector's passes.

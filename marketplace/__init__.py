@@ -8,12 +8,19 @@ from pathlib import Path
 from flask import Flask
 
 from marketplace import config as config_module
+from marketplace.startup import collector_paused, no_collection_at_exit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the app: defaults, then FLASK_* environment, then `config` (tests)."""
+    no_collection_at_exit()
+    with collector_paused():  # start-up allocates long-lived objects only (marketplace.startup)
+        return _build_app(config, instance_path)
+
+
+def _build_app(config: dict | None, instance_path: str | None) -> Flask:
     app = Flask(
         __name__,
         instance_path=instance_path or os.environ.get("MARKETPLACE_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
@@ -40,7 +47,15 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     _init_extensions(app)
     import marketplace.after_commit  # noqa: F401  (session hooks)
     import marketplace.models  # noqa: F401  (every table registered before anything queries)
-    _register_blueprints(app)
+    from marketplace.route_manifest import read
+    from marketplace.routing import CommandsOnFirstUse, DeferredViews, ExtensionOnFirstUse
+
+    manifest = app.config["ROUTE_MANIFEST"]
+    # the pages' and the API's rules now; their views, forms and schemas on first use (routing.py)
+    DeferredViews(app, _register_blueprints).install(read(Path(manifest)) if manifest else None)
+    if "marketplace_api" not in app.extensions:  # deferred: flask-smorest builds the API with the views
+        app.extensions["marketplace_api"] = ExtensionOnFirstUse(app, "marketplace_api")
+        app.cli.add_command(CommandsOnFirstUse("openapi", help="OpenAPI commands."))
 
     from marketplace import (
         audit,
@@ -52,12 +67,14 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
         web_security,
     )
 
-    # listeners of marketplace.events.request_transitioned (financing publishes, these react)
+    # listeners of marketplace.events.request_transitioned (financing publishes, these react),
+    # and of the payments' paid hook (the guarantee fee)
     from marketplace.bureau import request_figures as _figures  # noqa: F401  (the dashboard's per-request rows)
     from marketplace.bureau import stays as _stays  # noqa: F401  (the bureau's turnaround figures)
     from marketplace.credit import grading as _grading  # noqa: F401  (reports and loan facts regrade)
     from marketplace.desks import closing as _closing  # noqa: F401  (withdrawal closes the desks' work)
     from marketplace.desks import consent_ended  # noqa: F401  (subscribes to consents revoked and granted)
+    from marketplace.guarantees import services as _guarantees  # noqa: F401  (the guarantee fee's paid handler)
     from marketplace.sla import services as _sla  # noqa: F401  (the SLA clock restarts)
     from marketplace.verification import services as _verification  # noqa: F401  (submission queues the check)
 
@@ -82,10 +99,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
 
     from marketplace.cli import register_cli
 
-    register_cli(app)
-    from marketplace.celery import import_task_modules
-
-    import_task_modules()
+    register_cli(app)  # (the Celery task modules are imported by the worker: marketplace.celery)
     return app
 
 
@@ -139,7 +153,6 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.verification.report_views import bp as reports_bp
     from marketplace.workcalendar.views import bp as calendar_admin_bp
 
-    # (importing the guarantees' views also registers the guarantee fee's paid handler)
     for blueprint in (main_bp, accounts_bp, admin_bp, enterprises_bp, receivables_bp, debtor_bp,
                       financing_bp, notifications_bp, leads_bp, supermarket_bp, statements_bp, policies_bp,
                       reports_bp, desk_bp, desk_enterprise_bp, offer_letters_bp, guarantees_bp, payments_bp,

@@ -6,7 +6,9 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from flask import Flask
 
-# Every module that defines tasks, imported once the app is made so a worker knows them all.
+# Every module that defines tasks: a worker imports them all as it starts (Celery's `imports`);
+# another process imports one when it sends its task, or all of them (import_task_modules) to send
+# a task by name (the outbox). Not at every start: 45 modules (start-up, issue 15).
 TASK_MODULES = ("marketplace.outbox", "marketplace.notifications.tasks", "marketplace.verification.tasks",
                 "marketplace.sla.tasks",
                 "marketplace.loans.tasks", "marketplace.desks.tasks", "marketplace.receivables.tasks",
@@ -72,6 +74,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.conf.update(timezone="Asia/Shanghai", enable_utc=True)
     celery_app.conf.beat_schedule = {**BEAT_SCHEDULE, **(celery_app.conf.beat_schedule or {})}
+    celery_app.conf.imports = (*TASK_MODULES, *(celery_app.conf.imports or ()))  # by the worker at start
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app

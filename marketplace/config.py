@@ -28,6 +28,9 @@ class Defaults:
 
     DEPLOYMENT = "embedded"  # or "production"
     PROXY_FIX_HOPS = 0  # proxies in front that set X-Forwarded-For/-Proto/-Host (0: none trusted)
+    # The blueprints' URL rules, read at start-up; their views are imported when first needed
+    # (marketplace/routing.py, DeferredViews). None: every view is imported at start-up.
+    ROUTE_MANIFEST: str | None = str(Path(__file__).with_name("routes.json"))
     # Log lines (marketplace/observability.py): "json" (one object a line, with the request id) or
     # "text"; None: json in production, text elsewhere.
     LOG_FORMAT: str | None = None

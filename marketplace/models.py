@@ -28,6 +28,12 @@ from marketplace.enterprises.models import (  # noqa: F401
 )
 from marketplace.financing.models import FinancingRequest, RequestPledge, WorkflowEvent  # noqa: F401
 from marketplace.guarantees.models import Guarantee  # noqa: F401
+from marketplace.lists.models import (  # noqa: F401
+    ListMembership,
+    ListProposal,
+    WhitelistPush,
+    WhitelistPushEntry,
+)
 from marketplace.loans.models import Instalment, Loan, Repayment  # noqa: F401
 from marketplace.notifications.models import Notification  # noqa: F401
 from marketplace.outbox import OutboxMessage  # noqa: F401

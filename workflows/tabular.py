@@ -19,8 +19,6 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from html.parser import HTMLParser
 
-from charset_normalizer import from_bytes
-
 ZIP_SIGNATURE = b"PK\x03\x04"
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HEADER_SEARCH_ROWS = 30
@@ -136,6 +134,9 @@ def _decode_8bit(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
+    # the rare file neither UTF-8 nor GB18030: charset_normalizer is imported for it alone (start-up, issue 15)
+    from charset_normalizer import from_bytes
+
     best = from_bytes(data).best()
     if best is None:
         raise TableError("文件编码无法识别，请另存为UTF-8或GBK编码的CSV文件", _ENCODING_EN)

@@ -47,8 +47,8 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
-import holidays as holidays_package
+# chinese_calendar and holidays are imported where a year is first asked about: `holidays` alone
+# costs more to import than the rest of this module (start-up, issue 15)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = timedelta(days=1)
@@ -75,6 +75,8 @@ class YearTable:
 @cache
 def package_covers(year: int) -> bool:
     """Whether the installed chinese_calendar knows the State Council's arrangement for `year`."""
+    import chinese_calendar
+
     try:
         chinese_calendar.is_workday(date(year, 7, 1))
     except NotImplementedError:
@@ -86,6 +88,8 @@ def package_covers(year: int) -> bool:
 def holidays_package_year(year: int) -> YearTable | None:
     """The `holidays` package's China calendar for `year` (None outside its range): the statutory
     days off and, once its maintainers have added the year's notice, the make-up working days."""
+    import holidays as holidays_package
+
     calendar_class = holidays_package.CN
     if not calendar_class.start_year <= year <= calendar_class.end_year:
         return None
@@ -98,6 +102,8 @@ def holidays_package_year(year: int) -> YearTable | None:
 @cache
 def holiday_names(year: int) -> dict[date, str]:
     """The holidays package's names of `year`'s days off (English)."""
+    import holidays as holidays_package
+
     return dict(holidays_package.CN(years=year)) if holidays_package_year(year) is not None else {}
 
 
@@ -208,6 +214,8 @@ class WorkingCalendar:
     def _decide_below_table(self, day: date) -> tuple[bool, str]:
         source = self.source(day.year)
         if source == CHINESE_CALENDAR:
+            import chinese_calendar
+
             return chinese_calendar.is_workday(day), source
         if source == HOLIDAYS:
             known = holidays_package_year(day.year)

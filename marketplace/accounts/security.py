@@ -5,31 +5,36 @@ from __future__ import annotations
 import time
 from functools import cache
 
-import pyotp
-import segno
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
 from workflows.text import Sentence, both
 
-_hasher = PasswordHasher()
+# argon2, pyotp and segno are imported by the first sign-in or enrolment, not by every process
+# (start-up, issue 15)
+
+
+@cache
+def _hasher():
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 @cache
 def _dummy_hash() -> str:
     """Verified against when the account does not exist, so both paths cost the same."""
-    return _hasher.hash("not a real password")
+    return _hasher().hash("not a real password")
 
 MIN_PASSWORD_LENGTH = 10
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password(password_hash: str | None, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        return _hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -49,20 +54,28 @@ def password_problem(password: str) -> Sentence | None:
 
 
 def new_totp_secret() -> str:
+    import pyotp
+
     return pyotp.random_base32()
 
 
 def totp_uri(secret: str, email: str, issuer: str) -> str:
+    import pyotp
+
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
 
 
 def totp_qr_svg(uri: str) -> str:
     """An inline SVG QR code for authenticator apps."""
+    import segno
+
     return segno.make(uri, error="m").svg_inline(scale=5)
 
 
 def verify_totp(secret: str, code: str, last_step: int | None, at: float | None = None) -> int | None:
     """The time step the code belongs to if valid and not used before, else None."""
+    import pyotp
+
     code = (code or "").strip().replace(" ", "")
     if not code.isdigit() or len(code) != 6:
         return None
@@ -78,4 +91,6 @@ def verify_totp(secret: str, code: str, last_step: int | None, at: float | None 
 
 
 def current_totp(secret: str) -> str:
+    import pyotp
+
     return pyotp.TOTP(secret).now()

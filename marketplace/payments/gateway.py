@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import stripe
 from flask import current_app
 from flask_babel import gettext as _
 
@@ -18,6 +18,9 @@ PAYMENT_METHOD_TYPES = ("card", "alipay", "wechat_pay")
 # Stripe's largest amount: 8 digits in the smallest unit (¥999,999.99); above it, a bank transfer
 MAX_FEN = 99_999_999
 TIMEOUT_SECONDS = 20
+
+if TYPE_CHECKING:
+    import stripe  # imported by the first call to Stripe, not by every process (start-up, issue 15)
 
 
 class GatewayError(RuntimeError):
@@ -46,6 +49,8 @@ def fits_online(amount: Decimal) -> bool:
 
 
 def client() -> stripe.StripeClient:
+    import stripe
+
     config = current_app.config
     base = config.get("STRIPE_API_BASE")
     options = {
@@ -83,6 +88,8 @@ def cancel_intent(intent_id: str) -> Intent:
 
 
 def _call(operation) -> Intent:
+    import stripe
+
     try:
         intent = operation(client().v1)
     except stripe.APIConnectionError as error:

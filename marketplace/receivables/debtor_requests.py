@@ -16,7 +16,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import segno
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -170,6 +169,8 @@ def link_url(request: DebtorRequest) -> str:
 
 def qr_svg(url: str) -> str:
     """The link as an inline SVG QR code (made here, no network)."""
+    import segno  # by the page that shows a QR code, not by every process (start-up, issue 15)
+
     return segno.make(url, error="m").svg_inline(scale=4, border=2)
 
 

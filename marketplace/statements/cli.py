@@ -17,6 +17,7 @@ import gc
 import json
 from decimal import Decimal
 from json.encoder import encode_basestring
+from operator import attrgetter
 from pathlib import Path
 
 import click
@@ -88,6 +89,9 @@ def statement_report(statement, *, with_rows: bool = True) -> dict:
     }
 
 
+_ROW_FIELDS = attrgetter("line", "date", "amount", "balance", "counterparty", "counterparty_account", "summary")
+
+
 def report_json(statement) -> str:
     """json.dumps(statement_report(statement)) written directly: twice as fast for 100,000 rows,
     which matters to the whole-process benchmark (tests check that both agree)."""
@@ -99,16 +103,24 @@ def report_json(statement) -> str:
     iso: dict = {}
     rows = []
     append = rows.append
-    for t in statement.transactions:
-        day = iso.get(t.date)
+    for line, when, value, balance, party, account, summary in map(_ROW_FIELDS, statement.transactions):
+        day = iso.get(when)
         if day is None:
-            day = iso[t.date] = t.date.isoformat()
-        balance = "null" if t.balance is None else f'"{t.balance:.2f}"'
+            day = iso[when] = when.isoformat()
+        # str() of an amount with exactly 2 decimals (the parser's) is its "{:.2f}", 4x faster
+        amount = str(value)
+        if amount[-3:-2] != ".":
+            amount = f"{value:.2f}"
+        if balance is not None:
+            text = str(balance)
+            balance = f'"{text}"' if text[-3:-2] == "." else f'"{balance:.2f}"'
+        else:
+            balance = "null"
         append(
-            f'{{"line":{t.line},"date":"{day}","amount":"{t.amount:.2f}","balance":{balance},'
-            f'"counterparty":{quote(t.counterparty)},'
-            f'"counterparty_account":{quote(t.counterparty_account)},'
-            f'"summary":{quote(t.summary)}}}'
+            f'{{"line":{line},"date":"{day}","amount":"{amount}","balance":{balance},'
+            f'"counterparty":{quote(party)},'
+            f'"counterparty_account":{quote(account)},'
+            f'"summary":{quote(summary)}}}'
         )
     head = json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
     tail = json.dumps(errors, ensure_ascii=False, separators=(",", ":"))

@@ -637,3 +637,21 @@ def test_account_info_as_a_row_of_labels_over_a_row_of_values_gives_no_holder():
         header=f"户名,账号\r\n{HOLDER},6222020200012345678\r\n{SPLIT_HEADER}",
     )
     assert (statement.account_name, statement.account_no) == ("", "6222020200012345678")
+
+
+@pytest.mark.parametrize("text", [
+    "a,b\n\nc,d\n",  # a blank line is a row of its own
+    "a,b\r\nc,d\r\n\r\n",
+    'a,"unclosed\n',  # an unclosed quote on the last line keeps its line break
+    'a,"two\nlines",b\nc,d',
+    "a,b\rc,d\n",  # a lone CR ends a line too
+    "a,\x0cb\nc,\u2028d\n",  # form feed, U+2028: line breaks to str.splitlines(), not to the CSV reader
+    "中文,1\n中文,2",
+    "",
+])
+def test_the_fast_csv_reading_gives_the_rows_stringio_gives(text):
+    import csv
+
+    from workflows.verification.statements import _csv_lines
+
+    assert list(csv.reader(_csv_lines(text))) == list(csv.reader(io.StringIO(text, newline="")))
