@@ -14,7 +14,6 @@ from sqlalchemy.orm import contains_eager
 
 from marketplace.accounts.models import Organisation
 from marketplace.credit.models import CreditGrade, latest_grade
-from marketplace.db import as_utc
 from marketplace.enterprises.models import Enterprise
 from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest, RequestPledge
@@ -163,20 +162,21 @@ def _computed_records(institution_ids: tuple[int, ...] | None) -> dict[int, Inst
     from marketplace.supermarket.models import RequestTarget
 
     decided: dict[int, dict[int, tuple[bool, float]]] = {}  # institution -> target -> (offered, days)
+    routed = _epoch(RequestTarget.routed_at)
     offers = db.session.execute(
-        select(Offer.institution_id, Offer.target_id, RequestTarget.routed_at, func.min(Offer.approved_at))
+        select(Offer.institution_id, Offer.target_id, func.min(_epoch(Offer.approved_at)) - routed)
         .join(RequestTarget, RequestTarget.id == Offer.target_id)
         .where(Offer.approved_at.is_not(None), RequestTarget.routed_at.is_not(None),
                *_of_institutions(Offer.institution_id, institution_ids))
         .group_by(Offer.institution_id, Offer.target_id, RequestTarget.routed_at))
     declines = db.session.execute(
-        select(Decline.institution_id, Decline.target_id, RequestTarget.routed_at, func.min(Decline.created_at))
+        select(Decline.institution_id, Decline.target_id, func.min(_epoch(Decline.created_at)) - routed)
         .join(RequestTarget, RequestTarget.id == Decline.target_id)
         .where(RequestTarget.routed_at.is_not(None), *_of_institutions(Decline.institution_id, institution_ids))
         .group_by(Decline.institution_id, Decline.target_id, RequestTarget.routed_at))
     for offered, rows in ((True, offers), (False, declines)):
-        for institution_id, target_id, routed_at, decided_at in rows:
-            days = max((as_utc(decided_at) - as_utc(routed_at)).total_seconds() / 86400, 0.0)
+        for institution_id, target_id, seconds in rows:
+            days = max(float(seconds) / 86400, 0.0)
             decided.setdefault(institution_id, {}).setdefault(target_id, (offered, days))
     return {
         institution_id: InstitutionRecord(
@@ -184,6 +184,12 @@ def _computed_records(institution_ids: tuple[int, ...] | None) -> dict[int, Inst
             sum(offered for offered, _days in targets.values()) / len(targets))
         for institution_id, targets in decided.items()
     }
+
+
+def _epoch(column):
+    """SQL: a moment as seconds since 1970, so the database subtracts them (turning 190,000
+    timestamps into Python datetimes was two thirds of the records' time at province scale)."""
+    return func.extract("epoch", column)
 
 
 def _of_institutions(column, institution_ids: Iterable[int] | None) -> tuple:
