@@ -220,6 +220,8 @@ def flush_pending(session=None) -> list[AuditEvent]:
 
 
 def _chain_before_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released (SQLAlchemy calls this hook for those too): not the end yet
     if session.info.get(PENDING):
         session.flush()  # the transaction's other rows first: the lock is taken last
         flush_pending(session)
@@ -255,6 +257,8 @@ def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction
 
 @orm_events.listens_for(Session, "after_commit")
 def _none_left(session: Session) -> None:
+    if session.in_transaction():
+        return  # a savepoint released (this hook runs for those too): the transaction goes on
     left = session.info.pop(PENDING, None)
     if left and has_app_context():  # a before_commit hook registered after the audit's recorded them
         current_app.logger.error("audit: %d events recorded after the chain was written were lost", len(left))

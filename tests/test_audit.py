@@ -178,6 +178,8 @@ def _holding_the_chain_lock() -> bool:
 def test_events_are_chained_at_commit_so_the_lock_is_held_only_at_the_end(ctx):
     event = audit.record("test.late", object_type="thing")
     db.session.execute(select(db.func.count()).select_from(audit.AuditAnchor))  # other reads: still not chained
+    with db.session.begin_nested():  # a savepoint released is not the transaction's end
+        audit.record("test.inner", object_type="thing")
     assert event.id is None and not _holding_the_chain_lock()
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "test.late")) is event  # reads see it
     assert event.hmac and _holding_the_chain_lock()
