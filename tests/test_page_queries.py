@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
@@ -23,6 +23,7 @@ from marketplace.supermarket.models import RequestTarget
 from marketplace.verification.models import VerificationReport
 from tests.desks.helpers import claimed, colleague, routed, target_of
 from tests.factories import ReceivableFactory, make_enterprise_user
+from tests.sql_log import statements_run
 from tests.supermarket.products import lender, make_product, shown_ids
 
 MARKET_STATEMENTS = 4  # lending institutions for the filter, the count, the page of products, the user
@@ -36,21 +37,11 @@ REVIEW_STATEMENTS = 20
 def statements_of(app, client, url: str) -> list[str]:
     """The SQL statements one GET of `url` runs (SAVEPOINT bookkeeping of the test's outer
     transaction left out); the page must answer 200."""
-    seen: list[str] = []
-
-    def listener(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
     db.session.expunge_all()  # as in production, where each request starts with an empty session
-    with app.app_context():
-        bind = db.session.get_bind()
-    event.listen(bind, "before_cursor_execute", listener)
-    try:
+    with statements_run(app) as seen:
         response = client.get(url)
-    finally:
-        event.remove(bind, "before_cursor_execute", listener)
     assert response.status_code == 200, response.status_code
-    return [s for s in seen if "SAVEPOINT" not in s.upper()]
+    return seen
 
 
 def _products_of_new_institutions(app, n: int, start: int) -> list[int]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
@@ -39,7 +39,6 @@ from marketplace.bureau.spreadsheets import (
 )
 from marketplace.bureau.stuck import (
     STUCK_KINDS,
-    STUCK_PAGE_SIZE,
     StuckEntry,
     cached_calendar,
     duration_text,
@@ -252,8 +251,7 @@ def _stuck_kind() -> str | None:
 def stuck():
     kind = _stuck_kind()
     now = utcnow()
-    page, counts = stuck_page(current_bureau(), kind, requested_page(), now,
-                              current_app.config.get("BUREAU_STUCK_PAGE_SIZE", STUCK_PAGE_SIZE))
+    page, counts = stuck_page(current_bureau(), kind, requested_page(), now)
     rows = _stuck_rows(page.items, now)
     request_ids = list(dict.fromkeys(row.entry.request_id for row in rows))
     return render_template("bureau/stuck.html", rows=rows, page=page, counts=counts, kind=kind, kinds=STUCK_KINDS,

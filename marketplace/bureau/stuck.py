@@ -163,7 +163,6 @@ class _Collector:
         self.since: dict[int, datetime] = {}
         self.waiting: dict[int, datetime | None] = {}
         self.holders: dict[int, list[str]] = defaultdict(list)
-        self.extra: dict[int, dict] = defaultdict(dict)
 
     def add(self, row, since: datetime, waiting: datetime | None = None, holder: str | None = None,
             earliest: bool = True) -> None:
@@ -495,11 +494,12 @@ STUCK_PAGE_SIZE = 50
 
 
 def stuck_page(bureau: Organisation, kind: str | None = None, page: int = 1, now: datetime | None = None,
-               per_page: int = STUCK_PAGE_SIZE) -> tuple[Page, dict[str, int]]:
+               per_page: int | None = None) -> tuple[Page, dict[str, int]]:
     """One page of the list (of one kind, when given), longest stuck first, and the count of each
-    kind. The whole list is ordered and counted from its keys; names, holders and details are read
+    kind; `per_page` defaults to BUREAU_STUCK_PAGE_SIZE (50). The whole list is ordered and counted from its keys; names, holders and details are read
     for the page's requests alone, so what the page costs does not grow with the list: at most
     twice len(STUCK_KINDS) queries."""
+    per_page = per_page or current_app.config.get("BUREAU_STUCK_PAGE_SIZE", STUCK_PAGE_SIZE)
     scope = _scope(bureau, now)
     keys = stuck_keys(bureau, scope=scope)
     counts = dict.fromkeys(STUCK_KINDS, 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from marketplace.extensions import db
+from tests.sql_log import statements_run
 
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -106,19 +106,9 @@ def test_a_nul_character_in_the_search_is_harmless(client, catalogue):
 
 
 def test_the_list_loads_products_in_a_constant_number_of_queries(app, client, catalogue):
-    from sqlalchemy import event
 
-    statements = []
-
-    def count(*args):
-        statements.append(args[2])
-
-    engine = db.session.get_bind()
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_run() as statements:
         client.get("/api/v1/products?per_page=100")
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) <= 3, selects
 

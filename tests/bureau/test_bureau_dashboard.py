@@ -8,6 +8,7 @@ from decimal import Decimal
 from marketplace.bureau import kept
 from marketplace.bureau.dashboard import CLASSES, FUNNEL_STAGES, GRADES, figures
 from tests.factories import OrganisationFactory
+from tests.sql_log import statements_run
 
 
 def test_empty_region_gives_zero_in_every_stage_and_class(ctx):
@@ -76,24 +77,14 @@ def test_the_funnel_counts_each_request_once_per_stage_and_only_the_regions(ctx)
 
 
 def test_the_region_prefix_is_rendered_into_the_sql_and_escaped(ctx):
-    from sqlalchemy import event
 
     from marketplace.bureau.region import like_prefix_pattern
-    from marketplace.extensions import db
 
     assert like_prefix_pattern("3205") == "3205%"
     assert like_prefix_pattern("3_%/") == "3/_/%//%"  # LIKE's metacharacters and the escape itself
-    statements = []
-
-    def grab(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
     bureau = _posted_requests("320500", ROWS)
-    event.listen(db.engine, "before_cursor_execute", grab)
-    try:
+    with statements_run() as statements:
         figures(bureau, date(2026, 1, 1), date(2026, 12, 31))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", grab)
     # the prefix is a literal of each statement that filters by region (a plan per bureau), not a parameter
     assert any("LIKE '3205%" in s for s in statements)
     assert not any("LIKE %(" in s or "|| '%" in s for s in statements)

@@ -13,7 +13,6 @@ from html import unescape
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event
 
 from marketplace.accounts.roles import Role
 from marketplace.desks import decisions
@@ -22,6 +21,7 @@ from marketplace.formatting import today_shanghai
 from tests.desks.helpers import claimed, routed, target_of
 from tests.factories import OrganisationFactory, UserFactory, make_enterprise_user
 from tests.loans.helpers import accepted, disbursed
+from tests.sql_log import statements_run
 
 DASHBOARD = "/bureau/dashboard"
 CHART_SCRIPT = "/static/vendor/chart.js/chart.umd.min.js"
@@ -226,16 +226,9 @@ def test_the_page_costs_the_same_number_of_queries_whatever_the_rows(app, client
     login(seeded)
 
     def queries() -> int:
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        with app.app_context():
-            bind = db.session.get_bind()
-        event.listen(bind, "before_cursor_execute", listener)
-        try:
+        with statements_run(app) as statements:
             assert client.get(DASHBOARD).status_code == 200
-        finally:
-            event.remove(bind, "before_cursor_execute", listener)
-        return len([s for s in statements if "SAVEPOINT" not in s])  # the test's own transaction
+        return len(statements)
 
     few = queries()
     assert few >= 7  # the seven figure queries at least: the listener sees them

@@ -10,7 +10,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import OrgKind, Role
@@ -32,6 +31,7 @@ from marketplace.supermarket.models import RequestTarget
 from marketplace.workcalendar.services import working_calendar
 from tests.factories import EnterpriseFactory, ReceivableFactory, UserFactory, make_enterprise_user
 from tests.sla.helpers import bank_product
+from tests.sql_log import statements_run
 
 _serial = itertools.count(1)
 
@@ -233,16 +233,10 @@ def test_another_regions_coordinator_sees_nothing_and_requests_of_other_regions_
 
 def test_the_stuck_list_costs_the_same_queries_however_many_requests(app, world):
     def queries() -> tuple[int, int]:
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        engine = db.session.get_bind()
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
+        with statements_run() as statements:
             entries = stuck_entries(world.bureau)
             for entry in entries:  # what the page and the agenda read
                 _ = (entry.holder, entry.enterprise_name, entry.amount, entry.detail, entry.state)
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
         return len(statements), len(entries)
 
     for build in BUILDERS.values():
@@ -259,18 +253,6 @@ def test_the_stuck_list_costs_the_same_queries_however_many_requests(app, world)
     assert many == few
 
 
-def _statements_of(call):
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    engine = db.session.get_bind()
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        result = call()
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(statements), result
-
-
 def test_a_page_of_the_stuck_list_is_the_whole_lists_slice_and_costs_the_same_however_long(app, world):
     for _ in range(4):
         owner = make_enterprise_user()
@@ -279,7 +261,9 @@ def test_a_page_of_the_stuck_list_is_the_whole_lists_slice_and_costs_the_same_ho
     whole = stuck_entries(world.bureau)
     keys = stuck_keys(world.bureau)
     assert [(k.request_id, k.kind, k.since) for k in keys] == [(e.request_id, e.kind, e.since) for e in whole]
-    few, (first, counts) = _statements_of(lambda: stuck_page(world.bureau, per_page=3))
+    with statements_run() as statements:
+        first, counts = stuck_page(world.bureau, per_page=3)
+    few = len(statements)
     assert first.items == whole[:3] and first.total == len(whole) and first.pages == -(-len(whole) // 3)
     assert counts == {kind: 4 for kind in STUCK_KINDS}
     assert few <= 2 * len(STUCK_KINDS)
@@ -289,7 +273,9 @@ def test_a_page_of_the_stuck_list_is_the_whole_lists_slice_and_costs_the_same_ho
     assert only.items == [e for e in whole if e.kind == "idle_claim"][:3] and only.total == 4
     for build in BUILDERS.values():
         build(world, owner=make_enterprise_user())
-    many, (again, _counts) = _statements_of(lambda: stuck_page(world.bureau, per_page=3))
+    with statements_run() as statements:
+        again, _counts = stuck_page(world.bureau, per_page=3)
+    many = len(statements)
     assert again.total == len(whole) + len(STUCK_KINDS)
     assert many == few
 

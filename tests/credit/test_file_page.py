@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from marketplace.accounts.roles import OrgKind, Role
 from marketplace.audit import AuditEvent
@@ -26,6 +26,7 @@ from tests.factories import (
     grant_consent_to,
     make_enterprise_user,
 )
+from tests.sql_log import statements_run
 
 ENTERPRISE_FILE = "/enterprise/credit-file"
 RECORD_SCOPES = ("tax", "utilities", "social_insurance", "housing_fund", "court", "penalties")
@@ -310,17 +311,10 @@ def test_the_page_costs_the_same_number_of_queries_however_many_records(app, cli
 
     def queries(user) -> int:
         login(user)
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        with app.app_context():
-            bind = db.session.get_bind()
-        event.listen(bind, "before_cursor_execute", listener)
-        try:
+        with statements_run(app) as statements:
             assert client.get(ENTERPRISE_FILE if user is cfile["user"] else institution_file(cfile["enterprise"])
                               ).status_code == 200
-        finally:
-            event.remove(bind, "before_cursor_execute", listener)
-        return len([s for s in statements if "SAVEPOINT" not in s])
+        return len(statements)
 
     few = {who: queries(cfile[who]) for who in ("officer", "user")}  # the access log holds the bank's read
     with app.test_request_context():

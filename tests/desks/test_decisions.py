@@ -18,6 +18,7 @@ from marketplace.notifications.models import Notification
 from marketplace.supermarket.models import RequestTarget
 from tests.desks.helpers import claimed, colleague, routed, target_of, terms
 from tests.factories import grant_consent_to
+from tests.sql_log import statements_run
 from tests.supermarket.products import lender, make_product
 
 
@@ -223,7 +224,6 @@ def test_keyset_pages_walk_the_whole_queue_once(app):
 
 
 def test_queue_page_costs_the_same_number_of_queries_whatever_the_rows(app):
-    from sqlalchemy import event
 
     from marketplace.desks import queue
 
@@ -231,17 +231,10 @@ def test_queue_page_costs_the_same_number_of_queries_whatever_the_rows(app):
     officer = first.bank_staff
 
     def queries() -> int:
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        with app.test_request_context():
-            engine = db.session.get_bind()
-            event.listen(engine, "before_cursor_execute", listener)
-            try:
-                result = queue.page(officer, queue.Filters(status="all"))
-                for row in result.rows:  # what the page template reads
-                    _ = (row.amount, row.enterprise_name, row.claimed_by_name, row.routed_at)
-            finally:
-                event.remove(engine, "before_cursor_execute", listener)
+        with app.test_request_context(), statements_run() as statements:
+            result = queue.page(officer, queue.Filters(status="all"))
+            for row in result.rows:  # what the page template reads
+                _ = (row.amount, row.enterprise_name, row.claimed_by_name, row.routed_at)
         return len(statements)
 
     few = queries()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_debtor_evidence import sign_in
+from tests.e2e.pages import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from marketplace.formatting import today_shanghai
-from tests.factories import PASSWORD, make_uscc
+from tests.e2e.pages import sign_in
+from tests.factories import make_uscc
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -43,14 +44,6 @@ def import_file() -> bytes:
                      f"{150000 + 10000 * index}.00,{(today - timedelta(days=15)).isoformat()},"
                      f"{(today + timedelta(days=75)).isoformat()},已确认")
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
-
-
-def sign_in(page, base_url: str, email: str) -> None:
-    page.goto(base_url + "/login")
-    page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    page.wait_for_load_state()
 
 
 def debtor_confirms(browser, link: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.e2e.test_debtor_evidence import sign_in
+from tests.e2e.pages import sign_in
 from tests.factories import make_uscc
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]

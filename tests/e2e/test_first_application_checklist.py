@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import PASSWORD
+from tests.e2e.pages import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -36,11 +36,7 @@ def newcomer(live_app):
 
 def test_the_checklist_grants_the_proposed_consents_in_one_submit(page, live_server, newcomer):
     email, bank_ids = newcomer
-    page.goto(live_server + "/login")
-    page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    page.wait_for_load_state()
+    sign_in(page, live_server, email)
     page.goto(live_server + "/enterprise/start")
     assert page.get_by_test_id("step-profile").get_attribute("aria-current") == "step"
     assert page.get_by_test_id("step-consents").get_attribute("data-state") == "todo"

@@ -10,7 +10,7 @@ import pyotp
 import pytest
 
 from marketplace.formatting import today_shanghai
-from tests.factories import PASSWORD
+from tests.e2e.pages import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -40,17 +40,6 @@ def routed_case(live_app):
         db.session.remove()
     assert facts["state"] == "routed_to_bank"
     return facts
-
-
-def sign_in(page, base_url, email, secret=None):
-    page.goto(base_url + "/login")
-    page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    if secret:
-        page.get_by_test_id("totp-code").fill(pyotp.TOTP(secret).now())
-        page.get_by_test_id("totp-submit").click()
-    page.wait_for_load_state()
 
 
 def test_an_officer_claims_reviews_and_offers_and_the_enterprise_accepts(browser, live_server, routed_case):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import PASSWORD
+from tests.e2e.pages import sign_in
 from workflows.verification.statement_sample import SAMPLE_HOLDER, sample_statement_csv
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -28,11 +28,7 @@ def sample_holder(live_app):
 def test_the_upload_result_and_a_duplicate_are_shown(page, live_server, sample_holder, tmp_path):
     sample = tmp_path / "statement-sample.csv"
     sample.write_bytes(sample_statement_csv())
-    page.goto(live_server + "/login")
-    page.get_by_test_id("login-email").fill(sample_holder)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    page.wait_for_load_state()
+    sign_in(page, live_server, sample_holder)
 
     page.goto(live_server + "/statements/")
     page.get_by_test_id("statement-format").locator("summary").click()

@@ -8,7 +8,6 @@ import subprocess
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from marketplace.db import utcnow
 from marketplace.extensions import db
@@ -19,6 +18,7 @@ from tests.desks.helpers import routed
 from tests.factories import EnterpriseFactory, make_enterprise_user
 from tests.lists.conftest import publish, record
 from tests.loans.helpers import accepted
+from tests.sql_log import statements_run
 
 FLAG = 'data-testid="yellow-flag"'
 
@@ -81,19 +81,9 @@ def test_a_page_reads_the_yellow_list_once_however_many_enterprises_it_shows(app
         record(flagged, "dishonest_debtor")
         others = [EnterpriseFactory() for _ in range(5)]
     publish(app, world.coordinator)
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        if "list_memberships" in statement:
-            statements.append(statement)
-
-    engine = db.session.get_bind()
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        with app.test_request_context():
-            flags = [services.is_yellow_listed(e.id) for e in [flagged, *others] * 10]
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    with statements_run() as run, app.test_request_context():
+        flags = [services.is_yellow_listed(e.id) for e in [flagged, *others] * 10]
+    statements = [s for s in run if "list_memberships" in s]
     assert flags[:6] == [True, False, False, False, False, False]
     assert len(statements) == 1
 

@@ -28,6 +28,7 @@ from marketplace.supermarket import matching, pushes
 from marketplace.supermarket.matching import institution_records, published_terms, request_profile
 from marketplace.supermarket.models import Product, RequestTarget
 from tests.factories import EnterpriseFactory, ReceivableFactory, grant_consent_to, make_uscc
+from tests.sql_log import statements_run
 from tests.supermarket.products import lender, make_product
 from tests.test_page_queries import statements_of
 from workflows.matching import rank
@@ -214,18 +215,11 @@ def test_records_of_some_institutions_are_those_of_all(app):
 
 
 def test_institution_records_are_kept_until_a_decision_is_added_or_approved(app, varied):
-    from sqlalchemy import event
-
     bank, _other = varied
     matching._records_kept.clear()
     first = matching.institution_records()
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.session.get_bind(), "before_cursor_execute", listener)
-    try:
+    with statements_run() as statements:
         kept = matching.institution_records()
-    finally:
-        event.remove(db.session.get_bind(), "before_cursor_execute", listener)
     assert kept is first and len(statements) == 1  # the decisions' state alone
     request_id = simple_leads(app, bank, 1)[0]
     version = db.session.scalar(select(Product).where(Product.institution_id == bank.organisation_id)).current_version_id
