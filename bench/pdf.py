@@ -88,7 +88,7 @@ def report_html(app, data: dict, source: str | None = None) -> str:
 
     from flask import render_template, render_template_string
 
-    from marketplace.verification.report_views import report_context
+    from marketplace.verification.report_document import report_context
 
     request = SimpleNamespace(id=4242, enterprise_id=77)
     report = SimpleNamespace(

@@ -109,6 +109,9 @@ class Defaults:
     PDF_RENDER_MEMORY_MB = 1536
     PDF_RENDER_ISOLATED = True
     PDF_CACHE_FOLDER: str | None = None
+    # A new verification report's PDF is rendered by a worker ahead of its first download (default
+    # language); None: when tasks go to a broker (not in the embedded eager mode).
+    REPORT_PDF_PRERENDER: bool | None = None
     UPLOAD_FOLDER: str | None = None  # None: instance/uploads
     DEBTOR_LINK_DAYS = 7
     DEBTOR_REMINDER_DAYS = 3  # a debtor who has not answered is reminded at most this often

@@ -23,6 +23,7 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -202,20 +203,33 @@ def render_pdf(template: str, **context) -> bytes:
     return write_pdf(render_template(template, **context))
 
 
-def cached_pdf(key: str, template: str, **context) -> bytes:
-    """The PDF of an immutable record: rendered once per `key`, language and version of the
-    templates, then read from PDF_CACHE_FOLDER."""
-    folder = Path(current_app.config["PDF_CACHE_FOLDER"])
-    path = folder / f"{key}-{get_locale()}-{templates_digest()}.pdf"
+def _cache_path(key: str) -> Path:
+    return Path(current_app.config["PDF_CACHE_FOLDER"]) / f"{key}-{get_locale()}-{templates_digest()}.pdf"
+
+
+def is_cached(key: str) -> bool:
+    """Whether the PDF of `key` in the current language and templates is in the cache."""
+    return _cache_path(key).is_file()
+
+
+def cached(key: str, make: Callable[[], bytes]) -> bytes:
+    """The PDF of an immutable record: made by `make()` once per `key`, language and version of
+    the templates, then read from PDF_CACHE_FOLDER."""
+    path = _cache_path(key)
     if path.is_file():
         return path.read_bytes()
-    data = render_pdf(template, **context)
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
+    data = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
     with os.fdopen(handle, "wb") as stream:
         stream.write(data)
     os.replace(temporary, path)  # atomic: a concurrent download reads the whole file or none
     return data
+
+
+def cached_pdf(key: str, template: str, **context) -> bytes:
+    """`template` rendered to PDF with `context`, through the cache of immutable records."""
+    return cached(key, lambda: render_pdf(template, **context))
 
 
 def templates_digest() -> str:
@@ -236,8 +250,15 @@ def templates_digest() -> str:
 def pdf_response(template: str, filename: str, *, cache_key: str | None = None, **context):
     """The rendered PDF as a response the browser shows inline, saved as `filename`; with
     `cache_key`, from the cache of immutable PDFs. A PDF that cannot be made answers 503."""
+    return pdf_file_response(
+        lambda: cached_pdf(cache_key, template, **context) if cache_key else render_pdf(template, **context), filename)
+
+
+def pdf_file_response(make: Callable[[], bytes], filename: str):
+    """The PDF `make()` returns as a response the browser shows inline, saved as `filename`; 503
+    when it refuses (too many pages, too long, too much memory)."""
     try:
-        data = cached_pdf(cache_key, template, **context) if cache_key else render_pdf(template, **context)
+        data = make()
     except PdfRefused as refused:
         current_app.logger.warning("PDF %s refused: %s (%s pages)", filename, refused.cause, refused.pages)
         return render_error(503, _("PDF文件过大或生成超时，请在网页上查看完整内容"))

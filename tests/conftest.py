@@ -35,6 +35,7 @@ def make_test_config(database_url: str, tmp_path_factory) -> dict:
         "RATELIMIT_ENABLED": False,
         "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
         "QUEUE_COUNTS_SECONDS": 0,  # counts always fresh: tests change the queue between pages
+        "REPORT_PDF_PRERENDER": False,  # a worker's render after each verification: tests that want it turn it on
     }
 
 

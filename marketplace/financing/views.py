@@ -27,7 +27,7 @@ from marketplace.permissions import current_enterprise, is_enterprise_admin, req
 from marketplace.receivables.models import CONFIRMATION_LABELS
 from marketplace.supermarket.matching import ranked_matches
 from marketplace.supermarket.models import Product, RequestTarget
-from marketplace.verification.report_views import CLASS_BADGES
+from marketplace.verification.report_document import CLASS_BADGES
 from marketplace.verification.services import reports_of
 from workflows.engine import TransitionError
 from workflows.financing import EDITABLE_STATES, WITHDRAWABLE_STATES, State, state_label

@@ -185,6 +185,7 @@ def evaluate(request: FinancingRequest) -> tuple[Report, Inputs, Policy, str]:
 # the Celery task that runs run_verification (verification/tasks.py registers it under this name;
 # enqueued by name, so this module does not import the task module that imports it)
 VERIFY_TASK = "marketplace.verification.tasks.verify_request"
+RENDER_PDF_TASK = "marketplace.verification.tasks.render_report_pdf"
 
 
 def verification_key(request_id: int, submission_no: int) -> str:
@@ -280,7 +281,18 @@ def store_report(request: FinancingRequest, submission_no: int, report: Report, 
                  classification=report.classification, policy_version=report.policy_version,
                  inputs_sha256=digest)
     apply_transition(request, "complete_verification", note=None, report_id=row.id)
+    if _prerender_pdfs():
+        outbox.enqueue(RENDER_PDF_TASK, row.id, key=f"report-pdf:{row.id}")
     return row
+
+
+def _prerender_pdfs() -> bool:
+    """REPORT_PDF_PRERENDER, or (unset) whether tasks go to a broker: in the embedded eager mode the
+    render would run inside the request that stored the report."""
+    configured = current_app.config.get("REPORT_PDF_PRERENDER")
+    if configured is not None:
+        return bool(configured)
+    return not current_app.extensions["celery"].conf.task_always_eager
 
 
 def _pause_for_tests() -> None:

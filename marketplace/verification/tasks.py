@@ -18,6 +18,17 @@ def verify_request(request_id: int, submission_no: int) -> str:
         return services.run_verification(request_id, submission_no)
 
 
+@shared_task(name=services.RENDER_PDF_TASK, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def render_report_pdf(report_id: int) -> str:
+    """Make a new report's PDF ahead of its first download (report_document.prerender). A failure
+    loses nothing: the download renders it then."""
+    from marketplace.verification.report_document import prerender
+
+    base_url = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost/"
+    with current_app.test_request_context("/", base_url=base_url):
+        return prerender(report_id)
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def resend_stalled_verifications() -> dict:
     """Beat: send again the verifications that produced no report in time (see stalls.py)."""

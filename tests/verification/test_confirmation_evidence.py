@@ -11,7 +11,7 @@ from flask import render_template
 
 from marketplace.db import utcnow
 from marketplace.extensions import db
-from marketplace.verification.report_views import report_context
+from marketplace.verification.report_document import report_context
 from marketplace.verification.services import reports_of
 from tests.verification.cases import build, submit
 

@@ -12,7 +12,7 @@ import pytest
 from marketplace import pdf
 from marketplace.extensions import db
 from marketplace.verification.models import VerificationReport
-from marketplace.verification.report_views import PDF_RECEIVABLE_ROWS
+from marketplace.verification.report_document import PDF_RECEIVABLE_ROWS
 from marketplace.verification.services import reports_of
 from tests.verification.cases import build, submit
 

@@ -21,7 +21,7 @@ from marketplace import pdf
 from marketplace.extensions import db
 from marketplace.isolation import run_limited
 from marketplace.verification.models import VerificationReport
-from marketplace.verification.report_views import report_context
+from marketplace.verification.report_document import report_context
 from marketplace.verification.services import reports_of
 from tests.verification.cases import build, submit
 

@@ -225,6 +225,14 @@ def test_r2_three_distinct_months_ok_two_weak():
     assert "2个不同月份" in check(two, "R2").reason_zh
 
 
+def test_r2_names_a_run_of_three_or_more_consecutive_months_by_its_ends():
+    reason = check(run([only_a_pays_in([1, 2, 3, 4, 5, 7, 9, 10, 12])]), "R2")
+    assert "（2025-01至2025-05、2025-07、2025-09、2025-10、2025-12）" in reason.reason_zh
+    assert "(2025-01 to 2025-05, 2025-07, 2025-09, 2025-10, 2025-12)" in reason.reason_en
+    every = check(run([only_a_pays_in(range(1, 13))]), "R2")
+    assert "（2025-01至2025-12）" in every.reason_zh and "(2025-01 to 2025-12)" in every.reason_en
+
+
 def test_r2_counts_months_not_payments():
     rows = only_a_pays_in([3, 3, 3, 7, 7])
     assert check(run([rows]), "R2").value == "2 of 12 months"

@@ -623,12 +623,35 @@ def _invoice_key(invoice_no: str) -> str:
     return "".join(unicodedata.normalize("NFKC", invoice_no or "").split()).upper()
 
 
+def _month_runs(months: Iterable[int]) -> list[tuple[int, int]]:
+    """The months as runs of consecutive months, (first, last) each, in order."""
+    runs: list[list[int]] = []
+    for month in sorted(set(months)):
+        if runs and month == runs[-1][1] + 1:
+            runs[-1][1] = month
+        else:
+            runs.append([month, month])
+    return [(first, last) for first, last in runs]
+
+
+def _months_listed(months: Iterable[int], separator: str, through: str) -> str:
+    """The months, a run of three or more consecutive ones written as its first and last:
+    2025-01至2025-12 rather than twelve months one by one."""
+    parts = []
+    for first, last in _month_runs(months):
+        if last - first >= 2:
+            parts.append(f"{month_label(first)}{through}{month_label(last)}")
+        else:
+            parts.extend(month_label(m) for m in range(first, last + 1))
+    return separator.join(parts)
+
+
 def _months_text(months: Iterable[int]) -> str:
-    return ", ".join(month_label(m) for m in sorted(months))
+    return _months_listed(months, ", ", " to ")
 
 
 def _months_zh(months: Iterable[int]) -> str:
-    return "、".join(month_label(m) for m in sorted(months))
+    return _months_listed(months, "、", "至")
 
 
 # ---- the receivable checks ---------------------------------------------------------------------
