@@ -115,15 +115,15 @@ def renderer(as_before: bool):
 
     from marketplace import pdf
 
-    saved = inputstream.characters_until_regex, pdf._collector_paused
+    saved = inputstream.characters_until_regex, pdf.collector_paused
     if as_before:
-        inputstream.characters_until_regex, pdf._collector_paused = {}, contextlib.nullcontext
+        inputstream.characters_until_regex, pdf.collector_paused = {}, contextlib.nullcontext
     else:
         inputstream.characters_until_regex = pdf.CharactersUntilCache()
     try:
         yield
     finally:
-        inputstream.characters_until_regex, pdf._collector_paused = saved
+        inputstream.characters_until_regex, pdf.collector_paused = saved
 
 
 def timed_render(html: str, static: str, as_before: bool) -> tuple[float, float]:

@@ -10,13 +10,12 @@ a PDF that cannot be made within them answers a clear page, never a stalled work
 immutable record (a verification report) is cached on disk under PDF_CACHE_FOLDER, keyed by
 the record, the page's language and a digest of the templates: a repeat download does not
 render again. A render runs with the garbage collector paused and with tinyhtml5's cache of
-regular expressions mended (issue 15; see _collector_paused and CharactersUntilCache).
+regular expressions mended (issue 15; see workflows.collector and CharactersUntilCache).
 """
 
 from __future__ import annotations
 
 import base64
-import gc
 import hashlib
 import multiprocessing
 import os
@@ -24,7 +23,6 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -35,6 +33,7 @@ from markupsafe import Markup
 
 from marketplace.downloads import file_headers
 from marketplace.errors import render_error
+from workflows.collector import collector_paused
 
 STATIC_PREFIX = "static:"
 # The typeface of templates/pdf/base.html, for SVG text (WeasyPrint does not give it the page's font).
@@ -128,28 +127,13 @@ def _mend_html_parser() -> None:
         inputstream.characters_until_regex = CharactersUntilCache()
 
 
-@contextmanager
-def _collector_paused():
-    """The cyclic garbage collector off for the block. A report's render allocates objects by the
-    hundred thousand, which set off some 250 collections: a third of its time in a process whose
-    heap is not frozen (gc.freeze), a tenth in one that is. What it leaves in cycles (a few MB)
-    is collected once afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def html_to_pdf(html: str, static_root: str, max_pages: int) -> bytes:
     """The PDF of an HTML document (pure: no app context), refused past `max_pages` pages."""
     from weasyprint import HTML
 
     _mend_html_parser()
     fonts = _font_configuration()
-    with _collector_paused():
+    with collector_paused():  # a render allocates by the hundred thousand: a third of its time in collections
         document = HTML(string=html, url_fetcher=SafeFetcher(static_root)).render(font_config=fonts)
         if len(document.pages) > max_pages:
             raise PdfRefused("pages", len(document.pages))

@@ -62,6 +62,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 from operator import attrgetter
 
+from workflows.collector import collector_paused
 from workflows.credit_model import COLOUR_LABELS
 from workflows.identifiers import DEBTOR_KIND_LABELS, DEBTOR_KINDS
 from workflows.industries import industry_name
@@ -813,8 +814,16 @@ def rank(
     first read) and adds up its score from the request-independent soft parts. Products are put
     in id order first and then, by stable sorts, into buckets by failures and by score
     descending: the order of rank_key without a key tuple per product. Each product costs one
-    object that outlives the call, so a large live heap sees few garbage-collector passes.
+    object that outlives the call, made with the collector paused (workflows.collector): the
+    matches a caller drops soon after are freed young, and do not pile up in the old generation
+    until a full collection of a large live heap lands in some later call.
     """
+    with collector_paused():
+        return _ranked(products, request, records, weights)
+
+
+def _ranked(products: Sequence[ProductTerms], request: RequestProfile, records: Mapping[int, InstitutionRecord],
+            weights: Weights) -> list[Match]:
     explainer = _Explainer(request, weights, rate_bounds_of(products))
     bounds = explainer.rate_bounds
 

@@ -185,3 +185,16 @@ def test_matches_compare_hash_print_copy_and_pickle_like_plain_ones():
     assert top_institutions(fast) == top_institutions(slow)
     assert explain(PRODUCTS[0], REQUESTS[3], RECORDS.get(PRODUCTS[0].institution_id)) == reference_rank(
         PRODUCTS[:1], REQUESTS[3], RECORDS)[0]
+
+
+def test_rank_runs_with_the_collector_paused_and_leaves_it_on(monkeypatch):
+    """Its thousands of matches are not moved to the old generation while it runs (issue 15)."""
+    import gc
+
+    from workflows import matching
+
+    seen = []
+    history = matching._history_criteria
+    monkeypatch.setattr(matching, "_history_criteria", lambda *a: seen.append(gc.isenabled()) or history(*a))
+    ranked = rank(catalogue(3, 40), requests(4, 1)[0], records(5))
+    assert len(ranked) == 40 and seen and not any(seen) and gc.isenabled()
