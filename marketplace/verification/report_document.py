@@ -17,7 +17,7 @@ from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest
 from marketplace.i18n import is_english
 from marketplace.lists.services import is_yellow_listed as yellow_listed
-from marketplace.pdf import SVG_FONT_FAMILY, cached, is_cached, render_pdf, svg_image
+from marketplace.pdf import SVG_FONT_FAMILY, PdfRefused, cached, is_cached, render_pdf, svg_image
 from marketplace.statements.views import INFLOW_COLOR, OUTFLOW_COLOR
 from marketplace.supermarket.charts import bar_chart, line_chart
 from marketplace.verification.models import VerificationReport
@@ -138,7 +138,8 @@ def report_pdf(request: FinancingRequest, report: VerificationReport) -> bytes:
 
 def prerender(report_id: int) -> str:
     """Render a report's PDF in the default language into the cache, ahead of its first download.
-    Returns "rendered", "cached" (already there: a redelivered task) or "missing"."""
+    Returns "rendered", "cached" (already there: a redelivered task), "refused" (past the PDF limits:
+    its download will say so) or "missing"."""
     report = db.session.get(VerificationReport, report_id)
     if report is None:
         return "missing"
@@ -147,5 +148,9 @@ def prerender(report_id: int) -> str:
         key = pdf_cache_key(request, report)
         if is_cached(key):
             return "cached"
-        report_pdf(request, report)
+        try:
+            report_pdf(request, report)
+        except PdfRefused as refused:
+            current_app.logger.warning("report %s: PDF refused ahead of its download: %s", report.id, refused.cause)
+            return "refused"
     return "rendered"

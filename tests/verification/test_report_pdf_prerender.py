@@ -69,6 +69,20 @@ def test_a_redelivered_render_renders_nothing_and_a_missing_report_is_said(prere
     assert made == []
 
 
+def test_a_report_past_the_pdf_limits_is_refused_quietly_ahead_and_said_on_download(prerendering, client, login,
+                                                                                     monkeypatch):
+    app = prerendering
+    monkeypatch.setitem(app.config, "PDF_MAX_PAGES", 1)
+    case = build(app, "excellent")
+    submit(app, case)  # the worker's render is refused: the verification and routing stand
+    (report,) = reports_of(case.request.id)
+    assert not cached_in(app, case, report)
+    with app.test_request_context():
+        assert report_document.prerender(report.id) == "refused"
+    login(case.owner)
+    assert client.get(f"/financing/{case.request.id}/reports/{report.id}.pdf").status_code == 503
+
+
 def test_english_is_rendered_on_its_first_download(prerendering, client, login, monkeypatch):
     app = prerendering
     case = build(app, "excellent")
