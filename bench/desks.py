@@ -5,16 +5,24 @@ Run from the project root:  .venv/bin/python bench/desks.py [--rows 100000] [--d
 
 It builds a PostgreSQL database of its own (bench_desks, dropped first) holding `--rows`
 financing requests routed to one bank (about three quarters claimed, spread over states, amounts,
-industries, regions and classes), starts gunicorn on it (sync workers, 2 per core by default:
-threads only add GIL contention to a CPU-bound app, measured 2026-12-02), and drives each
+industries, regions and classes), starts gunicorn on it with the production settings
+(`-c deploy/gunicorn.conf.py`: the app preloaded in the master, WeasyPrint warmed and gc.freeze()
+in each worker; sync workers, 2 per core by default: threads only add GIL contention to a
+CPU-bound app, measured 2026-12-02; access lines formatted and written to /dev/null; workers
+never recycled during a run), and drives each
 endpoint with wrk at 8 connections: requests per second and p95 latency. The queue is read as
-a bank officer would: the page with a session cookie, the API with a bearer token, both the
+a bank officer would: the page with the session cookie a browser holds once signed in (as
+login_user() writes it, then as the app last set it: a cookie the app would re-sign on every
+answer measures the benchmark's cookie, not the page), the API with a bearer token, both the
 first page of the default order. Needs `wrk` (apt-get install wrk).
 
 Each endpoint's CPU time per request is printed too (gunicorn's workers + the database's
 PostgreSQL backends + wrk, from /proc): on a shared machine throughput follows the load of the
 other users, the CPU a request costs much less. `--root` serves another checkout on the same
-database (e.g. a `git worktree add /tmp/before <commit>`), to compare two versions side by side.
+database (e.g. a `git worktree add /tmp/before <commit>`); `--against OTHER --rounds 5 --duration 6`
+serves this checkout and OTHER at once and alternates short bursts between them, endpoint by
+endpoint (the order swapped each round), then prints the medians: two versions side by side,
+under the same load from whatever else runs on the machine.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import re
 import resource
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,6 +55,7 @@ DATABASE = "bench_desks"
 SECRET_KEY = "bench-secret-key-not-secret"
 AUDIT_KEY = "bench-audit-key-not-secret"
 ENCRYPTION_KEY = "bench-encryption-key-not-secret"
+USER_AGENT = "bench-desks"  # sent by wrk and by the set-up requests alike (Flask-Login's session id hashes it)
 WRK_P95 = """
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %.3f %.3f\\n", summary.requests, summary.errors.status + summary.errors.connect
@@ -151,9 +161,28 @@ def seed(app, rows: int) -> tuple[str, str]:
 
 
 def session_cookie(app, user_key: str) -> str:
-    """The signed session cookie a logged-in officer (second factor passed) carries."""
+    """The signed session cookie a logged-in officer (second factor passed) carries: the user and
+    Flask-Login's session id for this client (its address and User-Agent), as login_user() sets them."""
+    from flask_login.utils import _create_identifier
+
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": USER_AGENT}):
+        identifier = _create_identifier()
     serializer = app.session_interface.get_signing_serializer(app)
-    return serializer.dumps({"_user_id": user_key, "_fresh": True})
+    return serializer.dumps({"_user_id": user_key, "_fresh": True, "_id": identifier})
+
+
+def settled_cookie(base: str, path: str, cookie: str) -> str:
+    """The cookie a browser holds after a few pages: it keeps what the app sets (the CSRF token's
+    secret on the first page with a form) until the app sets nothing more."""
+    for _ in range(5):
+        request = urllib.request.Request(base + path, headers={"Cookie": f"session={cookie}", "User-Agent": USER_AGENT})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+            fresh = [value for value in response.headers.get_all("Set-Cookie") or [] if value.startswith("session=")]
+        if not fresh:
+            return cookie
+        cookie = fresh[0].split(";", 1)[0].removeprefix("session=")
+    raise SystemExit(f"{path}: the app sets a new session cookie on every answer")
 
 
 def reused_credentials(app) -> tuple[str, str]:
@@ -185,7 +214,7 @@ def wait_until_up(base: str, timeout: float = 120) -> None:
 
 
 def check(base: str, path: str, headers: dict) -> int:
-    request = urllib.request.Request(base + path, headers=headers)
+    request = urllib.request.Request(base + path, headers={"User-Agent": USER_AGENT} | headers)
     with urllib.request.urlopen(request, timeout=30) as response:
         body = response.read()
         return response.status if response.status != 200 else len(body)
@@ -200,8 +229,8 @@ def _cpu_ticks(pid: int) -> int:
         return 0
 
 
-def server_processes(server_pid: int, app) -> tuple[list[int], list[int]]:
-    """(gunicorn's workers, the PostgreSQL backends connected to the bench database)."""
+def server_processes(server_pid: int, app, application_name: str) -> tuple[list[int], list[int]]:
+    """(gunicorn's workers, the PostgreSQL backends they connected to the bench database)."""
     from sqlalchemy import text
 
     from marketplace.extensions import db
@@ -212,7 +241,8 @@ def server_processes(server_pid: int, app) -> tuple[list[int], list[int]]:
         workers = []
     with app.app_context():
         backends = list(db.session.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :name "
-                                                "AND pid <> pg_backend_pid()"), {"name": DATABASE}))
+                                                "AND application_name = :app AND pid <> pg_backend_pid()"),
+                                           {"name": DATABASE, "app": application_name}))
         db.session.rollback()
     return workers, backends
 
@@ -235,13 +265,119 @@ def cpu_per_request(run, workers: list[int], backends: list[int]) -> dict:
 
 def run_wrk(base: str, path: str, headers: dict, duration: int, connections: int, script: str) -> dict:
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "-s", script, "--timeout", "10s"]
-    for name, value in headers.items():
+    for name, value in ({"User-Agent": USER_AGENT} | headers).items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run(command + [base + path], capture_output=True, text=True, check=True).stdout
     requests_, errors, p95, p50 = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+)", output).groups()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     return {"path": path, "rps": rps, "p95_ms": float(p95), "p50_ms": float(p50), "requests": int(requests_),
             "errors": int(errors)}
+
+
+def start_server(root: Path, port: int, env: dict, instance: str, name: str):
+    """gunicorn serving checkout `root` on `port` with the production settings; its database
+    connections carry application_name `name` (their PostgreSQL backends are told apart by it)."""
+    env = env | {"FLASK_SQLALCHEMY_DATABASE_URI": f"{env['FLASK_SQLALCHEMY_DATABASE_URI']}?application_name={name}",
+                 # deploy/gunicorn.conf.py, as production runs it (preload, WeasyPrint warmed,
+                 # gc.freeze() after the fork), with the bench's address and worker count
+                 "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    server_log = Path(instance) / f"gunicorn-{name}.log"
+    with server_log.open("wb") as log:  # a file, not a pipe nobody reads (a full pipe would stall the server)
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("gunicorn")), "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
+            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base)
+    except SystemExit:
+        print(server_log.read_text(errors="replace")[-3000:], file=sys.stderr)
+        stop_server(server)
+        raise
+    return server, base
+
+
+def stop_server(server) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def endpoints_of(base: str, cookie: str, token: str) -> list[tuple[str, str, dict]]:
+    cookie = settled_cookie(base, "/institution/requests/", cookie)
+    return [
+        ("trivial", "/healthz", {}),
+        ("queue page", "/institution/requests/", {"Cookie": f"session={cookie}"}),
+        ("page, gzip", "/institution/requests/", {"Cookie": f"session={cookie}", "Accept-Encoding": "gzip"}),
+        ("queue API", "/api/v1/desk/requests", {"Authorization": f"Bearer {token}"}),
+    ]
+
+
+def measure(app, server, name: str, base: str, endpoint: tuple, duration: int, connections: int, script: str,
+            warm: int = 3) -> dict | None:
+    label, path, headers = endpoint
+    try:
+        size = check(base, path, headers)
+    except urllib.error.HTTPError as error:
+        print(f"{label}: {path} answered {error.code}; skipped")
+        return None
+    if warm:
+        run_wrk(base, path, headers, warm, connections, script)  # warm the workers
+    workers, backends = server_processes(server.pid, app, name)
+    result = cpu_per_request(partial(run_wrk, base, path, headers, duration, connections, script), workers, backends)
+    result.update(label=label, bytes=size)
+    return result
+
+
+def line(result: dict) -> str:
+    return (f"{result['label']:<11} {result['path']:<28} {result['rps']:8.1f} req/s   p50 {result['p50_ms']:6.1f} ms   "
+            f"p95 {result['p95_ms']:6.1f} ms   errors {result['errors']}   ({result['bytes']:,} bytes)   "
+            f"CPU {result['cpu_ms']:.2f} ms a request (app {result['cpu_app_ms']:.2f}, "
+            f"PostgreSQL {result['cpu_pg_ms']:.2f}, wrk {result['cpu_wrk_ms']:.2f})")
+
+
+def compare(app, args, env: dict, instance: str, cookie: str, token: str, script: str) -> None:
+    """Both checkouts served at once, each endpoint driven on one then the other in short bursts,
+    the order swapped every round: what else runs on the machine weighs on both alike."""
+    servers = {}
+    try:
+        for number, (name, root) in enumerate((("this", args.root), ("against", args.against))):
+            servers[name] = start_server(root, args.port + number, env, instance, f"bench-{name}")
+        print(f"this: {args.root}   against: {args.against}   {args.rounds} rounds of {args.duration} s a burst")
+        endpoints = {name: endpoints_of(base, cookie, token) for name, (_server, base) in servers.items()}
+        results: dict[tuple[str, str], list[dict]] = {}
+        for round_ in range(args.rounds):
+            load = os.getloadavg()[0]
+            for index in range(len(endpoints["this"])):
+                order = ("this", "against") if round_ % 2 == 0 else ("against", "this")
+                for name in order:
+                    server, base = servers[name]
+                    result = measure(app, server, f"bench-{name}", base, endpoints[name][index], args.duration,
+                                     args.connections, script, warm=1 if round_ == 0 else 0)
+                    if result is not None:
+                        results.setdefault((name, result["label"]), []).append(result)
+                        print(f"round {round_ + 1} (load {load:.1f}) {name:<8}{line(result)}")
+    finally:
+        for server, _base in servers.values():
+            stop_server(server)
+    print(f"medians of {args.rounds} rounds (load average now {os.getloadavg()[0]:.1f}):")
+    for name in ("this", "against"):
+        trivial = results.get((name, "trivial"))
+        for (who, label), runs in results.items():
+            if who != name:
+                continue
+            median = {key: statistics.median(r[key] for r in runs)
+                      for key in ("rps", "p50_ms", "p95_ms", "cpu_ms", "cpu_app_ms", "cpu_pg_ms")}
+            share = "" if label == "trivial" or not trivial else \
+                f"   {statistics.median(r['rps'] / t['rps'] for r, t in zip(runs, trivial, strict=False)):.0%} of trivial"
+            print(f"{name:<8} {label:<11} {median['rps']:8.1f} req/s   p50 {median['p50_ms']:6.1f} ms   "
+                  f"p95 {median['p95_ms']:6.1f} ms   CPU {median['cpu_ms']:.2f} ms (app {median['cpu_app_ms']:.2f}, "
+                  f"PostgreSQL {median['cpu_pg_ms']:.2f}){share}")
+    print("this against the other, round by round (median of the rounds' ratios):")
+    for label in dict.fromkeys(label for _name, label in results):
+        pairs = list(zip(results.get(("this", label), []), results.get(("against", label), []), strict=False))
+        if pairs:
+            cpu = statistics.median(this["cpu_ms"] / other["cpu_ms"] for this, other in pairs)
+            rps = statistics.median(this["rps"] / other["rps"] for this, other in pairs)
+            print(f"{label:<11} CPU a request x{cpu:.2f}   requests a second x{rps:.2f}")
 
 
 def main() -> None:
@@ -255,6 +391,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the bench_desks database a run seeded")
     parser.add_argument("--root", type=Path, default=ROOT,
                         help="the checkout gunicorn serves (default: this one), e.g. a worktree of an older commit")
+    parser.add_argument("--against", type=Path,
+                        help="also serve this checkout (on --port + 1) and alternate bursts between the two")
+    parser.add_argument("--rounds", type=int, default=5, help="with --against: bursts per endpoint and checkout")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -274,42 +413,28 @@ def main() -> None:
                         "FLASK_DEPLOYMENT": "production", "FLASK_PUBLIC_BASE_URL": "https://bench.invalid",
                         "FLASK_UPLOAD_FOLDER": str(Path(instance) / "uploads"), "FLASK_MAIL_SERVER": "127.0.0.1",
                         "FLASK_RATELIMIT_STORAGE_URI": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
-                        "MARKETPLACE_INSTANCE_PATH": instance}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "-w", str(args.workers), "--threads", str(args.threads), "-b",
-         f"127.0.0.1:{args.port}", "--access-logfile", "/dev/null", "--error-logfile", "-", "wsgi:app"],
-        cwd=args.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    base = f"http://127.0.0.1:{args.port}"
-    results = []
+                        "MARKETPLACE_INSTANCE_PATH": instance,
+                        "GUNICORN_WORKERS": str(args.workers), "GUNICORN_THREADS": str(args.threads),
+                        "GUNICORN_ACCESSLOG": "/dev/null", "GUNICORN_MAX_REQUESTS": "0"}
     script = Path(instance) / "p95.lua"
     script.write_text(WRK_P95)
+    if args.against is not None:
+        compare(app, args, env, instance, cookie, token, str(script))
+        with app.app_context():
+            from marketplace.extensions import db
+
+            db.engine.dispose()
+        return
+    results = []
+    server, base = start_server(args.root, args.port, env, instance, "bench-this")
     try:
-        wait_until_up(base)
-        endpoints = [
-            ("trivial", "/healthz", {}),
-            ("queue page", "/institution/requests/", {"Cookie": f"session={cookie}"}),
-            ("page, gzip", "/institution/requests/", {"Cookie": f"session={cookie}", "Accept-Encoding": "gzip"}),
-            ("queue API", "/api/v1/desk/requests", {"Authorization": f"Bearer {token}"}),
-        ]
-        for label, path, headers in endpoints:
-            try:
-                size = check(base, path, headers)
-            except urllib.error.HTTPError as error:
-                print(f"{label}: {path} answered {error.code}; skipped")
-                continue
-            run_wrk(base, path, headers, 3, args.connections, str(script))  # warm the workers
-            workers, backends = server_processes(server.pid, app)
-            result = cpu_per_request(partial(run_wrk, base, path, headers, args.duration, args.connections, str(script)),
-                                     workers, backends)
-            result.update(label=label, bytes=size)
-            results.append(result)
-            print(f"{label:<11} {path:<28} {result['rps']:8.1f} req/s   p50 {result['p50_ms']:6.1f} ms   "
-                  f"p95 {result['p95_ms']:6.1f} ms   errors {result['errors']}   ({size:,} bytes)   "
-                  f"CPU {result['cpu_ms']:.2f} ms a request (app {result['cpu_app_ms']:.2f}, "
-                  f"PostgreSQL {result['cpu_pg_ms']:.2f}, wrk {result['cpu_wrk_ms']:.2f})")
+        for endpoint in endpoints_of(base, cookie, token):
+            result = measure(app, server, "bench-this", base, endpoint, args.duration, args.connections, str(script))
+            if result is not None:
+                results.append(result)
+                print(line(result))
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_server(server)
     trivial = next((r for r in results if r["label"] == "trivial"), None)
     if trivial:
         for result in results[1:]:

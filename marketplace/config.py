@@ -48,7 +48,9 @@ class Defaults:
     # URL above then names a role that may not alter tables nor change audit rows.
     MIGRATION_DATABASE_URI: str | None = None
     APP_DATABASE_ROLE: str | None = None  # e.g. marketplace_app: `flask db upgrade` re-grants it
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # {"pool_pre_ping": True} pings on every checkout
+    # A pooled connection idle longer than this is pinged before use (marketplace.db.ping_after_idle)
+    POOL_PING_IDLE_SECONDS = 3.0
     CELERY: dict = {
         "broker_url": "memory://",
         "result_backend": "cache+memory://",

@@ -74,3 +74,35 @@ def as_utc(moment: datetime | str) -> datetime:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def ping_after_idle(engine, idle_seconds: float) -> None:
+    """Check a pooled connection before use only when it sat idle in the pool for more than
+    `idle_seconds`, instead of on every checkout as `pool_pre_ping` does (a round trip, about
+    0.1 ms of each side's CPU, on every request). A connection used a moment ago is as alive as
+    a ping would prove it. A dead one (the server restarted, a proxy or firewall dropped it
+    while idle) fails the ping: the pool then discards it and every connection older than it,
+    and hands out a new one, as pre-ping does. A brand-new connection is not pinged.
+    `idle_seconds` 0 pings on every checkout."""
+    import time
+
+    from sqlalchemy import event, exc
+
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection, record) -> None:
+        if dbapi_connection is not None:
+            record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy) -> None:
+        checked_in_at = record.info.get("checked_in_at")  # none yet: connected just now
+        if checked_in_at is None or time.monotonic() - checked_in_at <= idle_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.InvalidatePoolError(f"ping after {idle_seconds} s idle failed: {error}") from error
+            raise

@@ -13,9 +13,25 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from marketplace.db import Base
+from marketplace.db import Base, ping_after_idle
 
-db = SQLAlchemy(model_class=Base)
+DEFAULT_POOL_PING_IDLE_SECONDS = 3.0
+
+
+class _SQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy whose engines check a pooled connection only after it sat idle for
+    POOL_PING_IDLE_SECONDS (marketplace.db.ping_after_idle), unless SQLALCHEMY_ENGINE_OPTIONS
+    asks for SQLAlchemy's pool_pre_ping (a ping on every checkout)."""
+
+    def _make_engine(self, bind_key, options, app):
+        engine = super()._make_engine(bind_key, options, app)
+        if not options.get("pool_pre_ping"):
+            seconds = app.config.get("POOL_PING_IDLE_SECONDS", DEFAULT_POOL_PING_IDLE_SECONDS)
+            ping_after_idle(engine, float(seconds))
+        return engine
+
+
+db = _SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()

@@ -20,7 +20,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from marketplace import audit
-from marketplace.accounts import refusals, security, throttle
+from marketplace.accounts import chrome, refusals, security, throttle
 from marketplace.accounts.forms import ChangePasswordForm, LoginForm, TotpForm
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
@@ -28,6 +28,7 @@ from marketplace.extensions import db, limiter
 from marketplace.web_security import safe_next
 
 bp = Blueprint("accounts", __name__)
+bp.add_app_template_global(chrome.site_header, "site_header")  # base.html's top bar, kept rendered
 
 PENDING = "pending_login"  # session key: user id and generation awaiting the second factor
 LOGIN_FAILED = "邮箱或密码错误"  # one message whether or not the account exists

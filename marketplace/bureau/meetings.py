@@ -13,11 +13,12 @@ from datetime import date, datetime
 
 from flask import abort
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 
 from marketplace import audit
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import OrgKind, Role
+from marketplace.accounts.sessions import counted_with_user, load_count_with_user
 from marketplace.bureau.models import ActionItem, AgendaItem, Meeting, MeetingAttendee
 from marketplace.bureau.region import in_region
 from marketplace.bureau.stuck import stuck_entries
@@ -107,17 +108,32 @@ def actions_of(user: User) -> Select:
 _open_actions_statement: Select | None = None
 
 
+def _open_actions_of(org_id, user_id):
+    return (select(func.count()).select_from(ActionItem)
+            .where(or_(ActionItem.owner_org_id == org_id, ActionItem.owner_user_id == user_id),
+                   ActionItem.state == "open"))
+
+
+def open_actions_column(user_entity):
+    """The user's open action items as a scalar subquery on the user's row: the user loader
+    reads it with the user (accounts.sessions.load_count_with_user), one round trip less a page."""
+    return (_open_actions_of(user_entity.organisation_id, user_entity.id)
+            .correlate_except(ActionItem).scalar_subquery())
+
+
+load_count_with_user("open_action_items", open_actions_column)
+
+
 def open_actions_count(user: User) -> int:
-    """The user's open action items (the desk shows the count on every queue page): one statement
-    with bound parameters, built once per process (issue 15)."""
+    """The user's open action items (the desk shows the count on every queue page): the count
+    the user loader read with the user on a GET page, else one statement with bound parameters,
+    built once per process (issue 15)."""
+    loaded = counted_with_user(user, "open_action_items")
+    if loaded is not None:
+        return loaded
     global _open_actions_statement
     if _open_actions_statement is None:
-        from sqlalchemy import bindparam, func
-
-        _open_actions_statement = (
-            select(func.count()).select_from(ActionItem)
-            .where(or_(ActionItem.owner_org_id == bindparam("org_id"), ActionItem.owner_user_id == bindparam("user_id")),
-                   ActionItem.state == "open"))
+        _open_actions_statement = _open_actions_of(bindparam("org_id"), bindparam("user_id"))
     return db.session.scalar(_open_actions_statement, {"org_id": user.organisation_id, "user_id": user.id}) or 0
 
 
