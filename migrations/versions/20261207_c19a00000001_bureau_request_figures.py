@@ -111,6 +111,8 @@ def upgrade():
 def fill_kept_rows():
     """The stays and their histograms of the records already there. The figures rows are written
     by c22a00000001 (the figures' rebuild of today writes a table that revision adds)."""
+    if not op.get_bind().execute(sa.text("SELECT EXISTS (SELECT 1 FROM financing_requests)")).scalar():
+        return  # a new database: nothing to fill, no app code run (see c13a00000001's fill)
     from marketplace.bureau import stay_lengths, stays
 
     stays.backfill(op.get_bind())

@@ -64,6 +64,8 @@ def upgrade():
 
 def fill_kept_rows():
     """The figures rows (now with the per-reason rows) and their monthly sums written anew."""
+    if not op.get_bind().execute(sa.text("SELECT EXISTS (SELECT 1 FROM financing_requests)")).scalar():
+        return  # a new database: nothing to fill, no app code run (see c13a00000001's fill)
     from marketplace.bureau.request_figures import rebuild
 
     rebuild(op.get_bind())
