@@ -76,6 +76,7 @@ def _build_app(config: dict | None, instance_path: str | None) -> Flask:
     from marketplace.desks import consent_ended  # noqa: F401  (subscribes to consents revoked and granted)
     from marketplace.guarantees import services as _guarantees  # noqa: F401  (the guarantee fee's paid handler)
     from marketplace.sla import services as _sla  # noqa: F401  (the SLA clock restarts)
+    from marketplace.supermarket import decision_records as _decisions  # noqa: F401  (the matcher's kept records)
     from marketplace.verification import services as _verification  # noqa: F401  (submission queues the check)
 
     i18n.init_app(app)

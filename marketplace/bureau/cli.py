@@ -22,8 +22,8 @@ def backfill_stays():
 
 @bureau_cli.command("rebuild-figures")
 def rebuild_figures():
-    """Rebuild the dashboard's kept rows (stays, stay-length histograms, per-request figures) from
-    the records; for data loaded without the services. Idempotent."""
+    """Rebuild the kept rows (stays, stay-length histograms, per-request figures, the matcher's
+    decided targets) from the records; for data loaded without the services. Idempotent."""
     from marketplace.bureau.kept import rebuild
 
     counts = rebuild()

@@ -19,7 +19,7 @@ from marketplace.extensions import db
 from marketplace.financing.models import FinancingRequest, RequestPledge
 from marketplace.guarantees.models import Guarantee
 from marketplace.receivables.models import Receivable
-from marketplace.supermarket.models import Product, ProductVersion
+from marketplace.supermarket.models import Product, ProductVersion, TargetDecision
 from workflows.identifiers import debtor_kind
 from workflows.matching import (
     InstitutionRecord,
@@ -124,8 +124,8 @@ def published_terms() -> list[ProductTerms]:
 
 
 # Institution records as last computed, per process, keyed by the decisions' state (the latest
-# offer and decline ids and the latest approval): at province scale they sum 190,000 decisions
-# (1.3-1.9 s), and every request page, routing and checklist asked for them anew.
+# offer and decline ids and the latest approval): every request page, routing and checklist asks
+# for them, and they change only with a decision.
 _records_kept: dict[tuple, dict[int, InstitutionRecord]] = {}
 _RECORDS_KEPT_MAX = 32
 
@@ -141,11 +141,11 @@ def _decisions_state() -> tuple:
 
 def institution_records(institution_ids: Iterable[int] | None = None) -> dict[int, InstitutionRecord]:
     """Turnaround and acceptance per institution, from the desks' decisions: the median days
-    from routing to the institution's offer or decline, and the share of its decisions that
-    were offers. An institution that has decided nothing yet gets the neutral value.
-    `institution_ids`: only these institutions' records (their decisions found through the
-    offers' and declines' institution index), where a caller ranks one institution's products.
-    Kept per process while no decision is added or approved (the result is shared: read it only)."""
+    from routing to the institution's first decision on a target (offer or decline), and the
+    share of its decided targets it made an offer on. An institution that has decided nothing yet
+    gets the neutral value. `institution_ids`: only these institutions' records. Read from the
+    decisions' kept rows (decision_records.py); kept per process while no decision is added or
+    approved (the result is shared: read it only)."""
     wanted = None if institution_ids is None else tuple(sorted(set(institution_ids)))
     bind = db.session.get_bind()
     key = (str(getattr(bind, "engine", bind).url), wanted, *_decisions_state())
@@ -158,42 +158,28 @@ def institution_records(institution_ids: Iterable[int] | None = None) -> dict[in
 
 
 def _computed_records(institution_ids: tuple[int, ...] | None) -> dict[int, InstitutionRecord]:
-    from marketplace.desks.models import Decline, Offer
-    from marketplace.supermarket.models import RequestTarget
-
-    decided: dict[int, dict[int, tuple[bool, float]]] = {}  # institution -> target -> (offered, days)
-    routed = _epoch(RequestTarget.routed_at)
-    offers = db.session.execute(
-        select(Offer.institution_id, Offer.target_id, func.min(_epoch(Offer.approved_at)) - routed)
-        .join(RequestTarget, RequestTarget.id == Offer.target_id)
-        .where(Offer.approved_at.is_not(None), RequestTarget.routed_at.is_not(None),
-               *_of_institutions(Offer.institution_id, institution_ids))
-        .group_by(Offer.institution_id, Offer.target_id, RequestTarget.routed_at))
-    declines = db.session.execute(
-        select(Decline.institution_id, Decline.target_id, func.min(_epoch(Decline.created_at)) - routed)
-        .join(RequestTarget, RequestTarget.id == Decline.target_id)
-        .where(RequestTarget.routed_at.is_not(None), *_of_institutions(Decline.institution_id, institution_ids))
-        .group_by(Decline.institution_id, Decline.target_id, RequestTarget.routed_at))
-    for offered, rows in ((True, offers), (False, declines)):
-        for institution_id, target_id, seconds in rows:
-            days = max(float(seconds) / 86400, 0.0)
-            decided.setdefault(institution_id, {}).setdefault(target_id, (offered, days))
-    return {
-        institution_id: InstitutionRecord(
-            institution_id, median([days for _offered, days in targets.values()]),
-            sum(offered for offered, _days in targets.values()) / len(targets))
-        for institution_id, targets in decided.items()
-    }
+    """PostgreSQL takes each institution's median over the index on (institution, days); SQLite,
+    which has no percentile_cont, hands the rows over (the embedded database is small)."""
+    decided = TargetDecision.__table__.c
+    where = () if institution_ids is None else (decided.institution_id.in_(institution_ids),)
+    offered = func.count().filter(decided.offered)
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = db.session.execute(
+            select(decided.institution_id, func.percentile_cont(0.5).within_group(decided.days), offered, func.count())
+            .where(*where).group_by(decided.institution_id))
+        return {institution_id: InstitutionRecord(institution_id, float(days), offers / count)
+                for institution_id, days, offers, count in rows}
+    return records_of(db.session.execute(select(decided.institution_id, decided.offered, decided.days).where(*where)))
 
 
-def _epoch(column):
-    """SQL: a moment as seconds since 1970, so the database subtracts them (turning 190,000
-    timestamps into Python datetimes was two thirds of the records' time at province scale)."""
-    return func.extract("epoch", column)
-
-
-def _of_institutions(column, institution_ids: Iterable[int] | None) -> tuple:
-    return () if institution_ids is None else (column.in_(sorted(set(institution_ids))),)
+def records_of(rows: Iterable[tuple[int, bool, float]]) -> dict[int, InstitutionRecord]:
+    """The records of (institution, offered, days) rows, one a decided target, in Python."""
+    by_institution: dict[int, list[tuple[bool, float]]] = {}
+    for institution_id, offered, days in rows:
+        by_institution.setdefault(institution_id, []).append((bool(offered), days))
+    return {institution_id: InstitutionRecord(institution_id, median([days for _offered, days in targets]),
+                                              sum(o for o, _days in targets) / len(targets))
+            for institution_id, targets in by_institution.items()}
 
 
 def ranked_matches(request: FinancingRequest) -> list[Match]:

@@ -11,8 +11,10 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -177,3 +179,20 @@ class RequestTarget(db.Model):
     product_version = relationship("ProductVersion")
     institution = relationship("Organisation")
     request = relationship("FinancingRequest")
+
+
+class TargetDecision(db.Model):
+    """A target's first decision, kept for the matcher's institution records
+    (marketplace/supermarket/decision_records.py): whether the institution offered (an approved
+    offer; else it declined) and the days from routing to the first such decision, never
+    negative. One row per decided target; kept as offers are approved and declines made."""
+
+    __tablename__ = "target_decisions"
+    __table_args__ = (
+        Index("ix_target_decisions_institution_days", "institution_id", "days", postgresql_include=["offered"]),
+    )
+
+    target_id: Mapped[int] = mapped_column(ForeignKey("request_targets.id", ondelete="CASCADE"), primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    offered: Mapped[bool] = mapped_column(Boolean)
+    days: Mapped[float] = mapped_column(Float)

@@ -35,10 +35,10 @@ from workflows.matching import rank
 
 # the page's statements, whatever the number of leads shown: the user; the published products;
 # the candidate requests' figures with their enterprise's industry and region; their pledged
-# receivables; the enterprises' grades; the issued guarantees; the decisions' state, the offers and the declines (this
-# institution's record); the page's requests with their enterprises; the products named; the
-# yellow list; the white-list push; the audit log's lock, chain head and one INSERT
-LEADS_STATEMENTS = 16
+# receivables; the enterprises' grades; the issued guarantees; the decisions' state and this
+# institution's record (its decided targets); the page's requests with their enterprises; the
+# products named; the yellow list; the white-list push; the audit log's lock, chain head and one INSERT
+LEADS_STATEMENTS = 15
 
 
 def reference_leads(institution_id: int) -> list[tuple[int, int, float]]:
