@@ -62,6 +62,7 @@ def seed(app, enterprises: int, history: int, open_requests: int, now: datetime)
 
     from bench.bureau import generate, seed_parties
     from marketplace.extensions import db
+    from marketplace.supermarket import decision_records
 
     rng = random.Random(SEED)
     with app.app_context():
@@ -72,6 +73,7 @@ def seed(app, enterprises: int, history: int, open_requests: int, now: datetime)
         add_products(app, bank)
         db.session.commit()
         states = generate(app, parties, history, now, rng)
+        decision_records.rebuild()  # the matcher's institution records (offers and declines came by COPY)
         db.session.commit()
         connection = db.session.connection().connection.driver_connection
         copy_open_requests(connection, rng, parties.applicants, open_requests, now)

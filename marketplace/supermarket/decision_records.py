@@ -74,7 +74,8 @@ def rebuild(connection=None) -> int:
     target = connection or db.session
     table = TargetDecision.__table__
     target.execute(delete(table))
-    return target.execute(insert(table).from_select(_COLUMNS, decided_targets())).rowcount or 0
+    target.execute(insert(table).from_select(_COLUMNS, decided_targets()))
+    return target.execute(select(func.count()).select_from(table)).scalar_one()  # rowcount: -1 for INSERT ... SELECT
 
 
 def _changed(instance, attribute: str) -> bool:
