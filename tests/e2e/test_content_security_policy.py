@@ -28,6 +28,7 @@ def _open_all(browser, base_url, paths, sign_in_as=None):
         statuses[path] = response.status if response else None
         csp = response.headers.get("content-security-policy", "") if response else ""
         assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+        assert "'unsafe-inline'" not in csp.split("style-src")[1].split(";")[0]
     context.close()
     return seen, statuses
 
