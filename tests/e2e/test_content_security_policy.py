@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import is_csp_violation
+from tests.e2e.test_dispatch_meeting import stuck_case  # noqa: F401  (a fixture)
 from tests.e2e.test_officer_day import routed_case, sign_in  # noqa: F401  (routed_case is a fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -71,3 +72,26 @@ def test_a_dismissed_confirmation_posts_nothing(browser, live_server, routed_cas
     assert page.url.endswith(f"/financing/{request_id}")
     assert page.get_by_test_id("withdraw-request").is_visible()  # still withdrawable: nothing was posted
     context.close()
+
+
+def test_the_bureaus_pages_and_charts_run_under_the_policy(browser, live_server, stuck_case):  # noqa: F811
+    """The coordinator's pages, styled by classes only (style-src without 'unsafe-inline'): no
+    violation, and each dashboard chart's box takes its height from its class."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    violations = []
+    page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
+            if is_csp_violation(message.text) else None)
+    sign_in(page, live_server, stuck_case["coordinator"], stuck_case["coordinator_secret"])
+    statuses = {}
+    for path in ("/bureau/stuck", "/bureau/requests", "/bureau/meetings/", "/bureau/reports/", "/bureau/dashboard"):
+        response = page.goto(live_server + path)
+        page.wait_for_load_state("networkidle")
+        statuses[path] = response.status if response else None
+    heights = page.eval_on_selector_all(".chart-frame", "boxes => boxes.map(b => b.getBoundingClientRect().height)")
+    canvases = page.eval_on_selector_all(".chart-frame canvas", "cs => cs.map(c => c.getBoundingClientRect().height)")
+    context.close()
+    assert violations == [] and set(statuses.values()) == {200}, (violations, statuses)
+    assert heights and all(h in (220, 260, 300) for h in heights), heights
+    assert canvases == heights  # Chart.js drew each chart to its box
