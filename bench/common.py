@@ -3,7 +3,10 @@ description printed with the figures, and timing an action over runs."""
 
 from __future__ import annotations
 
+import os
 import platform
+import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -51,3 +54,15 @@ def timed(action, runs: int, warmup: int = 0) -> list[float]:
         action()
         times.append(time.perf_counter() - start)
     return times
+
+
+def stop_server(server: subprocess.Popen, grace: float = 45) -> None:
+    """Stop a server started in its own session (gunicorn and its workers): SIGTERM to the group,
+    then SIGKILL if it is still there after `grace` seconds (gunicorn's graceful timeout is 30 s;
+    a master still booting its workers may not answer in time)."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)

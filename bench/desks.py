@@ -34,7 +34,6 @@ import platform
 import re
 import resource
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -48,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import create_database  # noqa: E402
+from bench.common import create_database, stop_server  # noqa: E402
 
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432")
 DATABASE = "bench_desks"
@@ -294,11 +293,6 @@ def start_server(root: Path, port: int, env: dict, instance: str, name: str):
         stop_server(server)
         raise
     return server, base
-
-
-def stop_server(server) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
-    server.wait(timeout=30)
 
 
 def endpoints_of(base: str, cookie: str, token: str) -> list[tuple[str, str, dict]]:

@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import cpu_model, create_database, memory_gb  # noqa: E402
+from bench.common import cpu_model, create_database, memory_gb, stop_server  # noqa: E402
 from bench.desks import (  # noqa: E402
     AUDIT_KEY,
     ENCRYPTION_KEY,
@@ -146,8 +146,7 @@ def run_http(url: str, args, instance: str) -> list[dict]:
         subprocess.run(locust + ["-t", f"{args.duration}s", "--csv", str(prefix)], cwd=ROOT, env=env, check=True,
                        capture_output=True)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_server(server)
     with open(f"{prefix}_failures.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             print(f"failures: {row['Method']} {row['Name']}: {row['Error']} x{row['Occurrences']}")
@@ -275,6 +274,8 @@ def main() -> None:
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-celery", action="store_true")
     args = parser.parse_args()
+    if not args.skip_http and not Path(sys.executable).with_name("locust").exists():
+        raise SystemExit("locust is missing: pip install -e '.[bench]' (`make bench` installs it)")
     instance = tempfile.mkdtemp(prefix="bench-load-")
     print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, {memory_gb():.0f} GiB; load {os.getloadavg()}")
     report = {"machine": platform.platform(), "cpus": os.cpu_count(), "database": args.database}

@@ -82,9 +82,16 @@ def _changed(instance, attribute: str) -> bool:
     return inspect(instance).attrs[attribute].history.has_changes()
 
 
+def _routed_again(target: RequestTarget) -> bool:
+    """Its routing moment moved from one moment to another: only a target routed before can hold
+    decisions (one routed for the first time, as every verification routes, has none to count)."""
+    history = inspect(target).attrs.routed_at.history
+    return history.has_changes() and any(moment is not None for moment in history.deleted)
+
+
 def _touched_targets(session: Session) -> set[int]:
     """Targets whose first decision this flush may have changed: a new decline, an offer new
-    and approved or approved now, a target routed anew."""
+    and approved or approved now, a target routed again."""
     from marketplace.desks.models import Decline, Offer
 
     touched = set()
@@ -94,7 +101,7 @@ def _touched_targets(session: Session) -> set[int]:
     for instance in session.dirty:
         if isinstance(instance, Offer) and _changed(instance, "approved_at"):
             touched.add(instance.target_id)
-        elif isinstance(instance, RequestTarget) and _changed(instance, "routed_at"):
+        elif isinstance(instance, RequestTarget) and _routed_again(instance):
             touched.add(instance.id)
     return touched
 
