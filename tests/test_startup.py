@@ -214,3 +214,32 @@ def test_the_task_modules_are_imported_by_the_worker_not_by_every_process(bare_i
 
     assert bare_import["task_modules_loaded"] == ["marketplace.outbox"]  # a model module too
     assert set(TASK_MODULES) <= set(bare_import["worker_imports"])  # Celery's `imports`: the worker's
+
+
+def test_statements_parse_and_verify_offline_run_without_building_the_app(tmp_path):
+    """Both are `flask.commands` entry points (pyproject.toml): flask runs them before it would
+    import `--app wsgi`, so neither the models nor the app are imported (start-up is flask's)."""
+    from tests.verification.test_verify_cli import (
+        AS_OF_TEXT,
+        ENTERPRISE,
+        ENTERPRISE_USCC,
+        good_receivables,
+        receivables_csv,
+        statement_csv,
+    )
+
+    flask = [sys.executable, "-X", "importtime", "-m", "flask", "--app", "wsgi"]
+    parse = _run([*flask, "statements", "parse", str(ROOT / "tests" / "fixtures" / "statements" / "icbc_gbk.csv"),
+                  "--json"], tmp_path)
+    assert parse.returncode == 0, parse.stderr
+    assert json.loads(parse.stdout)["row_count"] > 0
+    verify = _run([*flask, "verify", "offline", "--statement", str(statement_csv(tmp_path / "s.csv")),
+                   "--receivables", str(receivables_csv(tmp_path / "r.csv", good_receivables())),
+                   "--enterprise-name", ENTERPRISE, "--enterprise-uscc", ENTERPRISE_USCC,
+                   "--amount", "200000", "--as-of", AS_OF_TEXT, "--json"], tmp_path)
+    assert verify.returncode == 0, verify.stderr
+    assert json.loads(verify.stdout)["classification"] == "excellent"
+    for completed in (parse, verify):
+        imported = {line.rsplit("|", 1)[-1].strip() for line in completed.stderr.splitlines() if "|" in line}
+        assert "workflows.verification.statements" in imported  # -X importtime's lines were read
+        assert not {"wsgi", "marketplace.models", "marketplace.extensions", "flask_sqlalchemy"} & imported

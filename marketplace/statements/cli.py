@@ -8,7 +8,8 @@ message_en: what the parser noticed without rejecting the file, such as a masked
 Exit status 0 when the file is accepted, 1 when it is rejected (the JSON, with the errors, is
 printed all the same).
 
-Imports are kept inside the command: `flask --app wsgi` already imports the whole app.
+No app is built for it (a `flask.commands` entry point, see below); the parser is imported when
+the command runs.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from operator import attrgetter
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
-statements_cli = AppGroup("statements", help="Bank statement files (对账单).")
+# A plain click group, not an AppGroup: its commands need no app, so they run without building
+# one. Registered as a `flask.commands` entry point (pyproject.toml), which flask finds before it
+# would load `--app wsgi`: the start-up is flask's alone (docs/performance.md, "Start-up").
+statements_cli = click.Group("statements", help="Bank statement files (对账单).")
 
 
 @statements_cli.command("parse")
@@ -33,8 +36,8 @@ def parse_command(file: Path, as_json: bool) -> None:
     """Parse a statement file and print what it contains, or why it is rejected."""
     from workflows.verification.statements import parse_statement
 
-    # The app's import left a large heap; the collector's full passes over it would cost more
-    # than the parse of a big file. Nothing here makes reference cycles worth collecting.
+    # A big file makes hundreds of thousands of objects that live to the end; the collector's
+    # passes over them would cost more than the parse. Nothing here makes cycles worth collecting.
     collecting = gc.isenabled()
     gc.disable()
     try:

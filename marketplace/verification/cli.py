@@ -42,9 +42,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
-verify_cli = AppGroup("verify", help="Cash-flow verification (asset-quality policy).")
+# A plain click group, not an AppGroup: its commands need no app, so they run without building
+# one. Registered as a `flask.commands` entry point (pyproject.toml), which flask finds before it
+# would load `--app wsgi`: the start-up is flask's alone (docs/performance.md, "Start-up").
+verify_cli = click.Group("verify", help="Cash-flow verification (asset-quality policy).")
 
 
 def _amount(ctx, param, value: str) -> Decimal:
