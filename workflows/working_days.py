@@ -191,6 +191,7 @@ class WorkingCalendar:
             raise ValueError(f"unknown calendar packages {sorted(unknown)}")
         self.tz = tz
         self._decided: dict[date, tuple[bool, str]] = {}  # below the table, per day (a few thousand at most)
+        self._year_counts: dict[int, list[int]] = {}  # working days before each day of a year
 
     # ---- days ------------------------------------------------------------------------------
 
@@ -300,21 +301,44 @@ class WorkingCalendar:
         raise ValueError(f"no working day within {MAX_SCAN_DAYS} days of {start}: check the working-day table")
 
     def working_time_between(self, start: datetime, end: datetime) -> timedelta:
-        """The working time from `start` to `end` (negative when `end` comes first)."""
+        """The working time from `start` to `end` (negative when `end` comes first): the working
+        part of the first and the last day, and the whole days between counted by year."""
         if end < start:
             return -self.working_time_between(end, start)
         a, _ = self._local(start)
         b, _ = self._local(end)
+        first, last = a.date(), b.date()
+        if first == last:
+            return b - a if self.is_working_day(first) else timedelta(0)
         total = timedelta(0)
-        day = a.date()
-        while day <= b.date():
-            if self.is_working_day(day):
-                low = max(a, datetime.combine(day, time()))
-                high = min(b, datetime.combine(day + DAY, time()))
-                if high > low:
-                    total += high - low
-            day += DAY
-        return total
+        if self.is_working_day(first):
+            total += datetime.combine(first + DAY, time()) - a
+        if self.is_working_day(last):
+            total += b - datetime.combine(last, time())
+        return total + DAY * self.working_days_from_to(first + DAY, last - DAY)
+
+    def working_days_from_to(self, first: date, last: date) -> int:
+        """How many working days from `first` to `last`, both included (0 when last < first)."""
+        count = 0
+        for year in range(first.year, last.year + 1):
+            before = self._working_days_before(year)
+            low = first.timetuple().tm_yday if year == first.year else 1
+            high = last.timetuple().tm_yday if year == last.year else len(before) - 1
+            count += before[high] - before[low - 1]
+        return count
+
+    def _working_days_before(self, year: int) -> list[int]:
+        """[0, working days among the year's first day, among its first two, ...]: one pass over
+        the year, kept (a stuck list measures hundreds of requests stuck for months)."""
+        counts = self._year_counts.get(year)
+        if counts is None:
+            counts, day, seen = [0], date(year, 1, 1), 0
+            while day.year == year:
+                seen += self.is_working_day(day)
+                counts.append(seen)
+                day += DAY
+            self._year_counts[year] = counts
+        return counts
 
     def _local(self, moment: datetime) -> tuple[datetime, Callable[[datetime], datetime]]:
         """Naive local wall time, and how to turn a result back into the caller's kind."""

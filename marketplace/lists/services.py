@@ -358,14 +358,15 @@ def is_yellow_listed(enterprise_id: int | None) -> bool:
 
 def yellow_request_ids_for_request() -> frozenset[int]:
     """The ids of financing requests whose enterprise is currently yellow-listed, read once per
-    request (for lists that carry a request id but not the enterprise's, e.g. the stuck list)."""
-    query = select(FinancingRequest.id).where(FinancingRequest.enterprise_id.in_(_current_yellow()))
-    if not has_app_context():
-        return frozenset(db.session.scalars(query))
-    cached = g.get(_YELLOW_REQUESTS_CACHE)
+    request (for lists that carry a request id but not the enterprise's, e.g. the stuck list).
+    The statement is built on a miss only: building it (an aliased subquery) took 2.5 ms, and the
+    stuck list asks once per row shown."""
+    cached = g.get(_YELLOW_REQUESTS_CACHE) if has_app_context() else None
     if cached is None:
-        cached = frozenset(db.session.scalars(query))
-        setattr(g, _YELLOW_REQUESTS_CACHE, cached)
+        cached = frozenset(db.session.scalars(
+            select(FinancingRequest.id).where(FinancingRequest.enterprise_id.in_(_current_yellow()))))
+        if has_app_context():
+            setattr(g, _YELLOW_REQUESTS_CACHE, cached)
     return cached
 
 

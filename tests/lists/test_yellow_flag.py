@@ -88,6 +88,17 @@ def test_a_page_reads_the_yellow_list_once_however_many_enterprises_it_shows(app
     assert len(statements) == 1
 
 
+def test_the_stuck_lists_flag_reads_and_builds_its_statement_once_a_request(app, world, yellow_case, monkeypatch):
+    """Asked once per row shown: one statement, built once (building it cost 2.5 ms a row)."""
+    built = []
+    current = services._current_yellow
+    monkeypatch.setattr(services, "_current_yellow", lambda: built.append(1) or current())
+    with statements_run() as run, app.test_request_context():
+        flags = [services.yellow_request_ids_for_request() for _ in range(50)]
+    assert all(yellow_case.request.id in found for found in flags)
+    assert len(built) == 1 and len([s for s in run if "list_memberships" in s]) == 1
+
+
 def test_bank_and_guarantor_staff_see_the_published_lists_with_masked_codes(app, login, world):
     with app.test_request_context():
         enterprise = EnterpriseFactory(name="苏州白名单测试有限公司")

@@ -258,3 +258,39 @@ def test_the_deadline_is_the_first_moment_the_working_time_is_used_up(start, min
     if amount:
         assert cal.is_working_day((due - timedelta(microseconds=1)).date())
         assert cal.working_time_between(start, due - timedelta(microseconds=1)) < amount
+
+
+def day_by_day(cal: WorkingCalendar, start: datetime, end: datetime) -> timedelta:
+    """working_time_between as it was first written: every day from start to end, one by one."""
+    if end < start:
+        return -day_by_day(cal, end, start)
+    a, b = (m.astimezone(SHANGHAI).replace(tzinfo=None) if m.tzinfo else m for m in (start, end))
+    total, day = timedelta(0), a.date()
+    while day <= b.date():
+        if cal.is_working_day(day):
+            low = max(a, datetime.combine(day, datetime.min.time()))
+            high = min(b, datetime.combine(day + timedelta(days=1), datetime.min.time()))
+            total += max(high - low, timedelta(0))
+        day += timedelta(days=1)
+    return total
+
+
+WIDE = st.datetimes(min_value=datetime(2023, 6, 1), max_value=datetime(2028, 6, 1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=WIDE, end=WIDE, aware=st.booleans())
+def test_the_whole_days_counted_by_year_give_the_day_by_day_sum(start, end, aware):
+    """Spans of months and years (a stuck list measures them) counted from each year's running
+    total of working days, across the table's year, the packages' and Monday-to-Friday's."""
+    cal = WorkingCalendar(TABLE_2027)
+    if aware:
+        start, end = start.replace(tzinfo=UTC), end.replace(tzinfo=UTC)
+    assert cal.working_time_between(start, end) == day_by_day(cal, start, end)
+
+
+def test_working_days_from_to_counts_both_ends_and_nothing_backwards():
+    assert CAL.working_days_from_to(d("2026-09-28"), d("2026-10-11")) == 6  # Mon 28 - Wed 30, Thu 8 - Sat 10 (make-up)
+    assert CAL.working_days_from_to(d("2026-10-01"), d("2026-10-07")) == 0
+    assert CAL.working_days_from_to(d("2026-10-09"), d("2026-10-08")) == 0
+    assert CAL.working_days_from_to(d("2025-12-31"), d("2026-01-05")) == 3  # Wed 31, (1-3 holiday), Sun 4 make-up, Mon 5
