@@ -13,7 +13,9 @@ from tests.e2e.test_officer_day import routed_case, sign_in  # noqa: F401  (rout
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
-def _open_all(browser, base_url, paths, sign_in_as=None):
+def _open_all(browser, base_url, paths, sign_in_as=None, then=None):
+    """Open `paths` in one signed-in context; the CSP violations logged and each page's status
+    (and what `then(page)` returns on the last page, when given)."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
@@ -30,8 +32,9 @@ def _open_all(browser, base_url, paths, sign_in_as=None):
         csp = response.headers.get("content-security-policy", "") if response else ""
         assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
         assert "'unsafe-inline'" not in csp.split("style-src")[1].split(";")[0]
+    looked = then(page) if then else None
     context.close()
-    return seen, statuses
+    return (seen, statuses) if then is None else (seen, statuses, looked)
 
 
 def test_public_and_enterprise_and_officer_pages_run_under_the_policy(browser, live_server, routed_case):  # noqa: F811
@@ -77,21 +80,14 @@ def test_a_dismissed_confirmation_posts_nothing(browser, live_server, routed_cas
 def test_the_bureaus_pages_and_charts_run_under_the_policy(browser, live_server, stuck_case):  # noqa: F811
     """The coordinator's pages, styled by classes only (style-src without 'unsafe-inline'): no
     violation, and each dashboard chart's box takes its height from its class."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    violations = []
-    page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
-            if is_csp_violation(message.text) else None)
-    sign_in(page, live_server, stuck_case["coordinator"], stuck_case["coordinator_secret"])
-    statuses = {}
-    for path in ("/bureau/stuck", "/bureau/requests", "/bureau/meetings/", "/bureau/reports/", "/bureau/dashboard"):
-        response = page.goto(live_server + path)
-        page.wait_for_load_state("networkidle")
-        statuses[path] = response.status if response else None
-    heights = page.eval_on_selector_all(".chart-frame", "boxes => boxes.map(b => b.getBoundingClientRect().height)")
-    canvases = page.eval_on_selector_all(".chart-frame canvas", "cs => cs.map(c => c.getBoundingClientRect().height)")
-    context.close()
+    def chart_heights(page):
+        return (page.eval_on_selector_all(".chart-frame", "boxes => boxes.map(b => b.getBoundingClientRect().height)"),
+                page.eval_on_selector_all(".chart-frame canvas", "cs => cs.map(c => c.getBoundingClientRect().height)"))
+
+    violations, statuses, (heights, canvases) = _open_all(
+        browser, live_server, ["/bureau/stuck", "/bureau/requests", "/bureau/meetings/", "/bureau/reports/",
+                               "/bureau/dashboard"],
+        sign_in_as=(stuck_case["coordinator"], stuck_case["coordinator_secret"]), then=chart_heights)
     assert violations == [] and set(statuses.values()) == {200}, (violations, statuses)
     assert heights and all(h in (220, 260, 300) for h in heights), heights
     assert canvases == heights  # Chart.js drew each chart to its box
