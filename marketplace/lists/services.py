@@ -361,11 +361,12 @@ def yellow_request_ids_for_request() -> frozenset[int]:
     request (for lists that carry a request id but not the enterprise's, e.g. the stuck list).
     The statement is built on a miss only: building it (an aliased subquery) took 2.5 ms, and the
     stuck list asks once per row shown."""
-    cached = g.get(_YELLOW_REQUESTS_CACHE) if has_app_context() else None
+    in_context = has_app_context()
+    cached = g.get(_YELLOW_REQUESTS_CACHE) if in_context else None
     if cached is None:
         cached = frozenset(db.session.scalars(
             select(FinancingRequest.id).where(FinancingRequest.enterprise_id.in_(_current_yellow()))))
-        if has_app_context():
+        if in_context:
             setattr(g, _YELLOW_REQUESTS_CACHE, cached)
     return cached
 

@@ -78,10 +78,6 @@ def rebuild(connection=None) -> int:
     return target.execute(select(func.count()).select_from(table)).scalar_one()  # rowcount: -1 for INSERT ... SELECT
 
 
-def _changed(instance, attribute: str) -> bool:
-    return inspect(instance).attrs[attribute].history.has_changes()
-
-
 def _routed_again(target: RequestTarget) -> bool:
     """Its routing moment moved from one moment to another: only a target routed before can hold
     decisions (one routed for the first time, as every verification routes, has none to count)."""
@@ -99,7 +95,7 @@ def _touched_targets(session: Session) -> set[int]:
         if isinstance(instance, Decline) or (isinstance(instance, Offer) and instance.approved_at is not None):
             touched.add(instance.target_id)
     for instance in session.dirty:
-        if isinstance(instance, Offer) and _changed(instance, "approved_at"):
+        if isinstance(instance, Offer) and inspect(instance).attrs.approved_at.history.has_changes():
             touched.add(instance.target_id)
         elif isinstance(instance, RequestTarget) and _routed_again(instance):
             touched.add(instance.id)

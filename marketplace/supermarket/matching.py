@@ -162,10 +162,10 @@ def _computed_records(institution_ids: tuple[int, ...] | None) -> dict[int, Inst
     which has no percentile_cont, hands the rows over (the embedded database is small)."""
     decided = TargetDecision.__table__.c
     where = () if institution_ids is None else (decided.institution_id.in_(institution_ids),)
-    offered = func.count().filter(decided.offered)
     if db.session.get_bind().dialect.name == "postgresql":
         rows = db.session.execute(
-            select(decided.institution_id, func.percentile_cont(0.5).within_group(decided.days), offered, func.count())
+            select(decided.institution_id, func.percentile_cont(0.5).within_group(decided.days),
+                   func.count().filter(decided.offered), func.count())
             .where(*where).group_by(decided.institution_id))
         return {institution_id: InstitutionRecord(institution_id, float(days), offers / count)
                 for institution_id, days, offers, count in rows}
