@@ -196,9 +196,21 @@ def _production_env(tmp_path, **missing_or_set) -> dict:
 def test_flask_exits_non_zero_naming_the_missing_setting(tmp_path):
     result = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "current"], cwd=ROOT,
                             env=_production_env(tmp_path), capture_output=True, text=True, timeout=180)
-    assert result.returncode != 0
+    assert result.returncode == 1
     assert "FLASK_PUBLIC_BASE_URL" in result.stderr
     assert "FLASK_SECRET_KEY" not in result.stderr.split("Refusing")[-1]  # what is set is not named
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.no_db
+@pytest.mark.parametrize("program", ["worker", "beat"])
+def test_celery_exits_non_zero_naming_the_missing_setting(tmp_path, program):
+    env = _production_env(tmp_path, FLASK_ENCRYPTION_KEY=None)
+    result = subprocess.run([str(BIN / "celery"), "-A", "wsgi.celery", program], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 1
+    assert "Error: Refusing to start in production without FLASK_ENCRYPTION_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.no_db
