@@ -76,14 +76,34 @@ def as_utc(moment: datetime | str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _server_spoke(dbapi_connection) -> bool:
+    """Whether the server sent something on an idle connection: between transactions it sends
+    nothing unless it is ending the session (a terminated backend, a restart or failover, an
+    idle-session timeout: an error message and the socket closed), so a readable socket means a
+    connection to replace. A zero-timeout poll(), a few microseconds. A driver without a socket
+    (SQLite) never has anything to say."""
+    import select
+
+    try:
+        descriptor = dbapi_connection.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    poller = select.poll()
+    poller.register(descriptor, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
+
+
 def ping_after_idle(engine, idle_seconds: float) -> None:
     """Check a pooled connection before use only when it sat idle in the pool for more than
-    `idle_seconds`, instead of on every checkout as `pool_pre_ping` does (a round trip, about
-    0.1 ms of each side's CPU, on every request). A connection used a moment ago is as alive as
-    a ping would prove it. A dead one (the server restarted, a proxy or firewall dropped it
-    while idle) fails the ping: the pool then discards it and every connection older than it,
-    and hands out a new one, as pre-ping does. A brand-new connection is not pinged.
-    `idle_seconds` 0 pings on every checkout."""
+    `idle_seconds`, or when the server sent something on it meanwhile, instead of on every
+    checkout as `pool_pre_ping` does (a round trip, about 0.1 ms of each side's CPU, on every
+    request). A connection used a moment ago on which the server said nothing is as alive as a
+    ping would prove it; one the server closed (a terminated backend, a restart or failover)
+    has the server's goodbye waiting on its socket, which a zero-timeout poll sees. A dead one
+    fails the ping: the pool then discards it and every connection older than it, and hands out
+    a new one, as pre-ping does. A brand-new connection is not pinged. `idle_seconds` 0 pings
+    on every checkout. Left uncaught: a connection that died in the last `idle_seconds` without
+    a word from the server (a network path cut silently); its statement fails once."""
     import time
 
     from sqlalchemy import event, exc
@@ -98,11 +118,13 @@ def ping_after_idle(engine, idle_seconds: float) -> None:
     @event.listens_for(engine, "checkout")
     def _ping_if_idle(dbapi_connection, record, proxy) -> None:
         checked_in_at = record.info.get("checked_in_at")  # none yet: connected just now
-        if checked_in_at is None or time.monotonic() - checked_in_at <= idle_seconds:
+        if checked_in_at is None:
+            return
+        if time.monotonic() - checked_in_at <= idle_seconds and not _server_spoke(dbapi_connection):
             return
         try:
             dialect.do_ping(dbapi_connection)
         except dialect.loaded_dbapi.Error as error:
             if dialect.is_disconnect(error, dbapi_connection, None):
-                raise exc.InvalidatePoolError(f"ping after {idle_seconds} s idle failed: {error}") from error
+                raise exc.InvalidatePoolError(f"ping before use failed: {error}") from error
             raise

@@ -48,17 +48,41 @@ def test_connection_killed_while_idle_is_replaced_transparently(engine, database
     assert _backend_pid(engine) == second  # the new connection is the pool's from now on
 
 
-def test_connection_used_a_moment_ago_is_not_pinged(engine, database_url):
-    """Within the idle window no ping is sent: a connection killed in that window fails the one
-    statement that finds it dead, and the pool replaces it for the next checkout."""
+def test_connection_used_a_moment_ago_is_not_pinged(engine, monkeypatch):
+    """Within the idle window, and with nothing from the server on the socket, no ping is sent."""
+    ping_after_idle(engine, 60)
+    first = _backend_pid(engine)
+    pings = []
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda dbapi_connection: pings.append(1) or True)
+
+    assert _backend_pid(engine) == first
+    assert pings == []
+
+
+def test_connection_the_server_closed_a_moment_ago_is_replaced_transparently(engine, database_url):
+    """Within the idle window a connection whose backend was terminated (a restart, a failover,
+    an administrator) has the server's goodbye on its socket: the checkout sees it, pings,
+    and the pool reconnects before any statement fails."""
     ping_after_idle(engine, 60)
     first = _backend_pid(engine)
     _terminate(database_url, first)
 
-    with pytest.raises(exc.OperationalError):
-        _backend_pid(engine)
+    second = _backend_pid(engine)
 
-    assert _backend_pid(engine) != first
+    assert second != first
+    assert _backend_pid(engine) == second
+
+
+def test_a_connection_without_a_socket_is_never_polled(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}", pool_size=1, max_overflow=0)
+    try:
+        ping_after_idle(engine, 60)
+        with engine.connect() as connection:
+            connection.scalar(text("SELECT 1"))
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT 2")) == 2
+    finally:
+        engine.dispose()
 
 
 def test_ping_errors_that_are_not_disconnects_propagate(engine, monkeypatch):
