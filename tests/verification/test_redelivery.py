@@ -88,6 +88,17 @@ def _worker_setup(testrun_uid, worker_id, tmp_path_factory, app, transport_optio
     drop_database(name)
 
 
+def broker_drained(celery_config: dict) -> bool:
+    """Nothing left to deliver or to deliver again: the queue's list is empty and no message is
+    unacknowledged (the tasks ack late, so a message leaves the unacked hash only once its run
+    finished, and kombu moves one back to the queue in a transaction)."""
+    import redis
+
+    prefix = celery_config["broker_transport_options"]["global_keyprefix"]
+    client = redis.Redis.from_url(REDIS_URL)
+    return client.llen(prefix + celery_config["task_default_queue"]) == 0 and client.hlen(prefix + "unacked") == 0
+
+
 def _flush_redis(prefix: str) -> None:
     import redis
 
@@ -183,7 +194,8 @@ def test_a_worker_killed_mid_verification_leaves_one_report_and_one_notification
     second = start_worker(env, queue, "second", pause=0)
     try:
         wait_for(lambda: state() == "routed_to_bank", 90, "the redelivered task to finish", second)
-        time.sleep(6)  # past another visibility timeout: nothing more is redelivered and run
+        # every copy of the message delivered and acknowledged: none can come back and run again
+        wait_for(lambda: broker_drained(celery_config), 30, "the broker to hold nothing unacknowledged", second)
         reports, told = counts()
     finally:
         log = stop(second)
@@ -237,6 +249,7 @@ def test_a_worker_killed_mid_verification_is_recovered_by_the_sweeper_not_the_vi
         printed = wait_until_ready(second)
         time.sleep(2)  # the restarted worker consumes: the unacked message does not come back
         assert state_and_reports() == ("verifying", 0)
+        assert not broker_drained(celery_config)  # the killed worker's message, still unacknowledged
         with worker_app.app_context(), worker_app.test_request_context():
             stale = OutboxMessage.created_at - literal(timedelta(minutes=10), Interval())
             db.session.execute(update(OutboxMessage).values(created_at=stale))  # ten minutes later
