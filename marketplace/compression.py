@@ -4,11 +4,19 @@ A small `after_request` hook rather than a library: only gzip (every browser acc
 would need a compiled extension), only bodies already in memory. Streamed answers and files sent
 with `send_file` (uploads, PDFs, static files) pass untouched, and so does anything already
 encoded. Bodies under `COMPRESS_MIN_BYTES` are not worth the header and the CPU.
+
+BREACH (guessing a secret in a page, a CSRF token or a masked ID number, from the compressed
+size of answers to requests another site makes the victim's browser send, with a guess
+reflected in each) needs those requests to come from the attacker's page. So an answer to a
+request another site started is sent uncompressed: the browser says so in `Sec-Fetch-Site`
+(cross-site or same-site; a link followed on our own pages, a bookmark or a typed address say
+same-origin or none), and for a browser too old to send it, a Referer naming another host says it.
 """
 
 from __future__ import annotations
 
 import gzip
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
 
@@ -26,6 +34,15 @@ def _accepts_gzip() -> bool:
     return request.accept_encodings.quality("gzip") > 0
 
 
+def _started_by_another_site() -> bool:
+    """Whether another site's page made the browser send this request (see BREACH above)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    referrer = request.referrer
+    return bool(referrer) and urlsplit(referrer).netloc.lower() != request.host.lower()
+
+
 def compress_response(response: Response) -> Response:
     """after_request: gzip the body when the type is text-like, the client accepts gzip and the
     body is held in memory and large enough. Sets Vary: Accept-Encoding on every compressible
@@ -35,7 +52,7 @@ def compress_response(response: Response) -> Response:
     response.vary.add("Accept-Encoding")
     if (response.direct_passthrough or response.is_streamed or "Content-Encoding" in response.headers
             or response.status_code < 200 or response.status_code in (204, 206, 304)
-            or request.method == "HEAD" or not _accepts_gzip()):
+            or request.method == "HEAD" or not _accepts_gzip() or _started_by_another_site()):
         return response
     body = response.get_data()
     if len(body) < current_app.config.get("COMPRESS_MIN_BYTES", DEFAULT_MIN_BYTES):

@@ -43,6 +43,28 @@ def test_no_gzip_for_a_client_that_does_not_accept_it(client, accept):
     assert "金融超市" in answer.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},  # another subdomain: not ours to trust
+    {"Referer": "https://attacker.example/page"},  # a browser without Fetch Metadata
+])
+def test_no_gzip_for_a_request_another_site_started(client, headers):
+    """BREACH: the attacker's page must not learn a secret from compressed sizes, so answers to
+    requests it makes the browser send go uncompressed."""
+    answer = client.get("/market", headers=GZIP | headers)
+    assert answer.status_code == 200
+    assert "Content-Encoding" not in answer.headers
+    assert "金融超市" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"}, {"Referer": "http://localhost/dashboard"}, {},
+])
+def test_gzip_for_our_own_pages_a_bookmark_and_clients_without_a_browser(client, headers):
+    answer = client.get("/market", headers=GZIP | headers)
+    assert answer.headers["Content-Encoding"] == "gzip"
+
+
 def test_small_bodies_stay_as_they_are(client):
     answer = client.get("/healthz", headers=GZIP)
     assert answer.status_code == 200 and len(answer.data) < 1024
