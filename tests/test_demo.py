@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from marketplace import create_app, demo_data, demo_statements
+from marketplace import demo_data, demo_statements
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.roles import OrgKind, Role
 from marketplace.audit import AuditEvent, verify_chain
@@ -50,6 +50,7 @@ from marketplace.supermarket.models import (
 )
 from marketplace.verification.models import VerificationReport
 from marketplace.verification.services import reports_of
+from tests.demo_seed import get_as, seeded_demo
 from workflows.credit_model import MODEL_VERSION, SOURCES, add_years
 from workflows.financing import TERMINAL_STATES
 from workflows.identifiers import resident_id_problem, uscc_problem
@@ -73,23 +74,11 @@ def db_session():
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     """One seeded app for the module (seeding hashes ~35 passwords); tests only read it."""
-    tmp_path = tmp_path_factory.mktemp("demo")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/demo.db", "SECRET_KEY": "x",
-                      "AUDIT_KEY": AUDIT_KEY}, instance_path=str(tmp_path))
-    lines: list[str] = []
-    with app.app_context():
-        seed(reset=True, echo=lines.append)
-        yield app, "\n".join(lines)
-        db.session.remove()
+    yield from seeded_demo(tmp_path_factory, AUDIT_KEY)
 
 
 def _get(app, user: User, path: str):
-    """GET `path` signed in as `user`, in an app context of its own (Flask-Login keeps the user on g)."""
-    with app.app_context():
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"], session["_fresh"] = user.get_id(), True
-        return client.get(path)
+    return get_as(app, user, path)
 
 
 def _admin_of(request: FinancingRequest) -> User:

@@ -38,6 +38,7 @@ def institutions():
         select(Organisation).where(Organisation.kind != OrgKind.ENTERPRISE).order_by(Organisation.kind, Organisation.id)
     )
     return render_template("admin/institutions.html", page=page, kind_labels=ORG_KIND_LABELS,
+                           user_counts=management.user_counts([org.id for org in page.items]),
                            years_without_makeup_days=years_without_makeup_days())
 
 

@@ -10,7 +10,8 @@ removed by another admin (its own, or the platform's), so an organisation keeps 
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from marketplace import audit
 from marketplace.accounts import tokens
@@ -29,7 +30,8 @@ class ManagementRefused(ValueError):
 def users_query(*, term: str = "", organisation_id: int | None = None, kind: str = "",
                 status: str = "") -> Select:
     """Users matching a search (name, email or organisation name), newest organisations last."""
-    query = select(User).join(Organisation, User.organisation_id == Organisation.id)
+    query = (select(User).join(Organisation, User.organisation_id == Organisation.id)
+             .options(contains_eager(User.organisation)))  # each row names its organisation
     if organisation_id is not None:
         query = query.where(User.organisation_id == organisation_id)
     if kind:
@@ -44,6 +46,14 @@ def users_query(*, term: str = "", organisation_id: int | None = None, kind: str
         query = query.where(or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\"),
                                 Organisation.name.ilike(pattern, escape="\\")))
     return query.order_by(Organisation.id, User.id)
+
+
+def user_counts(organisation_ids: list[int]) -> dict[int, int]:
+    """How many users each organisation has (one statement for a page of organisations)."""
+    if not organisation_ids:
+        return {}
+    return dict(db.session.execute(select(User.organisation_id, func.count()).where(
+        User.organisation_id.in_(organisation_ids)).group_by(User.organisation_id)).all())
 
 
 def _refuse_self(user: User, actor: User) -> None:

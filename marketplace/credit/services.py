@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from marketplace import audit
 from marketplace.accounts.models import Organisation
@@ -202,4 +203,5 @@ def refusal_audit(provider: Organisation, user, *, channel: str, status: int, pr
 
 def provider_records_query(provider: Organisation):
     return (select(CreditRecord).where(CreditRecord.provider_org_id == provider.id)
+            .options(joinedload(CreditRecord.enterprise))  # each row names its enterprise
             .order_by(CreditRecord.received_at.desc(), CreditRecord.id.desc()))

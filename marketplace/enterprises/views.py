@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from marketplace import audit
 from marketplace.accounts import management, security, user_pages
@@ -170,7 +171,9 @@ def commitment_pdf():
 def consents():
     enterprise = current_enterprise()
     rows = db.session.scalars(
-        select(Consent).where(Consent.enterprise_id == enterprise.id).order_by(Consent.id.desc())
+        select(Consent).where(Consent.enterprise_id == enterprise.id)
+        .options(joinedload(Consent.grantee))  # each row names the institution
+        .order_by(Consent.id.desc())
     ).all()
     return render_template("enterprises/consents.html", consents=rows, today=today_shanghai(),
                            scope_labels=SCOPE_LABELS, purpose_labels=CONSENT_PURPOSE_LABELS, revoke_form=RevokeForm())

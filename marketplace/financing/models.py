@@ -96,7 +96,9 @@ class RequestPledge(db.Model):
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     request: Mapped[FinancingRequest] = relationship(back_populates="pledges")
-    receivable = relationship("Receivable")
+    # a pledge is read for its receivable (the total, the matcher's debtors, every page that lists
+    # them): loaded in the pledges' own statement rather than one statement a pledge
+    receivable = relationship("Receivable", lazy="joined", innerjoin=True)
 
 
 class WorkflowEvent(db.Model):

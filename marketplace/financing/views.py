@@ -8,6 +8,7 @@ from flask import request as flask_request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from marketplace.accounts.models import Organisation
@@ -55,6 +56,7 @@ def index():
     enterprise = current_enterprise()
     page = paginate(
         select(FinancingRequest).where(FinancingRequest.enterprise_id == enterprise.id)
+        .options(selectinload(FinancingRequest.pledges))  # each row counts its pledges
         .order_by(FinancingRequest.id.desc())
     )
     return render_template("financing/index.html", page=page)
@@ -275,7 +277,10 @@ def _products_by_id(matches) -> dict:
     ids = [m.product_id for m in matches]
     if not ids:
         return {}
-    return {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids)))}
+    # each card names the product's current terms and its institution: loaded with the products
+    query = (select(Product).where(Product.id.in_(ids))
+             .options(joinedload(Product.current_version), joinedload(Product.institution)))
+    return {p.id: p for p in db.session.scalars(query)}
 
 
 def _targets(request: FinancingRequest) -> list[RequestTarget]:

@@ -17,7 +17,7 @@ from datetime import date
 from flask import g, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, bindparam, func, select, true
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from marketplace import audit
 from marketplace.accounts.models import Organisation
@@ -265,6 +265,7 @@ def proposal_for(proposal_id: int, coordinator) -> ListProposal | None:
 
 def memberships_of(proposal: ListProposal) -> Select:
     return (select(ListMembership).join(Enterprise, Enterprise.id == ListMembership.enterprise_id)
+            .options(contains_eager(ListMembership.enterprise))  # each row names its enterprise
             .where(ListMembership.proposal_id == proposal.id)
             .order_by(ListMembership.list_kind, Enterprise.name, ListMembership.id))
 
@@ -286,7 +287,8 @@ def published() -> Select:
 
 
 def published_lists(list_kind: str | None = None, year: int | None = None) -> Select:
-    query = published().join(Enterprise, Enterprise.id == ListMembership.enterprise_id)
+    query = (published().join(Enterprise, Enterprise.id == ListMembership.enterprise_id)
+             .options(contains_eager(ListMembership.enterprise)))  # each row names its enterprise
     if list_kind:
         query = query.where(ListMembership.list_kind == list_kind)
     if year:
@@ -508,11 +510,20 @@ def latest_confirmed_month() -> date | None:
     return db.session.scalar(select(func.max(WhitelistPush.month)).where(WhitelistPush.state == "confirmed"))
 
 
+def push_entries(push: WhitelistPush) -> list[WhitelistPushEntry]:
+    """Every entry of the push with its enterprise (one statement), by grade then name."""
+    return list(db.session.scalars(
+        select(WhitelistPushEntry).join(Enterprise, Enterprise.id == WhitelistPushEntry.enterprise_id)
+        .options(contains_eager(WhitelistPushEntry.enterprise)).where(WhitelistPushEntry.push_id == push.id)
+        .order_by(WhitelistPushEntry.grade, Enterprise.name, WhitelistPushEntry.id)))
+
+
 def confirmed_push_entries(month: date | None = None) -> Select:
     """The included entries of the confirmed pushes of `month` (default: the latest confirmed)."""
     month = month or latest_confirmed_month()
     return (select(WhitelistPushEntry).join(WhitelistPush, WhitelistPush.id == WhitelistPushEntry.push_id)
             .join(Enterprise, Enterprise.id == WhitelistPushEntry.enterprise_id)
+            .options(contains_eager(WhitelistPushEntry.enterprise))  # each row names its enterprise
             .where(WhitelistPush.state == "confirmed", WhitelistPushEntry.decision == "included",
                    WhitelistPush.month == month)
             .order_by(WhitelistPushEntry.grade, Enterprise.name, WhitelistPushEntry.id))

@@ -216,7 +216,7 @@ def propose_push():
 
 
 def _push_page(push, form=None, status: int = 200):
-    entries = sorted(push.entries, key=lambda e: (e.grade, e.enterprise.name, e.id))
+    entries = services.push_entries(push)
     return render_template("lists/push.html", push=push, entries=entries,
                            decision_form=form or EntryDecisionForm(formdata=None), **_common()), status
 
@@ -269,11 +269,14 @@ def institution_lists():
         flash(_errors(form), "danger")
         form = ListFilterForm(formdata=None)
     page = paginate(services.published_lists(form.kind.data or None, form.year.data))
-    for membership in page.items:
-        audit.record_credit_read(membership.enterprise_id, "credit_list", purpose="published credit lists",
-                                 list_kind=membership.list_kind, year=membership.year)
+    html = render_template("lists/institution_lists.html", page=page, form=form, **_common())
+    # what the page shows is what was read: logged (and committed) before the page is sent; after
+    # rendering, as the commit expires the rows the template reads
+    audit.record_credit_reads("credit_list", "published credit lists", [
+        (membership.enterprise_id, {"list_kind": membership.list_kind, "year": membership.year})
+        for membership in page.items])
     db.session.commit()
-    return render_template("lists/institution_lists.html", page=page, form=form, **_common())
+    return html
 
 
 def _whitelist_month(form: MonthFilterForm) -> date | None:
@@ -287,23 +290,28 @@ def whitelist():
     form = MonthFilterForm(request.args)
     month = _whitelist_month(form)
     page = paginate(services.confirmed_push_entries(month))
-    for entry in page.items:
-        audit.record_credit_read(entry.enterprise_id, "whitelist_push", purpose="white-list push review",
-                                 month=month.isoformat() if month else None)
+    html = render_template("lists/whitelist.html", page=page, month=month, form=form, **_common())
+    _log_whitelist_reads(page.items, month, "white-list push review")
     db.session.commit()
-    return render_template("lists/whitelist.html", page=page, month=month, form=form, **_common())
+    return html
+
+
+def _log_whitelist_reads(entries: list[WhitelistPushEntry], month: date | None, purpose: str) -> None:
+    """Each enterprise of the push shown or downloaded is a credit-data read (logged after the page
+    or file is made: the commit that follows expires the rows they read)."""
+    details = {"month": month.isoformat() if month else None}
+    audit.record_credit_reads("whitelist_push", purpose, [(entry.enterprise_id, details) for entry in entries])
 
 
 @bp.get("/institution/whitelist.xlsx")
 def whitelist_download():
     month = _whitelist_month(MonthFilterForm(request.args))
     entries = list(db.session.scalars(services.confirmed_push_entries(month)))
-    for entry in entries:
-        audit.record_credit_read(entry.enterprise_id, "whitelist_push", purpose="white-list push download",
-                                 month=month.isoformat() if month else None)
+    workbook = whitelist_xlsx(entries, month)
+    _log_whitelist_reads(entries, month, "white-list push download")
     db.session.commit()
     name = month.strftime("%Y-%m") if month else "none"
-    return Response(whitelist_xlsx(entries, month), mimetype=XLSX_TYPE,
+    return Response(workbook, mimetype=XLSX_TYPE,
                     headers=file_headers(f"{_('白名单推送')}-{name}.xlsx", f"whitelist-{name}.xlsx"))
 
 

@@ -11,7 +11,7 @@ from statistics import median
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from marketplace import audit
 from marketplace.accounts.models import Organisation
@@ -118,6 +118,7 @@ def retire_product(product: Product, user) -> None:
 
 def institution_products(institution_id: int) -> Select:
     return (select(Product).where(Product.institution_id == institution_id)
+            .options(joinedload(Product.current_version))  # the desk shows each product's current terms
             .order_by(Product.state, Product.id.desc()))
 
 

@@ -87,7 +87,17 @@ def years_without_makeup_days(now: datetime | None = None, horizon_days: int = 6
 
 def year_overview(year: int) -> dict:
     """What the admin's calendar page shows of `year`."""
-    calendar = working_calendar()
+    return year_overviews([year])[0]
+
+
+def year_overviews(years) -> list[dict]:
+    """year_overview of each of `years`, their stored tables read in one statement."""
+    years = list(years)
+    stored = {row.year: row for row in db.session.scalars(select(CalendarYear).where(CalendarYear.year.in_(years)))}
+    return [_overview(working_calendar(), year, stored.get(year)) for year in years]
+
+
+def _overview(calendar, year: int, stored: CalendarYear | None) -> dict:
     return {
         "year": year,
         "source": calendar.source(year),
@@ -95,6 +105,6 @@ def year_overview(year: int) -> dict:
         "configured": year in configured_years(),
         "makeup_days_known": calendar.makeup_days_known(year),
         "covers": calendar.covers(year),
-        "stored": db.session.get(CalendarYear, year),
+        "stored": stored,
         "days": calendar.describe(year),
     }

@@ -26,7 +26,7 @@ SOURCE_LABELS = {
 @bp.get("")
 def index():
     this_year = today_shanghai().year
-    years = [services.year_overview(year) for year in range(this_year - 1, this_year + 3)]
+    years = services.year_overviews(range(this_year - 1, this_year + 3))
     return render_template("workcalendar/index.html", years=years, source_labels=SOURCE_LABELS)
 
 
