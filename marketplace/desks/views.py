@@ -82,12 +82,9 @@ def detail(request_id: int):
     if STATEMENTS_SCOPE in consent_scopes:
         statements = list(db.session.scalars(select(StatementFile).where(StatementFile.enterprise_id == req.enterprise_id)
                                              .order_by(StatementFile.first_date)))
-    audit.record_credit_read(req.enterprise_id, "financing_request", purpose=purpose,
-                             request_id=req.id, sections=sorted(consent_scopes))
-    db.session.commit()
     assignment = claims.open_assignment(target.id)
     reasons = decisions.decline_reasons()
-    return render_template(
+    html = render_template(
         "desks/detail.html", req=req, target=target, reports=reports_of(req.id), locale=_locale(),
         assignment=assignment, mine=assignment is not None and assignment.user_id == user.id,
         consent_scopes=consent_scopes, statements=statements,
@@ -112,6 +109,12 @@ def detail(request_id: int):
         confirmation_labels=CONFIRMATION_LABELS,
         guarantee=guarantees.guarantee_of_target(target), guarantee_form=GuaranteeOfferForm(formdata=None),
     )
+    # what the page shows is what was read: logged (and committed) before the page is sent; after
+    # rendering, as the commit expires the request and its pledges, which the template reads
+    audit.record_credit_read(req.enterprise_id, "financing_request", purpose=purpose,
+                             request_id=req.id, sections=sorted(consent_scopes))
+    db.session.commit()
+    return html
 
 
 def _request_with_pledges(request_id: int) -> FinancingRequest:
