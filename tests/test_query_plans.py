@@ -113,6 +113,7 @@ def pages(case, coordinator, admin) -> list[tuple[object, str]]:
         (owner, "/enterprise/credit-file"),
         (owner, "/enterprise/access-log"),
         (owner, f"/financing/{request_id}/reports/{report_id}"),
+        (owner, "/enterprise/consents"),
         (officer, "/institution/requests/"),
         (officer, "/institution/requests/?state=bank_review"),
         (officer, f"/institution/requests/{request_id}"),
@@ -121,6 +122,7 @@ def pages(case, coordinator, admin) -> list[tuple[object, str]]:
         (officer, "/institution/lists"),
         (officer, "/institution/whitelist"),
         (officer, "/api/v1/desk/requests"),
+        (officer, "/institution/products"),
         (None, "/market"),
         (None, "/market?q=应收账款&amount=200000"),
         (coordinator, "/bureau/dashboard"),
@@ -130,6 +132,7 @@ def pages(case, coordinator, admin) -> list[tuple[object, str]]:
         (coordinator, "/bureau/lists"),
         (admin, "/admin/enterprises"),
         (admin, "/admin/users"),
+        (admin, "/admin/institutions"),
         (admin, "/admin/audit"),
     ]
 
