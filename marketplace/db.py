@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from select import POLLIN, POLLPRI, poll
 
 from sqlalchemy import DateTime, MetaData, Numeric, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
@@ -82,14 +83,12 @@ def _server_spoke(dbapi_connection) -> bool:
     idle-session timeout: an error message and the socket closed), so a readable socket means a
     connection to replace. A zero-timeout poll(), a few microseconds. A driver without a socket
     (SQLite) never has anything to say."""
-    import select
-
     try:
         descriptor = dbapi_connection.fileno()
     except (AttributeError, OSError, ValueError):
         return False
-    poller = select.poll()
-    poller.register(descriptor, select.POLLIN | select.POLLPRI)
+    poller = poll()
+    poller.register(descriptor, POLLIN | POLLPRI)
     return bool(poller.poll(0))
 
 

@@ -15,8 +15,6 @@ from flask_wtf.csrf import CSRFProtect
 
 from marketplace.db import Base, ping_after_idle
 
-DEFAULT_POOL_PING_IDLE_SECONDS = 3.0
-
 
 class _SQLAlchemy(SQLAlchemy):
     """Flask-SQLAlchemy whose engines check a pooled connection only after it sat idle for
@@ -26,8 +24,7 @@ class _SQLAlchemy(SQLAlchemy):
     def _make_engine(self, bind_key, options, app):
         engine = super()._make_engine(bind_key, options, app)
         if not options.get("pool_pre_ping"):
-            seconds = app.config.get("POOL_PING_IDLE_SECONDS", DEFAULT_POOL_PING_IDLE_SECONDS)
-            ping_after_idle(engine, float(seconds))
+            ping_after_idle(engine, float(app.config["POOL_PING_IDLE_SECONDS"]))  # config.Defaults: 3 s
         return engine
 
 

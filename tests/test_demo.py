@@ -77,10 +77,6 @@ def seeded(tmp_path_factory):
     yield from seeded_demo(tmp_path_factory, AUDIT_KEY)
 
 
-def _get(app, user: User, path: str):
-    return get_as(app, user, path)
-
-
 def _admin_of(request: FinancingRequest) -> User:
     return db.session.scalar(select(User).where(User.organisation_id == request.enterprise.organisation_id,
                                                 User.role == Role.ENTERPRISE_ADMIN))
@@ -226,7 +222,7 @@ def test_two_bank_offers_wait_side_by_side_for_the_enterprise(seeded):
     assert len({o.institution_id for o in offers}) == len(offers) == 2
     assert all(o.expires_on >= today and o.institution.kind == OrgKind.BANK for o in offers)
     assert len({(o.amount, o.annual_rate) for o in offers}) == 2  # a real choice: more money or a lower rate
-    page = _get(app, _admin_of(request), f"/financing/{request.id}/offers")
+    page = get_as(app, _admin_of(request), f"/financing/{request.id}/offers")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert html.count('data-testid="offer-card"') == 2 and html.count('data-testid="accept-offer"') == 2
@@ -243,7 +239,7 @@ def test_an_issued_guarantee_has_its_letter_and_took_the_request_on_to_a_bank(se
     banks = db.session.scalars(select(RequestTarget).where(RequestTarget.request_id == request.id,
                                                            RequestTarget.status == "routed")).all()
     assert banks and all(t.institution.kind == OrgKind.BANK for t in banks)
-    letter = _get(app, _admin_of(request), f"/financing/{request.id}/guarantee/letter.pdf")
+    letter = get_as(app, _admin_of(request), f"/financing/{request.id}/guarantee/letter.pdf")
     assert letter.status_code == 200 and letter.mimetype == "application/pdf"
     assert letter.data.startswith(b"%PDF")
 
@@ -254,9 +250,9 @@ def test_a_guarantee_fee_waits_for_the_guarantor_to_confirm_the_bank_transfer(se
     assert fee.method == "offline" and fee.request.state == "fee_pending"
     officer = db.session.scalar(select(User).where(User.organisation_id == fee.payee_org_id,
                                                    User.role == Role.GUARANTOR_OFFICER))
-    page = _get(app, officer, "/payments/received")
+    page = get_as(app, officer, "/payments/received")
     assert page.status_code == 200 and fee.transfer_code in page.get_data(as_text=True)
-    payer_page = _get(app, _admin_of(fee.request), f"/payments/{fee.id}")
+    payer_page = get_as(app, _admin_of(fee.request), f"/payments/{fee.id}")
     assert payer_page.status_code == 200
     assert fee.payee.payee_account_number in payer_page.get_data(as_text=True)  # the account to transfer into
 
@@ -275,7 +271,7 @@ def test_a_loan_repays_on_schedule_with_one_instalment_overdue_and_flagged(seede
     paid = [state for row, state in summary.rows if state.covered_on is not None]
     assert paid and all(state.covered_on <= state.line.due_on for state in paid)  # the others on time
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "loan.overdue")) == 1
-    page = _get(app, _admin_of(request), f"/financing/{request.id}/loan")
+    page = get_as(app, _admin_of(request), f"/financing/{request.id}/loan")
     assert page.status_code == 200 and 'data-testid="overdue-warning"' in page.get_data(as_text=True)
     [closed] = _in_state("closed")
     assert loan_services.loan_of(closed.id).repayments
@@ -328,7 +324,7 @@ def test_a_bank_with_the_enterprise_consent_sees_its_tax_and_court_records(seede
     assert "housing_fund" not in {r.source for r in seen}  # not in its consent's scopes
     app, _output = seeded
     officer = db.session.scalar(select(User).where(User.email == "officer@ccb-suzhou.demo"))
-    page = _get(app, officer, f"/institution/enterprises/{hengda.id}/credit-file")
+    page = get_as(app, officer, f"/institution/enterprises/{hengda.id}/credit-file")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "买卖合同纠纷" in html and "增值税" in html and "住房公积金" not in html
 
@@ -408,11 +404,11 @@ def test_the_request_page_links_the_enterprise_to_what_the_institutions_made_of_
         if not expected:
             continue
         admin = _admin_of(request)
-        html = _get(app, admin, f"/financing/{request.id}").get_data(as_text=True)
+        html = get_as(app, admin, f"/financing/{request.id}").get_data(as_text=True)
         links = dict(re.findall(r'href="([^"]+)" data-testid="([a-z-]+-link)"', html))
         assert expected <= set(links.values()), (request.id, request.state, links)
         for href, testid in links.items():
-            assert _get(app, admin, href).status_code == 200, (request.id, testid, href)
+            assert get_as(app, admin, href).status_code == 200, (request.id, testid, href)
         checked.add(request.state)
     assert set(REQUEST_PAGE_LINKS) <= checked
 
@@ -593,7 +589,7 @@ def test_a_request_in_review_shows_its_report_to_the_institution_reviewing_it(se
             # the officer who claimed it (a stalled review's claim may have gone back to the queue)
             reviewer = db.session.scalars(select(Assignment).where(Assignment.request_id == request.id)
                                           .order_by(Assignment.id.desc())).first().user_id
-            page = _get(app, db.session.get(User, reviewer), f"/institution/requests/{request.id}/reports/{report.id}")
+            page = get_as(app, db.session.get(User, reviewer), f"/institution/requests/{request.id}/reports/{report.id}")
             assert page.status_code == 200, (request.id, page.status_code)
             pages += 1
     assert pages >= 4
@@ -642,7 +638,7 @@ def test_the_staff_reads_of_reviewed_requests_are_in_the_enterprises_access_logs
     hengda = db.session.scalar(select(Enterprise).where(Enterprise.name == "苏州恒达精密机械有限公司"))
     admin = db.session.scalar(select(User).where(User.organisation_id == hengda.organisation_id,
                                                  User.role == Role.ENTERPRISE_ADMIN))
-    html = _get(app, admin, "/enterprise/access-log").get_data(as_text=True)
+    html = get_as(app, admin, "/enterprise/access-log").get_data(as_text=True)
     assert "中国建设银行苏州分行" in html and "苏州银行吴中支行" in html
 
 
@@ -691,7 +687,7 @@ def test_an_individual_business_banks_on_its_operators_personal_card_and_was_ver
     assert reports and card.sha256 in reports[0].statement_sha256s
     assert reports[0].classification == "excellent" and reports[0].request.state == "bank_review"
     admin = db.session.scalar(select(User).where(User.organisation_id == business.organisation_id))
-    assert _get(app, admin, f"/statements/{card.id}").status_code == 200
+    assert get_as(app, admin, f"/statements/{card.id}").status_code == 200
 
 
 def test_the_personal_card_export_has_both_amount_pairs_and_reads_back_whole():
@@ -726,8 +722,8 @@ def test_the_bureau_held_a_meeting_with_minutes_and_two_action_items_and_has_one
     assert upcoming.starts_at > utcnow() and upcoming.agenda  # the overdue item is carried at least
     assert any(i.carried_action_id for i in upcoming.agenda)
     coordinator = db.session.scalar(select(User).where(User.role == Role.BUREAU_COORDINATOR))
-    assert _get(app, coordinator, "/bureau/meetings/").status_code == 200
-    assert _get(app, coordinator, f"/bureau/meetings/{past.id}").status_code == 200
+    assert get_as(app, coordinator, "/bureau/meetings/").status_code == 200
+    assert get_as(app, coordinator, f"/bureau/meetings/{past.id}").status_code == 200
     officer = db.session.scalar(select(User).where(User.organisation_id == past.action_items[0].owner_org_id,
                                                    User.role == Role.BANK_OFFICER))
-    assert "data-testid=\"desk-action-items\"" in _get(app, officer, "/institution/requests/").get_data(as_text=True)
+    assert "data-testid=\"desk-action-items\"" in get_as(app, officer, "/institution/requests/").get_data(as_text=True)

@@ -510,23 +510,24 @@ def latest_confirmed_month() -> date | None:
     return db.session.scalar(select(func.max(WhitelistPush.month)).where(WhitelistPush.state == "confirmed"))
 
 
+def _push_entries() -> Select:
+    """Push entries with their enterprises (each row names its enterprise), by grade then name."""
+    return (select(WhitelistPushEntry).join(Enterprise, Enterprise.id == WhitelistPushEntry.enterprise_id)
+            .options(contains_eager(WhitelistPushEntry.enterprise))
+            .order_by(WhitelistPushEntry.grade, Enterprise.name, WhitelistPushEntry.id))
+
+
 def push_entries(push: WhitelistPush) -> list[WhitelistPushEntry]:
-    """Every entry of the push with its enterprise (one statement), by grade then name."""
-    return list(db.session.scalars(
-        select(WhitelistPushEntry).join(Enterprise, Enterprise.id == WhitelistPushEntry.enterprise_id)
-        .options(contains_eager(WhitelistPushEntry.enterprise)).where(WhitelistPushEntry.push_id == push.id)
-        .order_by(WhitelistPushEntry.grade, Enterprise.name, WhitelistPushEntry.id)))
+    """Every entry of the push with its enterprise (one statement)."""
+    return list(db.session.scalars(_push_entries().where(WhitelistPushEntry.push_id == push.id)))
 
 
 def confirmed_push_entries(month: date | None = None) -> Select:
     """The included entries of the confirmed pushes of `month` (default: the latest confirmed)."""
     month = month or latest_confirmed_month()
-    return (select(WhitelistPushEntry).join(WhitelistPush, WhitelistPush.id == WhitelistPushEntry.push_id)
-            .join(Enterprise, Enterprise.id == WhitelistPushEntry.enterprise_id)
-            .options(contains_eager(WhitelistPushEntry.enterprise))  # each row names its enterprise
+    return (_push_entries().join(WhitelistPush, WhitelistPush.id == WhitelistPushEntry.push_id)
             .where(WhitelistPush.state == "confirmed", WhitelistPushEntry.decision == "included",
-                   WhitelistPush.month == month)
-            .order_by(WhitelistPushEntry.grade, Enterprise.name, WhitelistPushEntry.id))
+                   WhitelistPush.month == month))
 
 
 def bureau_regions() -> list[str]:
