@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select as io_select
 import signal
 import subprocess
@@ -133,14 +134,20 @@ def wait_for(check, timeout: float, what: str, worker: subprocess.Popen | None =
 def wait_until_ready(worker: subprocess.Popen, timeout: float = 90) -> str:
     """Read the worker's output until Celery says it is ready (it consumes from then on); what it
     printed so far."""
+    return read_until(worker, re.compile(r" ready\."), "", timeout, "get ready")
+
+
+def read_until(worker: subprocess.Popen, pattern: re.Pattern, printed: str, timeout: float, what: str) -> str:
+    """Read the worker's output until `pattern` appears in what it printed after `printed`; all it
+    printed so far."""
     seen = b""
     deadline = time.monotonic() + timeout
-    while b" ready." not in seen:
+    while not pattern.search(seen.decode(errors="replace")):
         if time.monotonic() > deadline or worker.poll() is not None:
-            pytest.fail("the worker did not get ready:\n" + seen.decode(errors="replace")[-4000:])
+            pytest.fail(f"the worker did not {what}:\n" + (printed + seen.decode(errors="replace"))[-4000:])
         if io_select.select([worker.stdout], [], [], 0.5)[0]:
             seen += os.read(worker.stdout.fileno(), 65536)
-    return seen.decode(errors="replace")
+    return printed + seen.decode(errors="replace")
 
 
 def stop(worker: subprocess.Popen, printed: str = "") -> str:
@@ -247,7 +254,10 @@ def test_a_worker_killed_mid_verification_is_recovered_by_the_sweeper_not_the_vi
     printed = ""
     try:
         printed = wait_until_ready(second)
-        time.sleep(2)  # the restarted worker consumes: the unacked message does not come back
+        # a message sent after the restart is consumed and run: the worker took from the queue, and
+        # the killed worker's unacked message did not come back with it
+        probe = worker_app.extensions["celery"].send_task("celery.accumulate", args=(1,), queue=queue)
+        printed = read_until(second, re.compile(rf"{probe.id}\] succeeded"), printed, 60, "run the probe task")
         assert state_and_reports() == ("verifying", 0)
         assert not broker_drained(celery_config)  # the killed worker's message, still unacknowledged
         with worker_app.app_context(), worker_app.test_request_context():
